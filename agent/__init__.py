@@ -1,0 +1,1 @@
+"""The agent: planners (VLM and offline), plan -> tree compilation, the run loop, evaluation."""

@@ -1,0 +1,1 @@
+"""The `dexagent` command line (Typer + rich)."""

@@ -1,0 +1,49 @@
+"""The `dexagent` Typer app: one module per command group, registered here."""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import PackageNotFoundError, version
+
+# Offscreen MuJoCo rendering on machines without a display; a user's own choice wins.
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import typer
+
+app = typer.Typer(
+    name="dexagent",
+    help="Make a dexterous robot do what it is told: VLM planner, DiT controller, skill trees.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            typer.echo(version("dexagent"))
+        except PackageNotFoundError:
+            typer.echo("unknown (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """dexagent: `dexagent run "clear the table"` runs the whole agent in simulation."""
+
+
+# Command registration: each command group lives in its own module of this folder.
+# (keep one line per module; the order here is the order in `dexagent --help`)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Controllers: the DiT policy, encoders, mask trackers, demonstration data, training, the scripted expert."""

@@ -1,0 +1,1 @@
+"""The MuJoCo simulation: embodiment, procedural scenes, rendering, ground truth, scripted expert."""

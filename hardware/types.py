@@ -1,0 +1,133 @@
+"""Values that cross the robot boundary: observations, boxes, the robot spec and protocol."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+ARM_DOF = 7
+HAND_DOF = 6
+ACTION_DIM = ARM_DOF + HAND_DOF  # 7 arm joint targets (rad) + 6 hand commands in [0, 1], 1 = open
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box in pixel coordinates of one image, (x1, y1) top-left, exclusive (x2, y2)."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+    def __post_init__(self) -> None:
+        if not all(np.isfinite(v) for v in (self.x1, self.y1, self.x2, self.y2)):
+            raise ValueError(f"box has a non-finite coordinate: {self}")
+        if self.x2 <= self.x1 or self.y2 <= self.y1:
+            raise ValueError(f"box is empty or inverted (need x1<x2 and y1<y2): {self}")
+
+    @property
+    def width(self) -> float:
+        return self.x2 - self.x1
+
+    @property
+    def height(self) -> float:
+        return self.y2 - self.y1
+
+    @property
+    def area(self) -> float:
+        return self.width * self.height
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return ((self.x1 + self.x2) / 2, (self.y1 + self.y2) / 2)
+
+    def iou(self, other: Box) -> float:
+        ix = max(0.0, min(self.x2, other.x2) - max(self.x1, other.x1))
+        iy = max(0.0, min(self.y2, other.y2) - max(self.y1, other.y1))
+        inter = ix * iy
+        union = self.area + other.area - inter
+        return inter / union if union > 0 else 0.0
+
+    def scaled(self, sx: float, sy: float) -> Box:
+        """The same box in an image resized by (sx, sy)."""
+        return Box(self.x1 * sx, self.y1 * sy, self.x2 * sx, self.y2 * sy)
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return (self.x1, self.y1, self.x2, self.y2)
+
+    @classmethod
+    def from_mask(cls, mask: np.ndarray) -> Box | None:
+        """The tight box around a boolean mask bool[H,W], or None when the mask is empty."""
+        ys, xs = np.nonzero(mask)
+        if len(xs) == 0:
+            return None
+        return cls(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One synchronised reading of the robot.
+
+    head_rgb: uint8[H, W, 3] from the fixed head camera.
+    wrist_rgb: uint8[H, W, 3] from the wrist camera.
+    state: float32[13], 7 arm joints (rad) then 6 hand joints in [0, 1] (1 = open).
+    t: seconds since the episode started (sim time in simulation).
+    head_segmentation: int32[H, W] object id per head pixel, -1 for background.
+        Only the simulator knows this (the `oracle` mask tracker uses it); None on a real robot.
+    """
+
+    head_rgb: np.ndarray
+    wrist_rgb: np.ndarray
+    state: np.ndarray
+    t: float
+    head_segmentation: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class RobotSpec:
+    """What a controller and the safety layer need to know about an embodiment."""
+
+    joint_names: tuple[str, ...]
+    lower: np.ndarray  # float32[13]
+    upper: np.ndarray  # float32[13]
+    home: np.ndarray  # float32[13]
+    control_hz: float = 20.0
+    # Largest change of a joint target between two ticks: rad for the arm, [0,1] units for the hand.
+    max_step: np.ndarray = field(
+        default_factory=lambda: np.array([0.15] * ARM_DOF + [0.25] * HAND_DOF, dtype=np.float32)
+    )
+    camera_names: tuple[str, ...] = ("head", "wrist")
+
+    def __post_init__(self) -> None:
+        for name in ("lower", "upper", "home", "max_step"):
+            value = np.asarray(getattr(self, name), dtype=np.float32)
+            if value.shape != (ACTION_DIM,):
+                raise ValueError(f"RobotSpec.{name} must have shape ({ACTION_DIM},), got {value.shape}")
+            object.__setattr__(self, name, value)
+        if len(self.joint_names) != ACTION_DIM:
+            raise ValueError(f"RobotSpec.joint_names must name {ACTION_DIM} joints")
+        if np.any(self.lower >= self.upper):
+            raise ValueError("RobotSpec.lower must be below RobotSpec.upper for every joint")
+
+
+@runtime_checkable
+class Robot(Protocol):
+    """A robot the agent can drive: the MuJoCo sim or the real arm, hand and cameras."""
+
+    spec: RobotSpec
+
+    def observe(self) -> Observation: ...
+
+    def act(self, action: np.ndarray) -> None:
+        """Send one float32[13] joint-target action; advances one control tick."""
+
+    def home(self) -> None:
+        """Move to the home pose with the hand open (blocking)."""
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Robot: ...
+
+    def __exit__(self, *exc: object) -> None: ...

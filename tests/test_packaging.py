@@ -1,0 +1,44 @@
+"""The package layout: every folder with code is shipped, and folders only import downwards."""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# A folder may import only from folders after it (DESIGN.md).
+ORDER = ["cli", "agent", "trees", "skills", "controller", "hardware"]
+
+
+def _packages_in_pyproject() -> set[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return set(config["tool"]["setuptools"]["packages"])
+
+
+def test_every_code_folder_is_listed_as_a_package() -> None:
+    listed = _packages_in_pyproject()
+    for top in ORDER:
+        for init in (ROOT / top).rglob("__init__.py"):
+            package = "dexagent." + ".".join(init.parent.relative_to(ROOT).parts)
+            assert package in listed, f"{package} is missing from [tool.setuptools] packages"
+
+
+def test_folders_import_only_downwards() -> None:
+    for position, top in enumerate(ORDER):
+        allowed = set(ORDER[position:])
+        for source in (ROOT / top).rglob("*.py"):
+            tree = ast.parse(source.read_text(), filename=str(source))
+            for node in ast.walk(tree):
+                names: list[str] = []
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module]
+                elif isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                for name in names:
+                    parts = name.split(".")
+                    if parts[0] == "dexagent" and len(parts) > 1:
+                        assert parts[1] in allowed, (
+                            f"{source.relative_to(ROOT)} imports {name}: "
+                            f"{top}/ may only import from {sorted(allowed)}"
+                        )
