@@ -1,0 +1,39 @@
+"""The contracts every controller and mask tracker implements (learned, scripted, paper)."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from dexagent.hardware import Box, Observation
+
+
+@runtime_checkable
+class MaskTracker(Protocol):
+    """Turns a target box into a mask on the first frame, then follows it frame by frame."""
+
+    def start(self, observation: Observation, target_box: Box) -> np.ndarray:
+        """The target's mask bool[H, W] in `observation.head_rgb`."""
+
+    def step(self, observation: Observation) -> np.ndarray:
+        """The target's mask bool[H, W] in the new head image."""
+
+
+@runtime_checkable
+class Controller(Protocol):
+    """Closed-loop low-level control of one skill (grasp or push_then_grasp).
+
+    `reset` is called once per attempt with the planner's box around the target in
+    the head image; `act` is then called every control tick (20 Hz) and returns the
+    next float32[13] joint target. Controllers never block a tick for long: chunk
+    inference runs ahead in the background (receding horizon).
+    """
+
+    def reset(self, observation: Observation, target_box: Box) -> None: ...
+
+    def act(self, observation: Observation) -> np.ndarray:
+        """The next float32[13] action (7 arm joint targets in rad, 6 hand commands in [0, 1])."""
+
+    def close(self) -> None:
+        """Stop background work (a preempted skill calls this); safe to call twice."""
