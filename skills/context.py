@@ -1,0 +1,86 @@
+"""What a skill needs from the outside world, injected by the agent: robot, planner, controllers, clock.
+
+Skills never build these themselves, so the same leaf runs in sim, on the robot
+and in tests with scripted stand-ins at the outermost boundary.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from dexagent.controller.interfaces import Controller
+from dexagent.hardware import Box, SafeRobot
+from dexagent.skills.planning import Planner
+
+SuccessCheck = Literal["ground_truth", "verifier"]
+EventLog = Callable[[str, Mapping[str, Any]], None]
+
+
+@runtime_checkable
+class SceneTruth(Protocol):
+    """The simulator's ground truth, as skills use it (the sim robot implements it; a real robot has none)."""
+
+    def object_box(self, index: int) -> Box | None:
+        """Object `index`'s box in the head image, None when it is not visible."""
+
+    def grasp_success(self, index: int) -> bool:
+        """The paper's success metric: lifted above the threshold and held for the hold time."""
+
+    def is_lifted(self, index: int) -> bool: ...
+
+    def in_contact_with_hand(self, index: int) -> bool: ...
+
+
+def _no_log(event: str, fields: Mapping[str, Any]) -> None:
+    """The default event log: drop events."""
+
+
+@dataclass
+class SkillContext:
+    """Shared by every skill of one run. All fields are injected by the agent (or a test).
+
+    robot: the robot behind the safety layer; skills only act through it.
+    planner: grounds targets, verifies grasps, checks completion, proposes plans (may be slow).
+    controllers: skill name ("grasp", "push_then_grasp") -> a fresh controller for one attempt;
+        the skill closes it when the attempt ends.
+    clock: seconds; sim time in simulation (so budgets mean the same at any speed), wall time on a robot.
+    tick_period: seconds between ticks (1/20 at the paper's 20 Hz).
+    success_check: "ground_truth" (sim only, needs `scene`) or "verifier" (the planner decides).
+    scene: the simulator's ground truth, None on a real robot.
+    drop_pose: float32[13] joint targets with the hand over the bin (hand values ignored), None: no bin.
+    log: event callback (event name, fields) for the episode log.
+    namespace: blackboard prefix for the keys skills write ("" -> "/failure_reason").
+    executor: runs slow calls (planner, verifier) off the tick thread.
+    """
+
+    robot: SafeRobot
+    planner: Planner
+    controllers: Callable[[str], Controller]
+    clock: Callable[[], float] = time.monotonic
+    tick_period: float = 0.05
+    success_check: SuccessCheck = "verifier"
+    scene: SceneTruth | None = None
+    drop_pose: np.ndarray | None = None
+    log: EventLog = _no_log
+    namespace: str = ""
+    executor: Executor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="skill"))
+
+    def __post_init__(self) -> None:
+        if self.success_check == "ground_truth" and self.scene is None:
+            raise ValueError("success_check='ground_truth' needs the simulator's ground truth (scene=...)")
+        if self.tick_period <= 0:
+            raise ValueError(f"tick_period must be positive, got {self.tick_period}")
+
+    def key(self, name: str) -> str:
+        """The absolute blackboard key for `name` in this run's namespace."""
+        return f"{self.namespace}/{name.lstrip('/')}"
+
+    def shutdown(self) -> None:
+        """Stop the worker threads (pending planner calls are abandoned)."""
+        self.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,156 @@
+"""The skill registry: the one place that maps a skill name to its parameters and implementation.
+
+Tree files are validated against it, the planner's JSON schema and `dexagent skills`
+are generated from it (BehaviorTree.CPP's manifest idea): adding a skill means
+registering it here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import py_trees
+from pydantic import BaseModel
+
+from dexagent.skills.errors import SkillError, UnknownSkillError
+from dexagent.skills.params import REF_PATTERN
+
+if TYPE_CHECKING:
+    from dexagent.skills.context import SkillContext
+
+SkillKind = Literal["action", "condition"]
+# factory(node_name, raw_params, context): raw_params may still hold "{key}" blackboard references,
+# which the behaviour resolves when it starts (the values exist only at run time).
+SkillFactory = Callable[[str, Mapping[str, Any], "SkillContext"], py_trees.behaviour.Behaviour]
+
+
+@dataclass(frozen=True)
+class SkillInfo:
+    """Everything known about one skill: its name, one-line description, kind, parameters, factory."""
+
+    name: str
+    description: str
+    kind: SkillKind
+    params: type[BaseModel]
+    factory: SkillFactory
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise SkillError(f"skill name {self.name!r} must be an identifier (letters, digits, _)")
+        if not self.description or "\n" in self.description:
+            raise SkillError(f"skill {self.name!r} needs a one-line description")
+        if self.kind not in ("action", "condition"):
+            raise SkillError(f"skill {self.name!r}: kind must be 'action' or 'condition', not {self.kind!r}")
+
+    def build(
+        self, node_name: str, raw_params: Mapping[str, Any], context: SkillContext
+    ) -> py_trees.behaviour.Behaviour:
+        """A new behaviour for this skill (parameters are validated statically first)."""
+        from dexagent.skills.params import validate_static
+
+        validate_static(self, raw_params)
+        return self.factory(node_name, raw_params, context)
+
+    def params_schema(self) -> dict[str, Any]:
+        """The JSON schema of the parameter model."""
+        return self.params.model_json_schema()
+
+
+class SkillRegistry:
+    """Skills by name. Iterating yields `SkillInfo` in registration order."""
+
+    def __init__(self) -> None:
+        self._skills: dict[str, SkillInfo] = {}
+
+    def register(self, info: SkillInfo) -> SkillInfo:
+        """Add a skill; a second skill with the same name is an error."""
+        if info.name in self._skills:
+            raise SkillError(f"skill {info.name!r} is already registered")
+        self._skills[info.name] = info
+        return info
+
+    def skill(
+        self,
+        name: str,
+        *,
+        params: type[BaseModel],
+        kind: SkillKind = "action",
+        description: str | None = None,
+    ) -> Callable[[SkillFactory], SkillFactory]:
+        """Decorator registering a factory (usually a Behaviour class).
+
+        The description defaults to the first line of the factory's docstring.
+        """
+
+        def decorate(factory: SkillFactory) -> SkillFactory:
+            doc_lines = (factory.__doc__ or "").strip().splitlines()
+            line = description or (doc_lines[0] if doc_lines else "")
+            self.register(SkillInfo(name=name, description=line, kind=kind, params=params, factory=factory))
+            return factory
+
+        return decorate
+
+    def get(self, name: str) -> SkillInfo:
+        """The skill called `name`, or `UnknownSkillError` with close matches."""
+        try:
+            return self._skills[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self._skills), n=3, cutoff=0.6)
+            raise UnknownSkillError(name, close, self.names()) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._skills
+
+    def __iter__(self) -> Iterator[SkillInfo]:
+        return iter(self._skills.values())
+
+    def __len__(self) -> int:
+        return len(self._skills)
+
+    def names(self) -> list[str]:
+        """Registered skill names, in registration order."""
+        return list(self._skills)
+
+    def manifest(self) -> list[dict[str, Any]]:
+        """One entry per skill: name, kind, description and the parameters' JSON schema."""
+        return [
+            {"name": s.name, "kind": s.kind, "description": s.description, "params": s.params_schema()}
+            for s in self._skills.values()
+        ]
+
+    def json_schema(self, allow_refs: bool = True) -> dict[str, Any]:
+        """A JSON schema for one skill node `{skill: NAME, params: {...}}`, for editors and the planner.
+
+        With `allow_refs`, every parameter may also be a "{key}" blackboard reference string.
+        """
+        variants = []
+        for info in self._skills.values():
+            params = _with_refs(info.params_schema()) if allow_refs else info.params_schema()
+            variants.append(
+                {
+                    "type": "object",
+                    "title": info.name,
+                    "description": info.description,
+                    "properties": {"skill": {"const": info.name}, "params": params},
+                    "required": ["skill"],
+                    "additionalProperties": False,
+                }
+            )
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema", "oneOf": variants}
+
+
+def _with_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with each property also accepting a blackboard reference string."""
+    schema = dict(schema)
+    ref = {"type": "string", "pattern": REF_PATTERN.pattern, "description": "a {key} blackboard reference"}
+    schema["properties"] = {
+        name: {"anyOf": [prop, ref], **({"default": prop["default"]} if "default" in prop else {})}
+        for name, prop in schema.get("properties", {}).items()
+    }
+    return schema
+
+
+REGISTRY = SkillRegistry()
