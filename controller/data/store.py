@@ -1,0 +1,398 @@
+"""The demonstration store: zarr 3 in the DexGraspVLA / diffusion-policy replay-buffer layout.
+
+```
+PATH/                         attrs: format, format_version, image_size, control_hz, committed_episodes
+  data/action     (K, 13)     float32  joint targets actually sent (after the safety layer)
+  data/state      (K, 13)     float32  proprioception observed before the action
+  data/head_rgb   (K, H, W, 3) uint8
+  data/head_mask  (K, H, W)   bool     the target's ground-truth mask in the head image
+  data/wrist_rgb  (K, H, W, 3) uint8
+  meta/episode_ends (E,)      int64    exclusive end frame of each episode
+  meta/<field>    (E, ...)             one row of `EpisodeMetadata` per episode
+```
+
+Crash safety: an episode's frames are written first, then its metadata and its
+end, and only then is it committed by bumping the root attribute
+`committed_episodes` (one atomic file replace). Anything past the committed
+episodes is an interrupted write: readers ignore it and the next writer
+truncates it, so a store killed at any point holds only whole episodes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zarr
+
+from dexagent.hardware import ACTION_DIM
+
+FORMAT = "dexagent-demos"
+FORMAT_VERSION = 1
+IMAGE_CHUNK_FRAMES = 64  # ~one chunk per 64 frames keeps a 96 px chunk near 1.7 MB raw
+LOW_DIM_CHUNK_FRAMES = 4096
+META_CHUNK_EPISODES = 1024
+FRAME_KEYS = ("action", "state", "head_rgb", "head_mask", "wrist_rgb")
+
+
+class StoreError(RuntimeError):
+    """A demonstration store is missing, malformed, locked or incompatible with what was asked."""
+
+
+@dataclass(frozen=True)
+class EpisodeMetadata:
+    """What a training run or a person needs to know about one demonstration."""
+
+    seed: int  # scene seed: `dexagent sim show --seed SEED --split SPLIT` shows the scene
+    split: str
+    skill: str  # grasp | push_then_grasp
+    target_name: str
+    target_category: str
+    target_colour: str
+    target_tags: tuple[str, ...]
+    instruction: str  # e.g. "grasp the red apple"
+    target_box: tuple[float, float, float, float]  # initial (x1, y1, x2, y2) in head-image pixels
+    steps: int  # control ticks recorded (frames)
+
+
+# Column name -> (dtype, shape per episode) for the per-episode metadata arrays under meta/.
+_META_COLUMNS: dict[str, tuple[Any, tuple[int, ...]]] = {
+    "seed": ("int64", ()),
+    "split": (str, ()),
+    "skill": (str, ()),
+    "target_name": (str, ()),
+    "target_category": (str, ()),
+    "target_colour": (str, ()),
+    "target_tags": (str, ()),  # comma-joined: zarr string arrays hold scalars only
+    "instruction": (str, ()),
+    "target_box": ("float32", (4,)),
+    "steps": ("int64", ()),
+}
+
+
+@dataclass(frozen=True)
+class EpisodeFrames:
+    """The T recorded ticks of one episode, each an observation and the action taken after it."""
+
+    action: np.ndarray  # float32[T, 13]
+    state: np.ndarray  # float32[T, 13]
+    head_rgb: np.ndarray  # uint8[T, H, W, 3]
+    head_mask: np.ndarray  # bool[T, H, W]
+    wrist_rgb: np.ndarray  # uint8[T, H, W, 3]
+
+    @property
+    def steps(self) -> int:
+        return int(self.action.shape[0])
+
+    def validate(self, image_size: int) -> None:
+        """Raise StoreError naming the field when a shape or dtype does not fit the store."""
+        t, s = self.steps, image_size
+        expected = {
+            "action": ((t, ACTION_DIM), np.float32),
+            "state": ((t, ACTION_DIM), np.float32),
+            "head_rgb": ((t, s, s, 3), np.uint8),
+            "head_mask": ((t, s, s), np.bool_),
+            "wrist_rgb": ((t, s, s, 3), np.uint8),
+        }
+        if t == 0:
+            raise StoreError("an episode needs at least one frame")
+        for key, (shape, dtype) in expected.items():
+            value = getattr(self, key)
+            if value.shape != shape or value.dtype != dtype:
+                raise StoreError(
+                    f"episode field {key!r} is {value.dtype}{list(value.shape)}, "
+                    f"the store needs {np.dtype(dtype)}{list(shape)}"
+                )
+
+
+def _frame_layout(image_size: int) -> dict[str, tuple[str, tuple[int, ...], tuple[int, ...]]]:
+    s = image_size
+    return {
+        "action": ("float32", (ACTION_DIM,), (LOW_DIM_CHUNK_FRAMES, ACTION_DIM)),
+        "state": ("float32", (ACTION_DIM,), (LOW_DIM_CHUNK_FRAMES, ACTION_DIM)),
+        "head_rgb": ("uint8", (s, s, 3), (IMAGE_CHUNK_FRAMES, s, s, 3)),
+        "head_mask": ("bool", (s, s), (IMAGE_CHUNK_FRAMES, s, s)),
+        "wrist_rgb": ("uint8", (s, s, 3), (IMAGE_CHUNK_FRAMES, s, s, 3)),
+    }
+
+
+class DemoStore:
+    """Read (and, when opened with `create_or_append`, append to) a store of demonstrations.
+
+    Readers never modify the store; every reader method only sees committed episodes.
+    """
+
+    def __init__(self, path: Path, root: zarr.Group, *, writable: bool, lock_fd: int | None = None) -> None:
+        self.path = path
+        self._root = root
+        self.writable = writable
+        self._lock_fd = lock_fd
+        attrs: dict[str, Any] = dict(root.attrs)
+        self.image_size = int(attrs["image_size"])
+        self.control_hz = float(attrs["control_hz"])
+        self._committed = int(attrs.get("committed_episodes", 0))
+        self._ends = np.asarray(_array(root, "meta/episode_ends")[: self._committed], dtype=np.int64)
+
+    # ---- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> DemoStore:
+        """Open an existing store read-only."""
+        store_path = Path(path)
+        root = _open_group(store_path, mode="r")
+        _check_layout(store_path, root)
+        return cls(store_path, root, writable=False)
+
+    @classmethod
+    def create_or_append(
+        cls, path: str | os.PathLike[str], *, image_size: int, control_hz: float
+    ) -> DemoStore:
+        """Open `path` for appending (creating it if absent); drops any interrupted, uncommitted tail.
+
+        Holds an exclusive lock on the store until `close`, so two writers cannot interleave.
+        """
+        store_path = Path(path)
+        if image_size <= 0:
+            raise StoreError(f"image size must be positive, got {image_size}")
+        fresh = not (store_path / "zarr.json").exists()
+        if fresh and store_path.exists() and any(store_path.iterdir()):
+            raise StoreError(f"{store_path} exists and is not a demonstration store (no zarr.json)")
+        try:
+            store_path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot create the store at {store_path}: {error.strerror}") from error
+        if not os.access(store_path, os.W_OK):
+            raise StoreError(f"cannot write to {store_path}: permission denied")
+        lock_fd = _lock(store_path)
+        try:
+            if fresh:
+                root = _create(store_path, image_size, control_hz)
+            else:
+                root = _open_group(store_path, mode="r+")
+                _check_layout(store_path, root)
+                stored_size = dict(root.attrs)["image_size"]
+                if stored_size != image_size:
+                    raise StoreError(
+                        f"{store_path} holds {stored_size} px images; "
+                        f"cannot append {image_size} px episodes (use --image-size "
+                        f"{stored_size} or a new --out path)"
+                    )
+            store = cls(store_path, root, writable=True, lock_fd=lock_fd)
+            store._truncate_uncommitted()
+            return store
+        except BaseException:
+            os.close(lock_fd)
+            raise
+
+    def close(self) -> None:
+        """Release the writer's lock (safe to call twice)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> DemoStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- reading -------------------------------------------------------------------------
+
+    @property
+    def num_episodes(self) -> int:
+        return self._committed
+
+    @property
+    def num_frames(self) -> int:
+        return int(self._ends[-1]) if self._committed else 0
+
+    @property
+    def episode_ends(self) -> np.ndarray:
+        """int64[E]: exclusive end frame of each committed episode."""
+        return self._ends.copy()
+
+    def episode_slice(self, index: int) -> slice:
+        """The frames of episode `index` along the first axis of every data array."""
+        if not -self._committed <= index < self._committed:
+            raise IndexError(f"episode {index} out of range: the store holds {self._committed} episodes")
+        index %= self._committed
+        start = int(self._ends[index - 1]) if index > 0 else 0
+        return slice(start, int(self._ends[index]))
+
+    def episode_metadata(self, index: int) -> EpisodeMetadata:
+        self.episode_slice(index)  # range check
+        index %= self._committed
+        row = {name: _array(self._root, f"meta/{name}")[index] for name in _META_COLUMNS}
+        tags = str(row["target_tags"])
+        return EpisodeMetadata(
+            seed=int(row["seed"]),  # type: ignore[arg-type]
+            split=str(row["split"]),
+            skill=str(row["skill"]),
+            target_name=str(row["target_name"]),
+            target_category=str(row["target_category"]),
+            target_colour=str(row["target_colour"]),
+            target_tags=tuple(tags.split(",")) if tags else (),
+            instruction=str(row["instruction"]),
+            target_box=tuple(float(v) for v in row["target_box"]),  # type: ignore[arg-type, union-attr]
+            steps=int(row["steps"]),  # type: ignore[arg-type]
+        )
+
+    def episode(self, index: int) -> EpisodeFrames:
+        """Load all frames of one episode into memory."""
+        frames = self.episode_slice(index)
+        return EpisodeFrames(**{key: np.asarray(self[key][frames]) for key in FRAME_KEYS})
+
+    @property
+    def arrays(self) -> Mapping[str, zarr.Array]:
+        """The data arrays by key. Frames at or past `num_frames` are uncommitted; index with episode_ends."""
+        return {key: _array(self._root, f"data/{key}") for key in FRAME_KEYS}
+
+    def __getitem__(self, key: str) -> zarr.Array:
+        if key not in FRAME_KEYS:
+            raise KeyError(f"no data array {key!r}; the store has {', '.join(FRAME_KEYS)}")
+        return _array(self._root, f"data/{key}")
+
+    def iter_metadata(self) -> Iterator[EpisodeMetadata]:
+        for index in range(self._committed):
+            yield self.episode_metadata(index)
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def append_episode(self, frames: EpisodeFrames, metadata: EpisodeMetadata) -> int:
+        """Write one whole episode and commit it; returns its index. Frames first, commit last."""
+        if not self.writable or self._lock_fd is None:
+            raise StoreError(f"{self.path} was opened read-only; use DemoStore.create_or_append")
+        frames.validate(self.image_size)
+        if metadata.steps != frames.steps:
+            raise StoreError(f"metadata says {metadata.steps} steps but the episode has {frames.steps}")
+        start, end, index = self.num_frames, self.num_frames + frames.steps, self._committed
+        for key in FRAME_KEYS:
+            array = self[key]
+            array.resize((end, *array.shape[1:]))
+            array[start:end] = getattr(frames, key)
+        row = _metadata_row(metadata)
+        for name, value in row.items():
+            array = _array(self._root, f"meta/{name}")
+            array.resize((index + 1, *array.shape[1:]))
+            array[index] = value
+        ends = _array(self._root, "meta/episode_ends")
+        ends.resize((index + 1,))
+        ends[index] = end
+        # The commit point: until this attribute changes, the episode does not exist for readers.
+        self._root.attrs["committed_episodes"] = index + 1
+        self._committed = index + 1
+        self._ends = np.append(self._ends, np.int64(end))
+        return index
+
+    def _truncate_uncommitted(self) -> None:
+        """Cut every array back to the committed episodes (removes an interrupted write's tail)."""
+        frames, episodes = self.num_frames, self._committed
+        for key in FRAME_KEYS:
+            array = self[key]
+            if array.shape[0] != frames:
+                array.resize((frames, *array.shape[1:]))
+        for name in (*_META_COLUMNS, "episode_ends"):
+            array = _array(self._root, f"meta/{name}")
+            if array.shape[0] != episodes:
+                array.resize((episodes, *array.shape[1:]))
+
+
+def _metadata_row(metadata: EpisodeMetadata) -> dict[str, Any]:
+    for tag in metadata.target_tags:
+        if "," in tag:
+            raise StoreError(f"target tag {tag!r} contains a comma, which the store uses as separator")
+    return {
+        "seed": np.int64(metadata.seed),
+        "split": metadata.split,
+        "skill": metadata.skill,
+        "target_name": metadata.target_name,
+        "target_category": metadata.target_category,
+        "target_colour": metadata.target_colour,
+        "target_tags": ",".join(metadata.target_tags),
+        "instruction": metadata.instruction,
+        "target_box": np.asarray(metadata.target_box, dtype=np.float32),
+        "steps": np.int64(metadata.steps),
+    }
+
+
+def _array(root: zarr.Group, name: str) -> zarr.Array:
+    array = root[name]
+    assert isinstance(array, zarr.Array), f"{name} is a group, checked by _check_layout"
+    return array
+
+
+def _open_group(path: Path, mode: str) -> zarr.Group:
+    if not (path / "zarr.json").is_file():
+        raise StoreError(
+            f"{path} is not a demonstration store (no zarr.json); create one with dexagent collect"
+        )
+    try:
+        return zarr.open_group(str(path), mode=mode)  # type: ignore[arg-type]
+    except (OSError, ValueError, KeyError) as error:
+        raise StoreError(f"cannot open the store at {path}: {error}") from error
+
+
+def _create(path: Path, image_size: int, control_hz: float) -> zarr.Group:
+    # Not mode "w": that deletes and recreates the folder, dropping the lock held on it.
+    root = zarr.open_group(str(path), mode="a")
+    for key, (dtype, frame_shape, chunks) in _frame_layout(image_size).items():
+        root.create_array(f"data/{key}", shape=(0, *frame_shape), chunks=chunks, dtype=dtype)
+    root.create_array("meta/episode_ends", shape=(0,), chunks=(META_CHUNK_EPISODES,), dtype="int64")
+    for name, (dtype, shape) in _META_COLUMNS.items():
+        root.create_array(
+            f"meta/{name}", shape=(0, *shape), chunks=(META_CHUNK_EPISODES, *shape), dtype=dtype
+        )
+    # Written last: a store without these attributes was never fully created.
+    root.attrs.update(
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "image_size": image_size,
+            "control_hz": control_hz,
+            "committed_episodes": 0,
+        }
+    )
+    return root
+
+
+def _check_layout(path: Path, root: zarr.Group) -> None:
+    attrs: dict[str, Any] = dict(root.attrs)
+    if attrs.get("format") != FORMAT:
+        raise StoreError(f"{path} is a zarr store but not a dexagent demonstration store (attrs.format)")
+    if attrs.get("format_version") != FORMAT_VERSION:
+        raise StoreError(
+            f"{path} has format_version {attrs.get('format_version')}; this dexagent reads {FORMAT_VERSION}"
+        )
+    committed = int(attrs.get("committed_episodes", 0))
+    expected = [f"data/{key}" for key in FRAME_KEYS] + [f"meta/{n}" for n in (*_META_COLUMNS, "episode_ends")]
+    for name in expected:
+        try:
+            array = root[name]
+        except KeyError:
+            raise StoreError(f"{path} is missing the array {name}") from None
+        minimum = committed if name.startswith("meta/") else 0
+        if not isinstance(array, zarr.Array) or array.shape[0] < minimum:
+            raise StoreError(f"{path}/{name} is shorter than the {committed} committed episodes")
+    ends = np.asarray(_array(root, "meta/episode_ends")[:committed])
+    frames = int(ends[-1]) if committed else 0
+    if committed and (ends[0] <= 0 or np.any(np.diff(ends) <= 0)):
+        raise StoreError(f"{path}/meta/episode_ends is not strictly increasing: the store is corrupt")
+    for key in FRAME_KEYS:
+        if _array(root, f"data/{key}").shape[0] < frames:
+            raise StoreError(f"{path}/data/{key} has fewer frames than meta/episode_ends commits ({frames})")
+
+
+def _lock(path: Path) -> int:
+    """Take an exclusive advisory lock on the store folder; the OS drops it if the process dies."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StoreError(f"{path} is being written by another process (another dexagent collect?)") from None
+    return fd

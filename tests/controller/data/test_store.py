@@ -1,0 +1,147 @@
+"""The demonstration store: layout, round trip, appending, crash safety, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+
+from dexagent.controller.data import DemoStore, EpisodeFrames, EpisodeMetadata, StoreError
+
+SIZE = 16
+
+
+def make_episode(steps: int, seed: int, size: int = SIZE) -> tuple[EpisodeFrames, EpisodeMetadata]:
+    rng = np.random.default_rng(seed)
+    frames = EpisodeFrames(
+        action=rng.normal(size=(steps, 13)).astype(np.float32),
+        state=rng.normal(size=(steps, 13)).astype(np.float32),
+        head_rgb=rng.integers(0, 256, size=(steps, size, size, 3), dtype=np.uint8),
+        head_mask=rng.random((steps, size, size)) > 0.5,
+        wrist_rgb=rng.integers(0, 256, size=(steps, size, size, 3), dtype=np.uint8),
+    )
+    metadata = EpisodeMetadata(
+        seed=seed,
+        split="seen",
+        skill="grasp",
+        target_name="red_apple",
+        target_category="fruit",
+        target_colour="red",
+        target_tags=("fruit", "red", "food"),
+        instruction="grasp the red apple",
+        target_box=(1.0, 2.0, 5.5, 7.0),
+        steps=steps,
+    )
+    return frames, metadata
+
+
+def test_round_trip_keeps_frames_metadata_and_layout(tmp_path: Path) -> None:
+    path = tmp_path / "demos.zarr"
+    episodes = [make_episode(steps, seed) for seed, steps in enumerate((5, 3, 7))]
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0) as store:
+        for frames, metadata in episodes:
+            store.append_episode(frames, metadata)
+
+    store = DemoStore.open(path)
+    assert store.num_episodes == 3 and store.num_frames == 15
+    np.testing.assert_array_equal(store.episode_ends, [5, 8, 15])
+    assert store.episode_slice(1) == slice(5, 8)
+    assert store.episode_slice(-1) == slice(8, 15)
+    assert store["head_rgb"].shape == (15, SIZE, SIZE, 3)
+    assert store["head_mask"].dtype == np.bool_
+    for index, (frames, metadata) in enumerate(episodes):
+        loaded = store.episode(index)
+        for key in ("action", "state", "head_rgb", "head_mask", "wrist_rgb"):
+            np.testing.assert_array_equal(getattr(loaded, key), getattr(frames, key))
+        assert store.episode_metadata(index) == metadata
+    # The plain zarr layout is what diffusion-policy style readers expect.
+    root = zarr.open_group(str(path), mode="r")
+    assert root["data/action"].shape == (15, 13) and root["meta/episode_ends"].dtype == np.int64
+    assert root.attrs["image_size"] == SIZE and root.attrs["control_hz"] == 20.0
+
+
+def test_images_are_chunked_by_frames(tmp_path: Path) -> None:
+    with DemoStore.create_or_append(tmp_path / "d.zarr", image_size=SIZE, control_hz=20.0) as store:
+        assert store["head_rgb"].chunks == (64, SIZE, SIZE, 3)
+        assert store["head_mask"].chunks == (64, SIZE, SIZE)
+
+
+def test_appending_to_an_existing_store_continues_it(tmp_path: Path) -> None:
+    path = tmp_path / "demos.zarr"
+    for seed in range(2):
+        with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0) as store:
+            store.append_episode(*make_episode(4, seed))
+    store = DemoStore.open(path)
+    assert store.num_episodes == 2
+    assert [m.seed for m in store.iter_metadata()] == [0, 1]
+
+
+def test_appending_with_another_image_size_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "demos.zarr"
+    DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0).close()
+    with pytest.raises(StoreError, match="16 px images; cannot append 32 px"):
+        DemoStore.create_or_append(path, image_size=32, control_hz=20.0)
+
+
+def test_an_interrupted_append_is_invisible_then_truncated(tmp_path: Path) -> None:
+    path = tmp_path / "demos.zarr"
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0) as store:
+        store.append_episode(*make_episode(5, 0))
+        # Simulate a kill between writing frames and the commit of a second episode.
+        root = zarr.open_group(str(path), mode="r+")
+        for key in ("action", "state", "head_rgb", "head_mask", "wrist_rgb"):
+            array = root[f"data/{key}"]
+            array.resize((9, *array.shape[1:]))
+        root["meta/episode_ends"].resize((2,))
+        root["meta/episode_ends"][1] = 9
+
+    reader = DemoStore.open(path)
+    assert reader.num_episodes == 1 and reader.num_frames == 5
+    assert reader["action"].shape[0] == 9  # readers never modify the store
+
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0) as store:
+        assert store["action"].shape[0] == 5 and store.num_episodes == 1
+        store.append_episode(*make_episode(3, 1))
+    reader = DemoStore.open(path)
+    np.testing.assert_array_equal(reader.episode_ends, [5, 8])
+    assert reader.episode_metadata(1).seed == 1
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "demos.zarr"
+    with (
+        DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0),
+        pytest.raises(StoreError, match="being written by another process"),
+    ):
+        DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0)
+    DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0).close()  # lock released
+
+
+def test_a_misshapen_episode_names_the_field(tmp_path: Path) -> None:
+    frames, metadata = make_episode(4, 0, size=8)
+    with (
+        DemoStore.create_or_append(tmp_path / "d.zarr", image_size=SIZE, control_hz=20.0) as store,
+        pytest.raises(StoreError, match="'head_rgb' is uint8\\[4, 8, 8, 3\\]"),
+    ):
+        store.append_episode(frames, metadata)
+
+
+def test_reading_a_folder_that_is_not_a_store_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="not a demonstration store"):
+        DemoStore.open(tmp_path)
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(StoreError, match="exists and is not a demonstration store"):
+        DemoStore.create_or_append(tmp_path, image_size=SIZE, control_hz=20.0)
+    other = zarr.open_group(str(tmp_path / "other.zarr"), mode="w")
+    other.attrs["format"] = "something-else"
+    with pytest.raises(StoreError, match="not a dexagent demonstration store"):
+        DemoStore.open(tmp_path / "other.zarr")
+
+
+def test_an_episode_index_out_of_range_says_how_many_there_are(tmp_path: Path) -> None:
+    with DemoStore.create_or_append(tmp_path / "d.zarr", image_size=SIZE, control_hz=20.0) as store:
+        store.append_episode(*make_episode(2, 0))
+        with pytest.raises(IndexError, match="holds 1 episodes"):
+            store.episode_slice(1)
