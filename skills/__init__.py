@@ -21,3 +21,12 @@ __all__ = [
     "resolve_params",
     "validate_static",
 ]
+
+# Importing the skill modules registers them in REGISTRY; this order is the manifest's order.
+# isort: off
+from dexagent.skills import grasp as _grasp  # noqa: E402,F401
+from dexagent.skills import reset as _reset  # noqa: E402,F401
+from dexagent.skills import completion_check as _completion_check  # noqa: E402,F401
+from dexagent.skills import plan as _plan  # noqa: E402,F401
+from dexagent.skills import conditions as _conditions  # noqa: E402,F401
+# isort: on

@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 from dexagent.controller.interfaces import Controller
-from dexagent.hardware import Box, SafeRobot
+from dexagent.hardware import Box, Observation, SafeRobot
 from dexagent.skills.planning import Planner
 
 SuccessCheck = Literal["ground_truth", "verifier"]
@@ -57,6 +57,8 @@ class SkillContext:
     log: event callback (event name, fields) for the episode log.
     namespace: blackboard prefix for the keys skills write ("" -> "/failure_reason").
     executor: runs slow calls (planner, verifier) off the tick thread.
+    observe: where skills read the current observation; the run loop injects one that renders once
+        per tick and shares it (rendering is the slowest part of a sim tick). None: `robot.observe`.
     """
 
     robot: SafeRobot
@@ -70,6 +72,10 @@ class SkillContext:
     log: EventLog = _no_log
     namespace: str = ""
     executor: Executor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="skill"))
+    observe: Callable[[], Observation] | None = None
+    # Set when a skill sent an action this tick; the run loop holds position on ticks nobody acted,
+    # so sim time keeps flowing at the control rate while skills wait for the planner.
+    acted_this_tick: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         if self.success_check == "ground_truth" and self.scene is None:
@@ -80,6 +86,22 @@ class SkillContext:
     def key(self, name: str) -> str:
         """The absolute blackboard key for `name` in this run's namespace."""
         return f"{self.namespace}/{name.lstrip('/')}"
+
+    def observation(self) -> Observation:
+        """The current observation (shared within a tick when the run loop injects `observe`)."""
+        return self.observe() if self.observe is not None else self.robot.observe()
+
+    def act(self, action: np.ndarray) -> None:
+        """Send float32[13] joint targets through the safety layer; marks this tick as acted."""
+        self.robot.act(action)
+        self.acted_this_tick = True
+
+    def hold(self) -> None:
+        """Hold the last safe command (what a preempted or stopped skill leaves the arm doing)."""
+        hold = self.robot.safety.hold_action
+        if hold is None:
+            hold = self.observation().state
+        self.act(hold)
 
     def shutdown(self) -> None:
         """Stop the worker threads (pending planner calls are abandoned)."""

@@ -1,0 +1,18 @@
+"""The blackboard keys skills and the agent share (absolute names; prefix with `SkillContext.namespace`).
+
+Tree files refer to them as "{target}", "{instructions}", ...
+"""
+
+PROMPT = "prompt"  # str: the user's prompt
+FIRST_OBSERVATION = "first_observation"  # Observation: the scene when the run started
+INSTRUCTIONS = "instructions"  # list[Instruction]: the planner's remaining instructions (written by `plan`)
+PLAN = "plan"  # Plan: the last plan, with the planner's reasoning
+INSTRUCTION = "instruction"  # Instruction: the one being attempted (a for-each over INSTRUCTIONS writes it)
+TARGET = "target"  # str: the current target's referring expression
+TARGET_BOX = "target_box"  # Box: where the planner grounded the current target (head image pixels)
+HELD_OBJECT = "held_object"  # str | None: the target a grasp succeeded on and has not been reset yet
+HELD_INDEX = "held_index"  # int | None: the sim object index of HELD_OBJECT (sim only)
+HISTORY = "history"  # list[AttemptRecord]: every grasp attempt so far (the planner's history)
+FAILURE_REASON = "failure_reason"  # str: why the last skill failed, e.g. "grasp: timeout after 12.0 s"
+COMPLETE = "complete"  # Verdict: the last completion check
+GRASPED = "grasped"  # list[str]: targets grasped and put away during this run

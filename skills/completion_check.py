@@ -1,0 +1,51 @@
+"""`completion_check(prompt)`: ask the planner whether the prompt is done (first image vs now)."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+
+from py_trees.common import Status
+from pydantic import BaseModel, ConfigDict, Field
+
+from dexagent.skills import blackboard_keys as keys
+from dexagent.skills.base import SkillBehaviour, skill
+from dexagent.skills.planning import Verdict
+
+
+class CompletionCheckParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(min_length=1, description="the user's prompt, e.g. 'clear the table'")
+    budget_s: float = Field(60.0, gt=0, description="seconds to wait for the planner's verdict")
+
+
+@skill("completion_check", CompletionCheckParams, kind="condition")
+class CompletionCheck(SkillBehaviour):
+    """Succeed when the planner judges the prompt complete (comparing the first and current head images)."""
+
+    READS = (keys.FIRST_OBSERVATION,)
+    WRITES = (keys.COMPLETE,)
+
+    def start(self) -> None:
+        params = self.params
+        assert isinstance(params, CompletionCheckParams)
+        observation = self.context.observation()
+        first = self.read(keys.FIRST_OBSERVATION) or observation
+        self.future: Future[Verdict] = self.submit(
+            self.context.planner.is_complete, params.prompt, first, observation
+        )
+
+    def poll(self) -> Status:
+        self.context.hold()  # keep sim time flowing while the planner thinks
+        if not self.future.done():
+            return Status.RUNNING
+        try:
+            verdict = self.future.result()
+        except Exception as error:  # the planner is an outer boundary (network, model)
+            return self.fail(f"planner could not check completion: {error}")
+        self.write(keys.COMPLETE, verdict)
+        self.context.log("completion", {"prompt": self.params_dict()["prompt"], **verdict.model_dump()})
+        if verdict.ok:
+            self.reason = verdict.reasoning
+            return Status.SUCCESS
+        return self.fail(f"not complete: {verdict.reasoning or 'the planner says the prompt is not done'}")

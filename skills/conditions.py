@@ -1,0 +1,85 @@
+"""Conditions a tree needs: `holding(target)` and `target_visible(target)`. Both answer without blocking."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+
+import numpy as np
+from py_trees.common import Status
+from pydantic import BaseModel, ConfigDict, Field
+
+from dexagent.hardware import ARM_DOF, Box
+from dexagent.skills import blackboard_keys as keys
+from dexagent.skills.base import SkillBehaviour, skill
+from dexagent.skills.grasp import Target, target_index
+from dexagent.skills.planning import Instruction
+
+HAND_CLOSED_BELOW = 0.6  # mean hand command in [0, 1]; 1 = open
+
+
+class HoldingParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target: Target | None = Field(None, description="the object that must be held; None: anything")
+
+
+class TargetVisibleParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target: Target = Field(description="the object to look for, as a referring expression")
+    budget_s: float = Field(30.0, gt=0, description="seconds to wait for the planner to ground it")
+
+
+@skill("holding", HoldingParams, kind="condition")
+class Holding(SkillBehaviour):
+    """Succeed while the hand holds the target (the last successful grasp, still in the closed hand)."""
+
+    READS = (keys.HELD_OBJECT, keys.HELD_INDEX)
+
+    def poll(self) -> Status:
+        params = self.params
+        assert isinstance(params, HoldingParams)
+        held = self.read(keys.HELD_OBJECT)
+        if held is None:
+            return self.fail("nothing is held")
+        if params.target is not None and held != params.target:
+            return self.fail(f"holding {held!r}, not {params.target!r}")
+        scene = self.context.scene
+        index = self.read(keys.HELD_INDEX)
+        if scene is not None and index is not None:
+            # The sim can tell a slipped object from a held one; on a robot the closed hand is our evidence.
+            if not (scene.in_contact_with_hand(index) and scene.is_lifted(index)):
+                return self.fail(f"{held!r} is no longer in the hand")
+            return Status.SUCCESS
+        if float(np.mean(self.context.observation().state[ARM_DOF:])) >= HAND_CLOSED_BELOW:
+            return self.fail(f"the hand is open; {held!r} is not held")
+        return Status.SUCCESS
+
+
+@skill("target_visible", TargetVisibleParams, kind="condition")
+class TargetVisible(SkillBehaviour):
+    """Succeed when the planner can find the target in the head image (ground truth checks it in sim)."""
+
+    WRITES = (keys.TARGET_BOX,)
+
+    def start(self) -> None:
+        params = self.params
+        assert isinstance(params, TargetVisibleParams)
+        self.observation = self.context.observation()
+        instruction = Instruction(target=params.target, text=f"find {params.target}")
+        self.future: Future[Box] = self.submit(self.context.planner.ground, instruction, self.observation)
+
+    def poll(self) -> Status:
+        params = self.params
+        assert isinstance(params, TargetVisibleParams)
+        self.context.hold()
+        if not self.future.done():
+            return Status.RUNNING
+        try:
+            box = self.future.result()
+        except Exception as error:  # the planner is an outer boundary (network, model, unknown target)
+            return self.fail(f"planner could not find {params.target!r}: {error}")
+        if self.observation.head_segmentation is not None and target_index(self.observation, box) is None:
+            return self.fail(f"the box {box.as_tuple()} for {params.target!r} holds no object")
+        self.write(keys.TARGET_BOX, box)
+        return Status.SUCCESS

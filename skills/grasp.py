@@ -1,0 +1,239 @@
+"""`grasp(target)` and `push_then_grasp(target)`: ground the target, run the controller closed-loop, decide.
+
+One attempt is three phases, none of which blocks a tick:
+grounding (planner.ground on a worker thread) -> control (controller.act -> robot.act
+every tick) -> decided. Success comes from the simulator's ground truth when the
+context says so, otherwise from the planner's verifier, asked whenever the hand has
+closed and the arm has come to rest (on a robot always the verifier).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import Future
+from typing import Annotated, Any
+
+import numpy as np
+from py_trees.common import Status
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from dexagent.controller.interfaces import Controller
+from dexagent.hardware import ARM_DOF, Box, Observation
+from dexagent.skills import blackboard_keys as keys
+from dexagent.skills.base import SkillBehaviour, skill
+from dexagent.skills.planning import AttemptRecord, Instruction, Verdict
+
+
+def _target_text(value: Any) -> Any:
+    # A for-each over the plan puts whole Instructions on the blackboard; "{instruction}" works too.
+    return value.target if isinstance(value, Instruction) else value
+
+
+Target = Annotated[str, StringConstraints(min_length=1), BeforeValidator(_target_text)]
+
+
+class GraspParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target: Target = Field(description="the object to grasp, as a referring expression ('the red cup')")
+    budget_s: float = Field(15.0, gt=0, description="seconds for the whole attempt, grounding included")
+    verify_interval_s: float = Field(
+        2.0, gt=0, description="least seconds between two verifier calls (verifier mode only)"
+    )
+
+
+class PushThenGraspParams(GraspParams):
+    budget_s: float = Field(30.0, gt=0, description="seconds for the whole attempt, grounding included")
+
+
+def target_index(observation: Observation, box: Box) -> int | None:
+    """The sim object most of `box` covers in the head segmentation (None without one or when empty)."""
+    segmentation = observation.head_segmentation
+    if segmentation is None:
+        return None
+    height, width = segmentation.shape
+    x1, y1 = max(0, int(box.x1)), max(0, int(box.y1))
+    x2, y2 = min(width, int(np.ceil(box.x2))), min(height, int(np.ceil(box.y2)))
+    ids = segmentation[y1:y2, x1:x2].ravel()
+    ids = ids[ids >= 0]
+    if ids.size == 0:
+        return None
+    return int(np.bincount(ids).argmax())
+
+
+class _AttemptBase(SkillBehaviour):
+    """Shared by grasp and push_then_grasp; the controller comes from `context.controllers(skill)`."""
+
+    WRITES = (
+        keys.TARGET,
+        keys.TARGET_BOX,
+        keys.HELD_OBJECT,
+        keys.HELD_INDEX,
+        keys.HISTORY,
+    )
+    # The arm counts as at rest when no joint moved more than this (rad) over the rest window.
+    REST_RAD = 0.01
+    REST_WINDOW_S = 0.5
+    HAND_CLOSED_BELOW = 0.6  # mean hand command in [0, 1]; 1 = open
+    REHOLD_S = 2.0  # the sim's default hold time, for objects whose success flag latched earlier
+
+    def start(self) -> None:
+        params = self.params
+        assert isinstance(params, GraspParams)
+        skill_verb = self.info.name.replace("_", " ")
+        self.instruction = Instruction(
+            skill="push_then_grasp" if self.info.name == "push_then_grasp" else "grasp",
+            target=params.target,
+            text=f"{skill_verb} {params.target}",
+        )
+        self.controller: Controller | None = None
+        self.object_index: int | None = None
+        self.verdict_future: Future[Verdict] | None = None
+        self.last_verify_at = -np.inf
+        self.recent_arm: deque[np.ndarray] = deque(
+            maxlen=max(2, round(self.REST_WINDOW_S / self.context.tick_period))
+        )
+        self.write(keys.TARGET, params.target)
+        self.write(keys.HELD_OBJECT, None)
+        self.write(keys.HELD_INDEX, None)
+        observation = self.context.observation()
+        self.ground_observation = observation
+        self.ground_future: Future[Box] | None = self.submit(
+            self.context.planner.ground, self.instruction, observation
+        )
+
+    def poll(self) -> Status:
+        if self.ground_future is not None:
+            return self._poll_grounding()
+        assert self.controller is not None
+        observation = self.context.observation()
+        self.context.act(self.controller.act(observation))
+        return self._poll_outcome(observation)
+
+    def _poll_grounding(self) -> Status:
+        future = self.ground_future
+        assert future is not None
+        # Hold still while the planner looks: sim time keeps flowing at the control rate.
+        self.context.hold()
+        if not future.done():
+            return Status.RUNNING
+        self.ground_future = None
+        try:
+            box = future.result()
+        except Exception as error:  # the planner is an outer boundary: network, model, unknown target
+            return self._record(False, f"planner could not ground {self.instruction.target!r}: {error}")
+        self.write(keys.TARGET_BOX, box)
+        self.object_index = target_index(self.ground_observation, box)
+        if self.context.success_check == "ground_truth" and self.object_index is None:
+            return self._record(
+                False, f"no object in the grounded box {box.as_tuple()} for {self.instruction.target!r}"
+            )
+        self.context.log(
+            "grounded",
+            {
+                "target": self.instruction.target,
+                "box": list(box.as_tuple()),
+                "object_index": self.object_index,
+            },
+        )
+        scene = self.context.scene
+        self.succeeded_before = bool(
+            scene is not None and self.object_index is not None and scene.grasp_success(self.object_index)
+        )
+        self.lifted_since: float | None = None
+        self.controller = self.context.controllers(self.info.name)
+        self.controller.reset(self.context.observation(), box)
+        return Status.RUNNING
+
+    def _poll_outcome(self, observation: Observation) -> Status:
+        if self.context.success_check == "ground_truth":
+            scene = self.context.scene
+            assert scene is not None and self.object_index is not None
+            if not self.succeeded_before:
+                if scene.grasp_success(self.object_index):
+                    return self._record(True, "lifted and held (ground truth)")
+                return Status.RUNNING
+            # The sim's success flag latches, so an object grasped before (and dropped beside the bin)
+            # needs its lift timed here: lifted and in the hand for the hold time.
+            held_now = scene.is_lifted(self.object_index) and scene.in_contact_with_hand(self.object_index)
+            now = self.context.clock()
+            if not held_now:
+                self.lifted_since = None
+            elif self.lifted_since is None:
+                self.lifted_since = now
+            if self.lifted_since is not None and now - self.lifted_since >= self.REHOLD_S:
+                return self._record(True, "lifted and held again (ground truth)")
+            return Status.RUNNING
+        return self._poll_verifier(observation)
+
+    def _poll_verifier(self, observation: Observation) -> Status:
+        future = self.verdict_future
+        if future is not None:
+            if not future.done():
+                return Status.RUNNING
+            self.verdict_future = None
+            try:
+                verdict = future.result()
+            except Exception as error:  # the verifier is a network call: report it, keep trying
+                self.context.log("verify_error", {"target": self.instruction.target, "error": str(error)})
+            else:
+                self.context.log("verified", {"target": self.instruction.target, **verdict.model_dump()})
+                if verdict.ok:
+                    return self._record(True, verdict.reasoning or "verified")
+        self.recent_arm.append(np.asarray(observation.state[:ARM_DOF], dtype=np.float32))
+        now = self.context.clock()
+        if self._settled(observation) and now - self.last_verify_at >= self.params_grasp.verify_interval_s:
+            self.last_verify_at = now
+            self.verdict_future = self.submit(
+                self.context.planner.verify_grasp, self.instruction, observation
+            )
+        return Status.RUNNING
+
+    @property
+    def params_grasp(self) -> GraspParams:
+        assert isinstance(self.params, GraspParams)
+        return self.params
+
+    def _settled(self, observation: Observation) -> bool:
+        """The hand is closed and the arm has been still for the rest window: time to ask the verifier."""
+        if float(np.mean(observation.state[ARM_DOF:])) >= self.HAND_CLOSED_BELOW:
+            return False
+        if len(self.recent_arm) < (self.recent_arm.maxlen or 0):
+            return False
+        window = np.stack(self.recent_arm)
+        return bool(np.max(window.max(axis=0) - window.min(axis=0)) < self.REST_RAD)
+
+    def _record(self, success: bool, reason: str) -> Status:
+        history = list(self.read(keys.HISTORY) or [])
+        history.append(AttemptRecord(instruction=self.instruction, success=success, reason=reason))
+        self.write(keys.HISTORY, history)
+        if not success:
+            return self.fail(reason)
+        self.write(keys.HELD_OBJECT, self.instruction.target)
+        self.write(keys.HELD_INDEX, self.object_index)
+        self.reason = reason
+        return Status.SUCCESS
+
+    def on_timeout(self, budget_s: float) -> Status:
+        return self._record(False, f"timeout after {budget_s:.1f} s")
+
+    def cancel(self) -> None:
+        # Preempted mid-attempt: stop commanding and keep the arm where it is.
+        self.context.hold()
+
+    def finish(self, status: Status) -> None:
+        if self.controller is not None:
+            self.controller.close()
+            self.controller = None
+        self.ground_future = None
+        self.verdict_future = None
+
+
+@skill("grasp", GraspParams)
+class Grasp(_AttemptBase):
+    """Grasp the target and lift it (ground its box, run the grasp controller, check the grasp)."""
+
+
+@skill("push_then_grasp", PushThenGraspParams)
+class PushThenGrasp(_AttemptBase):
+    """Push a flat target to the table edge until it overhangs, then grasp it from the side."""

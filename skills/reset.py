@@ -1,0 +1,135 @@
+"""`reset()`: put a held object in the bin, then go home with the hand open, one tick at a time.
+
+The paper resets after every grasp. Here the reset is a short list of joint-space
+waypoints (over the bin -> open the hand -> home), each reached by moving every
+joint target at most `speed_rad_s` per second; the safety layer still checks
+every command. In sim the object falls into the bin; `remove_object` (when the
+sim offers it) takes away only objects that did land there, so a missed drop
+stays visible to the next plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from py_trees.common import Status
+from pydantic import BaseModel, ConfigDict, Field
+
+from dexagent.hardware import ARM_DOF
+from dexagent.skills import blackboard_keys as keys
+from dexagent.skills.base import SkillBehaviour, skill
+
+HAND_OPEN = 1.0
+HAND_CLOSED_BELOW = 0.6  # mean hand command under this: the hand may be holding something
+
+
+class ResetParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    budget_s: float = Field(15.0, gt=0, description="seconds for the whole reset")
+    speed_rad_s: float = Field(1.5, gt=0, le=3.0, description="joint-space speed of the arm (rad/s)")
+    drop: bool = Field(True, description="drop a held object in the bin before going home")
+
+
+@dataclass
+class Waypoint:
+    """Joint targets float32[13] to reach, and how long to stay once reached (s)."""
+
+    name: str
+    target: np.ndarray
+    dwell_s: float
+
+
+@skill("reset", ResetParams)
+class Reset(SkillBehaviour):
+    """Drop any held object in the bin, then return home with the hand open."""
+
+    READS = (keys.HELD_OBJECT, keys.HELD_INDEX, keys.GRASPED)
+    WRITES = (keys.HELD_OBJECT, keys.HELD_INDEX, keys.GRASPED)
+    TOLERANCE_RAD = 0.03  # measured arm joints this close to the target count as arrived
+
+    def start(self) -> None:
+        params = self.params
+        assert isinstance(params, ResetParams)
+        observation = self.context.observation()
+        spec = self.context.robot.spec
+        home = spec.home.copy()
+        home[ARM_DOF:] = HAND_OPEN
+        held = self.read(keys.HELD_OBJECT)
+        hand_closed = float(np.mean(observation.state[ARM_DOF:])) < HAND_CLOSED_BELOW
+        self.dropping = (
+            params.drop and self.context.drop_pose is not None and (held is not None or hand_closed)
+        )
+        self.held = held
+        self.held_index = self.read(keys.HELD_INDEX)
+        self.waypoints: list[Waypoint] = []
+        self.command = self._start_command(observation.state)
+        if self.dropping:
+            assert self.context.drop_pose is not None
+            over_bin = np.asarray(self.context.drop_pose, dtype=np.float32).copy()
+            over_bin[ARM_DOF:] = self.command[ARM_DOF:]  # keep the grip while carrying
+            opened = over_bin.copy()
+            opened[ARM_DOF:] = HAND_OPEN
+            # The dwell after opening lets the object fall and settle before we look at where it went.
+            self.waypoints += [Waypoint("over_bin", over_bin, 0.2), Waypoint("open_hand", opened, 0.8)]
+        self.waypoints.append(Waypoint("home", home, 0.2))
+        self.index = 0
+        self.arrived_at: float | None = None
+        self.context.log("reset_plan", {"dropping": self.dropping, "held": held, "waypoints": self._names()})
+
+    def _names(self) -> list[str]:
+        return [w.name for w in self.waypoints]
+
+    def _start_command(self, state: np.ndarray) -> np.ndarray:
+        # Continue from the last command that was let through, so the first step is continuous.
+        hold = self.context.robot.safety.hold_action
+        return (hold if hold is not None else np.asarray(state, dtype=np.float32)).copy()
+
+    def poll(self) -> Status:
+        params = self.params
+        assert isinstance(params, ResetParams)
+        waypoint = self.waypoints[self.index]
+        max_step = np.full(
+            self.command.shape, params.speed_rad_s * self.context.tick_period, dtype=np.float32
+        )
+        max_step[ARM_DOF:] = 4.0 * self.context.tick_period  # the hand opens fully in ~0.25 s
+        self.command = self.command + np.clip(waypoint.target - self.command, -max_step, max_step)
+        self.context.act(self.command)
+        state = self.context.observation().state
+        commanded = np.allclose(self.command, waypoint.target, atol=1e-6)
+        arm_arrived = np.max(np.abs(state[:ARM_DOF] - waypoint.target[:ARM_DOF])) < self.TOLERANCE_RAD
+        if not (commanded and arm_arrived):
+            return Status.RUNNING
+        now = self.context.clock()
+        if self.arrived_at is None:
+            self.arrived_at = now
+        if now - self.arrived_at < waypoint.dwell_s:
+            return Status.RUNNING
+        self.arrived_at = None
+        if waypoint.name == "open_hand":
+            self._after_drop()
+        self.index += 1
+        return Status.SUCCESS if self.index == len(self.waypoints) else Status.RUNNING
+
+    def _after_drop(self) -> None:
+        """The hand is open over the bin: record what landed there and clear the scene of it."""
+        landed: bool | None = None
+        scene = self.context.scene
+        index = self.held_index
+        if scene is not None and index is not None and hasattr(scene, "in_bin"):
+            landed = bool(scene.in_bin(index))
+            if landed and hasattr(scene, "remove_object"):
+                scene.remove_object(index)
+        if self.held is not None and landed is not False:
+            self.write(keys.GRASPED, [*(self.read(keys.GRASPED) or []), self.held])
+        self.write(keys.HELD_OBJECT, None)
+        self.write(keys.HELD_INDEX, None)
+        self.context.log("dropped", {"object": self.held, "object_index": index, "in_bin": landed})
+
+    def on_timeout(self, budget_s: float) -> Status:
+        name = self.waypoints[self.index].name
+        return self.fail(f"timeout after {budget_s:.1f} s while moving to {name!r}")
+
+    def cancel(self) -> None:
+        self.context.hold()
