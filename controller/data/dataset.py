@@ -1,0 +1,240 @@
+"""The training dataset over a demo store: whole store in memory, chunks indexed with numpy.
+
+A sample is one timestep t of one episode: the observation at t (head/wrist RGB,
+the target mask at t and at the episode's first frame, the 13-D state) and the
+action chunk a[t : t+H], padded past the episode's end by repeating its last
+action (the robot holds still once the demo is over). Train and validation
+are split by episode, never by frame, so no frame of a validation episode is
+ever trained on.
+
+Batches are addressed by training step (`StepBatches`), not by an iterator's
+state: step s always yields the same samples and the same colour jitter, so a
+resumed run sees exactly the data the uninterrupted run would have seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from dexagent.controller.data.augment import ColorJitter
+from dexagent.controller.data.store import DemoStore, StoreError
+from dexagent.controller.preprocess import mask_to_tensor, rgb_to_tensor
+
+IMAGE_KEYS = ("head_rgb", "wrist_rgb")
+
+
+class DatasetError(ValueError):
+    """The demo store cannot be used for training (missing, empty, inconsistent)."""
+
+
+@dataclass
+class DemoArrays:
+    """Every frame of a store, in memory. K frames, E episodes, images at the store's size P."""
+
+    action: np.ndarray  # float32 (K, 13)
+    state: np.ndarray  # float32 (K, 13)
+    head_rgb: np.ndarray  # uint8 (K, P, P, 3)
+    wrist_rgb: np.ndarray  # uint8 (K, P, P, 3)
+    head_mask: np.ndarray  # bool (K, P, P)
+    episode_ends: np.ndarray  # int64 (E,), exclusive ends
+    source: str = ""
+    episode_of_frame: np.ndarray = field(init=False)  # int64 (K,)
+
+    def __post_init__(self) -> None:
+        lengths = np.diff(np.concatenate([[0], self.episode_ends]))
+        self.episode_of_frame = np.repeat(np.arange(len(self.episode_ends)), lengths)
+
+    @property
+    def num_episodes(self) -> int:
+        return len(self.episode_ends)
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.episode_ends[-1]) if len(self.episode_ends) else 0
+
+    def episode_starts(self) -> np.ndarray:
+        """int64 (E,) first frame of every episode."""
+        return np.concatenate([[0], self.episode_ends[:-1]]).astype(np.int64)
+
+    def frames_of(self, episodes: np.ndarray) -> np.ndarray:
+        """int64 (N,) global indices of every frame of the given episodes."""
+        starts, ends = self.episode_starts(), self.episode_ends
+        if len(episodes) == 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([np.arange(starts[e], ends[e]) for e in episodes]).astype(np.int64)
+
+    def fingerprint(self) -> str:
+        """Identifies this data for caches: frame count and episode boundaries."""
+        digest = hashlib.sha256(self.episode_ends.astype(np.int64).tobytes()).hexdigest()[:12]
+        return f"{self.num_frames}-{digest}"
+
+
+def load_demo_arrays(path: str | Path) -> DemoArrays:
+    """Read a whole demo store into memory once (demos are small: 96 px, a few GB at most)."""
+    try:
+        store = DemoStore.open(path)
+    except StoreError as error:
+        raise DatasetError(str(error)) from None
+    if store.num_episodes == 0:
+        raise DatasetError(f"{path}: the store holds no episodes; collect some with `dexagent collect`")
+    ends = np.asarray(store.episode_ends, dtype=np.int64)
+    frames = int(ends[-1])
+    arrays: dict[str, np.ndarray] = {}
+    for key in ("action", "state", "head_rgb", "wrist_rgb", "head_mask"):
+        try:
+            arrays[key] = np.asarray(store[key][:frames])
+        except (KeyError, StoreError) as error:
+            raise DatasetError(f"{path}: cannot read data/{key}: {error}") from None
+        if arrays[key].shape[0] != frames:
+            raise DatasetError(
+                f"{path}: data/{key} has {arrays[key].shape[0]} frames, meta/episode_ends says {frames}"
+            )
+    for key in ("action", "state"):
+        if arrays[key].ndim != 2 or arrays[key].shape[1] != 13:
+            raise DatasetError(f"{path}: data/{key} must be (K, 13), got {arrays[key].shape}")
+    if not np.isfinite(arrays["action"]).all() or not np.isfinite(arrays["state"]).all():
+        raise DatasetError(f"{path}: data/action or data/state holds NaN or inf")
+    return DemoArrays(
+        action=arrays["action"].astype(np.float32),
+        state=arrays["state"].astype(np.float32),
+        head_rgb=arrays["head_rgb"],
+        wrist_rgb=arrays["wrist_rgb"],
+        head_mask=arrays["head_mask"].astype(bool),
+        episode_ends=ends,
+        source=str(path),
+    )
+
+
+@dataclass(frozen=True)
+class EpisodeSplit:
+    """Episode ids (sorted) for training and validation; disjoint."""
+
+    train: np.ndarray
+    val: np.ndarray
+
+
+def split_episodes(num_episodes: int, val_fraction: float, seed: int) -> EpisodeSplit:
+    """Seeded split by episode. At least one validation episode when val_fraction > 0 and E >= 2."""
+    if not 0.0 <= val_fraction < 1.0:
+        raise DatasetError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    order = np.random.default_rng(seed).permutation(num_episodes)
+    n_val = 0
+    if val_fraction > 0 and num_episodes >= 2:
+        n_val = min(num_episodes - 1, max(1, round(num_episodes * val_fraction)))
+    return EpisodeSplit(train=np.sort(order[n_val:]), val=np.sort(order[:n_val]))
+
+
+class ChunkDataset:
+    """Samples (observation at t, action chunk from t) of a set of episodes.
+
+    `features`: cached frozen-encoder outputs per frame, e.g. {"head_features": (K, N, D)}; a
+    camera with cached features is not sent as RGB (the policy uses the features instead).
+    """
+
+    def __init__(
+        self,
+        arrays: DemoArrays,
+        episodes: np.ndarray,
+        *,
+        horizon: int,
+        image_size: int,
+        features: dict[str, Any] | None = None,
+        jitter: ColorJitter | None = None,
+        jitter_cameras: tuple[str, ...] = IMAGE_KEYS,
+    ) -> None:
+        self.arrays = arrays
+        self.episodes = np.asarray(episodes, dtype=np.int64)
+        self.horizon = horizon
+        self.image_size = image_size
+        self.features = features or {}
+        self.jitter = jitter
+        self.jitter_cameras = jitter_cameras  # only cameras with a trainable encoder get jitter
+        self.frames = arrays.frames_of(self.episodes)  # int64 (N,)
+        starts = arrays.episode_starts()
+        self._first = starts[arrays.episode_of_frame]  # int64 (K,) first frame of each frame's episode
+        self._last = arrays.episode_ends[arrays.episode_of_frame] - 1  # int64 (K,) last frame
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def chunk_indices(self, frames: np.ndarray) -> np.ndarray:
+        """int64 (B, H) frames of each action chunk; past the episode's end the last frame repeats."""
+        offsets = np.arange(self.horizon, dtype=np.int64)
+        return np.minimum(frames[:, None] + offsets[None, :], self._last[frames][:, None])
+
+    def batch(
+        self, positions: np.ndarray, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
+        """The batch of samples at `positions` (indices into this dataset), as the policy takes it.
+
+        With a jitter and a generator, trainable-encoder RGB gets colour jitter.
+        """
+        frames = self.frames[np.asarray(positions, dtype=np.int64)]
+        arrays = self.arrays
+        batch: dict[str, torch.Tensor] = {
+            "state": torch.from_numpy(arrays.state[frames]),
+            "action": torch.from_numpy(arrays.action[self.chunk_indices(frames)]),
+            "head_mask": mask_to_tensor(arrays.head_mask[frames], self.image_size),
+            "first_mask": mask_to_tensor(arrays.head_mask[self._first[frames]], self.image_size),
+        }
+        for camera in IMAGE_KEYS:
+            feature_key = camera.replace("_rgb", "_features")
+            if feature_key in self.features:
+                batch[feature_key] = torch.from_numpy(np.asarray(self.features[feature_key][frames]))
+                continue
+            rgb = rgb_to_tensor(getattr(arrays, camera)[frames], self.image_size)
+            if self.jitter is not None and generator is not None and camera in self.jitter_cameras:
+                rgb = self.jitter(rgb, generator)
+            batch[camera] = rgb
+        return batch
+
+
+def batch_positions(
+    step: int, batch_size: int, size: int, seed: int, rank: int = 0, world: int = 1
+) -> np.ndarray:
+    """int64 (batch_size,) dataset positions for one process at one training step.
+
+    The sample stream is an endless sequence of seeded per-epoch permutations; step s of
+    process r reads its slice, so any step can be rebuilt without replaying earlier ones.
+    """
+    if size <= 0:
+        raise DatasetError("cannot sample batches from an empty dataset")
+    start = (step * world + rank) * batch_size
+    flat = np.arange(start, start + batch_size, dtype=np.int64)
+    epochs = flat // size
+    out = np.empty(batch_size, dtype=np.int64)
+    for epoch in np.unique(epochs):
+        perm = np.random.default_rng([seed, int(epoch)]).permutation(size)
+        hit = epochs == epoch
+        out[hit] = perm[flat[hit] % size]
+    return out
+
+
+class StepBatches(torch.utils.data.Dataset[dict[str, torch.Tensor]]):
+    """A map-style dataset whose item i is the whole batch of training step i (for DataLoader workers)."""
+
+    def __init__(
+        self, dataset: ChunkDataset, batch_size: int, seed: int, rank: int = 0, world: int = 1
+    ) -> None:
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.seed = seed
+        self.rank = rank
+        self.world = world
+
+    def __len__(self) -> int:
+        return 2**62  # endless: the trainer decides how many steps to take
+
+    def __getitem__(self, step: int) -> dict[str, torch.Tensor]:
+        positions = batch_positions(
+            step, self.batch_size, len(self.dataset), self.seed, self.rank, self.world
+        )
+        # The jitter of step s depends only on (seed, step, rank): reproducible and resumable.
+        generator = torch.Generator().manual_seed((self.seed * 1_000_003 + step) * 64 + self.rank)
+        return self.dataset.batch(positions, generator)

@@ -1,0 +1,178 @@
+"""The training dataset: chunk shapes, padding at episode ends, the episode split, jitter, determinism."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from dexagent.controller.data.augment import ColorJitter
+from dexagent.controller.data.dataset import (
+    ChunkDataset,
+    DatasetError,
+    StepBatches,
+    batch_positions,
+    load_demo_arrays,
+    split_episodes,
+)
+from dexagent.controller.data.store import DemoStore, EpisodeFrames, EpisodeMetadata
+
+LENGTHS = [5, 3, 7, 4]
+
+
+def _store(path: Path, lengths: list[int] = LENGTHS, image_size: int = 8) -> Path:
+    """Frame k of the store has state[:, 0] == action[:, 0] == k and mask pixel (0, 0) set iff k is even."""
+    rng = np.random.default_rng(0)
+    with DemoStore.create_or_append(path, image_size=image_size, control_hz=20.0) as store:
+        frame = 0
+        for steps in lengths:
+            index = np.arange(frame, frame + steps, dtype=np.float32)
+            low = np.repeat(index[:, None], 13, axis=1)
+            mask = np.zeros((steps, image_size, image_size), dtype=bool)
+            mask[:, :2, :2] = (index % 2 == 0)[:, None, None]
+            frames = EpisodeFrames(
+                action=low.copy(), state=low.copy(), head_mask=mask,
+                head_rgb=rng.integers(0, 255, (steps, image_size, image_size, 3), dtype=np.uint8),
+                wrist_rgb=rng.integers(0, 255, (steps, image_size, image_size, 3), dtype=np.uint8),
+            )  # fmt: skip
+            metadata = EpisodeMetadata(
+                0, "seen", "grasp", "cube", "toy", "red", (), "grasp the cube", (0, 0, 2, 2), steps
+            )
+            store.append_episode(frames, metadata)
+            frame += steps
+    return path
+
+
+def test_every_timestep_is_a_sample_with_the_contract_shapes(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
+    dataset = ChunkDataset(arrays, np.arange(4), horizon=6, image_size=8)
+    assert len(dataset) == sum(LENGTHS)
+    batch = dataset.batch(np.arange(5))
+    assert batch["head_rgb"].shape == (5, 3, 8, 8) and batch["head_rgb"].dtype == torch.float32
+    assert batch["wrist_rgb"].shape == (5, 3, 8, 8)
+    assert batch["head_mask"].shape == (5, 1, 8, 8) and batch["first_mask"].shape == (5, 1, 8, 8)
+    assert batch["state"].shape == (5, 13) and batch["action"].shape == (5, 6, 13)
+    assert float(batch["head_rgb"].min()) >= 0.0 and float(batch["head_rgb"].max()) <= 1.0
+
+
+def test_chunks_repeat_the_last_action_past_the_episode_end(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
+    dataset = ChunkDataset(arrays, np.arange(4), horizon=4, image_size=8)
+    # Episode 1 holds frames 5, 6, 7; a chunk from frame 6 is 6, 7, 7, 7.
+    batch = dataset.batch(np.array([6]))
+    assert batch["action"][0, :, 0].tolist() == [6.0, 7.0, 7.0, 7.0]
+    assert batch["state"][0, 0].item() == 6.0
+    # A chunk well inside episode 2 (frames 8..14) is not padded.
+    assert dataset.batch(np.array([8]))["action"][0, :, 0].tolist() == [8.0, 9.0, 10.0, 11.0]
+
+
+def test_first_mask_is_the_episodes_first_frame_and_head_mask_the_current_one(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
+    dataset = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8)
+    # Frame 9 is odd (empty mask) in episode 2, whose first frame 8 is even (mask set).
+    batch = dataset.batch(np.array([9]))
+    assert batch["head_mask"].sum() == 0 and batch["first_mask"][0, 0, 0, 0] == 1.0
+    # Frame 6 is even, in episode 1 starting at odd frame 5.
+    batch = dataset.batch(np.array([6]))
+    assert batch["head_mask"][0, 0, 0, 0] == 1.0 and batch["first_mask"].sum() == 0
+
+
+def test_split_is_by_episode_seeded_and_never_shares_frames(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr", lengths=[3] * 20))
+    split = split_episodes(20, 0.25, seed=7)
+    assert len(split.val) == 5 and len(split.train) == 15
+    assert not set(split.train) & set(split.val)
+    assert set(split.train) | set(split.val) == set(range(20))
+    again = split_episodes(20, 0.25, seed=7)
+    assert split.val.tolist() == again.val.tolist()
+    assert split_episodes(20, 0.25, seed=8).val.tolist() != split.val.tolist()
+    train = ChunkDataset(arrays, split.train, horizon=8, image_size=8)
+    val = ChunkDataset(arrays, split.val, horizon=8, image_size=8)
+    train_frames = set(train.batch(np.arange(len(train)))["action"][:, :, 0].flatten().tolist())
+    val_frames = set(val.batch(np.arange(len(val)))["action"][:, :, 0].flatten().tolist())
+    assert not train_frames & val_frames  # not even a padded chunk reaches into the other split
+
+
+def test_a_single_episode_trains_without_validation() -> None:
+    split = split_episodes(1, 0.1, seed=0)
+    assert split.train.tolist() == [0] and split.val.tolist() == []
+
+
+def test_step_batches_are_deterministic_and_cover_each_epoch(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
+    dataset = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8, jitter=ColorJitter())
+    batches = StepBatches(dataset, batch_size=4, seed=3)
+    first, again = batches[2], batches[2]
+    for key in first:
+        assert torch.equal(first[key], again[key]), key
+    assert not torch.equal(batches[1]["state"], batches[2]["state"])
+    # 19 samples, batch 4: every sample once in the first 19 positions of the stream.
+    positions = np.concatenate([batch_positions(step, 4, 19, seed=3) for step in range(5)])
+    assert sorted(positions[:19].tolist()) == list(range(19))
+
+
+def test_processes_get_disjoint_samples() -> None:
+    rank0 = batch_positions(0, 5, 10, seed=1, rank=0, world=2)
+    rank1 = batch_positions(0, 5, 10, seed=1, rank=1, world=2)
+    assert sorted(np.concatenate([rank0, rank1]).tolist()) == list(range(10))
+
+
+def test_jitter_touches_only_trainable_cameras(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
+    plain = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8)
+    jittered = ChunkDataset(
+        arrays, np.arange(4), horizon=2, image_size=8, jitter=ColorJitter(), jitter_cameras=("wrist_rgb",)
+    )
+    positions = np.arange(8)
+    a, b = plain.batch(positions), jittered.batch(positions, torch.Generator().manual_seed(0))
+    assert torch.equal(a["head_rgb"], b["head_rgb"])
+    assert not torch.allclose(a["wrist_rgb"], b["wrist_rgb"])
+    assert float(b["wrist_rgb"].min()) >= 0.0 and float(b["wrist_rgb"].max()) <= 1.0
+
+
+def test_resizes_to_the_policy_image_size(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr", image_size=8))
+    batch = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=16).batch(np.arange(3))
+    assert batch["head_rgb"].shape == (3, 3, 16, 16) and batch["first_mask"].shape == (3, 1, 16, 16)
+
+
+def test_cached_features_replace_the_rgb(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
+    features = {"head_features": np.arange(arrays.num_frames * 6, dtype=np.float32).reshape(-1, 2, 3)}
+    batch = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8, features=features).batch(
+        np.array([4, 0])
+    )
+    assert "head_rgb" not in batch and "wrist_rgb" in batch
+    assert batch["head_features"][:, 0, 0].tolist() == [24.0, 0.0]
+
+
+def test_missing_or_empty_stores_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="no zarr.json"):
+        load_demo_arrays(tmp_path / "nowhere.zarr")
+    DemoStore.create_or_append(tmp_path / "empty.zarr", image_size=8, control_hz=20.0).close()
+    with pytest.raises(DatasetError, match="no episodes"):
+        load_demo_arrays(tmp_path / "empty.zarr")
+
+
+def test_colour_jitter_matches_grey_invariants() -> None:
+    grey = torch.full((2, 3, 4, 4), 0.5)
+    out = ColorJitter(brightness=0.0, contrast=0.0, saturation=0.5, hue=0.5)(
+        grey, torch.Generator().manual_seed(0)
+    )
+    assert torch.allclose(out, grey, atol=1e-6)  # saturation and hue leave grey alone
+    red = torch.zeros(1, 3, 2, 2)
+    red[:, 0] = 1.0
+    shifted = ColorJitter(0.0, 0.0, 0.0, 0.5)(red, torch.Generator().manual_seed(1))
+    assert shifted.amax(dim=1).allclose(torch.ones(1, 2, 2))  # value is kept
+    assert not torch.allclose(shifted, red)
+
+
+def test_hue_rotation_by_a_third_turns_red_into_green() -> None:
+    from dexagent.controller.data.augment import _shift_hue
+
+    red = torch.zeros(1, 3, 1, 1)
+    red[:, 0] = 1.0
+    green = _shift_hue(red, torch.tensor([1 / 3]))
+    assert torch.allclose(green.flatten(), torch.tensor([0.0, 1.0, 0.0]), atol=1e-5)
