@@ -83,7 +83,8 @@ class _Builder:
         if isinstance(node, m.RepeatNode):
             return Repeat(name, child, times=node.times, until=node.until)
         if isinstance(node, m.ForEachNode):
-            return ForEach(name, child, node.items, node.as_key, node.on_failure)
+            namespace = getattr(self.context, "namespace", "")
+            return ForEach(name, child, node.items, node.as_key, node.on_failure, namespace)
         raise TypeError(
             f"no builder for node type {type(node).__name__}"
         )  # a new model type without a branch

@@ -98,14 +98,17 @@ class ForEach(py_trees.decorators.Decorator):
         items: BlackboardRef | tuple[Any, ...],
         as_key: str,
         on_failure: Literal["stop", "continue"] = "stop",
+        namespace: str = "",
     ):
         super().__init__(name=name, child=child)
         self.items_source = items
-        self.as_key = as_key if as_key.startswith("/") else "/" + as_key
+        # Same key convention as the skills (SkillContext.key): relative keys live under the run's namespace.
+        self.namespace = namespace.rstrip("/")
+        self.as_key = as_key if as_key.startswith("/") else f"{self.namespace}/{as_key}"
         self.on_failure = on_failure
         self.blackboard = self.attach_blackboard_client(name=name)
         if isinstance(items, BlackboardRef):
-            self.blackboard.register_key(key=items.absolute_key, access=Access.READ)
+            self.blackboard.register_key(key=self._key(items), access=Access.READ)
         self.blackboard.register_key(key=self.as_key, access=Access.WRITE)
         self.items: list[Any] = []
         self.index = 0
@@ -128,17 +131,21 @@ class ForEach(py_trees.decorators.Decorator):
         self.status = new_status
         yield self
 
+    def _key(self, ref: BlackboardRef) -> str:
+        return ref.key if ref.key.startswith("/") else f"{self.namespace}/{ref.key}"
+
     def _load(self) -> str | None:
         self.index = 0
         self.failed_items = []
         source = self.items_source
         if isinstance(source, BlackboardRef):
+            key = self._key(source)
             try:
-                value = self.blackboard.get(source.absolute_key)
+                value = self.blackboard.get(key)
             except KeyError:
-                return f"blackboard key {source.absolute_key!r} is not set"
+                return f"blackboard key {key!r} is not set"
             if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
-                return f"blackboard key {source.absolute_key!r} holds {type(value).__name__}, not a list"
+                return f"blackboard key {key!r} holds {type(value).__name__}, not a list"
             self.items = list(value)
         else:
             self.items = list(source)

@@ -22,10 +22,12 @@ class TreeError(ValueError):
         super().__init__(self._render())
 
     def _render(self) -> str:
+        what = f"field {self.field!r}: " if self.field else ""
+        if self.path is None and self.line is None:
+            return f"{what}{self.message}"
         where = self.path or "<tree>"
         if self.line is not None:
             where += f":{self.line}"
-        what = f"field {self.field!r}: " if self.field else ""
         return f"{where}: {what}{self.message}"
 
 
@@ -59,3 +61,7 @@ class TreeCycleError(TreeError):
 
 class UnknownTreeError(TreeError):
     """A tree name that is neither a file nor a bundled tree."""
+
+
+class RenderError(RuntimeError):
+    """A tree could not be drawn (unsupported output format, or graphviz's `dot` is missing or failed)."""
