@@ -95,7 +95,8 @@ class SkillBehaviour(py_trees.behaviour.Behaviour):
             return self.fail(self._param_error, prefix=False)
         budget = self.budget_s
         elapsed = self.context.clock() - self.started_at
-        if budget is not None and elapsed > budget:
+        # A budget of N ticks' worth of time allows exactly N ticks of work (tolerating float sums).
+        if budget is not None and elapsed >= budget - 1e-9:
             return self.on_timeout(budget)
         return self.poll()
 

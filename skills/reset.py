@@ -104,7 +104,7 @@ class Reset(SkillBehaviour):
         now = self.context.clock()
         if self.arrived_at is None:
             self.arrived_at = now
-        if now - self.arrived_at < waypoint.dwell_s:
+        if now - self.arrived_at < waypoint.dwell_s - 1e-9:
             return Status.RUNNING
         self.arrived_at = None
         if waypoint.name == "open_hand":

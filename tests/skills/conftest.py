@@ -8,7 +8,8 @@ the planner answers from a script, so each test pins one behaviour of a leaf.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -156,6 +157,21 @@ class FakeScene:
         self.removed.append(index)
 
 
+class InlineExecutor(Executor):
+    """Runs each call at once on the tick thread, so a test's tick count does not depend on scheduling.
+
+    Tests about not blocking use `threaded=True` (a real thread pool) instead.
+    """
+
+    def submit(self, fn: Callable, /, *args: object, **kwargs: object) -> Future:  # type: ignore[override]
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+
 @pytest.fixture(autouse=True)
 def clean_blackboard() -> Iterator[None]:
     py_trees.blackboard.Blackboard.clear()
@@ -169,11 +185,16 @@ def arm() -> KinematicArm:
 
 
 def make_context(
-    arm: KinematicArm, planner: ScriptedPlanner, controller: ClosingController, **kwargs
+    arm: KinematicArm,
+    planner: ScriptedPlanner,
+    controller: ClosingController,
+    threaded: bool = False,
+    **kwargs,
 ) -> SkillContext:
     """A context whose clock is the arm's time (sim-time budgets) and whose events are recorded."""
     events: list[tuple[str, dict]] = []
     context = SkillContext(
+        executor=ThreadPoolExecutor(2) if threaded else InlineExecutor(),
         robot=SafeRobot(arm),
         planner=planner,
         controllers=lambda skill: controller,
