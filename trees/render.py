@@ -30,7 +30,9 @@ def to_dot(document: m.TreeDocument, registry: SkillRegistry | None = None) -> g
     def label(node: m.Node) -> str:
         text = f"{GLYPHS[node.type]} {node_label(node)}"
         detail = node_detail(node)
-        if node.name and detail:
+        if node.name and isinstance(node, m.SkillNode):  # a named skill still shows what it runs
+            text += f"\n{node.skill}({detail})"
+        elif node.name and detail:
             text += f"\n{detail}"
         return text
 
