@@ -1,0 +1,227 @@
+"""DexGraspPolicy: observation tokens (head+mask, wrist, state+target) -> DiT -> action chunk.
+
+Batch contract (training and inference; see controller/preprocess.py):
+    head_rgb, wrist_rgb float32 (B, 3, S, S) in [0, 1]
+    head_mask, first_mask float32 (B, 1, S, S) in {0, 1}
+    state float32 (B, 13) raw units; action float32 (B, H, 13) raw units (training only)
+    optional head_features / wrist_features float32 (B, N, D): cached frozen-encoder outputs
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from diffusers import DDIMScheduler
+from torch import nn
+
+from dexagent.controller.config import PolicyConfig
+from dexagent.controller.dit import ActionDiT, ContextKV
+from dexagent.controller.encoders import build_encoder, token_count
+from dexagent.controller.mask_encoder import TARGET_FEATURES_PER_MASK, MaskEncoder, target_position
+from dexagent.controller.normalizer import Normalizer
+
+Batch = dict[str, torch.Tensor]
+
+
+class PolicyInputError(ValueError):
+    """A batch is missing a key or has a tensor of the wrong shape."""
+
+
+def _mlp(in_dim: int, width: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(in_dim, width), nn.GELU(), nn.Linear(width, width))
+
+
+class DexGraspPolicy(nn.Module):
+    """The DiT controller's network and its diffusion sampling."""
+
+    def __init__(
+        self, config: PolicyConfig, normalizer: Normalizer | None = None, *, load_pretrained: bool = True
+    ) -> None:
+        """`load_pretrained=False` builds DINOv2 encoders with random weights (a checkpoint fills them)."""
+        super().__init__()
+        self.config = config
+        self._normalizer = normalizer or Normalizer.identity()
+        size, width = config.image_size, config.dit.width
+        self.head_encoder = build_encoder(config.head_encoder, size, load_pretrained)
+        self.wrist_encoder = build_encoder(config.wrist_encoder, size, load_pretrained)
+        head_in = config.head_encoder.width
+        if config.use_mask:
+            patch = config.head_encoder.patch_size * config.head_encoder.pool
+            self.mask_encoder: MaskEncoder | None = MaskEncoder(config.mask_encoder, size, patch)
+            head_in += config.mask_encoder.width
+        else:
+            self.mask_encoder = None
+        self.head_proj = _mlp(head_in, width)
+        self.wrist_proj = _mlp(config.wrist_encoder.width, width)
+        target_dim = 2 * TARGET_FEATURES_PER_MASK if config.use_mask and config.use_target_position else 0
+        self.state_proj = _mlp(config.action_dim + target_dim, width)
+        n_obs = token_count(config.head_encoder, size) + token_count(config.wrist_encoder, size) + 1
+        # One learned embedding per observation token: position within a camera and which camera.
+        self.obs_pos = nn.Parameter(torch.zeros(1, n_obs, width))
+        nn.init.trunc_normal_(self.obs_pos, std=0.02)
+        self.dit = ActionDiT(config.dit, config.horizon, config.action_dim)
+        self.noise_scheduler = self._make_scheduler()
+
+    def _make_scheduler(self) -> Any:  # DDIMScheduler; its decorated methods confuse mypy
+        return DDIMScheduler(
+            num_train_timesteps=self.config.train_timesteps,
+            beta_schedule=self.config.beta_schedule,
+            clip_sample=True,
+            prediction_type="epsilon",
+            set_alpha_to_one=True,
+        )
+
+    # -- normaliser -------------------------------------------------------------------------
+    @property
+    def normalizer(self) -> Normalizer:
+        return self._normalizer
+
+    def set_normalizer(self, normalizer: Normalizer) -> None:
+        self._normalizer = normalizer
+
+    @property
+    def device(self) -> torch.device:
+        return self.obs_pos.device
+
+    # -- observation encoding ---------------------------------------------------------------
+    def encode_frozen(self, head_rgb: torch.Tensor, wrist_rgb: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Outputs of the frozen encoders only, for feature caching: head/wrist_features (B, N, D)."""
+        features: dict[str, torch.Tensor] = {}
+        with torch.inference_mode():
+            if self.config.head_encoder.frozen:
+                features["head_features"] = self.head_encoder(head_rgb.to(self.device))
+            if self.config.wrist_encoder.frozen:
+                features["wrist_features"] = self.wrist_encoder(wrist_rgb.to(self.device))
+        return features
+
+    def _camera_features(self, batch: Batch, camera: str) -> torch.Tensor:
+        cached = batch.get(f"{camera}_features")
+        if cached is not None:
+            return cached
+        rgb = batch.get(f"{camera}_rgb")
+        if rgb is None:
+            raise PolicyInputError(f"batch needs '{camera}_rgb' (B,3,S,S) or '{camera}_features' (B,N,D)")
+        size = self.config.image_size
+        if rgb.ndim != 4 or tuple(rgb.shape[1:]) != (3, size, size):
+            raise PolicyInputError(
+                f"batch['{camera}_rgb'] must be (B,3,{size},{size}), got {tuple(rgb.shape)}"
+            )
+        encoder = self.head_encoder if camera == "head" else self.wrist_encoder
+        frozen = getattr(self.config, f"{camera}_encoder").frozen
+        if frozen:
+            with torch.no_grad():
+                return encoder(rgb)
+        return encoder(rgb)
+
+    def encode_observation(self, batch: Batch) -> torch.Tensor:
+        """The observation token sequence (B, T, W): head(+mask) tokens, wrist tokens, state token."""
+        batch = {k: v.to(self.device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
+        state = batch.get("state")
+        if state is None or state.ndim != 2 or state.shape[1] != self.config.action_dim:
+            shape = None if state is None else tuple(state.shape)
+            raise PolicyInputError(f"batch['state'] must be (B,{self.config.action_dim}), got {shape}")
+        head = self._camera_features(batch, "head")
+        state_in = [self.normalizer.normalize_state(state)]
+        if self.mask_encoder is not None:
+            masks = []
+            for key in ("head_mask", "first_mask"):
+                mask = batch.get(key)
+                size = self.config.image_size
+                if mask is None or tuple(mask.shape[1:]) != (1, size, size):
+                    shape = None if mask is None else tuple(mask.shape)
+                    raise PolicyInputError(f"batch['{key}'] must be (B,1,{size},{size}), got {shape}")
+                masks.append(mask)
+            head = torch.cat([head, self.mask_encoder(torch.cat(masks, dim=1))], dim=-1)
+            if self.config.use_target_position:
+                state_in += [target_position(masks[0]), target_position(masks[1])]
+        tokens = [
+            self.head_proj(head),
+            self.wrist_proj(self._camera_features(batch, "wrist")),
+            self.state_proj(torch.cat(state_in, dim=-1))[:, None],
+        ]
+        return torch.cat(tokens, dim=1) + self.obs_pos
+
+    # -- training ---------------------------------------------------------------------------
+    def compute_loss(self, batch: Batch) -> torch.Tensor:
+        """Epsilon-prediction MSE at uniformly sampled diffusion timesteps (scalar)."""
+        action = batch.get("action")
+        expected = (self.config.horizon, self.config.action_dim)
+        if action is None or action.ndim != 3 or tuple(action.shape[1:]) != expected:
+            shape = None if action is None else tuple(action.shape)
+            raise PolicyInputError(f"batch['action'] must be (B,{expected[0]},{expected[1]}), got {shape}")
+        target = self.normalizer.normalize_action(action.to(self.device))
+        obs = self.encode_observation(batch)
+        noise = torch.randn_like(target)
+        timesteps = torch.randint(0, self.config.train_timesteps, (len(target),), device=self.device)
+        noisy = self.noise_scheduler.add_noise(target, noise, timesteps)
+        predicted = self.dit(noisy, timesteps, self.dit.context_kv(obs))
+        return F.mse_loss(predicted, noise)
+
+    # -- sampling ---------------------------------------------------------------------------
+    def _initial_noise(self, batch_size: int, generator: torch.Generator | None) -> torch.Tensor:
+        shape = (batch_size, self.config.horizon, self.config.action_dim)
+        # Draw on the generator's device, then move: identical noise on CPU and GPU for one seed.
+        gen_device = generator.device if generator is not None else torch.device("cpu")
+        return torch.randn(shape, generator=generator, device=gen_device).to(self.device)
+
+    def _denoise(self, batch: Batch, generator: torch.Generator | None, reuse_context: bool) -> torch.Tensor:
+        scheduler = self._make_scheduler()  # a fresh one: set_timesteps mutates it, inference may be threaded
+        scheduler.set_timesteps(self.config.inference_steps, device=self.device)
+        batch_size = len(batch["state"])
+        sample = self._initial_noise(batch_size, generator)
+        kv: ContextKV | None = self.dit.context_kv(self.encode_observation(batch)) if reuse_context else None
+        for t in scheduler.timesteps:
+            step_kv = kv if kv is not None else self.dit.context_kv(self.encode_observation(batch))
+            timesteps = t.expand(batch_size).to(self.device)
+            epsilon = self.dit(sample, timesteps, step_kv)
+            sample = scheduler.step(epsilon.float(), t, sample).prev_sample
+        return self.normalizer.unnormalize_action(sample.float())
+
+    def predict_chunk(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Sample an action chunk (B, H, 13) in raw units.
+
+        Observation tokens and every block's cross-attention K/V are computed once and reused
+        by all denoising steps; on CUDA the network runs in bf16 autocast.
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            with (
+                torch.inference_mode(),
+                torch.autocast("cuda", torch.bfloat16, enabled=self.device.type == "cuda"),
+            ):
+                return self._denoise(batch, generator, reuse_context=True)
+        finally:
+            self.train(was_training)
+
+    def predict_chunk_naive(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The eager baseline: re-encodes the observation at every denoising step (benchmarks only)."""
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                return self._denoise(batch, generator, reuse_context=False)
+        finally:
+            self.train(was_training)
+
+    # -- introspection ----------------------------------------------------------------------
+    def parameter_counts(self) -> dict[str, tuple[int, int]]:
+        """(trainable, frozen) parameter counts per part of the network."""
+        parts: dict[str, list[nn.Module | nn.Parameter]] = {
+            "head encoder": [self.head_encoder],
+            "wrist encoder": [self.wrist_encoder],
+            "mask encoder": [self.mask_encoder] if self.mask_encoder is not None else [],
+            "projections": [self.head_proj, self.wrist_proj, self.state_proj, self.obs_pos],
+            "DiT": [self.dit],
+        }
+        counts: dict[str, tuple[int, int]] = {}
+        for name, items in parts.items():
+            params = [
+                p for item in items for p in ([item] if isinstance(item, nn.Parameter) else item.parameters())
+            ]
+            trainable = sum(p.numel() for p in params if p.requires_grad)
+            frozen = sum(p.numel() for p in params if not p.requires_grad)
+            counts[name] = (trainable, frozen)
+        return counts

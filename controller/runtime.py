@@ -1,0 +1,199 @@
+"""PolicyController: receding-horizon control with the DiT policy, one action per 20 Hz tick.
+
+Every tick the mask tracker follows the target; actions come from a queue filled with
+the first `execute_steps` actions of the latest chunk. The next chunk is launched on a
+background thread while `lead` actions are still queued (lead follows the measured
+inference latency), so the loop does not wait. A chunk that arrives d ticks after its
+observation skips its first d actions: they belong to ticks that have already passed.
+`synchronous=True` instead predicts in the tick when the queue is empty: deterministic,
+for simulation where time does not advance while the policy thinks.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dexagent.controller.checkpoint import load_checkpoint
+from dexagent.controller.interfaces import MaskTracker
+from dexagent.controller.policy import DexGraspPolicy
+from dexagent.controller.preprocess import observation_to_batch
+from dexagent.hardware import Box, Observation, RobotSpec
+
+
+class ControllerStateError(RuntimeError):
+    """The controller was used out of order (act before reset)."""
+
+
+@dataclass
+class LatencyStat:
+    """Count, mean and worst of one stage's latency in seconds."""
+
+    count: int = 0
+    total_s: float = 0.0
+    worst_s: float = 0.0
+
+    def add(self, seconds: float) -> None:
+        self.count += 1
+        self.total_s += seconds
+        self.worst_s = max(self.worst_s, seconds)
+
+    @property
+    def mean_s(self) -> float:
+        return self.total_s / self.count if self.count else 0.0
+
+
+@dataclass
+class _Pending:
+    future: Future[np.ndarray]
+    launch_tick: int
+
+
+class PolicyController:
+    """Implements controller/interfaces.py `Controller` with a `DexGraspPolicy`."""
+
+    def __init__(
+        self,
+        policy: DexGraspPolicy,
+        tracker: MaskTracker,
+        *,
+        execute_steps: int | None = None,
+        device: str | torch.device = "cpu",
+        spec: RobotSpec | None = None,
+        synchronous: bool = False,
+        seed: int = 0,
+    ) -> None:
+        """`spec` gives the limits every action is clipped to (else the normaliser's action range)."""
+        self.policy = policy.to(device).eval()
+        self.tracker = tracker
+        config = policy.config
+        self.execute_steps = execute_steps or config.execute_steps
+        if not 0 < self.execute_steps <= config.horizon:
+            raise ValueError(f"execute_steps must be in 1..{config.horizon}, got {self.execute_steps}")
+        norm = policy.normalizer
+        self.lower = spec.lower if spec is not None else norm.action_min
+        self.upper = spec.upper if spec is not None else norm.action_max
+        self.control_hz = spec.control_hz if spec is not None else 20.0
+        self.synchronous = synchronous
+        self.seed = seed
+        self.stats: dict[str, LatencyStat] = {"track": LatencyStat(), "infer": LatencyStat()}
+        self.starved_ticks = 0
+        self.nonfinite_actions = 0
+        self.ticks = 0
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: _Pending | None = None
+        self._queue: deque[np.ndarray] = deque()
+        self._first_mask: np.ndarray | None = None
+        self._head_mask: np.ndarray | None = None
+        self._generator = torch.Generator()
+        self._attempt = 0
+        self._last_tick_time: float | None = None
+        self._tick_period_s = 1.0 / self.control_hz
+
+    @classmethod
+    def from_checkpoint(
+        cls, path: str | Path, tracker: MaskTracker, *, device: str = "cpu", **kwargs: object
+    ) -> PolicyController:
+        """A controller for the policy saved in `path` (raises CheckpointError for a bad one)."""
+        return cls(load_checkpoint(path, device=device), tracker, device=device, **kwargs)  # type: ignore[arg-type]
+
+    # -- Controller protocol ----------------------------------------------------------------
+    def reset(self, observation: Observation, target_box: Box) -> None:
+        """Start a new attempt: first-frame mask from the tracker, empty queue, first chunk launched."""
+        self._drop_pending()
+        self._queue.clear()
+        self._first_mask = self.tracker.start(observation, target_box)
+        self._head_mask = self._first_mask
+        self._generator.manual_seed(self.seed * 100_003 + self._attempt)
+        self._attempt += 1
+        self.ticks = 0
+        self._last_tick_time = None
+        if not self.synchronous:
+            self._launch(observation)
+
+    def act(self, observation: Observation) -> np.ndarray:
+        """The next float32[13] action, inside the limits."""
+        if self._first_mask is None:
+            raise ControllerStateError("PolicyController.act called before reset(observation, target_box)")
+        now = time.perf_counter()
+        if self._last_tick_time is not None:
+            # Smoothed tick period: how many ticks an inference spans in this loop.
+            self._tick_period_s = 0.9 * self._tick_period_s + 0.1 * (now - self._last_tick_time)
+        self._last_tick_time = now
+        start = time.perf_counter()
+        self._head_mask = self.tracker.step(observation)
+        self.stats["track"].add(time.perf_counter() - start)
+
+        if self._pending is not None and (self._pending.future.done() or not self._queue):
+            if not self._pending.future.done() and self.ticks > 0:
+                self.starved_ticks += 1  # the queue ran dry: this tick waits for inference
+            self._install(self._pending.future.result(), self._pending.launch_tick)
+            self._pending = None
+        if not self._queue:
+            # Synchronous mode, or a background chunk whose actions all belong to past ticks.
+            self._install(self._predict(self._batch(observation)), self.ticks)
+        action = self._queue.popleft()
+        if not self.synchronous and self._pending is None and len(self._queue) <= self._lead():
+            self._launch(observation)
+        self.ticks += 1
+        return self._safe(action, observation)
+
+    def close(self) -> None:
+        """Stop background inference; safe to call twice."""
+        self._drop_pending()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    # -- internals --------------------------------------------------------------------------
+    def _lead(self) -> int:
+        """Actions still queued when the next chunk is launched: worst inference time in ticks, +1."""
+        worst = self.stats["infer"].worst_s
+        ticks = math.ceil(worst / max(self._tick_period_s, 1e-3)) + 1 if worst else 1
+        return min(ticks, self.execute_steps - 1)
+
+    def _batch(self, observation: Observation) -> dict[str, torch.Tensor]:
+        assert self._head_mask is not None and self._first_mask is not None
+        return observation_to_batch(
+            observation, self._head_mask, self._first_mask, self.policy.config.image_size
+        )
+
+    def _predict(self, batch: dict[str, torch.Tensor]) -> np.ndarray:
+        start = time.perf_counter()
+        chunk = self.policy.predict_chunk(batch, generator=self._generator)[0].cpu().numpy()
+        self.stats["infer"].add(time.perf_counter() - start)
+        return chunk.astype(np.float32)
+
+    def _launch(self, observation: Observation) -> None:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dexagent-infer")
+        # Preprocess on the tick thread: the masks and images are this tick's, not a later one's.
+        batch = self._batch(observation)
+        self._pending = _Pending(self._executor.submit(self._predict, batch), launch_tick=self.ticks)
+
+    def _install(self, chunk: np.ndarray, launch_tick: int) -> None:
+        """Queue chunk (H, 13) from its observation's tick on, skipping ticks already executed."""
+        skip = self.ticks - launch_tick
+        end = max(self.execute_steps, skip + 1)
+        self._queue = deque(chunk[min(skip, len(chunk) - 1) : min(end, len(chunk))])
+
+    def _drop_pending(self) -> None:
+        if self._pending is not None:
+            # Let a running inference finish (torch cannot be interrupted) but ignore its chunk.
+            self._pending.future.cancel()
+            self._pending = None
+
+    def _safe(self, action: np.ndarray, observation: Observation) -> np.ndarray:
+        action = np.asarray(action, dtype=np.float32)
+        if not np.all(np.isfinite(action)):
+            # A diverged policy must not move the robot: hold the measured joints instead.
+            self.nonfinite_actions += 1
+            action = np.where(np.isfinite(action), action, observation.state).astype(np.float32)
+        return np.clip(action, self.lower, self.upper).astype(np.float32)
