@@ -88,8 +88,8 @@ def scripted_registry(script: Script, base: SkillRegistry = REGISTRY) -> SkillRe
     registry = SkillRegistry()
     for info in base:
 
-        def factory(node_name: str, raw: Mapping[str, Any], context: Any, skill: str = info.name) -> ScriptedSkill:
-            return ScriptedSkill(node_name, skill, raw, script)
+        def factory(node: str, raw: Mapping[str, Any], context: Any, skill: str = info.name) -> ScriptedSkill:
+            return ScriptedSkill(node, skill, raw, script)
 
         registry.register(SkillInfo(info.name, info.description, info.kind, info.params, factory))
     return registry

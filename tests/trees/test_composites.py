@@ -71,8 +71,7 @@ def test_preempting_a_recovery_stops_its_running_branch() -> None:
 
 
 def test_round_robin_starts_after_the_child_that_last_succeeded() -> None:
-    a, b, c = py_trees.behaviours.Success("a"), py_trees.behaviours.Success("b"), py_trees.behaviours.Success("c")
-    root = RoundRobin("rr", [a, b, c])
+    root = RoundRobin("rr", [py_trees.behaviours.Success(name) for name in "abc"])
     order = []
     for _ in range(4):
         assert tick(root) == [S]
