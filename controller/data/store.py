@@ -242,6 +242,12 @@ class DemoStore:
             steps=int(row["steps"]),  # type: ignore[arg-type]
         )
 
+    def metadata_column(self, name: str) -> np.ndarray:
+        """One metadata field for every committed episode, e.g. `metadata_column("seed")` -> int64[E]."""
+        if name not in _META_COLUMNS:
+            raise KeyError(f"no metadata column {name!r}; the store has {', '.join(_META_COLUMNS)}")
+        return np.asarray(_array(self._root, f"meta/{name}")[: self._committed])
+
     def episode(self, index: int) -> EpisodeFrames:
         """Load all frames of one episode into memory."""
         frames = self.episode_slice(index)

@@ -1,0 +1,130 @@
+"""Evaluation results: success@k per split, a table like the paper's Table 1, and the JSON report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rich.table import Table
+
+from dexagent.agent.evaluation.runner import EpisodeRecord, EvalConfig
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Aggregate figures over a group of episodes (one split, or the whole suite)."""
+
+    name: str
+    episodes: int
+    successes: int
+    success_at_k: tuple[float, ...]  # fraction succeeded within 1, 2, ..., K attempts (paper's Ours@k)
+    mean_steps: float | None  # ticks to success, over successful episodes
+    mean_wall_seconds: float
+
+    @property
+    def success_rate(self) -> float:
+        return self.successes / self.episodes if self.episodes else 0.0
+
+
+def summarise(name: str, records: list[EpisodeRecord], attempts: int) -> Summary:
+    """Summary of `records`; success@k counts episodes whose success came at attempt <= k."""
+    episodes = len(records)
+    at_k = tuple(
+        sum(1 for r in records if r.success_attempt is not None and r.success_attempt <= k) / episodes
+        if episodes
+        else 0.0
+        for k in range(1, attempts + 1)
+    )
+    succeeded = [r.steps for r in records if r.success]
+    return Summary(
+        name=name,
+        episodes=episodes,
+        successes=sum(r.success for r in records),
+        success_at_k=at_k,
+        mean_steps=sum(succeeded) / len(succeeded) if succeeded else None,
+        mean_wall_seconds=sum(r.wall_seconds for r in records) / episodes if episodes else 0.0,
+    )
+
+
+def split_summaries(config: EvalConfig, records: list[EpisodeRecord]) -> list[Summary]:
+    """One summary per split of the suite (in suite order), then the suite's aggregate."""
+    rows = []
+    splits = [split for split, _ in config.suite.splits]
+    if len(splits) > 1:
+        for split in splits:
+            rows.append(summarise(split, [r for r in records if r.split == split], config.attempts))
+    rows.append(summarise(config.suite.name, records, config.attempts))
+    return rows
+
+
+def results_table(config: EvalConfig, records: list[EpisodeRecord]) -> Table:
+    """A rich table: rows per split and the suite aggregate; columns success@1..K, steps, wall time."""
+    table = Table(
+        title=f"dexagent eval: suite {config.suite.name}, controller {config.controller}, "
+        f"skill {config.suite.skill}, seed {config.seed}",
+        title_justify="left",
+    )
+    table.add_column("suite / split")
+    table.add_column("episodes", justify="right")
+    table.add_column("success", justify="right")
+    if config.attempts > 1:
+        for k in range(1, config.attempts + 1):
+            table.add_column(f"@{k}", justify="right")
+    table.add_column("mean steps", justify="right")
+    table.add_column("wall s / ep", justify="right")
+    summaries = split_summaries(config, records)
+    for position, summary in enumerate(summaries):
+        aggregate = position == len(summaries) - 1
+        cells = [
+            f"[bold]{summary.name}[/]" if aggregate and len(summaries) > 1 else summary.name,
+            str(summary.episodes),
+            f"{summary.success_rate:.1%}",
+        ]
+        if config.attempts > 1:
+            cells += [f"{rate:.1%}" for rate in summary.success_at_k]
+        cells += [
+            "-" if summary.mean_steps is None else f"{summary.mean_steps:.0f}",
+            f"{summary.mean_wall_seconds:.1f}",
+        ]
+        table.add_row(*cells, end_section=position == len(summaries) - 2)  # rule above the aggregate
+    failures = failure_counts(records)
+    if failures:
+        table.caption = "failures: " + ", ".join(f"{reason} {count}" for reason, count in failures.items())
+        table.caption_justify = "left"
+    return table
+
+
+def failure_counts(records: list[EpisodeRecord]) -> dict[str, int]:
+    counts = Counter(r.failure_reason for r in records if not r.success and r.failure_reason)
+    return dict(counts.most_common())
+
+
+def report_json(config: EvalConfig, records: list[EpisodeRecord]) -> dict[str, Any]:
+    """The JSON report: the headline figures, per-split summaries and one record per episode."""
+    overall = summarise(config.suite.name, records, config.attempts)
+    by_split = {
+        summary.name: {
+            "episodes": summary.episodes,
+            "successes": summary.successes,
+            "success_rate": summary.success_rate,
+            "success_at_k": list(summary.success_at_k),
+        }
+        for summary in split_summaries(config, records)[:-1]
+    }
+    return {
+        "suite": config.suite.name,
+        "controller": config.controller,
+        "skill": config.suite.skill,
+        "episodes": overall.episodes,
+        "successes": overall.successes,
+        "success_rate": overall.success_rate,
+        "seed": config.seed,
+        "attempts": config.attempts,
+        "success_at_k": list(overall.success_at_k),
+        "image_size": config.image_size,
+        "mean_steps": overall.mean_steps,
+        "failures": failure_counts(records),
+        "splits": by_split,
+        "records": [{**asdict(r), "target_tags": list(r.target_tags)} for r in records],
+    }

@@ -1,0 +1,220 @@
+"""Closed-loop evaluation episodes in sim, one process or many, with identical results either way.
+
+Every episode is a pure function of its `EpisodeTask` (suite, split, scene seed,
+controller, attempts): the scene, the target and the random streams all derive
+from the task, so `--workers` changes only how fast the records arrive.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import signal
+import sys
+import time
+from collections.abc import Callable, Generator
+from contextlib import closing
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dexagent.agent.evaluation.suites import Suite, SuiteError
+from dexagent.controller.data.collect import scene_seed
+from dexagent.controller.data.rollout import (
+    ATTEMPT_SECONDS,
+    NOT_VISIBLE,
+    TickCallback,
+    choose_target,
+    run_attempt,
+)
+from dexagent.controller.factory import load_controller
+from dexagent.hardware import SafeRobot
+from dexagent.hardware.sim.robot import SimRobot
+from dexagent.hardware.sim.scenes import sample_scene
+
+EVAL_STREAM = 2  # seed stream of `eval`; `collect` uses 1, so training scenes are held out
+_SCENE_REDRAWS = 20  # a scene with no visible object the skill applies to is redrawn (rare)
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    suite: Suite
+    controller: str = "scripted"
+    episodes: int = 20
+    seed: int = 0
+    attempts: int = 1
+    image_size: int = 96
+
+    def __post_init__(self) -> None:
+        if self.episodes <= 0:
+            raise SuiteError(f"episodes must be positive, got {self.episodes}")
+        if self.attempts <= 0:
+            raise SuiteError(f"attempts must be positive, got {self.attempts}")
+        if self.seed < 0:
+            raise SuiteError(f"seed must be non-negative, got {self.seed}")
+        if not 16 <= self.image_size <= 1024:
+            raise SuiteError(f"image size must be in 16..1024 pixels, got {self.image_size}")
+
+
+@dataclass(frozen=True)
+class EpisodeTask:
+    """Everything that determines one evaluation episode."""
+
+    index: int
+    split: str
+    scene_seed: int
+    suite: Suite
+    controller: str
+    attempts: int
+    image_size: int
+
+
+@dataclass(frozen=True)
+class EpisodeRecord:
+    """The outcome of one episode, as written to the JSON report."""
+
+    index: int
+    scene_seed: int  # `dexagent sim show --seed SCENE_SEED --split SPLIT` shows the scene
+    split: str
+    target_name: str
+    target_tags: tuple[str, ...]
+    success: bool
+    success_attempt: int | None  # 1-based attempt that succeeded
+    attempts_used: int
+    steps: int  # control ticks over all attempts
+    wall_seconds: float
+    failure_reason: str | None  # of the last attempt: timeout, dropped, unsafe action, ...
+    extra: dict[str, float | str] = field(default_factory=dict)  # suite-specific figures
+
+    def outcome(self) -> tuple[object, ...]:
+        """Everything but the wall time: what `--workers` and repeated runs must reproduce."""
+        return (
+            self.index,
+            self.scene_seed,
+            self.split,
+            self.target_name,
+            self.target_tags,
+            self.success,
+            self.success_attempt,
+            self.attempts_used,
+            self.steps,
+            self.failure_reason,
+            tuple(sorted(self.extra.items())),
+        )
+
+
+def plan_tasks(config: EvalConfig) -> list[EpisodeTask]:
+    """The episodes of an evaluation, in order."""
+    return [
+        EpisodeTask(
+            index=index,
+            split=split,
+            scene_seed=scene_seed(config.seed, index, EVAL_STREAM),
+            suite=config.suite,
+            controller=config.controller,
+            attempts=config.attempts,
+            image_size=config.image_size,
+        )
+        for index, split in enumerate(config.suite.split_plan(config.episodes))
+    ]
+
+
+def run_episode(task: EpisodeTask) -> EpisodeRecord:
+    """Run one episode with the suite's protocol (the standard grasp episode by default)."""
+    runner = task.suite.run_episode or run_grasp_episode
+    record: EpisodeRecord = runner(task)
+    return record
+
+
+def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) -> EpisodeRecord:
+    """Sample the scene, pick the target, then up to `attempts` attempts, re-homing between them."""
+    started = time.perf_counter()
+    suite, seed = task.suite, task.scene_seed
+    for _ in range(_SCENE_REDRAWS):
+        scene = sample_scene(seed, task.split, suite.n_objects, flat_target=suite.flat_target)
+        sim = SimRobot(scene, image_size=task.image_size)
+        visible = [sim.object_box(o.index) is not None for o in sim.objects]
+        target = choose_target(sim.objects, visible, suite.skill, seed)
+        if target >= 0:
+            break
+        sim.close()
+        seed = scene_seed(seed, 0, EVAL_STREAM)
+    else:
+        raise SuiteError(f"episode {task.index}: no scene with a visible target in {_SCENE_REDRAWS} draws")
+    _seed_random_streams(seed)
+    with sim:
+        robot = SafeRobot(sim)
+        controller = load_controller(task.controller, sim, suite.skill)
+        steps, reason, success_attempt, attempt = 0, NOT_VISIBLE, None, 0
+        try:
+            for attempt in range(1, task.attempts + 1):
+                robot.home()
+                outcome = run_attempt(
+                    sim, robot, controller, target, seconds=ATTEMPT_SECONDS[suite.skill], on_tick=on_tick
+                )
+                steps += outcome.steps
+                if outcome.success:
+                    success_attempt = attempt
+                    break
+                reason = outcome.reason or reason
+        finally:
+            controller.close()
+        target_object = sim.objects[target]
+    return EpisodeRecord(
+        index=task.index,
+        scene_seed=seed,
+        split=task.split,
+        target_name=target_object.name,
+        target_tags=tuple(sorted(target_object.tags)),
+        success=success_attempt is not None,
+        success_attempt=success_attempt,
+        attempts_used=attempt,
+        steps=steps,
+        wall_seconds=round(time.perf_counter() - started, 3),
+        failure_reason=None if success_attempt is not None else reason,
+    )
+
+
+def _seed_random_streams(seed: int) -> None:
+    # Learned controllers sample noise (diffusion); seeding per episode makes them repeatable.
+    random.seed(seed)
+    np.random.seed(seed)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group; only the main process decides how to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def iter_records(tasks: list[EpisodeTask], workers: int = 1) -> Generator[EpisodeRecord, None, None]:
+    """Records of `tasks` in task order, computed in `workers` processes (1: in this process)."""
+    if workers < 1:
+        raise SuiteError(f"workers must be at least 1, got {workers}")
+    if workers == 1 or len(tasks) == 1:
+        for task in tasks:
+            yield run_episode(task)
+        return
+    # spawn, not fork: a forked MuJoCo/EGL context is not safe to use in the child.
+    pool = multiprocessing.get_context("spawn").Pool(min(workers, len(tasks)), initializer=_ignore_interrupts)
+    try:
+        yield from pool.imap(run_episode, tasks)
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def run_suite(
+    config: EvalConfig, workers: int = 1, on_record: Callable[[EpisodeRecord], None] | None = None
+) -> list[EpisodeRecord]:
+    """All records of an evaluation, in episode order."""
+    records = []
+    # closing(): an interrupt must stop the worker processes at once, not when garbage collected.
+    with closing(iter_records(plan_tasks(config), workers)) as stream:
+        for record in stream:
+            records.append(record)
+            if on_record is not None:
+                on_record(record)
+    return records

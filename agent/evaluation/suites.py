@@ -1,0 +1,102 @@
+"""Evaluation suites: which scenes an evaluation draws, in one registry (add a suite with one entry).
+
+The grasping suites mirror the paper's protocol (Section 5.2, Table 1) in sim: seen
+objects on the white table under white light, then held-out objects, backgrounds
+and lightings. `generalization` mixes the three unseen splits in the proportions of
+the paper's 1,287 tests: 360 unseen-object, 618 unseen-background, 309 unseen-lighting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dexagent.controller.factory import SKILLS
+from dexagent.hardware.sim.scene_spec import SPLITS
+
+
+class SuiteError(ValueError):
+    """An unknown suite or an evaluation that cannot be planned."""
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A family of evaluation episodes: scene splits with their weights, the skill, the clutter."""
+
+    name: str
+    description: str
+    splits: tuple[tuple[str, int], ...]  # (split, weight); episodes are shared out by weight
+    skill: str = "grasp"
+    n_objects: int = 6
+    # How one episode runs: None is the standard grasp episode (`runner.run_grasp_episode`);
+    # a suite with another protocol (e.g. long-horizon prompts) names a module-level function
+    # taking an `EpisodeTask` and returning an `EpisodeRecord` (module-level so workers can use it).
+    run_episode: Callable[..., Any] | None = None
+
+    def __post_init__(self) -> None:
+        for split, weight in self.splits:
+            if split not in SPLITS or weight <= 0:
+                raise SuiteError(f"suite {self.name!r}: bad split entry ({split!r}, {weight})")
+        if self.skill not in SKILLS:
+            raise SuiteError(f"suite {self.name!r}: unknown skill {self.skill!r}")
+
+    @property
+    def flat_target(self) -> bool:
+        """Push-then-grasp scenes put a flat object (the target) on the table."""
+        return self.skill == "push_then_grasp"
+
+    def split_plan(self, episodes: int) -> list[str]:
+        """The split of each of `episodes` episodes: counts proportional to the weights, in blocks.
+
+        Counts use the largest-remainder rule, so 1,287 generalization episodes are exactly
+        360 / 618 / 309 like the paper's, and any count stays as close to those weights as it can.
+        """
+        if episodes <= 0:
+            raise SuiteError(f"episodes must be positive, got {episodes}")
+        total = sum(weight for _, weight in self.splits)
+        quotas = [episodes * weight / total for _, weight in self.splits]
+        counts = [int(quota) for quota in quotas]
+        by_remainder = sorted(range(len(quotas)), key=lambda i: (counts[i] - quotas[i], i))
+        for i in by_remainder[: episodes - sum(counts)]:
+            counts[i] += 1
+        return [split for (split, _), count in zip(self.splits, counts, strict=True) for _ in range(count)]
+
+
+SUITES: dict[str, Suite] = {
+    suite.name: suite
+    for suite in (
+        Suite("seen", "seen objects, white table, white light (Table 1a)", (("seen", 1),)),
+        Suite("unseen-objects", "held-out object types, shapes, colours, sizes", (("unseen-objects", 1),)),
+        Suite(
+            "unseen-backgrounds", "seen objects on 6 held-out table textures", (("unseen-backgrounds", 1),)
+        ),
+        Suite("unseen-lighting", "seen objects under 3 held-out lightings", (("unseen-lighting", 1),)),
+        Suite(
+            "generalization",
+            "the three unseen splits weighted like the paper's 360 / 618 / 309 tests (Table 1c)",
+            (("unseen-objects", 360), ("unseen-backgrounds", 618), ("unseen-lighting", 309)),
+        ),
+        Suite(
+            "single-object",
+            "one seen object alone on the white table (Table 1d)",
+            (("seen", 1),),
+            n_objects=1,
+        ),
+        Suite(
+            "nonprehensile",
+            "a flat object in clutter: push it over the table edge, then grasp it; unseen splits "
+            "weighted like the paper's 36 / 72 / 36 tests (Table 1e)",
+            (("unseen-objects", 36), ("unseen-backgrounds", 72), ("unseen-lighting", 36)),
+            skill="push_then_grasp",
+        ),
+    )
+}
+
+
+def get_suite(name: str) -> Suite:
+    """The suite called `name`, or a SuiteError listing the suites there are."""
+    try:
+        return SUITES[name]
+    except KeyError:
+        raise SuiteError(f"unknown suite {name!r}; valid suites: {', '.join(SUITES)}") from None

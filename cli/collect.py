@@ -1,0 +1,112 @@
+"""`dexagent collect`: scripted demonstrations in sim, written to a zarr store as they succeed."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from contextlib import closing
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from dexagent.cli.app import app
+from dexagent.cli.errors import EXIT_FAILED, console, fail
+from dexagent.controller.data import DemoStore, StoreError
+from dexagent.controller.data.collect import CollectError, CollectJob, attempt_indices, iter_demos
+from dexagent.hardware.sim.robot import sim_robot_spec
+
+EXIT_INTERRUPTED = 130
+
+
+def _folder_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+@app.command("collect")
+def collect(
+    episodes: int = typer.Option(..., "--episodes", "-n", help="Successful demonstrations to record."),
+    out: Path = typer.Option(..., "--out", help="Zarr store to create, or to append to if it exists."),
+    skill: str = typer.Option("grasp", help="grasp | push_then_grasp"),
+    seed: int = typer.Option(0, help="Base seed: scene seeds derive from it and the attempt index."),
+    split: str = typer.Option("seen", help="seen | unseen-objects | unseen-backgrounds | unseen-lighting"),
+    image_size: int = typer.Option(96, "--image-size", help="Square camera images, pixels."),
+    workers: int = typer.Option(1, help="Processes producing episodes while this one writes."),
+    objects: int = typer.Option(6, help="Objects per scene (1-8)."),
+) -> None:
+    """Record scripted-expert demonstrations in sim; failed attempts are counted and dropped."""
+    if episodes <= 0:
+        fail(f"--episodes must be positive, got {episodes}")
+    if workers < 1:
+        fail(f"--workers must be at least 1, got {workers}")
+    try:
+        job = CollectJob(skill=skill, split=split, image_size=image_size, n_objects=objects, seed=seed)
+    except CollectError as error:
+        fail(str(error))
+    try:
+        store = DemoStore.create_or_append(out, image_size=image_size, control_hz=sim_robot_spec().control_hz)
+    except StoreError as error:
+        fail(str(error))
+    max_attempts = max(20, 3 * episodes)  # a broken expert must not loop forever
+    failures: Counter[str] = Counter()
+    attempts = successes = 0
+    started = time.perf_counter()
+    with store:
+        stored_before = store.num_episodes
+        indices = attempt_indices(job, set(store.metadata_column("seed").tolist()))
+        progress = Progress(
+            TextColumn(f"[bold]collect {skill}[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("{task.fields[speed]}"),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        try:
+            # closing(): leaving the loop early must stop the worker processes at once.
+            with progress, closing(iter_demos(job, indices, workers)) as demos:
+                bar = progress.add_task("demos", total=episodes, rate="", speed="")
+                for demo in demos:
+                    attempts += 1
+                    if demo.success and demo.frames is not None and demo.metadata is not None:
+                        store.append_episode(demo.frames, demo.metadata)
+                        successes += 1
+                    else:
+                        failures[demo.reason or "failed"] += 1
+                    minutes = (time.perf_counter() - started) / 60
+                    progress.update(
+                        bar,
+                        completed=successes,
+                        rate=f"{successes}/{attempts} succeeded",
+                        speed=f"{successes / minutes:.1f} demos/min",
+                    )
+                    if successes >= episodes or attempts >= max_attempts:
+                        break
+        except KeyboardInterrupt:
+            console.print(
+                f"[yellow]interrupted[/]: {successes} new demos committed to {out} "
+                f"({store.num_episodes} in the store); a partly written episode is dropped on next open"
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        total_frames, total_episodes = store.num_frames, store.num_episodes
+    elapsed = time.perf_counter() - started
+    size = _folder_bytes(out)
+    console.print(
+        f"wrote {successes} demos ({attempts} attempts, {successes / attempts:.1%} kept) to {out} "
+        f"in {elapsed:.1f} s: {successes / elapsed * 60:.1f} demos/min"
+    )
+    if failures:
+        console.print(
+            "dropped: " + ", ".join(f"{reason} {count}" for reason, count in failures.most_common())
+        )
+    console.print(
+        f"store: {total_episodes} episodes ({total_episodes - stored_before} new), {total_frames} frames, "
+        f"{size / 1e6:.1f} MB on disk ({size / max(total_episodes, 1) / 1e6:.2f} MB per demo)"
+    )
+    if successes < episodes:
+        console.print(
+            f"[red]stopped after {attempts} attempts with only {successes} of {episodes} demos[/]: "
+            "the scripted expert fails too often on these scenes"
+        )
+        raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,99 @@
+"""`dexagent eval`: closed-loop evaluation in sim, printed like the paper's Table 1."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from dexagent.agent.evaluation import (
+    SUITES,
+    EpisodeRecord,
+    EvalConfig,
+    SuiteError,
+    get_suite,
+    report_json,
+    results_table,
+    run_suite,
+)
+from dexagent.cli.app import app
+from dexagent.cli.errors import console, fail
+from dexagent.controller.factory import ControllerNotFoundError, check_controller
+
+EXIT_INTERRUPTED = 130
+
+
+@app.command("eval")
+def evaluate(
+    suite: str = typer.Option("seen", help="Suite: " + ", ".join(SUITES)),
+    episodes: int = typer.Option(20, "--episodes", "-n", help="Episodes (scenes) to run."),
+    controller: str = typer.Option(
+        "default", help="scripted | default (the shipped checkpoint) | PATH to a checkpoint folder."
+    ),
+    seed: int = typer.Option(0, help="Base seed: episode scene seeds derive from it and the episode index."),
+    attempts: int = typer.Option(1, help="Attempts per scene; reports success@1..K (the paper's Ours@k)."),
+    workers: int = typer.Option(1, help="Processes running episodes; results are identical to 1 worker."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the full report (every episode) here."),
+    image_size: int = typer.Option(96, "--image-size", help="Square camera images, pixels."),
+) -> None:
+    """Run closed-loop grasping episodes in sim and print success rates per split."""
+    try:
+        chosen = get_suite(suite)
+        config = EvalConfig(
+            suite=chosen,
+            controller=controller,
+            episodes=episodes,
+            seed=seed,
+            attempts=attempts,
+            image_size=image_size,
+        )
+        if workers < 1:
+            raise SuiteError(f"--workers must be at least 1, got {workers}")
+        check_controller(controller, chosen.skill)
+    except (SuiteError, ControllerNotFoundError) as error:
+        fail(str(error))
+    if json_out is not None:
+        _check_writable(json_out)
+
+    progress = Progress(
+        TextColumn(f"[bold]eval {suite}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    successes = 0
+
+    def advance(record: EpisodeRecord) -> None:
+        nonlocal successes
+        successes += record.success
+        done = record.index + 1
+        progress.update(bar, advance=1, rate=f"{successes}/{done} succeeded")
+
+    try:
+        with progress:
+            bar = progress.add_task("episodes", total=episodes, rate="")
+            records = run_suite(config, workers=workers, on_record=advance)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]: no report written")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    console.print(results_table(config, records))
+    if json_out is not None:
+        json_out.write_text(json.dumps(report_json(config, records), indent=2) + "\n")
+        console.print(f"report: {json_out}")
+
+
+def _check_writable(path: Path) -> None:
+    """Fail before hours of episodes, not after, when the report cannot be written."""
+    if path.is_dir():
+        fail(f"--json {path} is a folder; give a file path")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        fail(f"--json {path}: the folder {parent} does not exist")
+    if not os.access(path if path.exists() else parent, os.W_OK):
+        fail(f"--json {path} is not writable (permission denied)")

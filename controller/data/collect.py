@@ -1,0 +1,185 @@
+"""Scripted demonstrations in sim: one attempt per derived scene seed, kept only when the grasp succeeds.
+
+`record_demo(job, index)` is a pure function of the job and the attempt index, so
+attempts can run in any process, and `iter_demos` hands them back in index order:
+the demos a run keeps do not depend on how many workers produced them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+from collections import deque
+from collections.abc import Container, Generator, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from dexagent.controller.data.rollout import (
+    ATTEMPT_SECONDS,
+    NOT_VISIBLE,
+    SKILLS,
+    choose_target,
+    instruction_for,
+    run_attempt,
+)
+from dexagent.controller.data.store import EpisodeFrames, EpisodeMetadata
+from dexagent.hardware import Observation, SafeRobot
+from dexagent.hardware.sim.robot import SimRobot
+from dexagent.hardware.sim.scene_spec import SPLITS
+from dexagent.hardware.sim.scenes import sample_scene
+
+COLLECT_STREAM = 1  # seed stream of `collect`; `eval` uses another, so its scenes are held out
+
+
+class CollectError(ValueError):
+    """A collection was asked for with arguments that cannot work."""
+
+
+@dataclass(frozen=True)
+class CollectJob:
+    """Everything that determines which demonstrations a collection produces."""
+
+    skill: str = "grasp"
+    split: str = "seen"
+    image_size: int = 96
+    n_objects: int = 6
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.skill not in SKILLS:
+            raise CollectError(f"unknown skill {self.skill!r}; valid skills: {', '.join(SKILLS)}")
+        if self.split not in SPLITS:
+            raise CollectError(f"unknown split {self.split!r}; valid splits: {', '.join(SPLITS)}")
+        if not 16 <= self.image_size <= 1024:
+            raise CollectError(f"image size must be in 16..1024 pixels, got {self.image_size}")
+        if not 1 <= self.n_objects <= 8:
+            raise CollectError(f"objects must be in 1..8, got {self.n_objects}")
+        if self.seed < 0:
+            raise CollectError(f"seed must be non-negative, got {self.seed}")
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The result of one attempt: frames and metadata when it succeeded, the failure reason otherwise."""
+
+    index: int
+    scene_seed: int
+    success: bool
+    reason: str | None
+    steps: int
+    wall_seconds: float
+    frames: EpisodeFrames | None = None
+    metadata: EpisodeMetadata | None = None
+
+
+def scene_seed(base_seed: int, index: int, stream: int) -> int:
+    """A scene seed for attempt `index`, well mixed so nearby base seeds do not share scenes."""
+    return int(np.random.SeedSequence([base_seed, index, stream]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+def record_demo(job: CollectJob, index: int) -> Demo:
+    """Run the scripted expert on attempt `index`'s scene and record every tick if it succeeds."""
+    # Imported here: the factory imports every controller, which worker start-up should not pay twice.
+    from dexagent.controller.factory import load_controller
+
+    started = time.perf_counter()
+    seed = scene_seed(job.seed, index, COLLECT_STREAM)
+    scene = sample_scene(seed, job.split, job.n_objects, flat_target=job.skill == "push_then_grasp")
+    with SimRobot(scene, image_size=job.image_size) as sim:
+        robot = SafeRobot(sim)
+        robot.home()
+        visible = [sim.object_box(o.index) is not None for o in sim.objects]
+        target = choose_target(sim.objects, visible, job.skill, seed)
+        if target < 0:
+            return Demo(index, seed, False, NOT_VISIBLE, 0, time.perf_counter() - started)
+        box = sim.object_box(target)
+        assert box is not None  # chosen among visible objects
+        ticks: list[tuple[Observation, np.ndarray]] = []
+        controller = load_controller("scripted", sim, job.skill)
+        try:
+            outcome = run_attempt(
+                sim,
+                robot,
+                controller,
+                target,
+                seconds=ATTEMPT_SECONDS[job.skill],
+                on_tick=lambda observation, action: ticks.append((observation, action)),
+            )
+        finally:
+            controller.close()
+        wall = time.perf_counter() - started
+        if not outcome.success:
+            return Demo(index, seed, False, outcome.reason, outcome.steps, wall)
+        target_object, placed = sim.objects[target], scene.objects[target].spec
+        frames = _frames(ticks, target)
+        metadata = EpisodeMetadata(
+            seed=seed,
+            split=job.split,
+            skill=job.skill,
+            target_name=target_object.name,
+            target_category=target_object.category,
+            target_colour=target_object.colour,
+            target_tags=tuple(sorted(target_object.tags)),
+            instruction=instruction_for(target_object, placed.object_type),
+            target_box=box.as_tuple(),
+            steps=frames.steps,
+        )
+        return Demo(index, seed, True, None, outcome.steps, wall, frames, metadata)
+
+
+def _frames(ticks: list[tuple[Observation, np.ndarray]], target: int) -> EpisodeFrames:
+    """Stack recorded (observation, executed action) ticks into the store's arrays."""
+    masks = []
+    for observation, _ in ticks:
+        assert observation.head_segmentation is not None  # the sim renders it with the head camera
+        masks.append(observation.head_segmentation == target)
+    return EpisodeFrames(
+        action=np.stack([action for _, action in ticks]).astype(np.float32),
+        state=np.stack([o.state for o, _ in ticks]).astype(np.float32),
+        head_rgb=np.stack([o.head_rgb for o, _ in ticks]),
+        head_mask=np.stack(masks),
+        wrist_rgb=np.stack([o.wrist_rgb for o, _ in ticks]),
+    )
+
+
+def attempt_indices(job: CollectJob, already_stored: Container[int]) -> Iterator[int]:
+    """Attempt indices 0, 1, ... skipping those whose scene is already in the store (appending)."""
+    index = 0
+    while True:
+        if scene_seed(job.seed, index, COLLECT_STREAM) not in already_stored:
+            yield index
+        index += 1
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C goes to the whole process group; the main process alone decides how to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def iter_demos(job: CollectJob, indices: Iterator[int], workers: int = 1) -> Generator[Demo, None, None]:
+    """Demos for `indices` in order, produced by `workers` processes (1: in this process).
+
+    Stop iterating to stop the workers; at most 2 x workers attempts run ahead.
+    """
+    if workers < 1:
+        raise CollectError(f"workers must be at least 1, got {workers}")
+    if workers == 1:
+        for index in indices:
+            yield record_demo(job, index)
+        return
+    # spawn, not fork: a forked MuJoCo/EGL context is not safe to use in the child.
+    context = multiprocessing.get_context("spawn")
+    pool = context.Pool(workers, initializer=_ignore_interrupts)
+    try:
+        pending: deque = deque()
+        for index in indices:
+            pending.append(pool.apply_async(record_demo, (job, index)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:  # only reached with a finite list of indices
+            yield pending.popleft().get()
+    finally:
+        pool.terminate()
+        pool.join()

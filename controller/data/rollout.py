@@ -1,0 +1,103 @@
+"""One closed-loop attempt of a controller on the simulated robot, shared by `collect` and `eval`.
+
+The loop is the paper's protocol scaled for sim: from home, the controller gets the
+target's box in the head image, then acts at 20 Hz until the target has been lifted
+and held (the sim's `grasp_success`) or the time budget is spent. Every action goes
+through the safety layer (`SafeRobot`); a tick callback sees each observation and
+the action actually executed after it, which is what a demonstration records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dexagent.controller.factory import SKILLS
+from dexagent.controller.interfaces import Controller
+from dexagent.hardware import Observation, SafeRobot, UnsafeActionError
+from dexagent.hardware.sim.robot import SceneObject, SimRobot
+
+# Sim seconds one attempt may take, hold time included (a scripted grasp needs ~7 s, a push ~10 s).
+ATTEMPT_SECONDS = {"grasp": 12.0, "push_then_grasp": 20.0}
+
+# Why an attempt failed, as written into evaluation records.
+TIMEOUT = "timeout"
+DROPPED = "dropped"
+UNSAFE_ACTION = "unsafe action"
+NOT_VISIBLE = "target not visible"
+GAVE_UP = "controller gave up"
+
+__all__ = ["SKILLS", "AttemptOutcome", "choose_target", "instruction_for", "run_attempt"]
+
+TickCallback = Callable[[Observation, np.ndarray], None]
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    success: bool
+    steps: int  # control ticks executed
+    reason: str | None  # None on success, else one of the constants above
+
+
+def choose_target(
+    objects: Sequence[SceneObject], visible: Sequence[bool], skill: str, scene_seed: int
+) -> int:
+    """The target's object index, drawn by the scene seed among visible objects the skill applies to.
+
+    `grasp` takes objects that can be grasped directly; `push_then_grasp` only flat ones.
+    Returns -1 when no object qualifies.
+    """
+    wants_flat = skill == "push_then_grasp"
+    candidates = [o.index for o, seen in zip(objects, visible, strict=True) if seen and o.flat == wants_flat]
+    if not candidates:
+        return -1
+    # A stream separate from the scene sampler's, so the choice does not shift the layout.
+    rng = np.random.default_rng([scene_seed, 0x7A26E7])
+    return candidates[int(rng.integers(len(candidates)))]
+
+
+def instruction_for(scene_object: SceneObject, object_type: str) -> str:
+    """The planner-style instruction for a target, e.g. "grasp the red apple"."""
+    noun = object_type or scene_object.category
+    return f"grasp the {scene_object.colour} {noun}".replace("_", " ")
+
+
+def run_attempt(
+    sim: SimRobot,
+    robot: SafeRobot,
+    controller: Controller,
+    target: int,
+    *,
+    seconds: float,
+    on_tick: TickCallback | None = None,
+) -> AttemptOutcome:
+    """Drive `controller` from the current pose until `target` is held or `seconds` of sim time pass.
+
+    `robot` wraps `sim` with the safety layer. The caller homes the robot first.
+    """
+    observation = robot.observe()
+    box = sim.object_box(target)
+    if box is None:
+        return AttemptOutcome(False, 0, NOT_VISIBLE)
+    controller.reset(observation, box)
+    ever_lifted = False
+    max_steps = round(seconds * robot.spec.control_hz)
+    for step in range(1, max_steps + 1):
+        action = controller.act(observation)
+        try:
+            robot.act(action)
+        except UnsafeActionError:
+            return AttemptOutcome(False, step, UNSAFE_ACTION)
+        if on_tick is not None:
+            executed = robot.safety.hold_action  # what the safety layer let through this tick
+            assert executed is not None  # set by the act above
+            on_tick(observation, executed)
+        observation = robot.observe()
+        if sim.grasp_success(target):
+            return AttemptOutcome(True, step, None)
+        ever_lifted = ever_lifted or sim.is_lifted(target)
+        if getattr(controller, "failed", False):
+            return AttemptOutcome(False, step, GAVE_UP)
+    return AttemptOutcome(False, max_steps, DROPPED if ever_lifted else TIMEOUT)

@@ -1,0 +1,76 @@
+"""`load_controller`: a controller by name — `scripted`, `default` (the shipped checkpoint) or a folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dexagent.controller.interfaces import Controller
+from dexagent.hardware import Robot
+
+SKILLS = ("grasp", "push_then_grasp")
+CHECKPOINTS_DIR = Path(__file__).resolve().parent / "checkpoints"
+
+
+_NO_DEFAULT = (
+    "no learned checkpoint ships for skill {skill!r} yet (looked in {folder}); "
+    "use --controller scripted, or --controller PATH for a checkpoint you trained"
+)
+_NOT_A_CONTROLLER = "controller {name!r} is neither 'scripted', 'default' nor an existing checkpoint folder"
+
+
+class ControllerNotFoundError(LookupError):
+    """The named controller does not exist here (no checkpoint, unknown name, missing component)."""
+
+
+def default_checkpoint(skill: str) -> Path:
+    """The folder of the learned checkpoint that ships for `skill` (it may not exist yet)."""
+    return CHECKPOINTS_DIR / skill
+
+
+def check_controller(name: str, skill: str) -> None:
+    """Raise ControllerNotFoundError now for a name `load_controller` would reject (cheap: builds nothing)."""
+    if skill not in SKILLS:
+        raise ControllerNotFoundError(f"unknown skill {skill!r}; valid skills: {', '.join(SKILLS)}")
+    if name == "scripted":
+        return
+    folder = default_checkpoint(skill) if name == "default" else Path(name).expanduser()
+    if name == "default" and not folder.is_dir():
+        raise ControllerNotFoundError(_NO_DEFAULT.format(skill=skill, folder=folder))
+    if not folder.is_dir():
+        raise ControllerNotFoundError(_NOT_A_CONTROLLER.format(name=name))
+
+
+def load_controller(name: str, robot: Robot, skill: str) -> Controller:
+    """Build the controller called `name` for `skill` on `robot`.
+
+    name: "scripted" (the sim's privileged expert; needs a SimRobot), "default" (the
+    checkpoint shipped in controller/checkpoints/<skill>/) or a checkpoint folder path.
+    """
+    check_controller(name, skill)
+    if name == "scripted":
+        return _scripted(robot, skill)
+    return _learned(default_checkpoint(skill) if name == "default" else Path(name).expanduser())
+
+
+def _scripted(robot: Robot, skill: str) -> Controller:
+    from dexagent.controller.scripted import ScriptedController
+    from dexagent.hardware.sim.robot import SimRobot
+
+    if not isinstance(robot, SimRobot):
+        raise ControllerNotFoundError(
+            "the scripted controller reads the simulator's ground truth and runs only on the sim robot"
+        )
+    return ScriptedController(robot, skill=skill)
+
+
+def _learned(folder: Path) -> Controller:
+    # Lazy: the learned stack imports torch and the encoders, which `scripted` runs never need.
+    try:
+        from dexagent.controller.runtime import PolicyController
+        from dexagent.controller.trackers import OracleTracker
+    except ImportError as error:
+        raise ControllerNotFoundError(
+            f"cannot load the learned controller from {folder}: {error}; use --controller scripted"
+        ) from error
+    controller: Controller = PolicyController.from_checkpoint(folder, OracleTracker())
+    return controller

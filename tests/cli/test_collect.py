@@ -1,0 +1,125 @@
+"""`dexagent collect`: a real scripted collection in sim, kill -9 safety, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from dexagent.cli.app import app
+from dexagent.controller.data import DemoStore
+
+runner = CliRunner()
+
+
+def collect(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["collect", *args])
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--skill", "juggle"], "unknown skill 'juggle'"),
+        (["--split", "mars"], "unknown split 'mars'"),
+        (["--episodes", "0"], "--episodes must be positive"),
+        (["--workers", "0"], "--workers must be at least 1"),
+        (["--objects", "9"], "objects must be in 1..8"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_clear_message(tmp_path: Path, args: list[str], message: str) -> None:
+    base = {"--episodes": "1", "--out": str(tmp_path / "d.zarr")}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    code, output = collect(*[item for pair in base.items() for item in pair])
+    assert code == 2
+    assert message in " ".join(output.split())
+
+
+def test_an_unwritable_output_path_exits_2(tmp_path: Path) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    code, output = collect("--episodes", "1", "--out", str(blocker / "demos.zarr"))
+    assert code == 2
+    assert "cannot create the store" in " ".join(output.split())
+
+
+def test_a_short_collect_writes_a_store_that_reads_back_with_the_right_shapes(tmp_path: Path) -> None:
+    out = tmp_path / "demos.zarr"
+    code, output = collect("--episodes", "2", "--out", str(out), "--image-size", "32", "--seed", "3")
+    assert code == 0, output
+    store = DemoStore.open(out)
+    assert store.num_episodes == 2 and store.image_size == 32
+    frames = store.num_frames
+    assert store["action"].shape == (frames, 13) and store["state"].shape == (frames, 13)
+    assert store["head_rgb"].shape == (frames, 32, 32, 3) and store["wrist_rgb"].shape == (frames, 32, 32, 3)
+    assert store["head_mask"].shape == (frames, 32, 32)
+    for index in range(2):
+        metadata = store.episode_metadata(index)
+        episode = store.episode(index)
+        assert metadata.skill == "grasp" and metadata.split == "seen"
+        assert (
+            metadata.instruction.startswith("grasp the ") and metadata.target_colour in metadata.instruction
+        )
+        assert metadata.steps == episode.steps > 20
+        # The target is visible in the first frame, inside the recorded initial box.
+        x1, y1, x2, y2 = metadata.target_box
+        ys, xs = np.nonzero(episode.head_mask[0])
+        assert len(xs) > 0 and x1 <= xs.min() and xs.max() < x2 and y1 <= ys.min() and ys.max() < y2
+        # Recorded actions are what the safety layer let through: inside the hand's [0, 1] range.
+        assert np.all((episode.action[:, 7:] >= 0) & (episode.action[:, 7:] <= 1))
+    # Appending with the same seed continues with new scenes instead of repeating them.
+    code, output = collect("--episodes", "1", "--out", str(out), "--image-size", "32", "--seed", "3")
+    assert code == 0, output
+    seeds = DemoStore.open(out).metadata_column("seed")
+    assert len(seeds) == 3 and len(set(seeds.tolist())) == 3
+
+
+def test_appending_with_another_image_size_exits_2(tmp_path: Path) -> None:
+    out = tmp_path / "demos.zarr"
+    DemoStore.create_or_append(out, image_size=32, control_hz=20.0).close()
+    code, output = collect("--episodes", "1", "--out", str(out), "--image-size", "48")
+    assert code == 2
+    assert "holds 32 px images; cannot append 48 px" in " ".join(output.split())
+
+
+@pytest.mark.slow
+def test_a_collect_killed_with_sigkill_leaves_only_whole_episodes(tmp_path: Path) -> None:
+    out = tmp_path / "demos.zarr"
+    entry_point = "from dexagent.cli.app import main; main()"  # what the `dexagent` script runs
+    command = [sys.executable, "-c", entry_point, "collect", "--episodes", "50", "--out", str(out)]
+    process = subprocess.Popen(
+        [*command, "--image-size", "32"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "MUJOCO_GL": "egl"},
+    )
+    try:
+        # Kill while it is writing: once the second episode is committed, the third is being recorded.
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            if (out / "zarr.json").exists() and DemoStore.open(out).num_episodes >= 2:
+                break
+        time.sleep(0.5)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    reader = DemoStore.open(out)
+    committed = reader.num_episodes
+    assert committed >= 2
+    assert reader.num_frames == int(reader.episode_ends[-1])
+    for index in range(committed):
+        episode = reader.episode(index)
+        assert episode.steps == reader.episode_metadata(index).steps
+    # The next writer cuts any half-written tail, then appends after the whole episodes.
+    with DemoStore.create_or_append(out, image_size=32, control_hz=20.0) as store:
+        assert store.num_episodes == committed
+        assert all(array.shape[0] == store.num_frames for array in store.arrays.values())

@@ -1,0 +1,69 @@
+"""`dexagent eval`: a real scripted evaluation with its JSON report, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dexagent.cli.app import app
+from dexagent.controller.factory import default_checkpoint
+
+runner = CliRunner()
+
+
+def evaluate(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["eval", *args])
+    return result.exit_code, " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--suite", "mars"], "unknown suite 'mars'; valid suites: seen"),
+        (["--episodes", "0"], "episodes must be positive"),
+        (["--attempts", "0"], "attempts must be positive"),
+        (["--workers", "0"], "--workers must be at least 1"),
+        (["--controller", "/no/such/folder"], "neither 'scripted', 'default' nor an existing checkpoint"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_clear_message(args: list[str], message: str) -> None:
+    code, output = evaluate("--controller", "scripted", *args)
+    assert code == 2
+    assert message in output
+
+
+def test_the_default_controller_without_a_shipped_checkpoint_points_to_scripted() -> None:
+    if default_checkpoint("grasp").is_dir():
+        pytest.skip("a learned grasp checkpoint ships now")
+    code, output = evaluate("--suite", "seen", "--episodes", "1")
+    assert code == 2
+    assert "no learned checkpoint ships for skill 'grasp' yet" in output and "--controller scripted" in output
+
+
+def test_an_unwritable_json_path_fails_before_running(tmp_path: Path) -> None:
+    code, output = evaluate("--controller", "scripted", "--json", str(tmp_path / "missing" / "r.json"))
+    assert code == 2
+    assert "does not exist" in output
+
+
+def test_a_scripted_eval_prints_the_table_and_writes_the_json_report(tmp_path: Path) -> None:
+    report_path = tmp_path / "report.json"
+    code, output = evaluate(
+        "--controller", "scripted", "--suite", "single-object", "--episodes", "2", "--seed", "5",
+        "--attempts", "2", "--image-size", "32", "--json", str(report_path),
+    )  # fmt: skip
+    assert code == 0, output
+    assert "single-object" in output and "@2" in output
+    report = json.loads(report_path.read_text())
+    assert report["suite"] == "single-object" and report["controller"] == "scripted"
+    assert report["episodes"] == 2 and report["seed"] == 5 and report["attempts"] == 2
+    assert report["success_rate"] == report["successes"] / 2
+    assert len(report["success_at_k"]) == 2 and len(report["records"]) == 2
+    for record in report["records"]:
+        assert set(record) >= {"scene_seed", "split", "target_name", "target_tags", "success", "steps"}
+        assert set(record) >= {"wall_seconds", "failure_reason", "success_attempt"}
+        assert record["split"] == "seen" and record["steps"] > 0
+        assert (record["failure_reason"] is None) == record["success"]

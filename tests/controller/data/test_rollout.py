@@ -1,0 +1,74 @@
+"""One closed-loop attempt in the real sim: how it ends and why, with controllers that cannot grasp."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dexagent.controller.data.rollout import (
+    TIMEOUT,
+    UNSAFE_ACTION,
+    choose_target,
+    instruction_for,
+    run_attempt,
+)
+from dexagent.hardware import Box, Observation, SafeRobot
+from dexagent.hardware.sim.robot import SimRobot
+from dexagent.hardware.sim.scenes import sample_scene
+
+
+class HoldStill:
+    """A controller that keeps the arm where it is: it can never lift anything."""
+
+    def __init__(self) -> None:
+        self.boxes: list[Box] = []
+
+    def reset(self, observation: Observation, target_box: Box) -> None:
+        self.boxes.append(target_box)
+        self.hold = observation.state.copy()
+
+    def act(self, observation: Observation) -> np.ndarray:
+        return self.hold
+
+    def close(self) -> None:
+        pass
+
+
+class SendsNaN(HoldStill):
+    def act(self, observation: Observation) -> np.ndarray:
+        return np.full(13, np.nan, dtype=np.float32)
+
+
+@pytest.fixture
+def sim() -> SimRobot:
+    robot = SimRobot(sample_scene(11, "seen", 3), image_size=32)
+    yield robot
+    robot.close()
+
+
+def test_an_attempt_that_never_lifts_times_out_after_the_budget(sim: SimRobot) -> None:
+    robot, controller = SafeRobot(sim), HoldStill()
+    robot.home()
+    ticks: list[np.ndarray] = []
+    outcome = run_attempt(sim, robot, controller, 0, seconds=0.5, on_tick=lambda o, a: ticks.append(a))
+    assert (outcome.success, outcome.steps, outcome.reason) == (False, 10, TIMEOUT)
+    assert len(ticks) == 10 and ticks[0].shape == (13,)
+    assert controller.boxes == [sim.object_box(0)] or controller.boxes[0].iou(sim.object_box(0)) > 0.5
+
+
+def test_a_nan_action_ends_the_attempt_as_unsafe(sim: SimRobot) -> None:
+    robot = SafeRobot(sim)
+    robot.home()
+    outcome = run_attempt(sim, robot, SendsNaN(), 0, seconds=1.0)
+    assert (outcome.success, outcome.steps, outcome.reason) == (False, 1, UNSAFE_ACTION)
+
+
+def test_the_target_is_drawn_among_objects_the_skill_applies_to(sim: SimRobot) -> None:
+    visible = [True] * len(sim.objects)
+    targets = {choose_target(sim.objects, visible, "grasp", seed) for seed in range(20)}
+    assert targets <= {o.index for o in sim.objects if not o.flat} and len(targets) > 1
+    assert choose_target(sim.objects, [False] * len(sim.objects), "grasp", 0) == -1
+    flat_scene = SimRobot(sample_scene(4, "seen", 3, flat_target=True), image_size=32)
+    with flat_scene:
+        assert choose_target(flat_scene.objects, [True] * 3, "push_then_grasp", 0) == 0  # the flat one
+    assert instruction_for(sim.objects[0], "apple") == f"grasp the {sim.objects[0].colour} apple"
