@@ -1,0 +1,168 @@
+"""Frozen-encoder feature cache: encode every frame once, train from the stored features.
+
+A frozen encoder (the paper's DINOv2) gives the same features for a frame at every
+epoch, and at 518 px it dominates a training step. The cache lives next to the data,
+`<store>.features/<key>/` (zarr), where the key names the encoder and the image size and
+hashes the encoder's config, its weights and the store's episode boundaries: a
+different encoder, size or a grown store gets a new cache, never a stale one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+import zarr
+
+from dexagent.controller.data.dataset import DemoArrays
+from dexagent.controller.policy import DexGraspPolicy
+from dexagent.controller.preprocess import rgb_to_tensor
+
+CACHE_FORMAT = "dexagent-feature-cache"
+CACHE_VERSION = 1
+CAMERAS = {"head_features": "head_rgb", "wrist_features": "wrist_rgb"}
+
+
+class FeatureCacheError(RuntimeError):
+    """The feature cache cannot be built or read."""
+
+
+def frozen_feature_keys(policy: DexGraspPolicy) -> list[str]:
+    """The batch keys ("head_features", "wrist_features") whose encoder is frozen in this policy."""
+    config = policy.config
+    keys = []
+    if config.head_encoder.frozen:
+        keys.append("head_features")
+    if config.wrist_encoder.frozen:
+        keys.append("wrist_features")
+    return keys
+
+
+def cache_key(policy: DexGraspPolicy, arrays: DemoArrays) -> str:
+    """`<encoder id>-<size>px-<hash>`: readable in a listing, unique for encoder + weights + data."""
+    config = policy.config
+    digest = hashlib.sha256()
+    digest.update(str(config.image_size).encode())
+    digest.update(arrays.fingerprint().encode())
+    names = []
+    for key in frozen_feature_keys(policy):
+        encoder_config = config.head_encoder if key == "head_features" else config.wrist_encoder
+        digest.update(json.dumps(encoder_config.__dict__, sort_keys=True, default=str).encode())
+        names.append(Path(encoder_config.source).name or encoder_config.kind)
+        encoder = policy.head_encoder if key == "head_features" else policy.wrist_encoder
+        for name, tensor in sorted(encoder.state_dict().items()):
+            digest.update(name.encode())
+            digest.update(tensor.detach().float().cpu().numpy().tobytes())
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", "+".join(dict.fromkeys(names)))
+    return f"{readable}-{config.image_size}px-{digest.hexdigest()[:12]}"
+
+
+def cache_dir(data_path: str | Path) -> Path:
+    """The folder holding every feature cache of one store."""
+    data_path = Path(data_path)
+    return data_path.parent / f"{data_path.name}.features"
+
+
+@torch.inference_mode()
+def build_feature_cache(
+    policy: DexGraspPolicy,
+    arrays: DemoArrays,
+    path: Path,
+    *,
+    batch_size: int = 32,
+    device: torch.device | str = "cpu",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Encode every frame with the policy's frozen encoders into a zarr group at `path`.
+
+    Written frame block by frame block (a paper-size cache does not fit in memory while it
+    is built); the `complete` attribute is set last, so an interrupted build is redone.
+    """
+    keys = frozen_feature_keys(policy)
+    if not keys:
+        raise FeatureCacheError("this policy has no frozen encoder: there are no features to cache")
+    if path.exists():
+        shutil.rmtree(path)
+    root = zarr.open_group(str(path), mode="w")
+    frames = arrays.num_frames
+    image_size = policy.config.image_size
+    targets: dict[str, zarr.Array] = {}
+    was_training = policy.training
+    policy.eval()
+    try:
+        for start in range(0, frames, batch_size):
+            stop = min(frames, start + batch_size)
+            head = rgb_to_tensor(arrays.head_rgb[start:stop], image_size).to(device)
+            wrist = rgb_to_tensor(arrays.wrist_rgb[start:stop], image_size).to(device)
+            encoded = policy.encode_frozen(head, wrist)
+            for key in keys:
+                values = encoded[key].float().cpu().numpy()  # (b, N, D)
+                if key not in targets:
+                    targets[key] = root.create_array(
+                        key,
+                        shape=(frames, *values.shape[1:]),
+                        chunks=(batch_size, *values.shape[1:]),
+                        dtype="float32",
+                    )
+                targets[key][start:stop] = values
+            if on_progress is not None:
+                on_progress(stop, frames)
+    finally:
+        policy.train(was_training)
+    root.attrs.update(
+        {"format": CACHE_FORMAT, "format_version": CACHE_VERSION, "frames": frames, "complete": True}
+    )
+
+
+def read_feature_cache(path: Path, keys: list[str], frames: int) -> dict[str, np.ndarray] | None:
+    """The cached features in memory, or None when the cache is absent or incomplete."""
+    if not (path / "zarr.json").is_file():
+        return None
+    try:
+        root = zarr.open_group(str(path), mode="r")
+        attrs = root.attrs
+        if attrs.get("format") != CACHE_FORMAT or not attrs.get("complete") or attrs.get("frames") != frames:
+            return None
+        return {key: np.asarray(root[key][:]) for key in keys}  # type: ignore[index]
+    except (KeyError, OSError, ValueError):
+        return None  # a damaged cache is rebuilt, not trusted
+
+
+def load_or_build_feature_cache(
+    data_path: str | Path,
+    policy: DexGraspPolicy,
+    arrays: DemoArrays,
+    *,
+    build: bool = True,
+    device: torch.device | str = "cpu",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[dict[str, np.ndarray], Path]:
+    """The features of every frame (float32 (K, N, D) per frozen camera) and where they are cached.
+
+    With `build=False` (non-main processes in multi-GPU runs) a missing cache is an error.
+    """
+    keys = frozen_feature_keys(policy)
+    if not keys:
+        config_name = policy.config.name
+        raise FeatureCacheError(
+            f"--cache-features needs a frozen encoder, but config {config_name!r} trains both of its encoders"
+        )
+    path = cache_dir(data_path) / cache_key(policy, arrays)
+    cached = read_feature_cache(path, keys, arrays.num_frames)
+    if cached is None:
+        if not build:
+            raise FeatureCacheError(f"{path}: feature cache missing or incomplete")
+        try:
+            build_feature_cache(policy, arrays, path, device=device, on_progress=on_progress)
+        except OSError as error:
+            raise FeatureCacheError(f"cannot write the feature cache at {path}: {error}") from None
+        cached = read_feature_cache(path, keys, arrays.num_frames)
+        if cached is None:
+            raise FeatureCacheError(f"{path}: the feature cache just written does not read back")
+    return cached, path

@@ -1,0 +1,107 @@
+"""What a training run shows and records: a rich progress bar and tensorboard logs in OUT/tb."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+if TYPE_CHECKING:
+    from dexagent.controller.data.dataset import DemoArrays, EpisodeSplit
+    from dexagent.controller.training.config import TrainConfig
+    from dexagent.controller.training.trainer import TrainResult
+
+
+class TrainingLog:
+    """Progress bar (loss, val loss, samples/s) and tensorboard scalars; silent on non-main processes."""
+
+    def __init__(
+        self,
+        out: Path,
+        console: Console,
+        *,
+        total: int,
+        start: int,
+        enabled: bool,
+        show_progress: bool,
+        samples_per_step: int,
+    ) -> None:
+        self.out = out
+        self.console = console
+        self.enabled = enabled
+        self.samples_per_step = samples_per_step
+        self._writer: Any = None
+        self._seconds = 0.0
+        self._window = 0
+        self._progress = Progress(
+            TextColumn("[bold]train"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]:.4f}"),
+            TextColumn("val {task.fields[val]}"),
+            TextColumn("{task.fields[rate]:.0f} samples/s"),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not (enabled and show_progress),
+        )
+        self._task = self._progress.add_task(
+            "train", total=total, completed=start, loss=float("nan"), val="-", rate=0.0
+        )
+
+    def __enter__(self) -> TrainingLog:
+        if self.enabled:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._writer = SummaryWriter(log_dir=str(self.out / "tb"))
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+        if self._writer is not None:
+            self._writer.close()
+
+    def describe(
+        self, arrays: DemoArrays, split: EpisodeSplit, policy: Any, config: TrainConfig, accelerator: Any
+    ) -> None:
+        """One block of what is about to happen."""
+        trainable = sum(p.numel() for p in policy.parameters() if p.requires_grad)
+        frozen = sum(p.numel() for p in policy.parameters() if not p.requires_grad)
+        self.console.print(
+            f"data {arrays.source}: {arrays.num_episodes} episodes, {arrays.num_frames} frames "
+            f"({len(split.train)} train / {len(split.val)} val episodes)\n"
+            f"policy {policy.config.name!r}: {trainable / 1e6:.2f}M trainable, "
+            f"{frozen / 1e6:.2f}M frozen parameters\n"
+            f"{config.steps} steps, batch {config.batch_size} x {accelerator.num_processes} process(es) on "
+            f"{accelerator.device} (mixed precision: {accelerator.mixed_precision}) -> {self.out}"
+        )
+
+    def step(self, step: int, loss: float, lr: float, seconds: float) -> None:
+        if not self.enabled:
+            return
+        self._seconds += seconds
+        self._window += 1
+        rate = self.samples_per_step * self._window / max(self._seconds, 1e-9)
+        if self._window >= 20:  # a moving window: the rate follows slow-downs
+            self._seconds, self._window = self._seconds / 2, self._window // 2
+        self._progress.update(self._task, completed=step, loss=loss, rate=rate)
+        self._writer.add_scalar("train/loss", loss, step)
+        self._writer.add_scalar("train/lr", lr, step)
+        self._writer.add_scalar("train/samples_per_s", rate, step)
+
+    def validation(self, step: int, loss: float) -> None:
+        if not self.enabled:
+            return
+        self._progress.update(self._task, val=f"{loss:.4f}")
+        self._writer.add_scalar("val/loss", loss, step)
+
+    def summary(self, result: TrainResult) -> None:
+        last = result.losses[-1][1] if result.losses else float("nan")
+        val = f", val loss {result.val_losses[-1][1]:.4f}" if result.val_losses else ""
+        state = "stopped early (continue with --resume)" if result.interrupted else "done"
+        self.console.print(
+            f"{state}: step {result.step}, loss {last:.4f}{val}; {result.seconds_per_step:.3f} s/step, "
+            f"{result.samples_per_second:.0f} samples/s; checkpoint in {self.out}"
+        )

@@ -1,0 +1,300 @@
+"""The training loop: data, policy, AdamW + warm-up cosine, EMA, validation, checkpoints, logs.
+
+Built on accelerate's `Accelerator` throughout, so the same code runs as one CPU
+process (the default) or under `accelerate launch` on several GPUs (bf16 autocast
+on GPUs). Every random draw is tied to (seed, step, rank): batch samples and colour
+jitter through the dataset's step addressing, diffusion noise by reseeding torch
+before each step, so `--resume` reproduces the uninterrupted loss curve exactly.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from rich.console import Console
+
+from dexagent.controller.config import PolicyConfig
+from dexagent.controller.data.augment import ColorJitter
+from dexagent.controller.data.dataset import (
+    ChunkDataset,
+    DatasetError,
+    StepBatches,
+    batch_positions,
+    load_demo_arrays,
+    split_episodes,
+)
+from dexagent.controller.normalizer import Normalizer
+from dexagent.controller.policy import DexGraspPolicy
+from dexagent.controller.training.checkpointing import ResumedRun, holds_run, load_run, save_run
+from dexagent.controller.training.config import TrainConfig, TrainingError
+from dexagent.controller.training.ema import EMA
+from dexagent.controller.training.features import FeatureCacheError, load_or_build_feature_cache
+from dexagent.controller.training.progress import TrainingLog
+from dexagent.controller.training.schedule import warmup_cosine_scheduler
+
+Batch = dict[str, torch.Tensor]
+
+
+@dataclass
+class TrainResult:
+    """What a run did: its last step, per-step losses (this call only) and speed."""
+
+    out: Path
+    step: int
+    losses: list[tuple[int, float]] = field(default_factory=list)  # (step, training loss)
+    val_losses: list[tuple[int, float]] = field(default_factory=list)  # (step, EMA validation loss)
+    seconds_per_step: float = 0.0  # mean wall time of a step, the first (warm-up) step excluded
+    samples_per_second: float = 0.0
+    interrupted: bool = False
+
+
+class _LossOf(torch.nn.Module):
+    """Makes `compute_loss` the module's forward, so DDP's gradient sync sees the call."""
+
+    def __init__(self, policy: DexGraspPolicy) -> None:
+        super().__init__()
+        self.policy = policy
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        return self.policy.compute_loss(batch)
+
+
+def _step_seed(seed: int, step: int, rank: int) -> int:
+    return (seed * 1_000_003 + step) * 1024 + rank
+
+
+def _to(batch: Batch, device: torch.device) -> Batch:
+    return {key: value.to(device, non_blocking=True) for key, value in batch.items()}
+
+
+def _batches(source: StepBatches, start: int, stop: int, workers: int, pin: bool) -> Iterator[Batch]:
+    """Batches of steps start..stop-1, built in `workers` processes when asked."""
+    if workers == 0:
+        return (source[step] for step in range(start, stop))
+    loader = torch.utils.data.DataLoader(
+        source,
+        batch_size=None,
+        sampler=range(start, stop),
+        num_workers=workers,
+        pin_memory=pin,
+        # Its own generator: the loader must not draw from the global RNG the noise comes from.
+        generator=torch.Generator().manual_seed(0),
+        prefetch_factor=4,
+    )
+    return iter(loader)
+
+
+def _validate(
+    policy: DexGraspPolicy, ema: EMA, val_set: ChunkDataset, config: TrainConfig, accelerator: Accelerator
+) -> float:
+    """Mean loss of the EMA weights over fixed validation batches with fixed noise."""
+    devices = [accelerator.device] if accelerator.device.type == "cuda" else []
+    losses = []
+    with ema.applied_to(policy), torch.random.fork_rng(devices=devices), torch.no_grad():
+        policy.eval()
+        torch.manual_seed(config.seed)
+        for index in range(config.val_batches):
+            positions = batch_positions(index, config.batch_size, len(val_set), config.seed)
+            with accelerator.autocast():
+                losses.append(float(policy.compute_loss(_to(val_set.batch(positions), accelerator.device))))
+        policy.train()
+    return float(np.mean(losses))
+
+
+class _StopFlag:
+    """Ctrl-C finishes the current step, saves, and stops (instead of losing the run)."""
+
+    def __init__(self) -> None:
+        self.stop = False
+        self._previous: object = None
+
+    def __enter__(self) -> _StopFlag:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.stop:  # a second Ctrl-C means now
+            raise KeyboardInterrupt
+        self.stop = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+
+
+def train(
+    data: str | Path,
+    out: str | Path,
+    config: TrainConfig,
+    policy_config: PolicyConfig | None = None,
+    *,
+    resume: bool = False,
+    console: Console | None = None,
+    show_progress: bool = True,
+    on_step: Callable[[int, float], bool | None] | None = None,
+) -> TrainResult:
+    """Train a policy on the demo store at `data` into `out`; see `dexagent train --help`.
+
+    `policy_config` is required for a fresh run; with `resume` it is optional and must match
+    the checkpoint's. `on_step(step, loss)` returning True stops the run after saving.
+    """
+    out = Path(out)
+    console = console or Console()
+    accelerator = Accelerator(mixed_precision="bf16" if torch.cuda.is_available() else "no")
+    main = accelerator.is_main_process
+    resumed: ResumedRun | None = None
+    if resume:
+        resumed = load_run(out, policy_config)
+        config, ignored = resumed.settings(config)
+        if ignored and main:
+            console.print(f"[yellow]resume keeps the run's settings; ignored: {', '.join(ignored)}")
+        if resumed.step >= config.steps:
+            raise TrainingError(f"--resume: the run in {out} is at step {resumed.step}; ask for more --steps")
+    elif holds_run(out):
+        raise TrainingError(
+            f"{out} already holds a training run; pass --resume to continue it or pick another --out"
+        )
+    if resumed is None and policy_config is None:
+        raise TrainingError("a fresh run needs a policy config (--config sim|paper|CONFIG.json)")
+
+    try:
+        arrays = load_demo_arrays(data)
+    except DatasetError as error:
+        raise TrainingError(str(error)) from None
+    split = split_episodes(arrays.num_episodes, config.val_fraction, config.seed)
+    data_info = {
+        "path": str(data),
+        "fingerprint": arrays.fingerprint(),
+        "train_episodes": split.train.tolist(),
+        "val_episodes": split.val.tolist(),
+    }
+    if resumed is not None and resumed.state["data"]["fingerprint"] != data_info["fingerprint"]:
+        raise TrainingError(
+            f"--resume: {data} is not the data this run started on ({resumed.state['data']['fingerprint']} "
+            f"then, {data_info['fingerprint']} now); start a new run with another --out"
+        )
+
+    torch.manual_seed(config.seed)  # the same initial weights for the same seed
+    if resumed is not None:
+        policy = resumed.policy
+    else:
+        assert policy_config is not None
+        train_frames = arrays.frames_of(split.train)
+        normalizer = Normalizer.from_data(arrays.state[train_frames], arrays.action[train_frames])
+        policy = DexGraspPolicy(policy_config, normalizer)
+    policy.to(accelerator.device)
+    policy.train()
+    pcfg = policy.config
+
+    features = None
+    if config.cache_features:
+        with accelerator.main_process_first():
+            try:
+                features, cache_path = load_or_build_feature_cache(
+                    data, policy, arrays, build=main, device=accelerator.device
+                )
+            except FeatureCacheError as error:
+                raise TrainingError(str(error)) from None
+        if main:
+            console.print(f"frozen features cached in {cache_path}")
+    trainable_cameras = tuple(
+        camera
+        for camera, enc in (("head_rgb", pcfg.head_encoder), ("wrist_rgb", pcfg.wrist_encoder))
+        if not enc.frozen
+    )
+    train_set = ChunkDataset(
+        arrays, split.train, horizon=pcfg.horizon, image_size=pcfg.image_size, features=features,
+        jitter=ColorJitter(), jitter_cameras=trainable_cameras,
+    )  # fmt: skip
+    val_set = (
+        ChunkDataset(arrays, split.val, horizon=pcfg.horizon, image_size=pcfg.image_size, features=features)
+        if len(split.val)
+        else None
+    )
+
+    trainable = [param for param in policy.parameters() if param.requires_grad]
+    optimizer = torch.optim.AdamW(
+        trainable, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay
+    )
+    scheduler = warmup_cosine_scheduler(optimizer, config.warmup_steps, config.steps)
+    ema = EMA(policy, max_decay=config.ema_max_decay, power=config.ema_power)
+    start = 0
+    if resumed is not None:
+        resumed.restore(optimizer, scheduler, ema, config.steps)
+        start = resumed.step
+    model, optimizer = accelerator.prepare(_LossOf(policy), optimizer)
+
+    rank, world = accelerator.process_index, accelerator.num_processes
+    source = StepBatches(train_set, config.batch_size, config.seed, rank, world)
+    batches = _batches(source, start, config.steps, config.workers, accelerator.device.type == "cuda")
+    result = TrainResult(out=out, step=start)
+    log = TrainingLog(
+        out, console, total=config.steps, start=start, enabled=main, show_progress=show_progress,
+        samples_per_step=config.batch_size * world,
+    )  # fmt: skip
+    if main:
+        log.describe(arrays, split, policy, config, accelerator)
+
+    def checkpoint(step: int) -> None:
+        if main:
+            save_run(
+                out,
+                policy,
+                ema=ema,
+                optimizer=optimizer,
+                scheduler=scheduler,
+                step=step,
+                config=config,
+                data=data_info,
+            )
+        accelerator.wait_for_everyone()
+
+    step_times: list[float] = []
+    with _StopFlag() as stop, log:
+        for step in range(start, config.steps):
+            tick = time.perf_counter()
+            batch = _to(next(batches), accelerator.device)
+            torch.manual_seed(_step_seed(config.seed, step, rank))
+            loss = model(batch)
+            accelerator.backward(loss)
+            if accelerator.sync_gradients:
+                accelerator.clip_grad_norm_(trainable, config.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            ema.update(policy)
+            loss_value = float(accelerator.reduce(loss.detach(), "mean"))
+            if not np.isfinite(loss_value):
+                raise TrainingError(f"the training loss became {loss_value} at step {step + 1}; lower --lr")
+            done = step + 1
+            step_times.append(time.perf_counter() - tick)
+            result.losses.append((done, loss_value))
+            result.step = done
+            log.step(done, loss_value, scheduler.get_last_lr()[0], step_times[-1])
+            if val_set is not None and main and (done % config.val_every == 0 or done == config.steps):
+                val_loss = _validate(policy, ema, val_set, config, accelerator)
+                result.val_losses.append((done, val_loss))
+                log.validation(done, val_loss)
+            requested_stop = bool(on_step(done, loss_value)) if on_step is not None else False
+            if requested_stop or stop.stop:
+                checkpoint(done)
+                result.interrupted = True
+                break
+            if done % config.save_every == 0 or done == config.steps:
+                checkpoint(done)
+    timed = step_times[1:] or step_times
+    if timed:
+        result.seconds_per_step = float(np.mean(timed))
+        result.samples_per_second = config.batch_size * world / result.seconds_per_step
+    if main:
+        log.summary(result)
+    return result

@@ -1,0 +1,116 @@
+"""The frozen-feature cache: same loss as encoding on the fly, keyed by encoder, size and data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from transformers import Dinov2Config, Dinov2Model
+
+from dexagent.controller.config import EncoderConfig, PolicyConfig
+from dexagent.controller.data.dataset import ChunkDataset, load_demo_arrays
+from dexagent.controller.normalizer import Normalizer
+from dexagent.controller.policy import DexGraspPolicy
+from dexagent.controller.training import TrainConfig, TrainingError, train
+from dexagent.controller.training.features import cache_dir, cache_key, load_or_build_feature_cache
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture
+def tiny_dinov2(tmp_path: Path) -> str:
+    """A random-initialised DINOv2 saved like a downloaded one, loaded through from_pretrained."""
+    folder = tmp_path / "tiny-dinov2"
+    config = Dinov2Config(
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        patch_size=4,
+        image_size=16,
+        intermediate_size=32,
+    )
+    torch.manual_seed(0)
+    Dinov2Model(config).save_pretrained(folder)
+    return str(folder)
+
+
+def _frozen_config(tiny_config: Callable[..., PolicyConfig], source: str) -> PolicyConfig:
+    encoder = EncoderConfig(
+        kind="dinov2", source=source, frozen=True, width=16, patch_size=4, depth=1, heads=2, mlp_ratio=2.0,
+        native_image_size=16,
+    )  # fmt: skip
+    return tiny_config(head_encoder=encoder, wrist_encoder=encoder)
+
+
+def test_cached_features_give_the_same_loss_as_encoding_on_the_fly(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tiny_dinov2: str
+) -> None:
+    data = demo_store()
+    arrays = load_demo_arrays(data)
+    torch.manual_seed(0)
+    policy = DexGraspPolicy(
+        _frozen_config(tiny_config, tiny_dinov2), Normalizer.from_data(arrays.state, arrays.action)
+    )
+    features, path = load_or_build_feature_cache(data, policy, arrays)
+    assert path.parent == cache_dir(data) and (path / "zarr.json").is_file()
+    assert features["head_features"].shape == (arrays.num_frames, 16, 16)
+    episodes = np.arange(arrays.num_episodes)
+    on_the_fly = ChunkDataset(arrays, episodes, horizon=4, image_size=16)
+    cached = ChunkDataset(arrays, episodes, horizon=4, image_size=16, features=features)
+    positions = np.arange(0, len(on_the_fly), 3)
+    losses = []
+    for dataset in (on_the_fly, cached):
+        torch.manual_seed(11)
+        with torch.no_grad():
+            losses.append(float(policy.compute_loss(dataset.batch(positions))))
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5)
+    # A second call reads the cache instead of encoding again.
+    again, again_path = load_or_build_feature_cache(data, policy, arrays)
+    assert again_path == path and np.array_equal(again["wrist_features"], features["wrist_features"])
+
+
+def test_training_from_the_cache_follows_the_on_the_fly_curve(
+    demo_store: Callable[..., Path],
+    tiny_config: Callable[..., PolicyConfig],
+    tiny_dinov2: str,
+    tmp_path: Path,
+) -> None:
+    data = demo_store()
+    config = _frozen_config(tiny_config, tiny_dinov2)
+    settings = dict(steps=6, batch_size=8, lr=1e-3, warmup_steps=2, val_every=3, save_every=6)
+    plain = train(data, tmp_path / "a", TrainConfig(**settings), config, show_progress=False)  # type: ignore[arg-type]
+    cached = train(
+        data, tmp_path / "b", TrainConfig(**settings, cache_features=True), config, show_progress=False
+    )  # type: ignore[arg-type]
+    np.testing.assert_allclose([v for _, v in plain.losses], [v for _, v in cached.losses], rtol=1e-4)
+
+
+def test_the_cache_key_follows_encoder_weights_image_size_and_data(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tiny_dinov2: str
+) -> None:
+    arrays = load_demo_arrays(demo_store())
+    config = _frozen_config(tiny_config, tiny_dinov2)
+    policy = DexGraspPolicy(config)
+    key = cache_key(policy, arrays)
+    assert key.startswith("tiny-dinov2-16px-")
+    assert cache_key(DexGraspPolicy(config), arrays) == key  # same weights from the same folder
+    with torch.no_grad():
+        next(policy.head_encoder.parameters()).add_(1.0)
+    assert cache_key(policy, arrays) != key
+    assert cache_key(DexGraspPolicy(config), load_demo_arrays(demo_store(lengths=[4, 4]))) != key
+
+
+def test_caching_needs_a_frozen_encoder(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    with pytest.raises(TrainingError, match="needs a frozen encoder"):
+        train(
+            demo_store(),
+            tmp_path / "run",
+            TrainConfig(steps=2, cache_features=True),
+            tiny_config(),
+            show_progress=False,
+        )

@@ -1,0 +1,152 @@
+"""The training loop on tiny stores: the loss goes down, resume is exact, checkpoints hold EMA weights."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+
+from dexagent.controller.checkpoint import STATE_TENSORS_FILE, load_checkpoint, load_training_state
+from dexagent.controller.config import PolicyConfig
+from dexagent.controller.training import TrainConfig, TrainingError, train
+
+torch.set_num_threads(1)
+
+
+def _settings(**changes: object) -> TrainConfig:
+    base: dict[str, object] = dict(
+        steps=24, batch_size=8, lr=1e-3, warmup_steps=4, val_every=6, val_batches=2, save_every=8, seed=5
+    )
+    base.update(changes)
+    return TrainConfig(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_a_few_hundred_steps_drive_the_loss_down(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    data = demo_store()
+    result = train(
+        data,
+        tmp_path / "run",
+        _settings(steps=300, batch_size=16, warmup_steps=20, val_every=50, save_every=300),
+        tiny_config(),
+        show_progress=False,
+    )
+    losses = [loss for _, loss in result.losses]
+    first, last = sum(losses[:20]) / 20, sum(losses[-20:]) / 20
+    assert last < 0.5 * first, (first, last)
+    assert len(result.val_losses) == 6 and result.val_losses[-1][1] < result.val_losses[0][1]
+    assert result.step == 300 and result.seconds_per_step > 0
+
+
+def test_resume_continues_the_loss_curve_exactly(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    data = demo_store()
+    whole = train(data, tmp_path / "whole", _settings(), tiny_config(), show_progress=False)
+
+    def stop_at_13(step: int, loss: float) -> bool:
+        return step == 13  # as Ctrl-C would: the step finishes, is saved, the run stops
+
+    first = train(
+        data, tmp_path / "split", _settings(), tiny_config(), show_progress=False, on_step=stop_at_13
+    )
+    assert first.interrupted and first.step == 13
+    second = train(data, tmp_path / "split", _settings(), None, resume=True, show_progress=False)
+    assert second.step == 24 and not second.interrupted
+    assert first.losses + second.losses == whole.losses  # bitwise: same batches, jitter, noise, updates
+    assert second.val_losses == [v for v in whole.val_losses if v[0] > 13]
+    resumed = load_training_state(tmp_path / "split")
+    uninterrupted = load_training_state(tmp_path / "whole")
+    for name, weight in uninterrupted["model"].items():
+        assert torch.equal(weight, resumed["model"][name]), name
+    assert resumed["scheduler"]["last_epoch"] == uninterrupted["scheduler"]["last_epoch"] == 24
+
+
+def test_resume_from_a_periodic_checkpoint_can_extend_the_run(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    data = demo_store()
+    train(data, tmp_path / "run", _settings(steps=8), tiny_config(), show_progress=False)
+    longer = train(data, tmp_path / "run", _settings(steps=12), None, resume=True, show_progress=False)
+    assert [step for step, _ in longer.losses] == [9, 10, 11, 12]
+    assert load_training_state(tmp_path / "run")["step"] == 12
+
+
+def test_checkpoint_model_holds_the_ema_weights(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    train(demo_store(), tmp_path / "run", _settings(steps=10), tiny_config(), show_progress=False)
+    policy = load_checkpoint(tmp_path / "run")
+    state = load_training_state(tmp_path / "run")
+    params = dict(policy.named_parameters())
+    for name, shadow in state["ema"]["shadow"].items():
+        assert torch.equal(params[name].detach(), shadow), name
+    assert any(not torch.equal(params[n].detach(), raw) for n, raw in state["model"].items())
+    chunk = policy.predict_chunk(
+        {k: v[:1] for k, v in _one_batch(policy).items()}, generator=torch.Generator().manual_seed(0)
+    )
+    assert chunk.shape == (1, 4, 13) and torch.isfinite(chunk).all()
+
+
+def _one_batch(policy: torch.nn.Module) -> dict[str, torch.Tensor]:
+    size = 16
+    return {
+        "head_rgb": torch.rand(2, 3, size, size),
+        "wrist_rgb": torch.rand(2, 3, size, size),
+        "head_mask": torch.zeros(2, 1, size, size),
+        "first_mask": torch.zeros(2, 1, size, size),
+        "state": torch.zeros(2, 13),
+    }
+
+
+def test_a_fresh_run_refuses_to_overwrite_a_run(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    data = demo_store()
+    train(data, tmp_path / "run", _settings(steps=2), tiny_config(), show_progress=False)
+    with pytest.raises(TrainingError, match="already holds a training run"):
+        train(data, tmp_path / "run", _settings(steps=2), tiny_config(), show_progress=False)
+
+
+def test_corrupt_or_mismatched_checkpoints_are_clear_errors(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    data = demo_store()
+    run = tmp_path / "run"
+    train(data, run, _settings(steps=4, save_every=4), tiny_config(), show_progress=False)
+    with pytest.raises(TrainingError, match="differs from the requested"):
+        train(data, run, _settings(steps=8), tiny_config(horizon=8), resume=True, show_progress=False)
+    with pytest.raises(TrainingError, match="not the data this run started on"):
+        train(demo_store(lengths=[5, 6]), run, _settings(steps=8), None, resume=True, show_progress=False)
+    with pytest.raises(TrainingError, match="ask for more --steps"):
+        train(data, run, _settings(steps=4), None, resume=True, show_progress=False)
+    (run / STATE_TENSORS_FILE).write_bytes(b"\x00garbage")
+    with pytest.raises(TrainingError, match=STATE_TENSORS_FILE):
+        train(data, run, _settings(steps=8), None, resume=True, show_progress=False)
+    with pytest.raises(TrainingError, match="no run to continue"):
+        train(data, tmp_path / "absent", _settings(steps=8), None, resume=True, show_progress=False)
+
+
+def test_bad_data_is_a_clear_error(tiny_config: Callable[..., PolicyConfig], tmp_path: Path) -> None:
+    with pytest.raises(TrainingError, match="no zarr.json"):
+        train(tmp_path / "missing.zarr", tmp_path / "run", _settings(), tiny_config(), show_progress=False)
+
+
+def test_workers_give_the_same_losses(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    data = demo_store()
+    inline = train(data, tmp_path / "a", _settings(steps=6), tiny_config(), show_progress=False)
+    pooled = train(data, tmp_path / "b", _settings(steps=6, workers=2), tiny_config(), show_progress=False)
+    assert inline.losses == pooled.losses
+
+
+def test_tensorboard_logs_are_written(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    train(demo_store(), tmp_path / "run", _settings(steps=6), tiny_config(), show_progress=False)
+    assert list((tmp_path / "run" / "tb").glob("events.out.tfevents.*"))
