@@ -38,18 +38,26 @@ def check_controller(name: str, skill: str) -> None:
         raise ControllerNotFoundError(_NO_DEFAULT.format(skill=skill, folder=folder))
     if not folder.is_dir():
         raise ControllerNotFoundError(_NOT_A_CONTROLLER.format(name=name))
+    from dexagent.controller.checkpoint import CheckpointError, load_config
+
+    try:
+        load_config(folder)  # reads config.json only: a wrong folder fails here, before any episode
+    except CheckpointError as error:
+        raise ControllerNotFoundError(f"{folder} is not a usable checkpoint: {error}") from None
 
 
-def load_controller(name: str, robot: Robot, skill: str) -> Controller:
+def load_controller(name: str, robot: Robot, skill: str, *, seed: int = 0) -> Controller:
     """Build the controller called `name` for `skill` on `robot`.
 
     name: "scripted" (the sim's privileged expert; needs a SimRobot), "default" (the
     checkpoint shipped in controller/checkpoints/<skill>/) or a checkpoint folder path.
+    `seed` seeds a learned controller's diffusion noise, so sim episodes repeat exactly.
     """
     check_controller(name, skill)
     if name == "scripted":
         return _scripted(robot, skill)
-    return _learned(default_checkpoint(skill) if name == "default" else Path(name).expanduser())
+    folder = default_checkpoint(skill) if name == "default" else Path(name).expanduser()
+    return _learned(folder, robot, seed)
 
 
 def _scripted(robot: Robot, skill: str) -> Controller:
@@ -63,14 +71,19 @@ def _scripted(robot: Robot, skill: str) -> Controller:
     return ScriptedController(robot, skill=skill)
 
 
-def _learned(folder: Path) -> Controller:
+def _learned(folder: Path, robot: Robot, seed: int) -> Controller:
     # Lazy: the learned stack imports torch and the encoders, which `scripted` runs never need.
+    from dexagent.controller.checkpoint import CheckpointError
+    from dexagent.controller.runtime import PolicyController
+    from dexagent.controller.trackers import OracleTracker
+    from dexagent.hardware.sim.robot import SimRobot
+
+    # In sim, time stands still while the policy thinks: predicting in the tick is exact and repeatable.
+    in_sim = isinstance(robot, SimRobot)
     try:
-        from dexagent.controller.runtime import PolicyController
-        from dexagent.controller.trackers import OracleTracker
-    except ImportError as error:
-        raise ControllerNotFoundError(
-            f"cannot load the learned controller from {folder}: {error}; use --controller scripted"
-        ) from error
-    controller: Controller = PolicyController.from_checkpoint(folder, OracleTracker())
+        controller: Controller = PolicyController.from_checkpoint(
+            folder, OracleTracker(), spec=robot.spec, synchronous=in_sim, seed=seed
+        )
+    except CheckpointError as error:
+        raise ControllerNotFoundError(f"cannot load the learned controller from {folder}: {error}") from None
     return controller

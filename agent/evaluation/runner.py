@@ -144,7 +144,7 @@ def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) ->
     _seed_random_streams(seed)
     with sim:
         robot = SafeRobot(sim)
-        controller = load_controller(task.controller, sim, suite.skill)
+        controller = load_controller(task.controller, sim, suite.skill, seed=seed)
         steps, reason, success_attempt, attempt = 0, NOT_VISIBLE, None, 0
         try:
             for attempt in range(1, task.attempts + 1):

@@ -1,0 +1,74 @@
+"""`load_controller`: scripted, default and checkpoint folders, each with a clear error when it cannot load."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dexagent.controller.checkpoint import save_checkpoint
+from dexagent.controller.data.rollout import run_attempt
+from dexagent.controller.factory import (
+    ControllerNotFoundError,
+    check_controller,
+    default_checkpoint,
+    load_controller,
+)
+from dexagent.controller.normalizer import Normalizer
+from dexagent.controller.policy import DexGraspPolicy
+from dexagent.hardware import SafeRobot
+from dexagent.hardware.sim.robot import SimRobot, sim_robot_spec
+from dexagent.hardware.sim.scenes import sample_scene
+
+
+@pytest.fixture
+def sim() -> SimRobot:
+    robot = SimRobot(sample_scene(2, "seen", 2), image_size=32)
+    yield robot
+    robot.close()
+
+
+def test_scripted_is_the_sims_expert_and_refuses_other_robots(sim: SimRobot) -> None:
+    from dexagent.controller.scripted import ScriptedController
+
+    assert isinstance(load_controller("scripted", sim, "grasp"), ScriptedController)
+
+    class NotASim:
+        spec = sim_robot_spec()
+
+    with pytest.raises(ControllerNotFoundError, match="runs only on the sim robot"):
+        load_controller("scripted", NotASim(), "grasp")  # type: ignore[arg-type]
+
+
+def test_bad_names_and_skills_say_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ControllerNotFoundError, match="unknown skill 'juggle'"):
+        check_controller("scripted", "juggle")
+    with pytest.raises(ControllerNotFoundError, match="neither 'scripted', 'default' nor"):
+        check_controller(str(tmp_path / "missing"), "grasp")
+    with pytest.raises(ControllerNotFoundError, match="is not a usable checkpoint"):
+        check_controller(str(tmp_path), "grasp")  # a folder without config.json
+    if not default_checkpoint("push_then_grasp").is_dir():
+        with pytest.raises(ControllerNotFoundError, match="use --controller scripted"):
+            check_controller("default", "push_then_grasp")
+
+
+def test_a_checkpoint_folder_loads_the_learned_controller_and_drives_the_sim(
+    tmp_path: Path, sim: SimRobot, make_config: Callable[..., object]
+) -> None:
+    config = make_config(image_size=32)
+    spec = sim.spec
+    policy = DexGraspPolicy(config, Normalizer.from_limits(spec.lower, spec.upper), load_pretrained=False)
+    folder = save_checkpoint(tmp_path / "ckpt", policy)
+    check_controller(str(folder), "grasp")
+    controller = load_controller(str(folder), sim, "grasp", seed=1)
+    robot = SafeRobot(sim)
+    robot.home()
+    actions: list[np.ndarray] = []
+    try:
+        outcome = run_attempt(sim, robot, controller, 0, seconds=0.5, on_tick=lambda o, a: actions.append(a))
+    finally:
+        controller.close()
+    assert not outcome.success and outcome.steps == 10 and len(actions) == 10
+    assert all(np.all(a >= spec.lower) and np.all(a <= spec.upper) for a in actions)
