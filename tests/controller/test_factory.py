@@ -1,4 +1,4 @@
-"""`load_controller`: scripted, default and checkpoint folders, each with a clear error when it cannot load."""
+"""`load_controller`: scripted, default and checkpoint folders; a clear error when one cannot load."""
 
 from __future__ import annotations
 
