@@ -115,6 +115,8 @@ def read_yaml_text(text: str, path: str = "<tree>") -> Any:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = error.problem or str(error)
+        if error.context and error.context_mark is not None and error.context_mark is not mark:
+            problem += f" ({error.context} on line {error.context_mark.line + 1})"
         raise TreeSyntaxError(f"invalid YAML: {problem}", path, line) from None
     except yaml.YAMLError as error:
         raise TreeSyntaxError(f"invalid YAML: {error}", path) from None

@@ -44,6 +44,7 @@ OPTIONS: dict[str, tuple[str, ...]] = {
 _ANY_OPTION = {option for options in OPTIONS.values() for option in options} | {"name"}
 # Something that was meant as a reference: braces around anything.
 _REF_LIKE = re.compile(r"\{[^{}]*\}|^\s*\{|\}\s*$")
+MAX_NODES = 5_000  # per file; YAML aliases can make a few lines stand for millions of nodes
 KEY_PATTERN = re.compile(r"^/?[A-Za-z_][A-Za-z0-9_]*(?:[./][A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -53,9 +54,15 @@ class NodeParser:
     def __init__(self, path: str, registry: SkillRegistry) -> None:
         self.path = path
         self.registry = registry
+        self.count = 0
 
     def node(self, raw: Any, line: int) -> m.Node:
         """Parse one node; `line` is where it was written (used when `raw` carries no line)."""
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise TreeSyntaxError(
+                f"the tree has more than {MAX_NODES} nodes (YAML aliases?)", self.path, line
+            )
         if not isinstance(raw, LineMap):
             shown = "nothing" if raw is None else repr(raw)
             raise TreeSyntaxError(
