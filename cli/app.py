@@ -42,6 +42,7 @@ def _root(
 from dexagent.cli import collect, eval, sim  # noqa: E402, F401  (each registers its commands on `app`)
 from dexagent.cli import skills  # noqa: E402, F401
 from dexagent.cli import tree  # noqa: E402, F401
+from dexagent.cli import train  # noqa: E402, F401
 
 
 def main() -> None:
@@ -49,4 +50,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m dexagent.cli.app` (e.g. `accelerate launch -m dexagent.cli.app train ...`) runs
+    # this file as `__main__`, while the command modules registered on the imported
+    # `dexagent.cli.app`: run that module's app, which has every command.
+    from dexagent.cli.app import main as _registered_main
+
+    _registered_main()

@@ -1,0 +1,79 @@
+"""`dexagent train`: train the DiT controller on a demo store (one CPU process or `accelerate launch`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dexagent.cli.app import app
+from dexagent.cli.errors import console, fail
+
+EXIT_INTERRUPTED = 130
+
+
+@app.command("train")
+def train_command(
+    data: Path = typer.Option(..., "--data", help="Demo store written by `dexagent collect` (zarr folder)."),
+    out: Path = typer.Option(
+        ..., "--out", help="Run folder: the checkpoint (latest), its training state, tb/ logs."
+    ),
+    config: str | None = typer.Option(
+        None,
+        "--config",
+        help="Policy config: sim | paper | CONFIG.json. Default sim; with --resume, the run's.",
+    ),
+    steps: int = typer.Option(
+        10_000, "--steps", help="Total optimizer steps (a resumed run continues to this)."
+    ),
+    batch: int = typer.Option(64, "--batch", help="Samples per step and process."),
+    lr: float = typer.Option(1e-4, "--lr", help="AdamW peak learning rate (cosine decay after warm-up)."),
+    warmup: int = typer.Option(500, "--warmup", help="Linear learning-rate warm-up steps."),
+    val_every: int = typer.Option(500, "--val-every", help="Steps between validation losses (EMA weights)."),
+    save_every: int = typer.Option(
+        1000, "--save-every", help="Steps between checkpoints (and always at the end)."
+    ),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue the run in --out exactly where it stopped."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seeds the weights, the split, batches, jitter and noise."),
+    cache_features: bool = typer.Option(
+        False,
+        "--cache-features",
+        help="Encode every frame once with the frozen encoders and train from that.",
+    ),
+    workers: int = typer.Option(
+        0, "--workers", help="Processes building batches (0: in the training process)."
+    ),
+) -> None:
+    """Train the DiT controller; Ctrl-C saves the current step so --resume can continue it."""
+    # Heavy imports here, so `dexagent --help` stays fast.
+    from dexagent.controller.config import ConfigError, get_config
+    from dexagent.controller.training import TrainConfig, TrainingError, train
+
+    if not data.exists():
+        fail(f"--data {data}: no such demo store (record one with `dexagent collect`)")
+    try:
+        policy_config = get_config(config) if config is not None else (None if resume else get_config("sim"))
+    except ConfigError as error:
+        fail(str(error))
+    try:
+        settings = TrainConfig(
+            steps=steps,
+            batch_size=batch,
+            lr=lr,
+            warmup_steps=warmup,
+            val_every=val_every,
+            save_every=save_every,
+            seed=seed,
+            cache_features=cache_features,
+            workers=workers,
+        )
+        result = train(data, out, settings, policy_config, resume=resume, console=console)
+    except (TrainingError, ConfigError) as error:
+        fail(str(error))
+    if result.interrupted:
+        console.print(
+            f"stopped at step {result.step}; continue with: dexagent train --data {data} --out {out} --resume"
+        )
+        raise typer.Exit(EXIT_INTERRUPTED)

@@ -1,0 +1,94 @@
+"""`dexagent train` end to end: a real run, resume, and clear errors (exit 2) for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from dexagent.cli.app import app
+from dexagent.controller.checkpoint import CONFIG_FILE, load_checkpoint, load_training_state
+from dexagent.controller.config import PolicyConfig
+
+torch.set_num_threads(1)
+runner = CliRunner()
+
+
+def _config_file(tmp_path: Path, config: PolicyConfig) -> Path:
+    path = tmp_path / "tiny.json"
+    path.write_text(config.to_json())
+    return path
+
+
+def _train(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["train", *args])
+    return result.exit_code, " ".join(result.output.split())  # rich wraps long lines
+
+
+def test_train_writes_a_checkpoint_and_resume_continues_it(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    data, out = demo_store(), tmp_path / "run"
+    config = _config_file(tmp_path, tiny_config())
+    common = ["--data", str(data), "--out", str(out), "--batch", "8", "--warmup", "2", "--val-every", "2"]
+    code, output = _train(*common, "--config", str(config), "--steps", "4")
+    assert code == 0, output
+    assert "done: step 4" in output
+    assert load_checkpoint(out).config == tiny_config()
+    code, output = _train(*common, "--steps", "6", "--resume")
+    assert code == 0, output
+    assert load_training_state(out)["step"] == 6  # type: ignore[index]
+
+
+def test_bad_arguments_exit_2_with_a_message(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    data, out = demo_store(), tmp_path / "run"
+    code, output = _train("--data", str(tmp_path / "nope.zarr"), "--out", str(out))
+    assert code == 2 and "no such demo store" in output
+    code, output = _train("--data", str(data), "--out", str(out), "--config", "huge")
+    assert code == 2 and "unknown policy config 'huge'" in output
+    code, output = _train("--data", str(data), "--out", str(out), "--steps", "0")
+    assert code == 2 and "steps must be positive" in output
+    (tmp_path / "empty").mkdir()
+    code, output = _train("--data", str(tmp_path / "empty"), "--out", str(out))
+    assert code == 2 and "not a demonstration store" in output
+    code, output = _train("--data", str(data), "--out", str(tmp_path / "none"), "--resume")
+    assert code == 2 and "no run to continue" in output
+
+
+def test_a_corrupted_checkpoint_cannot_be_resumed(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    data, out = demo_store(), tmp_path / "run"
+    config = _config_file(tmp_path, tiny_config())
+    code, output = _train("--data", str(data), "--out", str(out), "--config", str(config), "--steps", "2")
+    assert code == 0, output
+    (out / CONFIG_FILE).write_text('{"horizon": ')
+    code, output = _train("--data", str(data), "--out", str(out), "--steps", "4", "--resume")
+    assert code == 2 and CONFIG_FILE in output and "not valid JSON" in output
+    (out / CONFIG_FILE).write_text(json.dumps({**tiny_config().to_dict(), "horizon": 8}))
+    code, output = _train("--data", str(data), "--out", str(out), "--steps", "4", "--resume")
+    assert code == 2 and "do not match" in output
+
+
+@pytest.mark.slow
+def test_accelerate_launch_runs_the_same_command(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    data, out = demo_store(), tmp_path / "run"
+    config = _config_file(tmp_path, tiny_config())
+    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "1"]
+    command = [*launcher, "-m", "dexagent.cli.app", "train", "--data", str(data), "--out", str(out)]
+    command += ["--config", str(config), "--steps", "3", "--batch", "4"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert load_training_state(out)["step"] == 3  # type: ignore[index]
