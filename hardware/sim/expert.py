@@ -1,0 +1,234 @@
+"""The privileged scripted grasp expert: reads object poses from the sim and drives the arm with mink IK.
+
+Per tick it returns one 13-D action (`act`), planning each phase when the phase
+starts, so no call blocks for long. Phases (20 Hz ticks): approach the pre-grasp
+pose (>= 1.5 s, joint space), descend (1 s, straight line), close (0.8 s), lift
+15 cm (1.5 s), hold (2.2 s). Low or wide objects are taken from above, pinching
+across their narrow side; tall narrow ones (bottles) from the side.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from dexagent.hardware.errors import HardwareError
+from dexagent.hardware.sim.model import ARM_HOME, CONTROL_HZ
+from dexagent.hardware.sim.motion import ArmIK, plan_cartesian_path, plan_joint_path, site_rotation, solve_ik
+from dexagent.hardware.sim.robot import SimRobot
+from dexagent.hardware.types import ARM_DOF, HAND_DOF, Observation
+
+OPEN_HAND = np.ones(HAND_DOF)
+# Closed: thumb stays opposed to the fingers (rotation command 1), everything else fully curled.
+CLOSED_HAND = np.array([1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+SIDE_GRASP_MIN_HEIGHT = 0.13  # taller than this and narrow: approach from the side
+SIDE_GRASP_MAX_HALF_WIDTH = 0.045
+SIDE_GRASP_PITCH = 0.5  # rad below horizontal
+MAX_ARM_STEP = 0.12  # rad per tick at the fastest point of a joint move (the safety layer allows 0.15)
+
+_shared_ik: ArmIK | None = None
+
+
+def shared_ik() -> ArmIK:
+    """One `ArmIK` per process: building it compiles a model, and experts are created per episode."""
+    global _shared_ik
+    if _shared_ik is None:
+        _shared_ik = ArmIK()
+    return _shared_ik
+
+
+@dataclass(frozen=True)
+class ObjectExtent:
+    """Where an object is and how big it is now, in world coordinates (from its geoms' boxes)."""
+
+    center: np.ndarray  # float[3], centre of the world-aligned bounds
+    bottom: float
+    top: float
+    axis_u: np.ndarray  # float[3], horizontal unit vector along the object's own x axis (yaw)
+    half_u: float  # half-extent along axis_u
+    half_v: float  # half-extent along the horizontal axis perpendicular to axis_u
+
+
+def object_extent(robot: SimRobot, i: int) -> ObjectExtent:
+    """Measure object `i` from the corners of its geoms' bounding boxes in the current pose."""
+    model, data = robot.model, robot.data
+    body = model.body(f"object{i}").id
+    corners = []
+    signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
+    for geom in np.flatnonzero(model.geom_bodyid == body):
+        center, half = model.geom_aabb[geom][:3], model.geom_aabb[geom][3:]
+        rotation = data.geom_xmat[geom].reshape(3, 3)
+        local = center[None, :] + signs * half[None, :]
+        corners.append(data.geom_xpos[geom][None, :] + local @ rotation.T)
+    points = np.concatenate(corners)
+    body_x = data.xmat[body].reshape(3, 3)[:, 0]
+    axis_u = np.array([body_x[0], body_x[1], 0.0])
+    if np.linalg.norm(axis_u) < 1e-3:  # lying on its side with x vertical: use the body's y axis
+        body_y = data.xmat[body].reshape(3, 3)[:, 1]
+        axis_u = np.array([body_y[0], body_y[1], 0.0])
+    axis_u /= np.linalg.norm(axis_u)
+    axis_v = np.array([-axis_u[1], axis_u[0], 0.0])
+    along_u, along_v = points @ axis_u, points @ axis_v
+    mid_u, mid_v = (along_u.max() + along_u.min()) / 2, (along_v.max() + along_v.min()) / 2
+    bottom, top = float(points[:, 2].min()), float(points[:, 2].max())
+    center = mid_u * axis_u + mid_v * axis_v + np.array([0.0, 0.0, (bottom + top) / 2])
+    return ObjectExtent(
+        center,
+        bottom,
+        top,
+        axis_u,
+        float((along_u.max() - along_u.min()) / 2),
+        float((along_v.max() - along_v.min()) / 2),
+    )
+
+
+@dataclass
+class _Phase:
+    name: str
+    plan: Callable[[np.ndarray], np.ndarray]  # current arm target float[7] -> arm path float[T, 7]
+    hand: Callable[[int, int], np.ndarray]  # (tick, ticks) -> hand command float[6]
+
+
+class GraspExpert:
+    """Grasps object `target_index` of a `SimRobot` scene; call `act` once per tick until `done`."""
+
+    def __init__(self, robot: SimRobot, target_index: int, *, lift: float = 0.15) -> None:
+        robot.object_position(target_index)  # raises for a bad index
+        self.robot = robot
+        self.target_index = target_index
+        self.lift = lift
+        self.ik = shared_ik()
+        self.done = False
+        self.failed = False
+        self.failure_reason: str | None = None
+        self.approach = ""  # "top" or "side", decided on the first tick
+        self._phases: list[_Phase] = []
+        self._path = np.zeros((0, ARM_DOF))
+        self._tick = 0
+        self._phase_index = -1
+        self._last = np.concatenate([robot.state()[:ARM_DOF], OPEN_HAND])
+
+    @property
+    def phase(self) -> str:
+        """The name of the running phase ("" before the first tick, "done" after the last)."""
+        if self.done:
+            return "done"
+        return self._phases[self._phase_index].name if self._phase_index >= 0 else ""
+
+    def act(self, observation: Observation) -> np.ndarray:
+        """The next float32[13] action; holds the last action once `done`."""
+        if self.done:
+            return self._last.astype(np.float32)
+        try:
+            if self._phase_index < 0:
+                self._phases = self._plan_phases()
+                self._start_phase(0)
+            while self._tick >= len(self._path):
+                if self._phase_index + 1 >= len(self._phases):
+                    self._finish()
+                    return self._last.astype(np.float32)
+                self._start_phase(self._phase_index + 1)
+        except HardwareError as error:
+            self.done, self.failed, self.failure_reason = True, True, str(error)
+            return self._last.astype(np.float32)
+        phase = self._phases[self._phase_index]
+        arm = self._path[self._tick]
+        hand = phase.hand(self._tick, len(self._path))
+        self._tick += 1
+        self._last = np.concatenate([arm, hand])
+        return self._last.astype(np.float32)
+
+    # --- planning -------------------------------------------------------------------------
+
+    def _start_phase(self, index: int) -> None:
+        self._phase_index = index
+        self._path = self._phases[index].plan(self._last[:ARM_DOF].copy())
+        self._tick = 0
+
+    def _finish(self) -> None:
+        self.done = True
+        if not self.robot.grasp_success(self.target_index):
+            self.failed = True
+            lifted = self.robot.is_lifted(self.target_index)
+            self.failure_reason = "dropped the object" if lifted else "object not lifted"
+
+    def _plan_phases(self) -> list[_Phase]:
+        extent = object_extent(self.robot, self.target_index)
+        height = extent.top - extent.bottom
+        narrow = max(extent.half_u, extent.half_v) <= SIDE_GRASP_MAX_HALF_WIDTH
+        if height >= SIDE_GRASP_MIN_HEIGHT and narrow:
+            self.approach = "side"
+            grasp, rotation, entry = self._side_grasp(extent)
+        else:
+            self.approach = "top"
+            grasp, rotation, entry = self._top_grasp(extent)
+        first = entry[0]
+        pregrasp_q = solve_ik(self.ik, np.array(ARM_HOME), first, rotation, tolerance=0.01)
+        lifted = grasp + np.array([0.0, 0.0, self.lift])
+        close_ticks = round(0.8 * CONTROL_HZ)
+        hold_ticks = max(round(2.2 * CONTROL_HZ), math.ceil(self.robot.hold_seconds * CONTROL_HZ) + 4)
+        # Entry segments (side grasp: lower behind the object) take 0.75 s each, the final approach 1 s.
+        segment_ticks = [round(0.75 * CONTROL_HZ)] * (len(entry) - 1) + [round(1.0 * CONTROL_HZ)]
+
+        def open_hand(tick: int, ticks: int) -> np.ndarray:
+            return OPEN_HAND.copy()
+
+        def closing(tick: int, ticks: int) -> np.ndarray:
+            s = (tick + 1) / ticks
+            return OPEN_HAND + s * (CLOSED_HAND - OPEN_HAND)
+
+        def closed(tick: int, ticks: int) -> np.ndarray:
+            return CLOSED_HAND.copy()
+
+        def approach(q: np.ndarray) -> np.ndarray:
+            # Min-jerk peaks at 1.875x the mean speed; keep that under MAX_ARM_STEP per tick.
+            fastest = math.ceil(1.875 * np.abs(pregrasp_q - q).max() / MAX_ARM_STEP)
+            ticks = max(round(1.5 * CONTROL_HZ), fastest)
+            return plan_joint_path(q, pregrasp_q, ticks)
+
+        def descend(q: np.ndarray) -> np.ndarray:
+            return plan_cartesian_path(self.ik, q, [*entry, grasp], rotation, segment_ticks)
+
+        def hold_still(ticks: int) -> Callable[[np.ndarray], np.ndarray]:
+            return lambda q: np.repeat(q[None, :], ticks, axis=0)
+
+        def lift(q: np.ndarray) -> np.ndarray:
+            return plan_cartesian_path(self.ik, q, [grasp, lifted], rotation, [round(1.5 * CONTROL_HZ)])
+
+        return [
+            _Phase("approach", approach, open_hand),
+            _Phase("descend", descend, open_hand),
+            _Phase("close", hold_still(close_ticks), closing),
+            _Phase("lift", lift, closed),
+            _Phase("hold", hold_still(hold_ticks), closed),
+        ]
+
+    def _top_grasp(self, extent: ObjectExtent) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Pinch across the narrow horizontal side, from 12 cm straight above."""
+        axis_v = np.array([-extent.axis_u[1], extent.axis_u[0], 0.0])
+        pinch = extent.axis_u if extent.half_u <= extent.half_v else axis_v
+        # Of the two pinch directions, take the one nearest the hand's home yaw (thumb toward the base).
+        toward_base = -np.array([extent.center[0], extent.center[1], 0.0])
+        if pinch @ toward_base < 0:
+            pinch = -pinch
+        # Site at the object's middle, but keep the palm above its top and fingertips off the table.
+        z = max(0.03, min(float(extent.center[2]), extent.top - 0.055))
+        grasp = np.array([extent.center[0], extent.center[1], z])
+        rotation = site_rotation(np.array([0.0, 0.0, -1.0]), pinch)
+        return grasp, rotation, [grasp + np.array([0.0, 0.0, 0.12])]
+
+    def _side_grasp(self, extent: ObjectExtent) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Approach horizontally from the base's side, fingers stacked vertically around the object."""
+        radial = np.array([extent.center[0], extent.center[1], 0.0])
+        radial /= np.linalg.norm(radial)
+        z = min(max(0.065, extent.bottom + 0.5 * (extent.top - extent.bottom)), extent.top - 0.03)
+        grasp = np.array([extent.center[0], extent.center[1], z])
+        # Pitched down: a horizontal palm near the base would need more elbow bend than the RM75 allows.
+        pitch = SIDE_GRASP_PITCH
+        approach = np.cos(pitch) * radial - np.sin(pitch) * np.array([0.0, 0.0, 1.0])
+        rotation = site_rotation(approach, np.cross(np.array([0.0, 0.0, 1.0]), radial))
+        behind = grasp - 0.12 * approach
+        return grasp, rotation, [behind + np.array([0.0, 0.0, 0.06]), behind]
