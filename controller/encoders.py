@@ -93,6 +93,7 @@ class Dinov2Encoder(nn.Module):
             "num_hidden_layers": self.config.depth,
             "num_attention_heads": self.config.heads,
             "patch_size": self.config.patch_size,
+            "mlp_ratio": self.config.mlp_ratio,
             "image_size": self.config.native_image_size,
         }
         wrong = {

@@ -89,7 +89,8 @@ class DexGraspPolicy(nn.Module):
     def encode_frozen(self, head_rgb: torch.Tensor, wrist_rgb: torch.Tensor) -> dict[str, torch.Tensor]:
         """Outputs of the frozen encoders only, for feature caching: head/wrist_features (B, N, D)."""
         features: dict[str, torch.Tensor] = {}
-        with torch.inference_mode():
+        # no_grad, not inference_mode: the features may feed a training step directly.
+        with torch.no_grad():
             if self.config.head_encoder.frozen:
                 features["head_features"] = self.head_encoder(head_rgb.to(self.device))
             if self.config.wrist_encoder.frozen:

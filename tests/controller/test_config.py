@@ -1,0 +1,53 @@
+"""Policy configs: named configs, JSON round trip, clear errors for bad ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dexagent.controller.config import ConfigError, PolicyConfig, get_config
+
+
+@pytest.mark.parametrize("name", ["sim", "paper"])
+def test_named_config_survives_a_json_round_trip(name: str, tmp_path: Path) -> None:
+    config = get_config(name)
+    path = tmp_path / "config.json"
+    path.write_text(config.to_json())
+    assert PolicyConfig.from_json(path) == config
+    assert get_config(str(path)) == config
+
+
+def test_paper_config_has_the_official_figures() -> None:
+    config = get_config("paper")
+    assert (config.image_size, config.horizon, config.execute_steps) == (518, 64, 6)
+    assert (config.dit.depth, config.dit.heads, config.dit.width) == (12, 8, 1024)
+    assert (config.train_timesteps, config.inference_steps, config.mask_encoder.depth) == (50, 16, 4)
+    assert config.head_encoder.source == "facebook/dinov2-base" and config.head_encoder.frozen
+    assert config.wrist_encoder.source == "facebook/dinov2-large" and config.head_grid == 37
+
+
+def test_unknown_config_name_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown policy config 'huge'"):
+        get_config("huge")
+
+
+def test_unknown_field_in_json_names_the_file_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('{"horizon": 8, "hidden": 3}')
+    with pytest.raises(ConfigError, match=r"bad.json: unknown field 'hidden'"):
+        PolicyConfig.from_json(path)
+
+
+def test_broken_json_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{\n"horizon": 8,\n}')
+    with pytest.raises(ConfigError, match=r"broken.json: line 3"):
+        PolicyConfig.from_json(path)
+
+
+def test_inconsistent_values_are_rejected(make_config) -> None:
+    with pytest.raises(ConfigError, match="execute_steps"):
+        make_config(execute_steps=20)
+    with pytest.raises(ConfigError, match="not a multiple"):
+        make_config(image_size=30)

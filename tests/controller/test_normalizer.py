@@ -1,0 +1,62 @@
+"""The normaliser maps data to [-1, 1] and back, and survives JSON."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from dexagent.controller.normalizer import Normalizer, NormalizerError
+
+
+def _data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    states = rng.uniform(-2, 3, size=(100, 13)).astype(np.float32)
+    actions = rng.uniform(-1, 0.5, size=(100, 13)).astype(np.float32)
+    actions[:, 12] = 0.7  # a joint that never moves
+    return states, actions
+
+
+def test_actions_round_trip_and_span_minus_one_to_one() -> None:
+    states, actions = _data()
+    normalizer = Normalizer.from_data(states, actions)
+    normalized = normalizer.normalize_action(torch.from_numpy(actions))
+    assert normalized[:, :12].min().item() == pytest.approx(-1.0, abs=1e-5)
+    assert normalized[:, :12].max().item() == pytest.approx(1.0, abs=1e-5)
+    restored = normalizer.unnormalize_action(normalized)
+    np.testing.assert_allclose(restored.numpy(), actions, atol=1e-5)
+    state_norm = normalizer.normalize_state(torch.from_numpy(states))
+    assert state_norm.abs().max().item() <= 1.0 + 1e-5
+
+
+def test_constant_dimension_maps_to_minus_one_and_back_without_nan() -> None:
+    states, actions = _data()
+    normalizer = Normalizer.from_data(states, actions)
+    normalized = normalizer.normalize_action(torch.from_numpy(actions))
+    assert torch.isfinite(normalized).all()
+    assert normalizer.unnormalize_action(normalized)[:, 12].allclose(torch.tensor(0.7))
+
+
+def test_json_round_trip_is_exact() -> None:
+    normalizer = Normalizer.from_data(*_data(1))
+    restored = Normalizer.from_dict(json.loads(json.dumps(normalizer.to_dict())))
+    for name in ("state_min", "state_max", "action_min", "action_max"):
+        np.testing.assert_array_equal(getattr(restored, name), getattr(normalizer, name))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.pop("action_max"), "missing fields"),
+        (lambda d: d.update(state_min=[0.0] * 12), "state_min must have 13 values"),
+        (lambda d: d.update(action_min=[float("nan")] * 13), "NaN"),
+        (lambda d: d.update(state_min=[9.0] * 13), "state_min is above state_max"),
+    ],
+)
+def test_bad_dict_raises_a_named_error(mutate, message: str) -> None:
+    data = Normalizer.from_data(*_data()).to_dict()
+    mutate(data)
+    with pytest.raises(NormalizerError, match=message):
+        Normalizer.from_dict(data, where="ckpt/normalizer.json")

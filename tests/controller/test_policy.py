@@ -1,0 +1,115 @@
+"""DexGraspPolicy: shapes, learning, the optimized sampler's equivalence, clear input errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dexagent.controller.mask_encoder import target_position
+from dexagent.controller.policy import DexGraspPolicy, PolicyInputError
+
+torch.set_num_threads(1)
+
+
+def test_predict_chunk_returns_horizon_by_13_raw_actions(make_config, make_batch) -> None:
+    torch.manual_seed(0)
+    config = make_config()
+    policy = DexGraspPolicy(config)
+    batch = make_batch(config, batch_size=3)
+    chunk = policy.predict_chunk({k: v for k, v in batch.items() if k != "action"})
+    assert chunk.shape == (3, config.horizon, 13) and chunk.dtype == torch.float32
+    assert torch.isfinite(chunk).all()
+    loss = policy.compute_loss(batch)
+    assert loss.ndim == 0 and loss.item() > 0
+
+
+def test_optimized_sampler_matches_the_naive_one(make_config, make_batch, randomize) -> None:
+    torch.manual_seed(0)
+    config = make_config()
+    policy = DexGraspPolicy(config)
+    randomize(policy)
+    batch = make_batch(config, batch_size=2)
+    fast = policy.predict_chunk(batch, generator=torch.Generator().manual_seed(7))
+    naive = policy.predict_chunk_naive(batch, generator=torch.Generator().manual_seed(7))
+    other_noise = policy.predict_chunk(batch, generator=torch.Generator().manual_seed(8))
+    torch.testing.assert_close(fast, naive, rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(fast, other_noise)
+
+
+def test_a_few_hundred_steps_on_a_fixed_batch_drive_the_loss_down(make_config, make_batch) -> None:
+    torch.manual_seed(0)
+    config = make_config()
+    policy = DexGraspPolicy(config)
+    batch = make_batch(config, batch_size=8)
+    optimizer = torch.optim.AdamW(policy.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(300):
+        loss = policy.compute_loss(batch)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    first, last = sum(losses[:20]) / 20, sum(losses[-20:]) / 20
+    assert last < 0.5 * first, (first, last)
+
+
+def test_the_mask_changes_the_prediction(make_config, make_batch, randomize) -> None:
+    torch.manual_seed(0)
+    config = make_config()
+    policy = DexGraspPolicy(config)
+    randomize(policy)
+    batch = make_batch(config, batch_size=1)
+    moved = dict(batch, head_mask=torch.roll(batch["head_mask"], shifts=(10, 10), dims=(2, 3)))
+    a = policy.predict_chunk(batch, generator=torch.Generator().manual_seed(0))
+    b = policy.predict_chunk(moved, generator=torch.Generator().manual_seed(0))
+    assert not torch.allclose(a, b)
+
+
+def test_no_mask_ablation_runs_without_mask_inputs(make_config, make_batch) -> None:
+    config = make_config(use_mask=False)
+    policy = DexGraspPolicy(config)
+    batch = make_batch(config, batch_size=2)
+    del batch["head_mask"], batch["first_mask"]
+    assert policy.mask_encoder is None
+    assert policy.predict_chunk(batch).shape == (2, config.horizon, 13)
+    assert policy.compute_loss(batch).item() > 0
+
+
+def test_target_position_gives_centroid_spread_area_and_visibility() -> None:
+    mask = torch.zeros(2, 1, 9, 9)
+    mask[0, 0, 0:3, 6:9] = 1.0  # top-right 3x3 block
+    features = target_position(mask)
+    cx, cy, sx, sy, area, visible = features[0].tolist()
+    assert cx == pytest.approx(0.75) and cy == pytest.approx(-0.75)
+    assert sx == pytest.approx(sy) and sx == pytest.approx((2 / 3 * 0.25**2) ** 0.5, rel=1e-4)
+    assert area == pytest.approx(3 / 9) and visible == 1.0
+    assert features[1].tolist() == [0.0] * 6
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("state", torch.zeros(2, 12), r"batch\['state'\] must be \(B,13\)"),
+        ("head_rgb", torch.zeros(2, 3, 16, 16), r"batch\['head_rgb'\] must be \(B,3,32,32\)"),
+        ("first_mask", None, r"batch\['first_mask'\] must be \(B,1,32,32\), got None"),
+        ("action", torch.zeros(2, 5, 13), r"batch\['action'\] must be \(B,8,13\)"),
+    ],
+)
+def test_malformed_batch_raises_policy_input_error(make_config, make_batch, key, value, message) -> None:
+    config = make_config()
+    policy = DexGraspPolicy(config)
+    batch = make_batch(config, batch_size=2)
+    if value is None:
+        del batch[key]
+    else:
+        batch[key] = value
+    with pytest.raises(PolicyInputError, match=message):
+        policy.compute_loss(batch)
+
+
+def test_parameter_counts_cover_every_parameter(make_config) -> None:
+    policy = DexGraspPolicy(make_config())
+    counts = policy.parameter_counts()
+    assert set(counts) == {"head encoder", "wrist encoder", "mask encoder", "projections", "DiT"}
+    assert sum(t + f for t, f in counts.values()) == sum(p.numel() for p in policy.parameters())
+    assert all(f == 0 for _, f in counts.values())  # the tiny config's CNN encoders are trainable

@@ -1,0 +1,144 @@
+"""PolicyController: receding horizon, background inference, limits, starvation accounting."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from dexagent.controller.checkpoint import save_checkpoint
+from dexagent.controller.interfaces import Controller
+from dexagent.controller.normalizer import Normalizer
+from dexagent.controller.policy import DexGraspPolicy
+from dexagent.controller.runtime import ControllerStateError, PolicyController
+from dexagent.controller.trackers import OracleTracker
+from dexagent.hardware import Box, Observation, RobotSpec
+
+torch.set_num_threads(1)
+
+SPEC = RobotSpec(
+    joint_names=tuple(f"j{i}" for i in range(13)),
+    lower=np.full(13, -1.0, np.float32),
+    upper=np.full(13, 1.0, np.float32),
+    home=np.zeros(13, np.float32),
+)
+TARGET_BOX = Box(8, 8, 16, 16)
+
+
+def _observation(step: int = 0) -> Observation:
+    rng = np.random.default_rng(step)
+    segmentation = -np.ones((32, 32), np.int32)
+    segmentation[10 : 14 + step % 3, 10:14] = 1
+    return Observation(
+        head_rgb=rng.integers(0, 256, (32, 32, 3), dtype=np.uint8),
+        wrist_rgb=rng.integers(0, 256, (32, 32, 3), dtype=np.uint8),
+        state=np.zeros(13, np.float32),
+        t=step / 20,
+        head_segmentation=segmentation,
+    )
+
+
+def _wide_policy(make_config, randomize) -> DexGraspPolicy:
+    """An untrained policy whose raw actions span [-10, 10]: far outside SPEC's limits."""
+    torch.manual_seed(0)
+    ten = np.full(13, 10.0, np.float32)
+    policy = DexGraspPolicy(make_config(), Normalizer(-ten, ten, -ten, ten))
+    randomize(policy)
+    return policy
+
+
+class _SlowPolicy(DexGraspPolicy):
+    """Stands in for a large model on a slow machine: every chunk takes `delay_s` longer."""
+
+    delay_s = 0.0
+
+    def predict_chunk(self, batch, generator=None):  # type: ignore[no-untyped-def]
+        time.sleep(self.delay_s)
+        return super().predict_chunk(batch, generator)
+
+
+@pytest.mark.parametrize("synchronous", [True, False])
+def test_act_never_returns_an_action_outside_the_limits(make_config, randomize, synchronous: bool) -> None:
+    controller = PolicyController(_wide_policy(make_config, randomize), OracleTracker(), spec=SPEC, synchronous=synchronous)
+    assert isinstance(controller, Controller)
+    controller.reset(_observation(), TARGET_BOX)
+    actions = np.stack([controller.act(_observation(i)) for i in range(40)])
+    controller.close()
+    assert actions.shape == (40, 13) and actions.dtype == np.float32
+    assert np.all(actions >= SPEC.lower) and np.all(actions <= SPEC.upper)
+    assert np.any(np.abs(actions) == 1.0)  # the policy did ask for more: clipping happened
+
+
+def test_a_20hz_loop_never_starves_when_inference_is_fast(make_config) -> None:
+    torch.manual_seed(0)
+    controller = PolicyController(DexGraspPolicy(make_config()), OracleTracker(), spec=SPEC)
+    controller.reset(_observation(), TARGET_BOX)
+    next_tick = time.perf_counter()
+    for i in range(30):
+        controller.act(_observation(i))
+        next_tick += 1 / 20
+        time.sleep(max(0.0, next_tick - time.perf_counter()))
+    controller.close()
+    assert controller.starved_ticks == 0
+    # Each chunk is replaced before it runs out, so at least one chunk per execute_steps ticks.
+    assert controller.stats["infer"].count >= 30 / controller.execute_steps
+    assert controller.stats["track"].count == 30
+
+
+def test_slow_inference_in_a_fast_loop_counts_starved_ticks(make_config) -> None:
+    torch.manual_seed(0)
+    policy = _SlowPolicy(make_config())
+    policy.delay_s = 0.05
+    controller = PolicyController(policy, OracleTracker(), spec=SPEC)
+    controller.reset(_observation(), TARGET_BOX)
+    for i in range(20):  # no sleep: ticks come far faster than chunks
+        controller.act(_observation(i))
+    controller.close()
+    assert controller.starved_ticks > 0
+    assert controller.stats["infer"].worst_s >= 0.05
+
+
+def test_synchronous_mode_is_deterministic_and_executes_execute_steps_per_chunk(make_config, randomize) -> None:
+    runs = []
+    for _ in range(2):
+        controller = PolicyController(
+            _wide_policy(make_config, randomize), OracleTracker(), spec=SPEC, synchronous=True, seed=3
+        )
+        controller.reset(_observation(), TARGET_BOX)
+        runs.append(np.stack([controller.act(_observation(i)) for i in range(10)]))
+        assert controller.stats["infer"].count == math.ceil(10 / controller.execute_steps)
+        assert controller.starved_ticks == 0
+        controller.close()
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_from_checkpoint_controls_with_the_saved_policy(tmp_path: Path, make_config, randomize) -> None:
+    policy = _wide_policy(make_config, randomize)
+    save_checkpoint(tmp_path / "ckpt", policy)
+    controller = PolicyController.from_checkpoint(tmp_path / "ckpt", OracleTracker(), synchronous=True)
+    controller.reset(_observation(), TARGET_BOX)
+    action = controller.act(_observation(1))
+    # Without a RobotSpec the limits are the normaliser's action range.
+    assert action.shape == (13,) and np.all(np.abs(action) <= 10.0)
+    controller.close()
+    controller.close()  # safe twice
+
+
+def test_nonfinite_policy_output_holds_the_measured_joints(make_config) -> None:
+    policy = DexGraspPolicy(make_config())
+    with torch.no_grad():
+        policy.dit.action_out.bias.fill_(float("nan"))
+    controller = PolicyController(policy, OracleTracker(), spec=SPEC, synchronous=True)
+    controller.reset(_observation(), TARGET_BOX)
+    action = controller.act(_observation(1))
+    assert np.array_equal(action, np.zeros(13, np.float32)) and controller.nonfinite_actions == 1
+
+
+def test_act_before_reset_is_an_error(make_config) -> None:
+    controller = PolicyController(DexGraspPolicy(make_config()), OracleTracker())
+    with pytest.raises(ControllerStateError, match="before reset"):
+        controller.act(_observation())
