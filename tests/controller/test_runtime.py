@@ -63,7 +63,8 @@ class _SlowPolicy(DexGraspPolicy):
 
 @pytest.mark.parametrize("synchronous", [True, False])
 def test_act_never_returns_an_action_outside_the_limits(make_config, randomize, synchronous: bool) -> None:
-    controller = PolicyController(_wide_policy(make_config, randomize), OracleTracker(), spec=SPEC, synchronous=synchronous)
+    policy = _wide_policy(make_config, randomize)
+    controller = PolicyController(policy, OracleTracker(), spec=SPEC, synchronous=synchronous)
     assert isinstance(controller, Controller)
     controller.reset(_observation(), TARGET_BOX)
     actions = np.stack([controller.act(_observation(i)) for i in range(40)])
@@ -102,7 +103,7 @@ def test_slow_inference_in_a_fast_loop_counts_starved_ticks(make_config) -> None
     assert controller.stats["infer"].worst_s >= 0.05
 
 
-def test_synchronous_mode_is_deterministic_and_executes_execute_steps_per_chunk(make_config, randomize) -> None:
+def test_synchronous_mode_is_deterministic_and_runs_execute_steps_per_chunk(make_config, randomize) -> None:
     runs = []
     for _ in range(2):
         controller = PolicyController(
