@@ -1,0 +1,110 @@
+"""`ScriptedController`: the sim's privileged experts behind the `Controller` protocol.
+
+It turns the planner's box into a target object by the sim's head segmentation,
+then lets the expert for the skill drive. Experts are looked up by skill name in
+`EXPERTS`; a new skill's expert is one entry there (or a `register_expert` call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from dexagent.hardware import Box, Observation
+from dexagent.hardware.sim.expert import GraspExpert
+from dexagent.hardware.sim.robot import SimRobot
+
+
+class ScriptedControllerError(ValueError):
+    """The scripted controller cannot run: unknown skill, or no object under the target box."""
+
+
+class ScriptedExpert(Protocol):
+    """What a scripted expert offers: one action per tick and flags saying when and how it ended."""
+
+    done: bool
+    failed: bool
+    failure_reason: str | None
+
+    def act(self, observation: Observation) -> np.ndarray: ...
+
+
+ExpertFactory = Callable[[SimRobot, int], ScriptedExpert]
+
+EXPERTS: dict[str, ExpertFactory] = {"grasp": GraspExpert}
+
+
+def register_expert(skill: str, factory: ExpertFactory) -> None:
+    """Make `ScriptedController(robot, skill)` use `factory(robot, target_index)` for `skill`."""
+    EXPERTS[skill] = factory
+
+
+def target_under_box(segmentation: np.ndarray, box: Box, image_shape: tuple[int, int]) -> int | None:
+    """The object index with the most segmentation pixels inside `box`, or None when none is there.
+
+    segmentation: int32[H, W] object index per pixel (-1 background); `box` is in pixels of an
+    image of `image_shape` (H, W), rescaled here when the segmentation has another size.
+    """
+    height, width = segmentation.shape
+    scaled = box.scaled(width / image_shape[1], height / image_shape[0])
+    x1, y1 = max(0, int(np.floor(scaled.x1))), max(0, int(np.floor(scaled.y1)))
+    x2, y2 = min(width, int(np.ceil(scaled.x2))), min(height, int(np.ceil(scaled.y2)))
+    inside = segmentation[y1:y2, x1:x2]
+    inside = inside[inside >= 0]
+    if inside.size == 0:
+        return None
+    return int(np.bincount(inside).argmax())
+
+
+class ScriptedController:
+    """Implements `Controller` with a privileged scripted expert (sim only)."""
+
+    def __init__(self, robot: SimRobot, skill: str = "grasp") -> None:
+        if skill not in EXPERTS:
+            raise ScriptedControllerError(
+                f"no scripted expert for skill {skill!r}; known: {', '.join(sorted(EXPERTS))}"
+            )
+        self.robot = robot
+        self.skill = skill
+        self.target_index: int | None = None
+        self.expert: ScriptedExpert | None = None
+
+    def reset(self, observation: Observation, target_box: Box) -> None:
+        """Pick the object whose head-segmentation pixels fill `target_box` most and start its expert."""
+        segmentation = observation.head_segmentation
+        if segmentation is None:
+            segmentation = self.robot.head_segmentation()
+        image_shape = observation.head_rgb.shape[:2]
+        if not observation.head_rgb.any():  # head camera not rendered: the box is in sim pixels
+            image_shape = segmentation.shape
+        target = target_under_box(segmentation, target_box, (int(image_shape[0]), int(image_shape[1])))
+        if target is None:
+            box = target_box.as_tuple()
+            raise ScriptedControllerError(f"no object is visible inside the target box {box}")
+        self.target_index = target
+        self.expert = EXPERTS[self.skill](self.robot, target)
+
+    def act(self, observation: Observation) -> np.ndarray:
+        """The expert's float32[13] action for this tick."""
+        if self.expert is None:
+            raise ScriptedControllerError("ScriptedController.act was called before reset()")
+        return np.asarray(self.expert.act(observation), dtype=np.float32)
+
+    @property
+    def done(self) -> bool:
+        return self.expert is not None and self.expert.done
+
+    @property
+    def failed(self) -> bool:
+        """True once the expert has given up (unreachable target, or the grasp did not hold)."""
+        return self.expert is not None and self.expert.failed
+
+    @property
+    def failure_reason(self) -> str | None:
+        return None if self.expert is None else self.expert.failure_reason
+
+    def close(self) -> None:
+        """Nothing runs in the background; forget the expert so a stale one is never reused."""
+        self.expert = None
