@@ -1,0 +1,81 @@
+"""`dexagent controller info CONFIG`: what a DiT controller is made of, part by part."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import typer
+from rich.table import Table
+
+from dexagent.cli.app import app
+from dexagent.cli.errors import console, fail
+from dexagent.controller.checkpoint import CheckpointError, load_checkpoint
+from dexagent.controller.config import ConfigError, PolicyConfig, config_names, get_config
+from dexagent.controller.encoders import token_count
+from dexagent.controller.policy import DexGraspPolicy
+
+controller_app = typer.Typer(help="Inspect DiT controller configs and checkpoints.", no_args_is_help=True)
+app.add_typer(controller_app, name="controller")
+
+
+def _policy_for(name: str) -> tuple[DexGraspPolicy, str]:
+    """The policy named by CONFIG and where it came from; configs are built without weights."""
+    path = Path(name)
+    if path.is_dir():
+        return load_checkpoint(path), f"checkpoint {path}"
+    config = get_config(name)
+    # The meta device allocates nothing and downloads nothing: the paper config's DINOv2
+    # encoders are counted from their architecture alone.
+    with torch.device("meta"):
+        policy = DexGraspPolicy(config, load_pretrained=False)
+    return policy, f"config {name!r} (architecture only, no weights loaded)"
+
+
+def _describe(config: PolicyConfig) -> str:
+    head = token_count(config.head_encoder, config.image_size)
+    wrist = token_count(config.wrist_encoder, config.image_size)
+    encoders = " / ".join(
+        f"{cam} {enc.kind}{' ' + enc.source if enc.source else ''}{' (frozen)' if enc.frozen else ''}"
+        for cam, enc in (("head", config.head_encoder), ("wrist", config.wrist_encoder))
+    )
+    return (
+        f"image {config.image_size} px; encoders: {encoders}\n"
+        f"observation tokens: {head} head{' + mask' if config.use_mask else ''}, {wrist} wrist, 1 state"
+        f"{' + target position' if config.use_mask and config.use_target_position else ''}\n"
+        f"DiT {config.dit.depth} layers x {config.dit.heads} heads x {config.dit.width}; "
+        f"chunk H={config.horizon}, executing {config.execute_steps}; "
+        f"DDIM {config.train_timesteps} train / {config.inference_steps} inference steps"
+    )
+
+
+@controller_app.command("info")
+def info(
+    config: str = typer.Argument(
+        ..., help=f"A named config ({', '.join(config_names())}), a config .json, or a checkpoint folder."
+    ),
+) -> None:
+    """Print parameter counts per part (trainable vs frozen) and the architecture of CONFIG."""
+    try:
+        policy, source = _policy_for(config)
+    except (ConfigError, CheckpointError) as error:
+        fail(str(error))
+    table = Table(title=f"DiT controller: {policy.config.name}", caption=source)
+    table.add_column("part")
+    table.add_column("trainable", justify="right")
+    table.add_column("frozen", justify="right")
+    table.add_column("total", justify="right")
+    total_trainable = total_frozen = 0
+    for part, (trainable, frozen) in policy.parameter_counts().items():
+        table.add_row(part, f"{trainable:,}", f"{frozen:,}", f"{trainable + frozen:,}")
+        total_trainable += trainable
+        total_frozen += frozen
+    table.add_section()
+    table.add_row(
+        "[bold]total[/]",
+        f"[bold]{total_trainable:,}[/]",
+        f"[bold]{total_frozen:,}[/]",
+        f"[bold]{total_trainable + total_frozen:,}[/]",
+    )
+    console.print(table)
+    console.print(_describe(policy.config))

@@ -1,0 +1,45 @@
+"""`dexagent controller info`: parameter counts per part for named configs and checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from typer.testing import CliRunner
+
+from dexagent.cli.app import app
+from dexagent.controller.checkpoint import save_checkpoint
+from dexagent.controller.policy import DexGraspPolicy
+
+runner = CliRunner()
+
+
+def test_paper_config_is_counted_without_downloading_weights() -> None:
+    env = {"COLUMNS": "200", "HF_HUB_OFFLINE": "1"}
+    result = runner.invoke(app, ["controller", "info", "paper"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "86,580,480" in result.output and "304,368,640" in result.output  # DINOv2 B/14, L/14
+    assert "1369 head" in result.output
+
+
+def test_checkpoint_folder_reports_its_saved_policy(tmp_path: Path, make_config) -> None:
+    torch.manual_seed(0)
+    policy = DexGraspPolicy(make_config())
+    save_checkpoint(tmp_path / "ckpt", policy)
+    result = runner.invoke(app, ["controller", "info", str(tmp_path / "ckpt")], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    total = sum(p.numel() for p in policy.parameters())
+    assert f"{total:,}" in result.output and "checkpoint" in result.output
+
+
+def test_bad_checkpoint_exits_2_with_the_file_named(tmp_path: Path, make_config) -> None:
+    save_checkpoint(tmp_path / "ckpt", DexGraspPolicy(make_config()))
+    (tmp_path / "ckpt" / "model.safetensors").write_bytes(b"broken")
+    result = runner.invoke(app, ["controller", "info", str(tmp_path / "ckpt")], env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert "model.safetensors" in result.output
+
+
+def test_unknown_config_exits_2() -> None:
+    result = runner.invoke(app, ["controller", "info", "huge"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "unknown policy config" in result.output
