@@ -3,7 +3,9 @@
 The strengths follow diffusion_policy / DexGraspVLA's training code (torchvision's
 `ColorJitter(brightness=0.3, contrast=0.4, saturation=0.5, hue=0.08)`): every
 image of the batch draws its own factors from an explicit generator, so a run is
-reproducible from its seed and step. Frozen encoders get no jitter: their features
+reproducible from its seed and step. Hue is rotated in YIQ space (a linear map that
+keeps luma) rather than through HSV as torchvision does: the same kind of colour
+shift at a fraction of the cost. Frozen encoders get no jitter: their features
 are cached once per frame, and the paper relies on their invariance instead.
 """
 
@@ -61,34 +63,21 @@ def _grey(rgb: torch.Tensor) -> torch.Tensor:
     return (0.299 * rgb[:, 0:1] + 0.587 * rgb[:, 1:2] + 0.114 * rgb[:, 2:3]).to(rgb.dtype)
 
 
-def _shift_hue(rgb: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-    """Rotate the hue of (B, 3, S, S) images by shift (B,) turns, through HSV."""
-    red, green, blue = rgb.unbind(dim=1)
-    max_c = rgb.amax(dim=1)
-    min_c = rgb.amin(dim=1)
-    value = max_c
-    chroma = max_c - min_c
-    safe_chroma = torch.where(chroma > 0, chroma, torch.ones_like(chroma))
-    saturation = chroma / torch.where(max_c > 0, max_c, torch.ones_like(max_c))
-    rc = (max_c - red) / safe_chroma
-    gc = (max_c - green) / safe_chroma
-    bc = (max_c - blue) / safe_chroma
-    hue = torch.where(max_c == red, bc - gc, torch.where(max_c == green, 2.0 + rc - bc, 4.0 + gc - rc))
-    hue = torch.where(chroma > 0, (hue / 6.0) % 1.0, torch.zeros_like(hue))
-    hue = (hue + shift.view(-1, 1, 1)) % 1.0
+# RGB <-> YIQ (NTSC): luma Y and two chroma axes. A hue rotation is a rotation of (I, Q) about
+# the grey axis: linear, so a whole batch is one (B, 3, 3) matmul instead of an HSV round trip
+# (about 20x faster on CPU, which matters when jitter runs every step of a 2-core training).
+_RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+_YIQ_TO_RGB = torch.linalg.inv(_RGB_TO_YIQ)
 
-    sector = hue * 6.0
-    index = sector.floor()
-    frac = sector - index
-    p = value * (1 - saturation)
-    q = value * (1 - saturation * frac)
-    t = value * (1 - saturation * (1 - frac))
-    index = index.long() % 6
-    choices = [
-        torch.stack(c, dim=1)
-        for c in ((value, t, p), (q, value, p), (p, value, t), (p, q, value), (t, p, value), (value, p, q))
-    ]
-    out = torch.zeros_like(rgb)
-    for sector_id, candidate in enumerate(choices):
-        out = torch.where((index == sector_id).unsqueeze(1), candidate, out)
+
+def _shift_hue(rgb: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """Rotate the hue of (B, 3, S, S) images by shift (B,) turns, keeping luma; clamped to [0, 1]."""
+    angle = shift.to(torch.float32) * 2 * torch.pi
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    rotation = torch.zeros(len(shift), 3, 3)
+    rotation[:, 0, 0] = 1.0
+    rotation[:, 1, 1], rotation[:, 1, 2] = cos, -sin
+    rotation[:, 2, 1], rotation[:, 2, 2] = sin, cos
+    matrix = (_YIQ_TO_RGB @ rotation @ _RGB_TO_YIQ).to(rgb.device, rgb.dtype)  # (B, 3, 3)
+    out = torch.einsum("bij,bjhw->bihw", matrix, rgb)
     return out.clamp(0, 1)

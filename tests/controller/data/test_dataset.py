@@ -169,10 +169,11 @@ def test_colour_jitter_matches_grey_invariants() -> None:
     assert not torch.allclose(shifted, red)
 
 
-def test_hue_rotation_by_a_third_turns_red_into_green() -> None:
-    from dexagent.controller.data.augment import _shift_hue
+def test_hue_rotation_keeps_luma_and_a_full_turn_is_the_identity() -> None:
+    from dexagent.controller.data.augment import _grey, _shift_hue
 
-    red = torch.zeros(1, 3, 1, 1)
-    red[:, 0] = 1.0
-    green = _shift_hue(red, torch.tensor([1 / 3]))
-    assert torch.allclose(green.flatten(), torch.tensor([0.0, 1.0, 0.0]), atol=1e-5)
+    rgb = torch.rand(3, 3, 4, 4, generator=torch.Generator().manual_seed(0)) * 0.5 + 0.25
+    turned = _shift_hue(rgb, torch.tensor([0.05, 0.1, 1.0]))
+    assert torch.allclose(_grey(turned), _grey(rgb), atol=1e-5)
+    assert torch.allclose(turned[2], rgb[2], atol=1e-5)
+    assert not torch.allclose(turned[1], rgb[1], atol=1e-3)
