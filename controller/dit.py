@@ -18,6 +18,8 @@ from dexagent.controller.config import DiTConfig
 
 # Per block: (key, value) of the observation tokens, each (B, heads, T, head_dim).
 ContextKV = list[tuple[torch.Tensor, torch.Tensor]]
+# Timestep-only adaLN parameters: per block (N, 9W), then the output layer's (N, 2W).
+Modulation = tuple[list[torch.Tensor], torch.Tensor]
 
 
 def timestep_embedding(timesteps: torch.Tensor, dim: int) -> torch.Tensor:
@@ -92,9 +94,10 @@ class DiTBlock(nn.Module):
         return self.cross_attn.key_value(self.norm_context(context))
 
     def forward(
-        self, x: torch.Tensor, cond: torch.Tensor, kv: tuple[torch.Tensor, torch.Tensor]
+        self, x: torch.Tensor, modulation: torch.Tensor, kv: tuple[torch.Tensor, torch.Tensor]
     ) -> torch.Tensor:
-        s1, c1, g1, s2, c2, g2, s3, c3, g3 = self.ada(cond).chunk(9, dim=-1)
+        """x (B, H, W), modulation (B, 9W) from `ada(cond)`, kv from `context_kv`."""
+        s1, c1, g1, s2, c2, g2, s3, c3, g3 = modulation.chunk(9, dim=-1)
         h = _modulate(self.norm_self(x), s1, c1)
         x = x + g1[:, None] * self.self_attn(h, *self.self_attn.key_value(h))
         h = _modulate(self.norm_cross(x), s2, c2)
@@ -123,10 +126,23 @@ class ActionDiT(nn.Module):
         """Observation tokens (B, T, W) -> per-block cross-attention key/value, computed once."""
         return [block.context_kv(context) for block in self.blocks]
 
-    def forward(self, noisy_actions: torch.Tensor, timesteps: torch.Tensor, kv: ContextKV) -> torch.Tensor:
+    def modulation(self, timesteps: torch.Tensor) -> Modulation:
+        """The adaLN parameters of timesteps (N,): they depend on nothing else, so a sampler
+        computes them for all its DDIM steps in one batched pass."""
         cond = self.time_mlp(timestep_embedding(timesteps, self.width))
+        return [block.ada(cond) for block in self.blocks], self.ada_out(cond)
+
+    def forward(
+        self,
+        noisy_actions: torch.Tensor,
+        timesteps: torch.Tensor,
+        kv: ContextKV,
+        modulation: Modulation | None = None,
+    ) -> torch.Tensor:
+        """Predicted noise (B, H, A); `modulation` (rows for this batch) skips the timestep MLPs."""
+        block_mods, out_mod = modulation if modulation is not None else self.modulation(timesteps)
         x = self.action_in(noisy_actions) + self.action_pos
-        for block, block_kv in zip(self.blocks, kv, strict=True):
-            x = block(x, cond, block_kv)
-        shift, scale = self.ada_out(cond).chunk(2, dim=-1)
+        for block, block_kv, block_mod in zip(self.blocks, kv, block_mods, strict=True):
+            x = block(x, block_mod, block_kv)
+        shift, scale = out_mod.chunk(2, dim=-1)
         return self.action_out(_modulate(self.norm_out(x), shift, scale))

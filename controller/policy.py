@@ -17,7 +17,7 @@ from diffusers import DDIMScheduler
 from torch import nn
 
 from dexagent.controller.config import PolicyConfig
-from dexagent.controller.dit import ActionDiT, ContextKV
+from dexagent.controller.dit import ActionDiT, ContextKV, Modulation
 from dexagent.controller.encoders import build_encoder, token_count
 from dexagent.controller.mask_encoder import TARGET_FEATURES_PER_MASK, MaskEncoder, target_position
 from dexagent.controller.normalizer import Normalizer
@@ -168,23 +168,36 @@ class DexGraspPolicy(nn.Module):
         return torch.randn(shape, generator=generator, device=gen_device).to(self.device)
 
     def _denoise(self, batch: Batch, generator: torch.Generator | None, reuse_context: bool) -> torch.Tensor:
+        if "state" not in batch:
+            raise PolicyInputError(f"batch['state'] must be (B,{self.config.action_dim}), got None")
         scheduler = self._make_scheduler()  # a fresh one: set_timesteps mutates it, inference may be threaded
         scheduler.set_timesteps(self.config.inference_steps, device=self.device)
         batch_size = len(batch["state"])
         sample = self._initial_noise(batch_size, generator)
-        kv: ContextKV | None = self.dit.context_kv(self.encode_observation(batch)) if reuse_context else None
-        for t in scheduler.timesteps:
-            step_kv = kv if kv is not None else self.dit.context_kv(self.encode_observation(batch))
+        kv: ContextKV | None = None
+        all_mods: Modulation | None = None
+        if reuse_context:
+            kv = self.dit.context_kv(self.encode_observation(batch))
+            all_mods = self.dit.modulation(scheduler.timesteps.to(self.device))
+        for i, t in enumerate(scheduler.timesteps):
             timesteps = t.expand(batch_size).to(self.device)
-            epsilon = self.dit(sample, timesteps, step_kv)
+            if kv is not None and all_mods is not None:
+                rows = (
+                    [m[i].expand(batch_size, -1) for m in all_mods[0]],
+                    all_mods[1][i].expand(batch_size, -1),
+                )
+                epsilon = self.dit(sample, timesteps, kv, rows)
+            else:  # the naive baseline: everything from scratch at every step
+                epsilon = self.dit(sample, timesteps, self.dit.context_kv(self.encode_observation(batch)))
             sample = scheduler.step(epsilon.float(), t, sample).prev_sample
         return self.normalizer.unnormalize_action(sample.float())
 
     def predict_chunk(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
         """Sample an action chunk (B, H, 13) in raw units.
 
-        Observation tokens and every block's cross-attention K/V are computed once and reused
-        by all denoising steps; on CUDA the network runs in bf16 autocast.
+        Observation tokens, every block's cross-attention K/V and the adaLN parameters of all
+        DDIM timesteps are computed once and reused by all denoising steps; on CUDA the network
+        runs in bf16 autocast.
         """
         was_training = self.training
         self.eval()

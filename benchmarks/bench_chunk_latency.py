@@ -1,0 +1,99 @@
+"""Chunk latency of the DiT controller: optimized sampling vs the naive eager baseline, one run.
+
+Optimized (`predict_chunk`): observation tokens and every block's cross-attention K/V are
+computed once per chunk and reused by all DDIM steps, under inference_mode (bf16 autocast
+on CUDA, optionally torch.compile of the DiT). Naive (`predict_chunk_naive`): re-encodes
+the observation (encoders, projections, K/V) at every denoising step.
+
+    python benchmarks/bench_chunk_latency.py                       # sim and paper on CPU
+    python benchmarks/bench_chunk_latency.py --configs sim --repeats 20
+    python benchmarks/bench_chunk_latency.py --device cuda --compile
+
+Weights are random (timing does not depend on them); nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from dexagent.controller.config import get_config
+from dexagent.controller.policy import DexGraspPolicy
+
+
+def _batch(policy: DexGraspPolicy, device: torch.device) -> dict[str, torch.Tensor]:
+    size = policy.config.image_size
+    generator = torch.Generator().manual_seed(0)
+    mask = torch.zeros(1, 1, size, size)
+    mask[..., size // 2 : size // 2 + max(2, size // 16), size // 3 : size // 3 + max(2, size // 16)] = 1
+    batch = {
+        "head_rgb": torch.rand(1, 3, size, size, generator=generator),
+        "wrist_rgb": torch.rand(1, 3, size, size, generator=generator),
+        "head_mask": mask,
+        "first_mask": mask.clone(),
+        "state": torch.zeros(1, 13),
+    }
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+def _time(fn, repeats: int, device: torch.device) -> list[float]:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def bench(name: str, device: torch.device, repeats: int, naive_repeats: int, compile_dit: bool) -> None:
+    torch.manual_seed(0)
+    config = get_config(name)
+    policy = DexGraspPolicy(config, load_pretrained=False).to(device).eval()
+    if compile_dit:
+        policy.dit = torch.compile(policy.dit)  # type: ignore[assignment]
+    batch = _batch(policy, device)
+    # Warm-up: allocator, kernels, compilation.
+    policy.predict_chunk(batch)
+    fast = _time(lambda: policy.predict_chunk(batch), repeats, device)
+    naive = _time(lambda: policy.predict_chunk_naive(batch), naive_repeats, device)
+    with torch.inference_mode():
+        encode = _time(lambda: policy.encode_observation(batch), max(1, naive_repeats), device)
+    fast_ms, naive_ms = statistics.median(fast), statistics.median(naive)
+    print(
+        f"{name:>5} on {device.type} ({torch.get_num_threads()} threads): H={config.horizon}, "
+        f"{config.inference_steps} DDIM steps, {sum(p.numel() for p in policy.parameters()) / 1e6:.1f} M params"
+    )
+    print(f"      observation encoding  {statistics.median(encode):9.1f} ms")
+    print(f"      optimized chunk       {fast_ms:9.1f} ms  (median of {len(fast)}, worst {max(fast):.1f})")
+    print(f"      naive chunk           {naive_ms:9.1f} ms  (median of {len(naive)}, worst {max(naive):.1f})")
+    print(f"      speed-up              {naive_ms / fast_ms:9.1f} x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", nargs="+", default=["sim", "paper"])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--repeats", type=int, default=10, help="optimized chunks timed (sim)")
+    parser.add_argument("--naive-repeats", type=int, default=5, help="naive chunks timed (sim)")
+    parser.add_argument("--paper-repeats", type=int, default=1, help="chunks timed per path for paper on CPU")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--compile", action="store_true", help="torch.compile the DiT (GPU)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    for name in args.configs:
+        slow = name == "paper" and device.type == "cpu"
+        repeats = args.paper_repeats if slow else args.repeats
+        naive_repeats = args.paper_repeats if slow else args.naive_repeats
+        bench(name, device, repeats, naive_repeats, args.compile)
+
+
+if __name__ == "__main__":
+    main()
