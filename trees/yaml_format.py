@@ -228,6 +228,8 @@ class NodeParser:
                 )
                 expected = f" ({getattr(annotation, '__name__', annotation)})" if annotation else ""
                 problem = f"skill {skill!r} needs parameter {top!r}{expected}; it is missing"
+            elif top in params:
+                problem = f"skill {skill!r}: {problem}, got {params[top]!r}"
             else:
                 problem = f"skill {skill!r}: {problem}"
             raise SkillParamsError(problem, self.path, body.line_of(top), top) from None
@@ -235,6 +237,16 @@ class NodeParser:
 
     def _param(self, value: Any, line: int, field: str) -> Any:
         """A literal, or a `BlackboardRef` for "{key}"; malformed references are errors, not literals."""
+        if isinstance(value, LineMap) and len(value) == 1 and next(iter(value.values())) is None:
+            # `target: {target}` without quotes is YAML for the mapping {"target": None}
+            key = next(iter(value))
+            raise BadReferenceError(
+                f'a blackboard reference must be quoted: write "{{{key}}}" '
+                f"(unquoted {{{key}}} is a YAML mapping)",
+                self.path,
+                line,
+                field,
+            )
         if isinstance(value, str):
             ref = parse_ref(value)
             if ref is not None:
