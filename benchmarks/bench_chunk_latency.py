@@ -66,9 +66,10 @@ def bench(name: str, device: torch.device, repeats: int, naive_repeats: int, com
     with torch.inference_mode():
         encode = _time(lambda: policy.encode_observation(batch), max(1, naive_repeats), device)
     fast_ms, naive_ms = statistics.median(fast), statistics.median(naive)
+    params_m = sum(p.numel() for p in policy.parameters()) / 1e6
     print(
         f"{name:>5} on {device.type} ({torch.get_num_threads()} threads): H={config.horizon}, "
-        f"{config.inference_steps} DDIM steps, {sum(p.numel() for p in policy.parameters()) / 1e6:.1f} M params"
+        f"{config.inference_steps} DDIM steps, {params_m:.1f} M params"
     )
     print(f"      observation encoding  {statistics.median(encode):9.1f} ms")
     print(f"      optimized chunk       {fast_ms:9.1f} ms  (median of {len(fast)}, worst {max(fast):.1f})")
@@ -77,7 +78,9 @@ def bench(name: str, device: torch.device, repeats: int, naive_repeats: int, com
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--configs", nargs="+", default=["sim", "paper"])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--repeats", type=int, default=10, help="optimized chunks timed (sim)")
