@@ -54,7 +54,7 @@ class ScriptedSkill(py_trees.behaviour.Behaviour):
             if ref is not None:
                 self.bb.register_key(key=ref.absolute_key, access=Access.READ)
         if skill == "plan":
-            for key in ("/instructions", "/target"):
+            for key in ("/instructions", "/instruction", "/target"):
                 self.bb.register_key(key=key, access=Access.WRITE)
 
     def initialise(self) -> None:
@@ -70,6 +70,7 @@ class ScriptedSkill(py_trees.behaviour.Behaviour):
             targets = self.script.plans.pop(0) if self.script.plans else []
             instructions = [Instruction(target=t, text=f"grasp {t}") for t in targets]
             self.bb.set("/instructions", instructions)
+            self.bb.set("/instruction", instructions[0] if instructions else None)
             self.bb.set("/target", targets[0] if targets else None)
 
     def update(self) -> Status:

@@ -36,7 +36,7 @@ def test_validate_accepts_bt_cpp_xml() -> None:
 def test_show_prints_the_unicode_tree_with_subtrees_expanded() -> None:
     result = runner.invoke(app, ["tree", "show", "clear_table"])
     assert result.exit_code == 0, result.output
-    assert "∀ each object" in result.output and "● grasp(target={target})" in result.output
+    assert "∀ each object" in result.output and "● grasp(target={instruction})" in result.output
     assert "└──" in result.output
 
 
