@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dexagent.agent.planner.boxes import BoxFormat, box_formats_help, infer_box_format
 from dexagent.agent.planner.errors import PlannerConfigError
-from dexagent.agent.planner.images import ImageEncoding
+from dexagent.agent.planner.images import MAX_PIXELS, ImageEncoding
 
 ENV_BASE_URL = "OPENAI_BASE_URL"
 ENV_API_KEY = "OPENAI_API_KEY"
@@ -44,6 +44,8 @@ class OpenAIPlannerConfig(BaseModel):
         1024, ge=28, description="images larger than this are downscaled before sending"
     )
     image_encoding: ImageEncoding = "png"
+    # Qwen2.5-VL only: keep at or below the server's max_pixels, so the server does not resize again.
+    max_pixels: int = Field(MAX_PIXELS, ge=56 * 56)
 
 
 def _validation_message(error: ValidationError) -> str:

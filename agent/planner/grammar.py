@@ -140,7 +140,7 @@ GRAMMAR_HELP = (
 
 
 def _fail(prompt: str, why: str, scene_words: Iterable[str] = ()) -> PlannerError:
-    here = sorted(set(scene_words))
+    here = sorted({word for word in scene_words if "_" not in word})  # "soda_can" is also "soda", "can"
     listed = f" Objects in this scene can be named by: {', '.join(here)}." if here else ""
     return PlannerError(
         f"the scene planner does not understand the prompt {prompt!r}: {why}. "

@@ -18,6 +18,7 @@ ImageEncoding = Literal["png", "jpeg"]
 # Qwen2.5-VL's processor rounds images to multiples of 28 px (14 px patches merged 2x2); sending
 # exactly that size means the pixels the model answers in are the pixels we sent.
 QWEN_FACTOR = 28
+MAX_PIXELS = 1280 * 28 * 28  # a common vLLM/DashScope setting; the processor's own default is larger
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def smart_resize(
     height: int,
     *,
     factor: int = QWEN_FACTOR,
-    max_pixels: int = 1280 * 28 * 28,
+    max_pixels: int = MAX_PIXELS,
     min_pixels: int = 56 * 56,
 ) -> Size:
     """The (width, height) Qwen2.5-VL's processor would use: multiples of `factor`, pixel count bounded."""
@@ -51,12 +52,18 @@ def smart_resize(
     return w_bar, h_bar
 
 
-def send_size(width: int, height: int, box_format: BoxFormat, max_side: int) -> Size:
-    """The size we send an image at: no larger than `max_side`, and Qwen2.5-VL-aligned when it matters."""
+def send_size(
+    width: int, height: int, box_format: BoxFormat, max_side: int, max_pixels: int = MAX_PIXELS
+) -> Size:
+    """The size we send an image at: no larger than `max_side`, and Qwen2.5-VL-aligned when it matters.
+
+    An aligned size within the server's pixel bounds passes its processor unchanged, so keep
+    `max_pixels` at or below the server's own setting.
+    """
     scale = min(1.0, max_side / max(width, height))
     width_s, height_s = max(1, round(width * scale)), max(1, round(height * scale))
     if box_format == "qwen2.5-vl":
-        return smart_resize(width_s, height_s)
+        return smart_resize(width_s, height_s, max_pixels=max_pixels)
     return width_s, height_s
 
 
@@ -67,6 +74,7 @@ def encode_image(
     max_side: int = 1024,
     encoding: ImageEncoding = "png",
     jpeg_quality: int = 90,
+    max_pixels: int = MAX_PIXELS,
 ) -> SentImage:
     """Encode an RGB image uint8[H, W, 3] as a data URL, resized for the model's box convention."""
     if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
@@ -76,7 +84,7 @@ def encode_image(
             f"planner images must be uint8[H, W, 3] RGB arrays, got shape {shape} dtype {dtype}"
         )
     height, width = rgb.shape[:2]
-    sent = send_size(width, height, box_format, max_side)
+    sent = send_size(width, height, box_format, max_side, max_pixels)
     image = Image.fromarray(np.ascontiguousarray(rgb))
     if sent != (width, height):
         image = image.resize(sent, Image.Resampling.BICUBIC)

@@ -92,6 +92,7 @@ class OpenAIPlanner:
             box_format=self.config.box_format,
             max_side=self.config.image_max_side,
             encoding=self.config.image_encoding,
+            max_pixels=self.config.max_pixels,
         )
 
     def _ask(

@@ -136,7 +136,7 @@ class _LenientParser:
             char = text[self.pos]
             if char == quote:
                 self.pos += 1
-                return "".join(out)
+                return _join_surrogates("".join(out))
             if char == "\\" and self.pos + 1 < len(text):
                 nxt = text[self.pos + 1]
                 if nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[self.pos + 2 : self.pos + 6]):
@@ -158,6 +158,14 @@ class _LenientParser:
         token = match.group()
         is_int = re.fullmatch(r"[-+]?\d+", token) is not None
         return int(token) if is_int else float(token)
+
+
+def _join_surrogates(text: str) -> str:
+    """JSON writes characters beyond U+FFFF as two \\u escapes (a surrogate pair); make them one."""
+    try:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        return text  # a lone surrogate: keep it as written
 
 
 def _scan(text: str) -> list[Any]:

@@ -32,8 +32,13 @@ class Scripted:
     raw: str | None = None  # a raw (malformed) body sent with `status`, instead of a completion
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> Scripted:
-        return cls(**raw)
+    def of(cls, reply: Scripted | dict[str, Any] | str) -> Scripted:
+        """A `Scripted`, its fields as a dict, or just the content text."""
+        if isinstance(reply, str):
+            return cls(content=reply)
+        if isinstance(reply, dict):
+            return cls(**reply)
+        return reply
 
 
 class ReplayServer:
@@ -41,7 +46,8 @@ class ReplayServer:
 
     def __init__(self) -> None:
         self.replies: list[Scripted] = []
-        self.responder: Callable[[dict[str, Any]], Scripted] | None = None
+        # Answers each request from its content instead of the queue (e.g. for concurrent callers).
+        self.responder: Callable[[dict[str, Any]], Scripted | dict[str, Any] | str] | None = None
         self.requests: list[dict[str, Any]] = []
         self.models: list[str] = ["test-vlm"]
         self.reject_response_format = False
@@ -82,7 +88,7 @@ class ReplayServer:
                         rejection = {"error": {"message": "response_format is not supported"}}
                         scripted = Scripted(status=400, body=rejection)
                     elif server.responder is not None:
-                        scripted = server.responder(request)
+                        scripted = Scripted.of(server.responder(request))
                     elif server.replies:
                         scripted = server.replies.pop(0)
                     else:
@@ -129,12 +135,7 @@ class ReplayServer:
 
     def queue(self, *replies: Scripted | dict[str, Any] | str) -> None:
         """Add replies: a `Scripted`, its fields as a dict, or just the content text."""
-        for reply in replies:
-            if isinstance(reply, str):
-                reply = Scripted(content=reply)
-            elif isinstance(reply, dict):
-                reply = Scripted.from_dict(reply)
-            self.replies.append(reply)
+        self.replies.extend(Scripted.of(reply) for reply in replies)
 
     def chat_requests(self) -> list[dict[str, Any]]:
         return [r for r in self.requests if r["_path"].endswith("/chat/completions")]

@@ -93,7 +93,7 @@ def test_reply_is_repaired_or_fails_clearly(
     if "sent_size" in expect:
         from dexagent.agent.planner.images import send_size
 
-        assert send_size(width, height, planner.config.box_format, planner.config.image_max_side) == tuple(
-            expect["sent_size"]
-        )
+        config = planner.config
+        sent = send_size(width, height, config.box_format, config.image_max_side, config.max_pixels)
+        assert sent == tuple(expect["sent_size"])
     planner.close()
