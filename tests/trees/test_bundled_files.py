@@ -92,3 +92,19 @@ def test_render_refuses_unknown_formats(tmp_path: Path) -> None:
 
     with pytest.raises(RenderError, match="use .svg or .png"):
         render(load_tree("grasp_object"), tmp_path / "tree.jpg")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bundled_tree_builds_with_the_real_skills(name: str) -> None:
+    from dexagent.skills.context import SkillContext
+    from dexagent.trees.builder import build_tree
+
+    # Building only constructs the leaves; nothing here touches a robot, a planner or a controller.
+    context = SkillContext(robot=None, planner=None, controllers=lambda skill: None)  # type: ignore[arg-type]
+    try:
+        tree = build_tree(load_tree(name), context)
+        leaves = [behaviour for behaviour in tree.root.iterate() if not behaviour.children]
+        assert all(type(leaf).__module__.startswith("dexagent.skills.") for leaf in leaves)
+        assert {"PlanStep", "Reset"} <= {type(leaf).__name__ for leaf in leaves}
+    finally:
+        context.shutdown()
