@@ -16,17 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from dexagent.hardware.errors import HardwareError
-from dexagent.hardware.sim.model import ARM_HOME, CONTROL_HZ
-from dexagent.hardware.sim.motion import ArmIK, plan_cartesian_path, plan_joint_path, site_rotation, solve_ik
+from dexagent.hardware.sim.grasp_poses import grasp_candidates, object_extent, reachable_grasp
+from dexagent.hardware.sim.model import CONTROL_HZ
+from dexagent.hardware.sim.motion import ArmIK, plan_cartesian_path, plan_joint_path
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.types import ARM_DOF, HAND_DOF, Observation
 
 OPEN_HAND = np.ones(HAND_DOF)
 # Closed: thumb stays opposed to the fingers (rotation command 1), everything else fully curled.
 CLOSED_HAND = np.array([1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
-SIDE_GRASP_MIN_HEIGHT = 0.13  # taller than this and narrow: approach from the side
-SIDE_GRASP_MAX_HALF_WIDTH = 0.045
-SIDE_GRASP_PITCH = 0.5  # rad below horizontal
 MAX_ARM_STEP = 0.12  # rad per tick at the fastest point of a joint move (the safety layer allows 0.15)
 
 _shared_ik: ArmIK | None = None
@@ -38,51 +36,6 @@ def shared_ik() -> ArmIK:
     if _shared_ik is None:
         _shared_ik = ArmIK()
     return _shared_ik
-
-
-@dataclass(frozen=True)
-class ObjectExtent:
-    """Where an object is and how big it is now, in world coordinates (from its geoms' boxes)."""
-
-    center: np.ndarray  # float[3], centre of the world-aligned bounds
-    bottom: float
-    top: float
-    axis_u: np.ndarray  # float[3], horizontal unit vector along the object's own x axis (yaw)
-    half_u: float  # half-extent along axis_u
-    half_v: float  # half-extent along the horizontal axis perpendicular to axis_u
-
-
-def object_extent(robot: SimRobot, i: int) -> ObjectExtent:
-    """Measure object `i` from the corners of its geoms' bounding boxes in the current pose."""
-    model, data = robot.model, robot.data
-    body = model.body(f"object{i}").id
-    corners = []
-    signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
-    for geom in np.flatnonzero(model.geom_bodyid == body):
-        center, half = model.geom_aabb[geom][:3], model.geom_aabb[geom][3:]
-        rotation = data.geom_xmat[geom].reshape(3, 3)
-        local = center[None, :] + signs * half[None, :]
-        corners.append(data.geom_xpos[geom][None, :] + local @ rotation.T)
-    points = np.concatenate(corners)
-    body_x = data.xmat[body].reshape(3, 3)[:, 0]
-    axis_u = np.array([body_x[0], body_x[1], 0.0])
-    if np.linalg.norm(axis_u) < 1e-3:  # lying on its side with x vertical: use the body's y axis
-        body_y = data.xmat[body].reshape(3, 3)[:, 1]
-        axis_u = np.array([body_y[0], body_y[1], 0.0])
-    axis_u /= np.linalg.norm(axis_u)
-    axis_v = np.array([-axis_u[1], axis_u[0], 0.0])
-    along_u, along_v = points @ axis_u, points @ axis_v
-    mid_u, mid_v = (along_u.max() + along_u.min()) / 2, (along_v.max() + along_v.min()) / 2
-    bottom, top = float(points[:, 2].min()), float(points[:, 2].max())
-    center = mid_u * axis_u + mid_v * axis_v + np.array([0.0, 0.0, (bottom + top) / 2])
-    return ObjectExtent(
-        center,
-        bottom,
-        top,
-        axis_u,
-        float((along_u.max() - along_u.min()) / 2),
-        float((along_v.max() - along_v.min()) / 2),
-    )
 
 
 @dataclass
@@ -157,21 +110,14 @@ class GraspExpert:
 
     def _plan_phases(self) -> list[_Phase]:
         extent = object_extent(self.robot, self.target_index)
-        height = extent.top - extent.bottom
-        narrow = max(extent.half_u, extent.half_v) <= SIDE_GRASP_MAX_HALF_WIDTH
-        if height >= SIDE_GRASP_MIN_HEIGHT and narrow:
-            self.approach = "side"
-            grasp, rotation, entry = self._side_grasp(extent)
-        else:
-            self.approach = "top"
-            grasp, rotation, entry = self._top_grasp(extent)
-        first = entry[0]
-        pregrasp_q = solve_ik(self.ik, np.array(ARM_HOME), first, rotation, tolerance=0.01)
+        pose, entry_q = reachable_grasp(self.ik, grasp_candidates(extent), self.lift)
+        self.approach = pose.approach
+        grasp, rotation = pose.grasp, pose.rotation
         lifted = grasp + np.array([0.0, 0.0, self.lift])
         close_ticks = round(0.8 * CONTROL_HZ)
         hold_ticks = max(round(2.2 * CONTROL_HZ), math.ceil(self.robot.hold_seconds * CONTROL_HZ) + 4)
         # Entry segments (side grasp: lower behind the object) take 0.75 s each, the final approach 1 s.
-        segment_ticks = [round(0.75 * CONTROL_HZ)] * (len(entry) - 1) + [round(1.0 * CONTROL_HZ)]
+        segment_ticks = [round(0.75 * CONTROL_HZ)] * (len(pose.entry) - 1) + [round(1.0 * CONTROL_HZ)]
 
         def open_hand(tick: int, ticks: int) -> np.ndarray:
             return OPEN_HAND.copy()
@@ -185,12 +131,11 @@ class GraspExpert:
 
         def approach(q: np.ndarray) -> np.ndarray:
             # Min-jerk peaks at 1.875x the mean speed; keep that under MAX_ARM_STEP per tick.
-            fastest = math.ceil(1.875 * np.abs(pregrasp_q - q).max() / MAX_ARM_STEP)
-            ticks = max(round(1.5 * CONTROL_HZ), fastest)
-            return plan_joint_path(q, pregrasp_q, ticks)
+            fastest = math.ceil(1.875 * np.abs(entry_q - q).max() / MAX_ARM_STEP)
+            return plan_joint_path(q, entry_q, max(round(1.5 * CONTROL_HZ), fastest))
 
         def descend(q: np.ndarray) -> np.ndarray:
-            return plan_cartesian_path(self.ik, q, [*entry, grasp], rotation, segment_ticks)
+            return plan_cartesian_path(self.ik, q, [*pose.entry, grasp], rotation, segment_ticks)
 
         def hold_still(ticks: int) -> Callable[[np.ndarray], np.ndarray]:
             return lambda q: np.repeat(q[None, :], ticks, axis=0)
@@ -205,30 +150,3 @@ class GraspExpert:
             _Phase("lift", lift, closed),
             _Phase("hold", hold_still(hold_ticks), closed),
         ]
-
-    def _top_grasp(self, extent: ObjectExtent) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-        """Pinch across the narrow horizontal side, from 12 cm straight above."""
-        axis_v = np.array([-extent.axis_u[1], extent.axis_u[0], 0.0])
-        pinch = extent.axis_u if extent.half_u <= extent.half_v else axis_v
-        # Of the two pinch directions, take the one nearest the hand's home yaw (thumb toward the base).
-        toward_base = -np.array([extent.center[0], extent.center[1], 0.0])
-        if pinch @ toward_base < 0:
-            pinch = -pinch
-        # Site at the object's middle, but keep the palm above its top and fingertips off the table.
-        z = max(0.03, min(float(extent.center[2]), extent.top - 0.055))
-        grasp = np.array([extent.center[0], extent.center[1], z])
-        rotation = site_rotation(np.array([0.0, 0.0, -1.0]), pinch)
-        return grasp, rotation, [grasp + np.array([0.0, 0.0, 0.12])]
-
-    def _side_grasp(self, extent: ObjectExtent) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-        """Approach horizontally from the base's side, fingers stacked vertically around the object."""
-        radial = np.array([extent.center[0], extent.center[1], 0.0])
-        radial /= np.linalg.norm(radial)
-        z = min(max(0.065, extent.bottom + 0.5 * (extent.top - extent.bottom)), extent.top - 0.03)
-        grasp = np.array([extent.center[0], extent.center[1], z])
-        # Pitched down: a horizontal palm near the base would need more elbow bend than the RM75 allows.
-        pitch = SIDE_GRASP_PITCH
-        approach = np.cos(pitch) * radial - np.sin(pitch) * np.array([0.0, 0.0, 1.0])
-        rotation = site_rotation(approach, np.cross(np.array([0.0, 0.0, 1.0]), radial))
-        behind = grasp - 0.12 * approach
-        return grasp, rotation, [behind + np.array([0.0, 0.0, 0.06]), behind]

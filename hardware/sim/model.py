@@ -349,4 +349,7 @@ def build_model(
             scale = placed.spec.mass / model.body_mass[body]
             model.body_mass[body] = placed.spec.mass
             model.body_inertia[body] *= scale
+        # Recompute the derived constants (body_invweight0 scales contact softness): stale ones
+        # from the density-based masses make light objects' contacts unstable.
+        mujoco.mj_setConst(model, mujoco.MjData(model))
     return model
