@@ -46,6 +46,7 @@ class ObjectSpec:
     tags: frozenset[str]  # e.g. {"food"}, {"flat"}; category and colour are tags too
     rest_height: float  # z of the object frame above the table top when it rests upright
     flat: bool = False  # wide and low: cannot be grasped from above, needs push_then_grasp
+    object_type: str = ""  # library type it was drawn from ("apple", "mug"); splits hold out types
 
 
 @dataclass(frozen=True)
