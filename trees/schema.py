@@ -12,7 +12,7 @@ from typing import Any
 
 from dexagent.skills.params import REF_PATTERN
 from dexagent.skills.registry import REGISTRY, SkillRegistry
-from dexagent.trees.yaml_format import KEY_PATTERN
+from dexagent.trees.options import KEY_PATTERN
 
 SCHEMA_ID = "https://dexagent.dev/schemas/tree.json"
 _NODE = {"$ref": "#/$defs/node"}

@@ -25,6 +25,7 @@ from dexagent.trees.errors import (
     UnknownNodeTypeError,
     UnknownTreeSkillError,
 )
+from dexagent.trees.options import OptionReader
 from dexagent.trees.source import LineList, LineMap
 
 # The options each node type accepts besides `name` (skills take none: their body holds the params).
@@ -45,14 +46,13 @@ _ANY_OPTION = {option for options in OPTIONS.values() for option in options} | {
 # Something that was meant as a reference: braces around anything.
 _REF_LIKE = re.compile(r"\{[^{}]*\}|^\s*\{|\}\s*$")
 MAX_NODES = 5_000  # per file; YAML aliases can make a few lines stand for millions of nodes
-KEY_PATTERN = re.compile(r"^/?[A-Za-z_][A-Za-z0-9_]*(?:[./][A-Za-z_][A-Za-z0-9_]*)*$")
 
 
-class NodeParser:
+class NodeParser(OptionReader):
     """Turns the YAML value of one node (with line numbers) into a model node, checking skills."""
 
     def __init__(self, path: str, registry: SkillRegistry) -> None:
-        self.path = path
+        super().__init__(path)
         self.registry = registry
         self.count = 0
 
@@ -75,8 +75,8 @@ class NodeParser:
         allowed = OPTIONS.get(kind, ())
         for key in raw:
             if key != kind and key != "name" and key not in allowed:
-                what = f"skill {kind!r} takes its parameters under `{kind}:`" if kind not in OPTIONS else kind
                 expected = ", ".join(("name", *allowed))
+                what = f"{kind}" if kind in OPTIONS else f"skill {kind!r} (its parameters go under `{kind}:`)"
                 raise NodeFieldError(
                     f"unknown option for {what} (allowed here: {expected})",
                     self.path,
@@ -259,61 +259,6 @@ class NodeParser:
                     line,
                     field,
                 )
-        return value
-
-    # -- typed option readers: each error names the field and what was expected ------------------------
-
-    def _fail(self, raw: LineMap, key: str, expected: str) -> NodeFieldError:
-        return NodeFieldError(f"expected {expected}, got {raw[key]!r}", self.path, raw.line_of(key), key)
-
-    def _string(self, raw: LineMap, key: str) -> str:
-        if not isinstance(raw[key], str) or not raw[key]:
-            raise self._fail(raw, key, "a non-empty string")
-        return str(raw[key])
-
-    def _bool(self, raw: LineMap, key: str, default: bool) -> bool:
-        if key not in raw:
-            return default
-        if not isinstance(raw[key], bool):
-            raise self._fail(raw, key, "true or false")
-        return bool(raw[key])
-
-    def _int(self, raw: LineMap, key: str, owner: str, default: int | None = None) -> int:
-        if key not in raw:
-            if default is None:
-                raise NodeFieldError(f"{owner} needs `{key}:` (an integer >= 1)", self.path, raw.line, key)
-            return default
-        value = raw[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise self._fail(raw, key, "an integer >= 1")
-        return value
-
-    def _positive_float(self, raw: LineMap, key: str) -> float:
-        if key not in raw:
-            raise NodeFieldError(f"timeout needs `{key}:` (a number > 0)", self.path, raw.line, key)
-        value = raw[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise self._fail(raw, key, "a number of seconds > 0")
-        return float(value)
-
-    def _choice(self, raw: LineMap, key: str, choices: tuple[str, ...], default: Any) -> Any:
-        if key not in raw:
-            return default
-        if raw[key] not in choices:
-            raise self._fail(raw, key, " or ".join(choices))
-        return raw[key]
-
-    def _key(self, raw: LineMap, key: str) -> str:
-        if key not in raw:
-            raise NodeFieldError(
-                f"for_each needs `{key}:` (the blackboard key each item is written to)",
-                self.path,
-                raw.line,
-                key,
-            )
-        value = raw[key]
-        if not isinstance(value, str) or not KEY_PATTERN.match(value):
-            raise self._fail(raw, key, "a blackboard key name such as `target` (no braces)")
         return value
 
     def _items(self, raw: LineMap) -> BlackboardRef | tuple[Any, ...]:
