@@ -26,7 +26,9 @@ from dexagent.controller.preprocess import rgb_to_tensor
 
 CACHE_FORMAT = "dexagent-feature-cache"
 CACHE_VERSION = 1
-CAMERAS = {"head_features": "head_rgb", "wrist_features": "wrist_rgb"}
+# Caches larger than this stay on disk and are read row by row (a 518 px DINOv2 B+L frame is ~10 MB).
+MAX_MEMORY_BYTES = 8 * 2**30
+CHUNK_BYTES = 4 * 2**20
 
 
 class FeatureCacheError(RuntimeError):
@@ -120,8 +122,24 @@ def build_feature_cache(
     )
 
 
-def read_feature_cache(path: Path, keys: list[str], frames: int) -> dict[str, np.ndarray] | None:
-    """The cached features in memory, or None when the cache is absent or incomplete."""
+class LazyFeatures:
+    """Row access to an on-disk feature array too big for memory (a paper-size cache)."""
+
+    def __init__(self, array: zarr.Array) -> None:
+        self.array = array
+        self.shape = array.shape
+
+    def __getitem__(self, frames: np.ndarray) -> np.ndarray:
+        """float32 (len(frames), N, D) for the given frame indices, in their order."""
+        unique, inverse = np.unique(np.asarray(frames), return_inverse=True)
+        rows = np.asarray(self.array.oindex[unique])  # one read per touched chunk
+        return rows[inverse]
+
+
+def read_feature_cache(
+    path: Path, keys: list[str], frames: int, max_memory_bytes: int = MAX_MEMORY_BYTES
+) -> dict[str, np.ndarray | LazyFeatures] | None:
+    """The cached features (in memory when they fit in `max_memory_bytes`), or None when absent/incomplete."""
     if not (path / "zarr.json").is_file():
         return None
     try:
@@ -129,7 +147,16 @@ def read_feature_cache(path: Path, keys: list[str], frames: int) -> dict[str, np
         attrs = root.attrs
         if attrs.get("format") != CACHE_FORMAT or not attrs.get("complete") or attrs.get("frames") != frames:
             return None
-        return {key: np.asarray(root[key][:]) for key in keys}  # type: ignore[index]
+        arrays: dict[str, zarr.Array] = {}
+        for key in keys:
+            array = root[key]
+            if not isinstance(array, zarr.Array) or array.shape[0] != frames:
+                return None
+            arrays[key] = array
+        total = sum(int(np.prod(array.shape)) * 4 for array in arrays.values())
+        if total > max_memory_bytes:
+            return {key: LazyFeatures(array) for key, array in arrays.items()}
+        return {key: np.asarray(array[:]) for key, array in arrays.items()}
     except (KeyError, OSError, ValueError):
         return None  # a damaged cache is rebuilt, not trusted
 
@@ -142,7 +169,7 @@ def load_or_build_feature_cache(
     build: bool = True,
     device: torch.device | str = "cpu",
     on_progress: Callable[[int, int], None] | None = None,
-) -> tuple[dict[str, np.ndarray], Path]:
+) -> tuple[dict[str, np.ndarray | LazyFeatures], Path]:
     """The features of every frame (float32 (K, N, D) per frozen camera) and where they are cached.
 
     With `build=False` (non-main processes in multi-GPU runs) a missing cache is an error.

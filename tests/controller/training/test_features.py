@@ -8,41 +8,44 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from transformers import Dinov2Config, Dinov2Model
+import zarr
+from transformers import Dinov2Model
 
 from dexagent.controller.config import EncoderConfig, PolicyConfig
 from dexagent.controller.data.dataset import ChunkDataset, load_demo_arrays
+from dexagent.controller.encoders import dinov2_config
 from dexagent.controller.normalizer import Normalizer
 from dexagent.controller.policy import DexGraspPolicy
 from dexagent.controller.training import TrainConfig, TrainingError, train
-from dexagent.controller.training.features import cache_dir, cache_key, load_or_build_feature_cache
+from dexagent.controller.training.features import (
+    LazyFeatures,
+    cache_dir,
+    cache_key,
+    load_or_build_feature_cache,
+    read_feature_cache,
+)
 
 torch.set_num_threads(1)
+
+
+def _encoder(source: str) -> EncoderConfig:
+    return EncoderConfig(
+        kind="dinov2", source=source, frozen=True, width=16, patch_size=4, depth=1, heads=2, mlp_ratio=2,
+        native_image_size=16,
+    )  # fmt: skip
 
 
 @pytest.fixture
 def tiny_dinov2(tmp_path: Path) -> str:
     """A random-initialised DINOv2 saved like a downloaded one, loaded through from_pretrained."""
     folder = tmp_path / "tiny-dinov2"
-    config = Dinov2Config(
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        patch_size=4,
-        image_size=16,
-        intermediate_size=32,
-    )
     torch.manual_seed(0)
-    Dinov2Model(config).save_pretrained(folder)
+    Dinov2Model(dinov2_config(_encoder(str(folder)))).save_pretrained(folder)
     return str(folder)
 
 
 def _frozen_config(tiny_config: Callable[..., PolicyConfig], source: str) -> PolicyConfig:
-    encoder = EncoderConfig(
-        kind="dinov2", source=source, frozen=True, width=16, patch_size=4, depth=1, heads=2, mlp_ratio=2.0,
-        native_image_size=16,
-    )  # fmt: skip
-    return tiny_config(head_encoder=encoder, wrist_encoder=encoder)
+    return tiny_config(head_encoder=_encoder(source), wrist_encoder=_encoder(source))
 
 
 def test_cached_features_give_the_same_loss_as_encoding_on_the_fly(
@@ -114,3 +117,33 @@ def test_caching_needs_a_frozen_encoder(
             tiny_config(),
             show_progress=False,
         )
+
+
+def test_a_cache_too_big_for_memory_is_read_row_by_row(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tiny_dinov2: str
+) -> None:
+    data = demo_store()
+    arrays = load_demo_arrays(data)
+    policy = DexGraspPolicy(_frozen_config(tiny_config, tiny_dinov2))
+    in_memory, path = load_or_build_feature_cache(data, policy, arrays)
+    lazy = read_feature_cache(
+        path, ["head_features", "wrist_features"], arrays.num_frames, max_memory_bytes=0
+    )
+    assert lazy is not None and isinstance(lazy["head_features"], LazyFeatures)
+    frames = np.array([40, 3, 3, 70, 0])  # unsorted, repeated: as a random batch
+    assert np.array_equal(lazy["head_features"][frames], np.asarray(in_memory["head_features"])[frames])
+    dataset = ChunkDataset(arrays, np.arange(arrays.num_episodes), horizon=4, image_size=16, features=lazy)
+    assert dataset.batch(np.arange(5))["wrist_features"].shape == (5, 16, 16)
+
+
+def test_an_incomplete_cache_is_rebuilt(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tiny_dinov2: str
+) -> None:
+    data = demo_store()
+    arrays = load_demo_arrays(data)
+    policy = DexGraspPolicy(_frozen_config(tiny_config, tiny_dinov2))
+    first, path = load_or_build_feature_cache(data, policy, arrays)
+    zarr.open_group(str(path), mode="r+").attrs["complete"] = False  # as if the build was killed
+    assert read_feature_cache(path, ["head_features"], arrays.num_frames) is None
+    again, _ = load_or_build_feature_cache(data, policy, arrays)
+    assert np.array_equal(np.asarray(again["head_features"]), np.asarray(first["head_features"]))
