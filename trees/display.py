@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import py_trees
+from py_trees.common import Status
 from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
@@ -101,3 +103,52 @@ def unicode_tree(document: m.TreeDocument) -> str:
     buffer = io.StringIO()
     Console(file=buffer, width=200, color_system=None).print(rich_tree(document))
     return buffer.getvalue()
+
+
+_STATUS_STYLE = {
+    Status.RUNNING: ("…", "yellow"),
+    Status.SUCCESS: ("✓", "green"),
+    Status.FAILURE: ("✗", "red"),
+    Status.INVALID: ("·", "dim"),
+}
+
+
+def _glyph(behaviour: py_trees.behaviour.Behaviour) -> str:
+    from dexagent.trees.composites import Recovery, RoundRobin
+    from dexagent.trees.decorators import ForEach, Repeat, Timeout
+
+    by_class: list[tuple[type, str]] = [
+        (py_trees.composites.Sequence, GLYPHS["sequence"]),
+        (py_trees.composites.Selector, GLYPHS["selector"]),
+        (py_trees.composites.Parallel, GLYPHS["parallel"]),
+        (RoundRobin, GLYPHS["round_robin"]),
+        (Recovery, GLYPHS["recovery"]),
+        (py_trees.decorators.Retry, GLYPHS["retry"]),
+        (Timeout, GLYPHS["timeout"]),
+        (py_trees.decorators.Inverter, GLYPHS["inverter"]),
+        (Repeat, GLYPHS["repeat"]),
+        (ForEach, GLYPHS["for_each"]),
+        (py_trees.decorators.PassThrough, GLYPHS["subtree"]),
+    ]
+    return next((glyph for cls, glyph in by_class if isinstance(behaviour, cls)), GLYPHS["skill"])
+
+
+def status_tree(root: py_trees.behaviour.Behaviour, title: str = "") -> Tree:
+    """A built tree with each node's status and feedback, for a live view (`rich.live.Live`)."""
+
+    def line(behaviour: py_trees.behaviour.Behaviour) -> Text:
+        mark, style = _STATUS_STYLE[behaviour.status]
+        text = Text(f"{mark} ", style=style)
+        text.append(f"{_glyph(behaviour)} {behaviour.name}", style="bold" if behaviour.children else style)
+        if behaviour.feedback_message and behaviour.status != Status.INVALID:
+            text.append(f"  {behaviour.feedback_message}", style="dim")
+        return text
+
+    def add(parent: Tree, behaviour: py_trees.behaviour.Behaviour) -> None:
+        branch = parent.add(line(behaviour))
+        for child in behaviour.children:
+            add(branch, child)
+
+    tree = Tree(Text(title, style="italic"), guide_style="dim")
+    add(tree, root)
+    return tree

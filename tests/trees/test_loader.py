@@ -176,3 +176,23 @@ def test_unknown_tree_names_suggest_bundled_ones() -> None:
         load_tree("clear_tabel")
     with pytest.raises(UnknownTreeError, match="tree file not found"):
         load_tree("nowhere/tree.yaml")
+
+
+def test_status_tree_shows_each_node_status_and_feedback() -> None:
+    import io
+
+    from rich.console import Console
+
+    from dexagent.trees.display import status_tree
+
+    script = Script(outcomes={"grasp": [F]})
+    registry = scripted_registry(script)
+    text = "tree:\n  recovery: {try: {grasp: {target: cup}}, recover: {reset: {}}}\n  retries: 1\n"
+    root = build_behaviour(load_tree_text(text, registry), context=None, registry=registry)  # type: ignore[arg-type]
+    root.tick_once()
+    root.tick_once()  # grasp failed -> reset running
+    buffer = io.StringIO()
+    Console(file=buffer, width=120, color_system=None).print(status_tree(root, "live"))
+    lines = buffer.getvalue().splitlines()
+    assert lines[1].startswith("└── … ⟲ recovery (1 retry)  recovering (1/1)")
+    assert "✗ ● grasp(target='cup')" in lines[2] and "… ● reset()" in lines[3]
