@@ -91,6 +91,8 @@ def _numbers(value: Any) -> list[float] | None:
         found = re.findall(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|nan|inf", value.lower())
         return [float(x) for x in found] if len(found) == 4 else None
     if isinstance(value, list | tuple):
+        if len(value) == 1 and isinstance(value[0], list | tuple):  # GLM writes [[x1, y1, x2, y2]]
+            return _numbers(value[0])
         if len(value) == 2 and all(isinstance(p, list | tuple) and len(p) == 2 for p in value):
             value = [*value[0], *value[1]]
         if len(value) == 4 and all(isinstance(x, int | float) and not isinstance(x, bool) for x in value):

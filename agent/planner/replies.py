@@ -81,9 +81,22 @@ COMPLETE_KEYS = (
 )
 
 
-def _not_empty(reply: str) -> None:
+def _answer(reply: str) -> tuple[str, str]:
+    """(the answer, the thinking) of a reply; thinking models (Qwen3-VL, GLM-4.1V-Thinking) write
+    `<think>...</think>` before the answer, sometimes `<answer>...</answer>` around it. JSON inside
+    the thinking is a draft, not the answer, so it must not be read as one."""
+    thinking = ""
+    if "</think>" in reply:
+        head, _, reply = reply.rpartition("</think>")
+        thinking = head.replace("<think>", "").strip()
+    elif reply.lstrip().startswith("<think>"):
+        raise ReplyError("the reply stopped inside <think>; finish thinking and give the answer.")
+    inner = re.search(r"<answer>(.*?)(?:</answer>|$)", reply, flags=re.DOTALL)
+    if inner:
+        reply = inner.group(1)
     if not reply.strip():
         raise ReplyError("the reply was empty; answer with the JSON object asked for.")
+    return reply, thinking[:1000]
 
 
 def _prose(reply: str) -> str:
@@ -151,7 +164,7 @@ def _instruction_list(values: list[Any]) -> tuple[list[Any], dict[str, Any]] | N
 
 def plan_from_reply(reply: str) -> Plan:
     """The plan in a `propose` reply; an empty list means nothing is left to do."""
-    _not_empty(reply)
+    reply, thinking = _answer(reply)
     found = _instruction_list(json_values(reply))
     if found is None:
         raise ReplyError(
@@ -160,12 +173,12 @@ def plan_from_reply(reply: str) -> Plan:
         )
     items, record = found
     instructions = tuple(_instruction(item, number) for number, item in enumerate(items, start=1))
-    return Plan(instructions=instructions, reasoning=reasoning_in([record]) or _prose(reply))
+    return Plan(instructions=instructions, reasoning=reasoning_in([record]) or thinking or _prose(reply))
 
 
 def verdict_from_reply(reply: str, answer_keys: tuple[str, ...]) -> Verdict:
     """A yes/no verdict (`success` for grasps, `complete` for prompts); contradictions are rejected."""
-    _not_empty(reply)
+    reply, thinking = _answer(reply)
     records = dicts_in(json_values(reply))
     answers: list[tuple[str, bool]] = []
     for record in records:
@@ -186,12 +199,12 @@ def verdict_from_reply(reply: str, answer_keys: tuple[str, ...]) -> Verdict:
     if len(values) > 1:
         shown = ", ".join(f"{key}={str(value).lower()}" for key, value in answers)
         raise ReplyError(f"the reply says both true and false ({shown}); give exactly one answer as {want}.")
-    return Verdict(ok=values.pop(), reasoning=reasoning_in(records) or _prose(reply))
+    return Verdict(ok=values.pop(), reasoning=reasoning_in(records) or thinking or _prose(reply))
 
 
 def box_from_reply(reply: str, box_format: BoxFormat, sent_size: Size, image_size: Size) -> tuple[Box, str]:
     """The target box in original-image pixels, and the model's reasoning."""
-    _not_empty(reply)
+    reply, thinking = _answer(reply)
     coords = coordinates_in_reply(reply, box_format)
     box = to_image_box(coords, box_format, sent_size, image_size)
-    return box, reasoning_in(dicts_in(json_values(reply))) or _prose(reply)
+    return box, reasoning_in(dicts_in(json_values(reply))) or thinking or _prose(reply)

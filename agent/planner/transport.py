@@ -79,12 +79,12 @@ class ChatTransport:
     def check(self) -> None:
         """Fail fast when the server is down or does not serve the model (called once at start)."""
         where = self.config.base_url
+        wait = min(self.config.timeout, 10.0)
         try:
-            served = [m.id for m in self._client.models.list(timeout=min(self.config.timeout, 10.0))]
+            served = [m.id for m in self._client.models.list(timeout=wait)]
         except openai.APITimeoutError:
-            raise PlannerUnreachableError(
-                f"the planner server at {where} did not answer within 10 s"
-            ) from None
+            message = f"the planner server at {where} did not answer within {wait:g} s"
+            raise PlannerUnreachableError(message) from None
         except openai.APIConnectionError as error:
             raise PlannerUnreachableError(
                 f"cannot reach the planner server at {where} ({error.__cause__ or error}); is it running? "
