@@ -147,6 +147,8 @@ def _lying_capsule(r: tuple[float, float], half_len: tuple[float, float]) -> Bui
 
 
 def _ellipsoid(ax: tuple[float, float], ay: tuple[float, float], az: tuple[float, float]) -> Builder:
+    """Semi-axes x > y > z: an ellipsoid rests stably on its flattest side only (eggs lie down)."""
+
     def build(rng: np.random.Generator) -> tuple[tuple[GeomSpec, ...], float]:
         semi = (_u(rng, *ax), _u(rng, *ay), _u(rng, *az))
         return (GeomSpec("ellipsoid", semi),), semi[2]
@@ -176,7 +178,9 @@ def _duck(rng: np.random.Generator) -> tuple[tuple[GeomSpec, ...], float]:
     head_r = half_w * 0.7
     head = GeomSpec("sphere", (head_r,), (half_len * 0.55, 0.0, half_h + head_r * 0.6))
     beak = GeomSpec("box", (0.01, 0.006, 0.004), (half_len * 0.55 + head_r, 0.0, half_h + head_r * 0.5))
-    return (GeomSpec("ellipsoid", (half_len, half_w, half_h)), head, beak), half_h
+    # A flat base under the round body: the head's weight would otherwise rock it forward.
+    base = GeomSpec("box", (half_len * 0.6, half_w * 0.6, 0.003), (0.0, 0.0, 0.003 - half_h))
+    return (GeomSpec("ellipsoid", (half_len, half_w, half_h)), head, beak, base), half_h
 
 
 def _spray_bottle(rng: np.random.Generator) -> tuple[tuple[GeomSpec, ...], float]:
@@ -186,11 +190,13 @@ def _spray_bottle(rng: np.random.Generator) -> tuple[tuple[GeomSpec, ...], float
 
 
 def _dumbbell(rng: np.random.Generator) -> tuple[tuple[GeomSpec, ...], float]:
-    bar_r, half_bar, weight_r = 0.014, _u(rng, 0.04, 0.05), _u(rng, 0.026, 0.03)
-    # The frame sits on the bar's axis through both weights; the weights, not the bar, touch the table.
+    bar_r, half_bar, weight_half = 0.014, _u(rng, 0.04, 0.05), _u(rng, 0.024, 0.028)
+    # The frame sits on the bar's axis; square weights (like hex dumbbells) stop it rolling away.
     bar = GeomSpec("cylinder", (bar_r, half_bar), quat=_LYING)
-    weights = tuple(GeomSpec("sphere", (weight_r,), (side * half_bar, 0.0, 0.0)) for side in (-1, 1))
-    return (bar, *weights), weight_r
+    weights = tuple(
+        GeomSpec("box", (0.014, weight_half, weight_half), (side * half_bar, 0.0, 0.0)) for side in (-1, 1)
+    )
+    return (bar, *weights), weight_half
 
 
 def _toy_robot(rng: np.random.Generator) -> tuple[tuple[GeomSpec, ...], float]:
@@ -283,7 +289,7 @@ UNSEEN_TYPES: tuple[ObjectTemplate, ...] = (
         "fruit",
         ("green", "yellow"),
         (0.12, 0.2),
-        _ellipsoid((0.032, 0.036), (0.032, 0.036), (0.045, 0.05)),
+        _ellipsoid((0.045, 0.05), (0.033, 0.036), (0.029, 0.031)),
         True,
     ),
     ObjectTemplate(
@@ -291,7 +297,7 @@ UNSEEN_TYPES: tuple[ObjectTemplate, ...] = (
         "fruit",
         ("yellow",),
         (0.08, 0.13),
-        _ellipsoid((0.03, 0.035), (0.025, 0.029), (0.025, 0.029)),
+        _ellipsoid((0.03, 0.035), (0.026, 0.029), (0.022, 0.024)),
         True,
     ),
     ObjectTemplate(
@@ -299,7 +305,7 @@ UNSEEN_TYPES: tuple[ObjectTemplate, ...] = (
         "food",
         ("white", "brown"),
         (0.05, 0.07),
-        _ellipsoid((0.02, 0.022), (0.02, 0.022), (0.028, 0.03)),
+        _ellipsoid((0.028, 0.03), (0.021, 0.022), (0.018, 0.019)),
         True,
     ),
     ObjectTemplate(
@@ -307,7 +313,7 @@ UNSEEN_TYPES: tuple[ObjectTemplate, ...] = (
         "vegetable",
         ("brown",),
         (0.15, 0.25),
-        _ellipsoid((0.045, 0.055), (0.03, 0.035), (0.026, 0.03)),
+        _ellipsoid((0.045, 0.055), (0.03, 0.035), (0.024, 0.028)),
         True,
     ),
     ObjectTemplate(
@@ -315,7 +321,7 @@ UNSEEN_TYPES: tuple[ObjectTemplate, ...] = (
         "ball",
         ("brown", "pink"),
         (0.08, 0.15),
-        _ellipsoid((0.06, 0.07), (0.035, 0.04), (0.035, 0.04)),
+        _ellipsoid((0.06, 0.07), (0.036, 0.04), (0.03, 0.033)),
     ),
     ObjectTemplate("tennis_ball", "ball", ("yellow", "green", "pink"), (0.05, 0.06), _sphere((0.032, 0.034))),
     ObjectTemplate(

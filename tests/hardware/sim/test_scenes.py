@@ -18,7 +18,8 @@ from dexagent.hardware.sim.objects import (
     geom_extent,
     object_height,
 )
-from dexagent.hardware.sim.scene_spec import PLACEMENT_X, PLACEMENT_Y, SPLITS, SceneSpec
+from dexagent.hardware.sim.robot import SimRobot
+from dexagent.hardware.sim.scene_spec import PLACEMENT_X, PLACEMENT_Y, SPLITS, PlacedObject, SceneSpec
 from dexagent.hardware.sim.scenes import MIN_GAP, SceneError, push_direction, sample_scene
 
 SEEDS = range(16)
@@ -156,3 +157,50 @@ def test_bad_arguments_raise_scene_error_naming_the_valid_values(kwargs: dict, m
         sample_scene(**args)
     with pytest.raises(ValueError):  # SceneError is also a ValueError for callers that catch those
         sample_scene(**args)
+
+
+def _settled_offsets(scene: SceneSpec, seconds: float = 1.0) -> list[tuple[str, float, float]]:
+    """(name, xy drift m, lowest point above the table m) per object after `seconds` at home."""
+    robot = SimRobot(scene, image_size=16, cameras=())
+    try:
+        for _ in range(round(seconds * robot.spec.control_hz)):
+            robot.act(robot.spec.home)
+        return [
+            (
+                p.spec.name,
+                float(np.hypot(*(robot.object_position(i)[:2] - (p.x, p.y)))),
+                robot.object_height(i),
+            )
+            for i, p in enumerate(scene.objects)
+        ]
+    finally:
+        robot.close()
+
+
+def _grid_scene(templates: tuple, spacing: float, x0: float, y0: float, columns: int) -> SceneSpec:  # noqa: ANN001
+    rng = np.random.default_rng(0)
+    placed = tuple(
+        PlacedObject(
+            t.make(rng, t.object_type), x0 + (k // columns) * spacing, y0 + (k % columns) * spacing, 0.4
+        )
+        for k, t in enumerate(templates)
+    )
+    return SceneSpec(0, "seen", placed, WHITE_TABLE, WHITE_LIGHT)
+
+
+def test_every_library_type_rests_still_on_the_table_in_mujoco() -> None:
+    graspable = tuple(t for t in SEEN_TYPES + UNSEEN_TYPES if not t.flat)
+    flats = tuple(t for t in SEEN_TYPES + UNSEEN_TYPES if t.flat)
+    scenes = (_grid_scene(graspable, 0.12, 0.27, -0.25, 5), _grid_scene(flats, 0.24, 0.35, -0.24, 3))
+    for scene in scenes:
+        for name, drift, height in _settled_offsets(scene):
+            assert drift < 0.004 and abs(height) < 0.004, (
+                f"{name} moved {drift:.3f} m, bottom at {height:.3f} m"
+            )
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_sampled_scenes_load_in_mujoco_and_settle_where_placed(split: str) -> None:
+    for scene in (sample_scene(1, split, 8), sample_scene(2, split, 6, flat_target=True)):
+        for name, drift, height in _settled_offsets(scene, seconds=0.5):
+            assert drift < 0.004 and abs(height) < 0.004, f"{split}: {name} moved {drift:.3f} m"
