@@ -196,3 +196,25 @@ def test_status_tree_shows_each_node_status_and_feedback() -> None:
     lines = buffer.getvalue().splitlines()
     assert lines[1].startswith("└── … ⟲ recovery (1 retry)  recovering (1/1)")
     assert "✗ ● grasp(target='cup')" in lines[2] and "… ● reset()" in lines[3]
+
+
+def test_timeout_uses_the_run_clock_from_the_context() -> None:
+    class Context:  # the builder only reads `clock` and `namespace` from the context itself
+        namespace = ""
+        now = 0.0
+
+        def clock(self) -> float:
+            return self.now
+
+    context = Context()
+    script = Script(ticks=100)  # grasp runs for 100 ticks
+    registry = scripted_registry(script)
+    document = load_tree_text("tree:\n  timeout: {grasp: {target: cup}}\n  seconds: 2\n", registry)
+    root = build_behaviour(document, context=context, registry=registry)  # type: ignore[arg-type]
+    root.tick_once()
+    context.now = 1.99  # sim time, not wall time, decides
+    root.tick_once()
+    assert root.status == Status.RUNNING
+    context.now = 2.0
+    root.tick_once()
+    assert root.status == F and script.stopped == ["grasp"]
