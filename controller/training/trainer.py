@@ -9,8 +9,6 @@ before each step, so `--resume` reproduces the uninterrupted loss curve exactly.
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +35,7 @@ from dexagent.controller.training.checkpointing import ResumedRun, holds_run, lo
 from dexagent.controller.training.config import TrainConfig, TrainingError
 from dexagent.controller.training.ema import EMA
 from dexagent.controller.training.features import FeatureCacheError, load_or_build_feature_cache
+from dexagent.controller.training.interrupt import StopRequest
 from dexagent.controller.training.progress import TrainingLog
 from dexagent.controller.training.schedule import warmup_cosine_scheduler
 
@@ -107,28 +106,6 @@ def _validate(
                 losses.append(float(policy.compute_loss(_to(val_set.batch(positions), accelerator.device))))
         policy.train()
     return float(np.mean(losses))
-
-
-class _StopFlag:
-    """Ctrl-C finishes the current step, saves, and stops (instead of losing the run)."""
-
-    def __init__(self) -> None:
-        self.stop = False
-        self._previous: object = None
-
-    def __enter__(self) -> _StopFlag:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: object) -> None:
-        if self.stop:  # a second Ctrl-C means now
-            raise KeyboardInterrupt
-        self.stop = True
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
 
 
 def train(
@@ -259,7 +236,7 @@ def train(
         accelerator.wait_for_everyone()
 
     step_times: list[float] = []
-    with _StopFlag() as stop, log:
+    with StopRequest(accelerator) as stop, log:
         for step in range(start, config.steps):
             tick = time.perf_counter()
             batch = _to(next(batches), accelerator.device)
@@ -284,8 +261,8 @@ def train(
                 val_loss = _validate(policy, ema, val_set, config, accelerator)
                 result.val_losses.append((done, val_loss))
                 log.validation(done, val_loss)
-            requested_stop = bool(on_step(done, loss_value)) if on_step is not None else False
-            if requested_stop or stop.stop:
+            asked = bool(on_step(done, loss_value)) if on_step is not None else False
+            if stop.requested(also=asked):
                 checkpoint(done)
                 result.interrupted = True
                 break

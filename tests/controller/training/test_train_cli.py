@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -92,3 +94,27 @@ def test_accelerate_launch_runs_the_same_command(
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert load_training_state(out)["step"] == 3  # type: ignore[index]
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_the_step_and_resume_goes_on(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    data, out = demo_store(), tmp_path / "run"
+    config = _config_file(tmp_path, tiny_config())
+    command = [sys.executable, "-m", "dexagent.cli.app", "train", "--data", str(data), "--out", str(out)]
+    command += ["--config", str(config), "--steps", "100000", "--batch", "4", "--save-every", "100000"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while not list((out / "tb").glob("events.*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # some steps
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 130, output
+    step = load_training_state(out)["step"]  # type: ignore[index]
+    assert 0 < step < 100000 and "--resume" in output
+    code, output = _train("--data", str(data), "--out", str(out), "--steps", str(step + 2), "--resume")
+    assert code == 0, output
+    assert load_training_state(out)["step"] == step + 2  # type: ignore[index]
