@@ -48,9 +48,13 @@ class _Syntax(Exception):
 class _LenientParser:
     """Recursive-descent parser for JSON plus the liberties models take with it."""
 
+    # Replies nest a few levels; a deeper run of brackets is junk, and must not exhaust the stack.
+    MAX_DEPTH = 32
+
     def __init__(self, text: str, pos: int) -> None:
         self.text = text
         self.pos = pos
+        self.depth = 0
 
     def _skip(self) -> None:
         text = self.text
@@ -74,10 +78,13 @@ class _LenientParser:
 
     def value(self) -> Any:
         char = self._peek()
-        if char == "{":
-            return self._object()
-        if char == "[":
-            return self._array()
+        if char in "{[":
+            self.depth += 1
+            if self.depth > self.MAX_DEPTH:
+                raise _Syntax("nested too deeply")
+            value = self._object() if char == "{" else self._array()
+            self.depth -= 1
+            return value
         if char in "\"'":
             return self._string()
         if char in "-+.0123456789":

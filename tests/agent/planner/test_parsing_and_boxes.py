@@ -12,6 +12,7 @@ from dexagent.agent.planner import BOX_FORMATS, ReplyError, infer_box_format
 from dexagent.agent.planner.boxes import Size, from_image_box, to_image_box
 from dexagent.agent.planner.images import encode_image, send_size, smart_resize
 from dexagent.agent.planner.parsing import as_bool, json_values, normalise_key
+from dexagent.agent.planner.replies import VERIFY_KEYS, box_from_reply, plan_from_reply, verdict_from_reply
 from dexagent.hardware import Box
 
 
@@ -146,3 +147,27 @@ def test_downscaled_image_keeps_aspect_for_normalised_formats() -> None:
 
     sent = encode_image(np.zeros((1000, 2000, 3), np.uint8), box_format="qwen3-vl", max_side=512)
     assert (sent.sent_size, sent.image_size) == ((512, 256), (2000, 1000))
+
+
+REPLY_CHARACTERS = list("{}[]\",:'` \ntruefalsbox0123456789.-<>/thinkNa")
+
+
+@given(st.text(alphabet=st.sampled_from(REPLY_CHARACTERS), max_size=300))
+@settings(max_examples=400, deadline=None)
+def test_any_reply_text_gives_a_value_or_a_reply_error(reply: str) -> None:
+    # Whatever a model writes, each stage either understands it or says why (never another exception).
+    for parse in (
+        plan_from_reply,
+        lambda r: verdict_from_reply(r, VERIFY_KEYS),
+        lambda r: box_from_reply(r, "qwen2.5-vl", (224, 224), (224, 224)),
+        lambda r: box_from_reply(r, "qwen-vl-chat", (224, 224), (224, 224)),
+    ):
+        try:
+            parse(reply)
+        except ReplyError as error:
+            assert str(error)
+
+
+def test_deeply_nested_junk_is_not_a_crash() -> None:
+    assert json_values("[" * 5000) == []
+    assert json_values("[" * 40 + "1" + "]" * 40 + ' {"ok": 1}')[-1] == {"ok": 1}
