@@ -21,6 +21,7 @@ from dexagent.controller.interfaces import Controller
 from dexagent.hardware import ARM_DOF, Box, Observation
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.base import SkillBehaviour, skill
+from dexagent.skills.params import parse_ref
 from dexagent.skills.planning import AttemptRecord, Instruction, Verdict
 
 
@@ -86,6 +87,13 @@ class _AttemptBase(SkillBehaviour):
             target=params.target,
             text=f"{skill_verb} {params.target}",
         )
+        planned = self._planned_instruction()
+        self.skip_reason = ""
+        if planned is not None and planned.skill == self.info.name:
+            self.instruction = planned  # the planner's own wording helps a VLM ground the target
+        elif planned is not None and self.info.name == "grasp":
+            # The planner said a direct grasp will not work (a flat object): leave it to the next branch.
+            self.skip_reason = f"the planner chose {planned.skill} for {planned.target!r}"
         self.controller: Controller | None = None
         self.object_index: int | None = None
         self.verdict_future: Future[Verdict] | None = None
@@ -98,17 +106,37 @@ class _AttemptBase(SkillBehaviour):
         self.write(keys.HELD_INDEX, None)
         observation = self.context.observation()
         self.ground_observation = observation
-        self.ground_future: Future[Box] | None = self.submit(
-            self.context.planner.ground, self.instruction, observation
-        )
+        self.ground_future: Future[Box] | None = None
+        if not self.skip_reason:
+            self.ground_future = self.submit(self.context.planner.ground, self.instruction, observation)
+
+    def _planned_instruction(self) -> Instruction | None:
+        """The planner's Instruction when the target parameter references one on the blackboard."""
+        ref = parse_ref(self.raw_params.get("target"))
+        if ref is None:
+            return None
+        value = self.read(ref.key)
+        return value if isinstance(value, Instruction) else None
 
     def poll(self) -> Status:
+        if self.skip_reason:
+            return self.fail(self.skip_reason)  # not an attempt: the history stays as it was
         if self.ground_future is not None:
             return self._poll_grounding()
         assert self.controller is not None
         observation = self.context.observation()
-        self.context.act(self.controller.act(observation))
-        return self._poll_outcome(observation)
+        try:
+            action = self.controller.act(observation)
+        except (ValueError, RuntimeError) as error:  # e.g. an unreachable pose: this attempt is over
+            self.context.hold()
+            return self._record(False, f"controller error: {error}")
+        self.context.act(action)
+        status = self._poll_outcome(observation)
+        if status == Status.RUNNING and getattr(self.controller, "failed", False):
+            # Controllers that know they gave up (the scripted expert) end the attempt early.
+            why = getattr(self.controller, "failure_reason", None) or "no reason given"
+            return self._record(False, f"controller gave up: {why}")
+        return status
 
     def _poll_grounding(self) -> Status:
         future = self.ground_future
@@ -141,8 +169,11 @@ class _AttemptBase(SkillBehaviour):
             scene is not None and self.object_index is not None and scene.grasp_success(self.object_index)
         )
         self.lifted_since: float | None = None
-        self.controller = self.context.controllers(self.info.name)
-        self.controller.reset(self.context.observation(), box)
+        try:
+            self.controller = self.context.controllers(self.info.name)
+            self.controller.reset(self.context.observation(), box)
+        except (ValueError, LookupError, RuntimeError) as error:  # no controller, or it rejects the target
+            return self._record(False, f"controller could not start: {error}")
         return Status.RUNNING
 
     def _poll_outcome(self, observation: Observation) -> Status:

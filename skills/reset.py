@@ -1,11 +1,11 @@
 """`reset()`: put a held object in the bin, then go home with the hand open, one tick at a time.
 
 The paper resets after every grasp. Here the reset is a short list of joint-space
-waypoints (over the bin -> open the hand -> home), each reached by moving every
-joint target at most `speed_rad_s` per second; the safety layer still checks
-every command. In sim the object falls into the bin; `remove_object` (when the
-sim offers it) takes away only objects that did land there, so a missed drop
-stays visible to the next plan.
+waypoints (over the bin -> open the hand -> home), each reached with a
+minimum-jerk profile whose peak joint speed is `speed_rad_s` (a jerky carry shakes
+the held object loose); the safety layer still checks every command. In sim the
+object falls into the bin; `remove_object` (when the sim offers it) takes away
+only objects that did land there, so a missed drop stays visible to the next plan.
 """
 
 from __future__ import annotations
@@ -22,13 +22,20 @@ from dexagent.skills.base import SkillBehaviour, skill
 
 HAND_OPEN = 1.0
 HAND_CLOSED_BELOW = 0.6  # mean hand command under this: the hand may be holding something
+HAND_SPEED = 2.0  # hand command units per second: open in ~1 s with the smooth profile
+MIN_JERK_PEAK = 1.875  # peak / average speed of a minimum-jerk move
+
+
+def _min_jerk(phase: float) -> float:
+    """0 -> 1 with zero velocity and acceleration at both ends."""
+    return float(10 * phase**3 - 15 * phase**4 + 6 * phase**5)
 
 
 class ResetParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     budget_s: float = Field(15.0, gt=0, description="seconds for the whole reset")
-    speed_rad_s: float = Field(1.5, gt=0, le=3.0, description="joint-space speed of the arm (rad/s)")
+    speed_rad_s: float = Field(1.0, gt=0, le=3.0, description="peak joint speed of the arm (rad/s)")
     drop: bool = Field(True, description="drop a held object in the bin before going home")
 
 
@@ -76,6 +83,9 @@ class Reset(SkillBehaviour):
         self.waypoints.append(Waypoint("home", home, 0.2))
         self.index = 0
         self.arrived_at: float | None = None
+        self.segment_tick: int | None = None
+        self.segment_ticks = 1
+        self.segment_start = self.command.copy()
         self.context.log("reset_plan", {"dropping": self.dropping, "held": held, "waypoints": self._names()})
 
     def _names(self) -> list[str]:
@@ -86,18 +96,33 @@ class Reset(SkillBehaviour):
         hold = self.context.robot.safety.hold_action
         return (hold if hold is not None else np.asarray(state, dtype=np.float32)).copy()
 
-    def poll(self) -> Status:
+    def _begin_segment(self, target: np.ndarray) -> None:
+        """Time the move to `target` so no joint's peak speed exceeds the limits (minimum-jerk profile)."""
         params = self.params
         assert isinstance(params, ResetParams)
+        delta = target - self.command
+        per_tick = np.full(delta.shape, params.speed_rad_s * self.context.tick_period)
+        per_tick[ARM_DOF:] = HAND_SPEED * self.context.tick_period
+        # A minimum-jerk move peaks at 1.875x its average speed.
+        self.segment_ticks = max(1, int(np.ceil(MIN_JERK_PEAK * np.max(np.abs(delta) / per_tick))))
+        self.segment_start = self.command.copy()
+        self.segment_tick = 0
+
+    def poll(self) -> Status:
         waypoint = self.waypoints[self.index]
-        max_step = np.full(
-            self.command.shape, params.speed_rad_s * self.context.tick_period, dtype=np.float32
-        )
-        max_step[ARM_DOF:] = 4.0 * self.context.tick_period  # the hand opens fully in ~0.25 s
-        self.command = self.command + np.clip(waypoint.target - self.command, -max_step, max_step)
+        if self.segment_tick is None:
+            self._begin_segment(waypoint.target)
+        assert self.segment_tick is not None
+        if self.segment_tick < self.segment_ticks:
+            # Smooth starts and stops: a held object is not shaken loose (or through the fingers) by a jerk.
+            self.segment_tick += 1
+            s = _min_jerk(self.segment_tick / self.segment_ticks)
+            self.command = (self.segment_start + s * (waypoint.target - self.segment_start)).astype(
+                np.float32
+            )
         self.context.act(self.command)
         state = self.context.observation().state
-        commanded = np.allclose(self.command, waypoint.target, atol=1e-6)
+        commanded = self.segment_tick >= self.segment_ticks
         arm_arrived = np.max(np.abs(state[:ARM_DOF] - waypoint.target[:ARM_DOF])) < self.TOLERANCE_RAD
         if not (commanded and arm_arrived):
             return Status.RUNNING
@@ -107,6 +132,7 @@ class Reset(SkillBehaviour):
         if now - self.arrived_at < waypoint.dwell_s - 1e-9:
             return Status.RUNNING
         self.arrived_at = None
+        self.segment_tick = None
         if waypoint.name == "open_hand":
             self._after_drop()
         self.index += 1

@@ -150,3 +150,32 @@ def test_a_for_each_instruction_on_the_blackboard_drives_push_then_grasp(arm: Ki
     assert requested == ["push_then_grasp"]
     assert blackboard("/held_index") == 1
     assert arm.actions[-1][ARM_DOF:].max() < 1.0  # the controller drove the hand
+
+
+def test_grasp_leaves_an_object_the_planner_marked_for_push_then_grasp(arm: KinematicArm) -> None:
+    py_trees.blackboard.Blackboard.set(
+        "/instruction", Instruction(skill="push_then_grasp", target="plate", text="push then grasp the plate")
+    )
+    planner = ScriptedPlanner(boxes={"plate": Box(20, 20, 28, 28)})
+    context = make_context(arm, planner, ClosingController())
+    leaf = REGISTRY.get("grasp").build("grasp", {"target": "{instruction}"}, context)
+    assert tick_until_done(leaf, context) == 1
+    assert leaf.status == Status.FAILURE
+    assert blackboard("/failure_reason") == "grasp: the planner chose push_then_grasp for 'plate'"
+    assert planner.calls == [] and not py_trees.blackboard.Blackboard.exists("/history")
+
+
+def test_grasp_grounds_with_the_planners_own_instruction(arm: KinematicArm) -> None:
+    planned = Instruction(target="cup", text="grasp the cup by its handle")
+    py_trees.blackboard.Blackboard.set("/instruction", planned)
+    scene = FakeScene(success_after_ticks={0: 3}, arm=arm)
+    context = make_context(
+        arm,
+        ScriptedPlanner(boxes={"cup": CUP}),
+        ClosingController(),
+        success_check="ground_truth",
+        scene=scene,
+    )
+    leaf = REGISTRY.get("grasp").build("grasp", {"target": "{instruction}"}, context)
+    tick_until_done(leaf, context)
+    assert blackboard("/history")[-1].instruction == planned  # type: ignore[index]

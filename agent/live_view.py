@@ -1,0 +1,139 @@
+"""What a run shows: the live tree with node statuses, instruction, target, cadence; the summary table."""
+
+from __future__ import annotations
+
+import io
+import time
+from types import TracebackType
+
+import py_trees
+from py_trees.common import Status
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from dexagent.agent.runner import RunResult, RunState
+
+_GLYPH = {
+    Status.SUCCESS: ("✓", "green"),
+    Status.FAILURE: ("✗", "red"),
+    Status.RUNNING: ("●", "yellow"),
+    Status.INVALID: ("○", "dim"),
+}
+
+
+def _label(node: py_trees.behaviour.Behaviour) -> Text:
+    glyph, style = _GLYPH[node.status]
+    label = Text(f"{glyph} ", style=style)
+    label.append(node.name, style="bold" if node.status == Status.RUNNING else "")
+    if node.feedback_message and node.status != Status.INVALID:
+        label.append(f"  {node.feedback_message}", style="dim")
+    return label
+
+
+def status_tree(root: py_trees.behaviour.Behaviour) -> Tree:
+    """The behaviour tree as a rich tree, each node with its status glyph (✓ ✗ ● ○) and feedback."""
+    tree = Tree(_label(root), guide_style="dim")
+
+    def add_children(branch: Tree, node: py_trees.behaviour.Behaviour) -> None:
+        for child in node.children:
+            add_children(branch.add(_label(child)), child)
+
+    add_children(tree, root)
+    return tree
+
+
+def render_state(state: RunState) -> RenderableType:
+    """The live view: tree, then the instruction/target line, the last failure, the cadence line."""
+    parts: list[RenderableType] = []
+    if state.root is not None:
+        parts.append(status_tree(state.root))
+    info = Text()
+    info.append(f"t={state.sim_time:6.2f} s  tick {state.tick}  ", style="dim")
+    info.append(f"tree {state.tree_name}  ", style="cyan")
+    info.append(f"instruction: {state.instruction or '-'}  target: {state.target or '-'}  ")
+    info.append(f"grasped: {len(state.grasped)}", style="green")
+    parts.append(info)
+    if state.failure_reason:
+        parts.append(Text(f"last failure: {state.failure_reason}", style="red"))
+    parts.append(Text(f"cadence: {state.cadence.line()}", style="dim"))
+    return Group(*parts)
+
+
+def text_snapshot(state: RunState, width: int = 110) -> str:
+    """The live view as plain text (for logs, tests and notes)."""
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(render_state(state))
+    return console.export_text()
+
+
+class LiveView:
+    """A rich Live display refreshed at most `refresh_hz` times per second; a no-op when disabled."""
+
+    def __init__(self, console: Console, enabled: bool = True, refresh_hz: float = 5.0) -> None:
+        self.console = console
+        self.enabled = enabled
+        self.min_interval = 1.0 / refresh_hz
+        self._last = 0.0
+        self._live: Live | None = None
+        self.last_state: RunState | None = None
+
+    def __enter__(self) -> LiveView:
+        if self.enabled:
+            self._live = Live(console=self.console, auto_refresh=False, transient=False)
+            self._live.__enter__()
+        return self
+
+    def update(self, state: RunState) -> None:
+        self.last_state = state
+        now = time.perf_counter()
+        if self._live is None or now - self._last < self.min_interval:
+            return
+        self._last = now
+        self._live.update(render_state(state), refresh=True)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._live is not None:
+            if self.last_state is not None:
+                self._live.update(render_state(self.last_state), refresh=True)
+            self._live.__exit__(kind, error, trace)
+            self._live = None
+
+
+def summary_table(result: RunResult) -> Table:
+    """The end-of-run summary: outcome, grasps, attempts, recoveries, planner calls, time, cadence."""
+    table = Table(title=f"dexagent run: {result.prompt!r}", show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    outcome = "[green]completed[/]" if result.completed else "[red]not completed[/]"
+    table.add_row("outcome", f"{outcome}: {result.reason}")
+    table.add_row("tree", result.tree_name or "-")
+    grasped = ", ".join(result.grasped) if result.grasped else "none"
+    table.add_row("objects grasped", f"{len(result.grasped)} ({grasped})")
+    table.add_row("put in the bin", str(len(result.put_away)))
+    table.add_row("grasp attempts", f"{result.attempts} ({result.successful_attempts} succeeded)")
+    table.add_row("recoveries used", str(result.recoveries))
+    calls = sum(int(s["calls"]) for s in result.planner.values())
+    lines = [
+        f"{stage}: {int(s['calls'])} calls, mean {s['mean_s'] * 1e3:.1f} ms, "
+        f"worst {s['worst_s'] * 1e3:.1f} ms" + (f", {int(s['failed'])} failed" if s["failed"] else "")
+        for stage, s in result.planner.items()
+    ]
+    table.add_row("planner calls", f"{calls}" + ("\n" + "\n".join(lines) if lines else ""))
+    table.add_row(
+        "time", f"{result.sim_seconds:.1f} s sim, {result.wall_seconds:.1f} s wall, {result.ticks} ticks"
+    )
+    cadence = result.cadence
+    stages = ", ".join(
+        f"{name} {v['mean']:.1f}/{v['worst']:.1f} ms" for name, v in cadence["stages_ms"].items()
+    )
+    table.add_row(
+        "cadence",
+        f"{cadence['achieved_hz']} Hz achieved (target {cadence['target_hz']:g}), "
+        f"{cadence['slow_ticks']} slow ticks\n{stages} (mean/worst)",
+    )
+    return table

@@ -1,0 +1,321 @@
+"""The run loop: plan, compile the tree, tick it at a fixed control rate until the prompt is done.
+
+Every tick: observe once (shared by all leaves), tick the tree, hold position if no
+leaf commanded the robot (sim time keeps flowing while the planner thinks), record
+the cadence, and sleep to the next period when running in real time. Ctrl-C
+preempts the tree (running skills stop their controllers and hold), opens the hand,
+and still returns a result so the caller writes the log and the summary.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import py_trees
+from py_trees.common import Status
+
+from dexagent.agent.cadence import Cadence
+from dexagent.agent.compile import CompiledRun, compile_run
+from dexagent.agent.episode_log import EpisodeLog
+from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
+from dexagent.agent.timed_planner import TimedPlanner
+from dexagent.controller.interfaces import Controller
+from dexagent.hardware import ARM_DOF, Observation, Robot, SafeRobot
+from dexagent.skills import SkillContext
+from dexagent.skills import blackboard_keys as keys
+from dexagent.skills.context import SceneTruth
+from dexagent.skills.planning import AttemptRecord, Plan, Planner
+from dexagent.trees.composites import Recovery
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    prompt: str
+    tree: str | Path | None = None  # a bundled tree name or a file; None: chosen from the first plan
+    max_seconds: float = 600.0  # sim (control-clock) seconds before the run gives up
+    control_hz: float = 20.0
+    realtime: bool = True  # sleep to keep one tick per period of wall time, like the real robot
+    success_check: str = "ground_truth"  # "ground_truth" (sim) or "verifier"
+
+
+@dataclass
+class RunState:
+    """What the live view shows after each tick."""
+
+    root: py_trees.behaviour.Behaviour | None
+    tick: int
+    sim_time: float
+    cadence: Cadence
+    tree_name: str = ""
+    instruction: str = ""
+    target: str = ""
+    failure_reason: str = ""
+    grasped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    prompt: str
+    completed: bool
+    reason: str
+    interrupted: bool
+    tree_name: str
+    ticks: int
+    sim_seconds: float
+    wall_seconds: float
+    grasped: list[str]  # targets with a successful grasp, in order, each once
+    put_away: list[str]  # released over the bin (and, in sim, seen to land in it)
+    attempts: int
+    successful_attempts: int
+    recoveries: int
+    planner: dict[str, dict[str, float]]
+    cadence: dict[str, Any]
+
+
+class _TimedRobot:
+    """Forwards to a robot and adds the time spent in `act` (physics, or the driver) to `act_seconds`."""
+
+    def __init__(self, robot: Robot) -> None:
+        self.robot = robot
+        self.spec = robot.spec
+        self.act_seconds = 0.0
+
+    def observe(self) -> Observation:
+        return self.robot.observe()
+
+    def act(self, action: np.ndarray) -> None:
+        start = time.perf_counter()
+        try:
+            self.robot.act(action)
+        finally:
+            self.act_seconds += time.perf_counter() - start
+
+    def home(self) -> None:
+        self.robot.home()
+
+    def close(self) -> None:
+        self.robot.close()
+
+    def __enter__(self) -> _TimedRobot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AgentRun:
+    """One run of a prompt on a robot. Build it, call `run()` once."""
+
+    def __init__(
+        self,
+        robot: Robot,
+        planner: Planner,
+        controllers: Callable[[str], Controller],
+        config: RunConfig,
+        *,
+        scene: SceneTruth | None = None,
+        drop_pose: np.ndarray | None = None,
+        clock: Callable[[], float] | None = None,
+        log: EpisodeLog | None = None,
+        on_tick: Callable[[RunState], None] | None = None,
+        on_frame: Callable[[Observation], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.log = log or EpisodeLog(None)
+        self.timed_robot = _TimedRobot(robot)
+        self.robot = SafeRobot(self.timed_robot)
+        self.planner = TimedPlanner(planner, self.log.write)
+        self.period = 1.0 / config.control_hz
+        self.ticks = 0
+        self.clock = clock or (lambda: self.ticks * self.period)
+        self.cadence = Cadence(config.control_hz)
+        self.on_tick = on_tick
+        self.on_frame = on_frame
+        self._observation: Observation | None = None
+        self._observed_tick = -1
+        self.recoveries = 0
+        self._recovering: set[int] = set()
+        self.context = SkillContext(
+            robot=self.robot,
+            planner=self.planner,
+            controllers=controllers,
+            clock=self.clock,
+            tick_period=self.period,
+            success_check="ground_truth" if config.success_check == "ground_truth" else "verifier",
+            scene=scene,
+            drop_pose=drop_pose,
+            log=self.log.write,
+            observe=self._observe,
+        )
+        self.compiled: CompiledRun | None = None
+
+    def _observe(self) -> Observation:
+        """One observation per tick, shared by every leaf (rendering is the costliest stage in sim)."""
+        if self._observation is None or self._observed_tick != self.ticks:
+            self._observation = self.robot.observe()
+            self._observed_tick = self.ticks
+        return self._observation
+
+    def run(self) -> RunResult:
+        """Plan, compile and tick until done, out of time or interrupted; never leaves the arm moving."""
+        py_trees.blackboard.Blackboard.clear()
+        started = time.perf_counter()
+        self.log.write("run_start", {"prompt": self.config.prompt, "config": self.config.__dict__})
+        interrupted = False
+        try:
+            completed, reason = self._plan_and_tick()
+        except KeyboardInterrupt:
+            interrupted, completed, reason = True, False, "stopped by the operator (Ctrl-C)"
+            self._stop_safely()
+        finally:
+            self.context.shutdown()
+        result = self._result(completed, reason, interrupted, time.perf_counter() - started)
+        self.log.write("run_end", result.__dict__)
+        return result
+
+    def _plan_and_tick(self) -> tuple[bool, str]:
+        first = self._observe()
+        try:
+            plan = self.planner.propose(self.config.prompt, first, ())
+        except (PlannerUnreachableError, PlannerConfigError):
+            raise
+        except Exception as error:  # the planner is an outer boundary: its message is the reason
+            return False, f"the planner could not plan {self.config.prompt!r}: {error}"
+        self.log.write(
+            "first_plan", {"instructions": [i.text for i in plan.instructions], **_plan_fields(plan)}
+        )
+        self.compiled = compile_run(self.config.prompt, plan, first, self.context, self.config.tree)
+        self.log.write("tree", {"name": self.compiled.tree_name, "why": self.compiled.reason})
+        root = self.compiled.root
+        root.setup_with_descendants()
+        next_tick = time.perf_counter()
+        while True:
+            if self.clock() >= self.config.max_seconds - 1e-9:
+                root.stop(Status.INVALID)
+                self._stop_safely()
+                return False, f"time budget of {self.config.max_seconds:g} s spent before the prompt was done"
+            before = self.clock()
+            self._tick(root)
+            if self.clock() < before - 1e-9:
+                # MuJoCo resets a diverged simulation to its initial state; going on would replay the scene.
+                root.stop(Status.INVALID)
+                return False, (
+                    f"the robot's clock went back from {before:.2f} s to {self.clock():.2f} s: "
+                    "the simulation diverged and was reset"
+                )
+            if root.status == Status.SUCCESS:
+                verdict = self._read(keys.COMPLETE)
+                why = getattr(verdict, "reasoning", "") or f"the tree {self.compiled.tree_name!r} succeeded"
+                return True, why
+            if root.status == Status.FAILURE:
+                reason = self._read(keys.FAILURE_REASON) or root.feedback_message or "the tree failed"
+                self._stop_safely()
+                return False, str(reason)
+            if self.config.realtime:
+                next_tick += self.period
+                delay = next_tick - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                else:
+                    next_tick = time.perf_counter()  # late: do not try to catch up with a burst
+
+    def _tick(self, root: py_trees.behaviour.Behaviour) -> None:
+        self.log.tick, self.log.sim_time = self.ticks, self.clock()
+        with self.cadence.stage("observe"):
+            observation = self._observe()
+        self.context.acted_this_tick = False
+        act_before = self.timed_robot.act_seconds
+        tree_started = time.perf_counter()
+        root.tick_once()
+        if not self.context.acted_this_tick:
+            self.context.hold()
+        act = self.timed_robot.act_seconds - act_before
+        self.cadence.add("decide", time.perf_counter() - tree_started - act)
+        self.cadence.add("act", act)
+        self._count_recoveries(root)
+        if self.on_frame is not None:
+            with self.cadence.stage("video"):
+                self.on_frame(observation)
+        self.ticks += 1
+        if self.on_tick is not None:
+            with self.cadence.stage("view"):
+                self.on_tick(self.state())
+        self.cadence.tick_done()
+
+    def _count_recoveries(self, root: py_trees.behaviour.Behaviour) -> None:
+        """Count each time a Recovery node switches to its recovery branch."""
+        for node in root.iterate():
+            if not isinstance(node, Recovery):
+                continue
+            recovering = node.current_child is node.children[1] and node.status == Status.RUNNING
+            if recovering and node.id.int not in self._recovering:
+                self.recoveries += 1
+                self.log.write("recovery", {"node": node.name})
+            if recovering:
+                self._recovering.add(node.id.int)
+            else:
+                self._recovering.discard(node.id.int)
+
+    def _stop_safely(self) -> None:
+        """Preempt whatever runs, then hold the arm where it is and open the hand over a few ticks."""
+        if self.compiled is not None and self.compiled.root.status == Status.RUNNING:
+            self.compiled.root.stop(Status.INVALID)
+        hold = self.robot.safety.hold_action
+        if hold is None:
+            return
+        target = hold.copy()
+        target[ARM_DOF:] = 1.0
+        steps = int(np.ceil(1.0 / float(np.min(self.robot.spec.max_step[ARM_DOF:])))) + 1
+        for _ in range(steps):
+            self.robot.act(target)
+            self.ticks += 1
+        self.log.write("stopped_safely", {"hand": "open", "ticks": steps})
+
+    def _read(self, key: str) -> Any:
+        board = py_trees.blackboard.Blackboard
+        name = self.context.key(key)
+        return board.get(name) if board.exists(name) else None
+
+    def state(self) -> RunState:
+        instruction = self._read(keys.INSTRUCTION)
+        target = self._read(keys.TARGET)
+        return RunState(
+            root=self.compiled.root if self.compiled else None,
+            tick=self.ticks,
+            sim_time=self.clock(),
+            cadence=self.cadence,
+            tree_name=self.compiled.tree_name if self.compiled else "",
+            instruction=getattr(instruction, "text", "") or "",
+            target=getattr(target, "target", target) or "",
+            failure_reason=self._read(keys.FAILURE_REASON) or "",
+            grasped=list(self._read(keys.GRASPED) or []),
+        )
+
+    def _result(self, completed: bool, reason: str, interrupted: bool, wall: float) -> RunResult:
+        history: list[AttemptRecord] = list(self._read(keys.HISTORY) or [])
+        return RunResult(
+            prompt=self.config.prompt,
+            completed=completed,
+            reason=reason,
+            interrupted=interrupted,
+            tree_name=self.compiled.tree_name if self.compiled else "",
+            ticks=self.ticks,
+            sim_seconds=round(self.clock(), 3),
+            wall_seconds=round(wall, 3),
+            grasped=list(dict.fromkeys(a.instruction.target for a in history if a.success)),
+            put_away=list(self._read(keys.GRASPED) or []),
+            attempts=len(history),
+            successful_attempts=sum(1 for attempt in history if attempt.success),
+            recoveries=self.recoveries,
+            planner=self.planner.stats(),
+            cadence=self.cadence.as_dict(),
+        )
+
+
+def _plan_fields(plan: Plan) -> dict[str, Any]:
+    return {"reasoning": plan.reasoning}

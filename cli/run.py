@@ -1,0 +1,165 @@
+"""`dexagent run PROMPT`: the whole agent - planner, skill tree, controller - on the sim (or a robot)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dexagent.agent.episode_log import EpisodeLog
+from dexagent.agent.live_view import LiveView, summary_table
+from dexagent.agent.planner import PLANNER_BACKENDS, PlannerError, build_planner
+from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
+from dexagent.agent.runner import AgentRun, RunConfig
+from dexagent.agent.video import VideoRecorder
+from dexagent.cli.app import app
+from dexagent.cli.errors import EXIT_FAILED, console, err_console, fail
+from dexagent.controller.factory import ControllerNotFoundError, check_controller, load_controller
+from dexagent.hardware import HardwareError
+from dexagent.hardware.sim.robot import SimRobot
+from dexagent.hardware.sim.scene_spec import SPLITS
+from dexagent.skills.planning import Planner
+from dexagent.trees.errors import TreeError
+from dexagent.trees.loader import load_tree
+
+ROBOTS = ("sim",)
+CONTROLLED_SKILLS = ("grasp", "push_then_grasp")
+
+
+def _check_inputs(
+    robot: str, planner: str, controller: str, tree: str | None, objects: int, split: str
+) -> None:
+    """Everything that is bad input fails here, before a scene is built (exit 2)."""
+    if robot not in ROBOTS:
+        fail(f"unknown robot {robot!r}; this build drives: {', '.join(ROBOTS)}")
+    if planner not in PLANNER_BACKENDS:
+        fail(f"unknown planner {planner!r}; choose one of {', '.join(PLANNER_BACKENDS)}")
+    if not 1 <= objects <= 8:
+        fail(f"--objects must be between 1 and 8, got {objects}")
+    if split not in SPLITS:
+        fail(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    for skill in CONTROLLED_SKILLS:
+        try:
+            check_controller(controller, skill)
+        except ControllerNotFoundError as error:
+            fail(f"--controller {controller}: {error}")
+    if tree is not None:
+        try:
+            load_tree(tree)
+        except TreeError as error:
+            fail(str(error))
+
+
+@app.command("run")
+def run(
+    prompt: str = typer.Argument(..., help='What to do, e.g. "clear the table" or "grasp the red cup".'),
+    robot: str = typer.Option("sim", help=f"The robot: {', '.join(ROBOTS)}."),
+    planner: str = typer.Option(
+        "scene", help="The planner: scene (sim ground truth) or openai (a VLM server)."
+    ),
+    planner_url: str | None = typer.Option(None, help="openai planner: the server URL (or OPENAI_BASE_URL)."),
+    planner_model: str | None = typer.Option(
+        None, help="openai planner: the model name (or DEXAGENT_PLANNER_MODEL)."
+    ),
+    planner_box_format: str = typer.Option(
+        "auto", help="openai planner: box convention (auto: from the model)."
+    ),
+    controller: str = typer.Option(
+        "default", help="default (the shipped checkpoint), scripted (sim expert) or a checkpoint folder."
+    ),
+    tree: str | None = typer.Option(
+        None, help="A bundled tree name or a tree file; default: chosen from the plan."
+    ),
+    seed: int = typer.Option(0, help="Scene seed (the same seed gives the same scene)."),
+    objects: int = typer.Option(6, help="Objects in the sim scene (1-8)."),
+    split: str = typer.Option("seen", help=f"Sim domain split: {', '.join(SPLITS)}."),
+    video: Path | None = typer.Option(None, help="Write head|wrist video of the run here (.mp4 or .gif)."),
+    log: Path | None = typer.Option(None, help="Write the episode log here (JSON lines)."),
+    max_seconds: float = typer.Option(600.0, help="Give up after this many seconds of control time."),
+    realtime: bool = typer.Option(
+        True, help="Pace ticks to wall-clock 20 Hz (--no-realtime: as fast as possible)."
+    ),
+    verifier: bool = typer.Option(
+        False, help="Decide grasp success with the planner's verifier instead of the sim's ground truth."
+    ),
+    live: bool = typer.Option(
+        True, help="Show the live tree view (off automatically when not on a terminal)."
+    ),
+    image_size: int = typer.Option(224, help="Sim camera resolution (pixels, square)."),
+) -> None:
+    """Run the agent on PROMPT: plan, compile a skill tree, tick it at 20 Hz; exit 0 when the prompt is done.
+
+    Exit 1 when the prompt was not completed (the reason is printed), 2 for bad input.
+    """
+    _check_inputs(robot, planner, controller, tree, objects, split)
+    if max_seconds <= 0:
+        fail(f"--max-seconds must be positive, got {max_seconds}")
+    from dexagent.agent.sim_world import SimTruth, build_sim_robot, drop_pose
+
+    try:
+        sim = build_sim_robot(seed, n_objects=objects, split=split, image_size=image_size)
+    except (HardwareError, ValueError) as error:
+        fail(f"cannot build the sim scene: {error}")
+    the_planner = _planner(planner, sim, planner_url, planner_model, planner_box_format)
+    config = RunConfig(
+        prompt=prompt,
+        tree=tree,
+        max_seconds=max_seconds,
+        control_hz=sim.spec.control_hz,
+        realtime=realtime,
+        success_check="verifier" if verifier else "ground_truth",
+    )
+    episode_log = EpisodeLog(log)
+    recorder = VideoRecorder(video, fps=sim.spec.control_hz) if video is not None else None
+    view = LiveView(console, enabled=live and console.is_terminal)
+    agent = AgentRun(
+        sim,
+        the_planner,
+        lambda skill: load_controller(controller, sim, skill),
+        config,
+        scene=SimTruth(sim),
+        drop_pose=drop_pose(),
+        clock=lambda: sim.time,
+        log=episode_log,
+        on_tick=view.update,
+        on_frame=recorder.add if recorder is not None else None,
+    )
+    episode_log.write(
+        "setup",
+        {
+            "robot": robot,
+            "planner": planner,
+            "controller": controller,
+            "seed": seed,
+            "objects": [o.name for o in sim.objects],
+            "split": split,
+        },
+    )
+    console.print(f"[dim]scene seed {seed} ({split}): {', '.join(o.name for o in sim.objects)}[/]")
+    try:
+        with view:
+            result = agent.run()
+    except (PlannerUnreachableError, PlannerConfigError) as error:
+        fail(f"planner: {error}")
+    finally:
+        episode_log.close()
+        if recorder is not None:
+            recorder.close()
+        sim.close()
+    console.print(summary_table(result))
+    if video is not None:
+        console.print(f"[dim]video: {video} ({recorder.frames if recorder else 0} frames)[/]")
+    if log is not None:
+        console.print(f"[dim]episode log: {log}[/]")
+    if not result.completed:
+        err_console.print(f"[bold red]not completed:[/] {result.reason}")
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _planner(name: str, sim: SimRobot, url: str | None, model: str | None, box_format: str) -> Planner:
+    try:
+        if name == "scene":
+            return build_planner("scene", sim)
+        return build_planner("openai", base_url=url, model=model, box_format=box_format)
+    except (PlannerUnreachableError, PlannerConfigError, PlannerError) as error:
+        fail(f"planner {name}: {error}")
