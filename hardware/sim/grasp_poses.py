@@ -25,7 +25,8 @@ SIDE_PITCHES = (0.5, 0.8, 1.1)
 SIDE_YAW_OFFSETS = (0.0, 0.5, -0.5)
 TOP_CLEARANCE = 0.12  # m above the grasp point where a top-down descent starts
 SIDE_CLEARANCE = 0.12  # m back along the approach where a side approach starts
-SITE_TO_PALM = 0.055  # m from the grasp site back to the palm's face: the palm stays above this
+SITE_TO_PALM = 0.075  # m from the grasp site back to the palm's face: the palm stays above this
+MIN_GRASP_Z = 0.015  # m: the open fingertips reach 5 mm past the site and are 8 mm thick
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def object_extent(robot: SimRobot, i: int) -> ObjectExtent:
     axis_u /= np.linalg.norm(axis_u)
     axis_v = np.array([-axis_u[1], axis_u[0], 0.0])
     along_u, along_v = points @ axis_u, points @ axis_v
-    bottom, top = float(points[:, 2].min()), float(points[:, 2].max())
+    bottom, top = robot.object_z_range(i)  # exact: box corners overstate a tilted ellipsoid's height
     mid_u, mid_v = (along_u.max() + along_u.min()) / 2, (along_v.max() + along_v.min()) / 2
     return ObjectExtent(
         center=mid_u * axis_u + mid_v * axis_v + UP * (bottom + top) / 2,
@@ -95,8 +96,9 @@ def top_grasp_poses(extent: ObjectExtent) -> list[GraspPose]:
     toward_base = -np.array([extent.center[0], extent.center[1], 0.0])
     if pinch @ toward_base < 0:
         pinch = -pinch
-    # Site at the object's middle, but the palm above its top and the fingertips off the table.
-    z = max(0.03, min(float(extent.center[2]), extent.top - SITE_TO_PALM))
+    # Pinch at the middle (below it, round objects pop up out of the fingers), but higher when the
+    # palm would hit the top, and never so low that the fingertips dig into the table.
+    z = max(MIN_GRASP_Z, float(extent.center[2]), extent.top - SITE_TO_PALM)
     grasp = np.array([extent.center[0], extent.center[1], z])
     return [
         GraspPose("top", grasp, site_rotation(-UP, direction), (grasp + TOP_CLEARANCE * UP,))

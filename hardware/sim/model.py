@@ -45,7 +45,7 @@ HAND_JOINTS = (
     "little_proximal",
 )
 # Joint angle of each hand actuator at command 0 (closed); command 1 (open) is angle 0.
-HAND_CLOSED_ANGLE = (1.2, 1.9, 1.6, 1.6, 1.6, 1.6)
+HAND_CLOSED_ANGLE = (1.2, 1.5, 1.6, 1.6, 1.6, 1.6)
 HAND_KP = (8.0, 8.0, 3.0, 3.0, 3.0, 3.0)
 # Arm home: hand above the table's near half, pointing down, out of the head camera's way.
 ARM_HOME = (0.0, -0.35, 0.0, 2.2, 0.0, 1.3, 0.0)
@@ -153,8 +153,8 @@ def _hand_xml(flange_z: float) -> str:
     return f"""
     <body name="palm" gravcomp="1" pos="0 0 {flange_z}">
       <geom class="hand" type="box" size="0.02 0.045 0.045" pos="0 0 0.045"/>
-      <site name="grasp_site" pos="0.015 0 0.15" size="0.006" rgba="1 0 0 0.0"/>
-      <camera name="wrist" pos="0.06 0 0.0" xyaxes="0.94 0 0.342 0 -1 0" fovy="70"/>
+      <site name="grasp_site" pos="0.018 0 0.163" size="0.006" rgba="1 0 0 0.0"/>
+      <camera name="wrist" pos="0 0.07 0.02" xyaxes="0 0.906 0.423 0.994 0.046 -0.098" fovy="75"/>
       {fingers}
       <body name="thumb_base" gravcomp="1" pos="0.026 0 0.06">
         <joint name="thumb_rotation" class="thumb" axis="0 0 -1" range="0 {HAND_CLOSED_ANGLE[0]}"/>

@@ -62,7 +62,8 @@ class SceneRenderer:
         self._renderer.update_scene(data, camera=camera, scene_option=self._option)
         self._configure(segmentation=True)
         ids = self._renderer.render()  # int32[H, W, 2]: object id and object type per pixel
-        geom_ids = np.where(ids[..., 1] == mujoco.mjtObj.mjOBJ_GEOM, ids[..., 0], -1)
+        # int(): comparing an array with the pybind enum itself goes element by element in Python.
+        geom_ids = np.where(ids[..., 1] == int(mujoco.mjtObj.mjOBJ_GEOM), ids[..., 0], -1)
         return self._lookup[geom_ids + 1]
 
     def close(self) -> None:

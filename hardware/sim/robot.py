@@ -32,6 +32,19 @@ SETTLE_SECONDS = 0.4  # objects drop onto the table before t = 0
 _KNOWN_CAMERAS = ("head", "wrist")
 
 
+def _vertical_reach(kind: int, size: np.ndarray, up: np.ndarray) -> float:
+    """How far a primitive extends above/below its centre; `up` float[3] is world z in the geom's frame."""
+    if kind == mujoco.mjtGeom.mjGEOM_SPHERE:
+        return float(size[0])
+    if kind == mujoco.mjtGeom.mjGEOM_ELLIPSOID:
+        return float(np.linalg.norm(up * size[:3]))
+    if kind == mujoco.mjtGeom.mjGEOM_CAPSULE:
+        return float(size[0] + size[1] * abs(up[2]))
+    if kind == mujoco.mjtGeom.mjGEOM_CYLINDER:
+        return float(size[1] * abs(up[2]) + size[0] * np.hypot(up[0], up[1]))
+    return float(np.abs(up) @ size[:3])  # box (and a safe bound for anything else)
+
+
 @dataclass(frozen=True)
 class SceneObject:
     """What the sim tells a planner about one object (its ground-truth tags)."""
@@ -185,14 +198,21 @@ class SimRobot:
 
     def object_height(self, i: int) -> float:
         """Height of the object's lowest point above the table top (m)."""
+        return self.object_z_range(i)[0] - TABLE_TOP_Z
+
+    def object_z_range(self, i: int) -> tuple[float, float]:
+        """World z of the object's lowest and highest points, exact for every primitive kind."""
         body = self._body(i)
-        lowest = np.inf
+        low, high = np.inf, -np.inf
         for geom in np.flatnonzero(self.model.geom_bodyid == body):
-            rotation = self.data.geom_xmat[geom].reshape(3, 3)
-            center, half = self.model.geom_aabb[geom][:3], self.model.geom_aabb[geom][3:]
-            z = self.data.geom_xpos[geom][2] + rotation[2] @ center - np.abs(rotation[2]) @ half
-            lowest = min(lowest, float(z))
-        return lowest - TABLE_TOP_Z
+            reach = _vertical_reach(
+                int(self.model.geom_type[geom]),
+                self.model.geom_size[geom],
+                self.data.geom_xmat[geom].reshape(3, 3)[2],
+            )
+            z = float(self.data.geom_xpos[geom][2])
+            low, high = min(low, z - reach), max(high, z + reach)
+        return low, high
 
     def head_segmentation(self) -> np.ndarray:
         """int32[H, W]: the object index at each head-camera pixel, -1 elsewhere (cached per tick)."""
