@@ -56,15 +56,17 @@ def bench(name: str, device: torch.device, repeats: int, naive_repeats: int, com
     torch.manual_seed(0)
     config = get_config(name)
     policy = DexGraspPolicy(config, load_pretrained=False).to(device).eval()
-    if compile_dit:
-        policy.dit = torch.compile(policy.dit)  # type: ignore[assignment]
     batch = _batch(policy, device)
-    # Warm-up: allocator, kernels, compilation.
-    policy.predict_chunk(batch)
-    fast = _time(lambda: policy.predict_chunk(batch), repeats, device)
+    # The naive baseline stays eager: it runs first, before any compilation.
+    policy.predict_chunk_naive(batch)
     naive = _time(lambda: policy.predict_chunk_naive(batch), naive_repeats, device)
     with torch.inference_mode():
         encode = _time(lambda: policy.encode_observation(batch), max(1, naive_repeats), device)
+    if compile_dit:
+        policy.dit = torch.compile(policy.dit)  # type: ignore[assignment]
+    # Warm-up: allocator, kernels, compilation.
+    policy.predict_chunk(batch)
+    fast = _time(lambda: policy.predict_chunk(batch), repeats, device)
     fast_ms, naive_ms = statistics.median(fast), statistics.median(naive)
     params_m = sum(p.numel() for p in policy.parameters()) / 1e6
     print(
