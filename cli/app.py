@@ -45,6 +45,7 @@ from dexagent.cli import skills  # noqa: E402, F401
 from dexagent.cli import tree  # noqa: E402, F401
 from dexagent.cli import train  # noqa: E402, F401
 from dexagent.cli import controller  # noqa: E402, F401
+from dexagent.cli import planner  # noqa: E402, F401
 
 
 def main() -> None:

@@ -1,0 +1,120 @@
+"""`dexagent planner check|ground|propose`: try a VLM server before a run depends on it.
+
+The box convention is the usual thing to get wrong with a new model or server; `ground`
+draws the box the planner understood onto the image, so a glance tells.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+from PIL import Image, ImageDraw, UnidentifiedImageError
+from rich.table import Table
+
+from dexagent.agent.planner import (
+    BOX_FORMATS,
+    OpenAIPlanner,
+    PlannerConfigError,
+    PlannerError,
+    PlannerUnreachableError,
+    build_planner,
+)
+from dexagent.cli.app import app
+from dexagent.cli.errors import EXIT_FAILED, console, fail
+from dexagent.hardware import Observation
+from dexagent.skills.planning import Instruction
+
+planner_app = typer.Typer(
+    help="Check a VLM planner server (key from OPENAI_API_KEY); ground a target or plan a prompt.",
+    no_args_is_help=True,
+)
+app.add_typer(planner_app, name="planner")
+
+# The same flag names as `dexagent run`, so a working check line carries over to the run.
+URL = typer.Option(None, "--planner-url", help="OpenAI-compatible server URL (or OPENAI_BASE_URL).")
+MODEL = typer.Option(None, "--planner-model", help="Served model name (or DEXAGENT_PLANNER_MODEL).")
+BOX_FORMAT = typer.Option(
+    "auto", "--planner-box-format", help=f"Box convention: auto (from the model) or {', '.join(BOX_FORMATS)}."
+)
+TIMEOUT = typer.Option(60.0, "--timeout", help="Seconds to wait for one reply.")
+
+
+def _connect(url: str | None, model: str | None, box_format: str, timeout: float) -> OpenAIPlanner:
+    try:
+        planner = build_planner("openai", base_url=url, model=model, box_format=box_format, timeout=timeout)
+    except (PlannerUnreachableError, PlannerConfigError) as error:
+        fail(str(error))
+    assert isinstance(planner, OpenAIPlanner)
+    return planner
+
+
+def _observation(image: Path) -> Observation:
+    """The image as a head (and wrist) camera reading."""
+    try:
+        with Image.open(image) as picture:
+            rgb = np.asarray(picture.convert("RGB"), dtype=np.uint8)
+    except (OSError, UnidentifiedImageError) as error:
+        fail(f"cannot read image {image}: {error}")
+    return Observation(head_rgb=rgb, wrist_rgb=rgb, state=np.zeros(13, np.float32), t=0.0)
+
+
+@planner_app.command("check")
+def check(
+    url: str | None = URL, model: str | None = MODEL, box_format: str = BOX_FORMAT, timeout: float = TIMEOUT
+) -> None:
+    """Contact the server and confirm it serves the model; print the box convention in use."""
+    planner = _connect(url, model, box_format, timeout)
+    console.print(f"[green]ok[/] {planner.describe()}")
+
+
+@planner_app.command("ground")
+def ground(
+    image: Path = typer.Argument(..., help="A head-camera image (PNG/JPEG)."),
+    target: str = typer.Argument(..., help='The object, e.g. "the red cup".'),
+    out: Path | None = typer.Option(None, "--out", help="Write the image with the box drawn on it (PNG)."),
+    url: str | None = URL,
+    model: str | None = MODEL,
+    box_format: str = BOX_FORMAT,
+    timeout: float = TIMEOUT,
+) -> None:
+    """Ask the model for TARGET's box in IMAGE and print it in image pixels."""
+    observation = _observation(image)
+    planner = _connect(url, model, box_format, timeout)
+    try:
+        box = planner.ground(Instruction(target=target, text=f"grasp {target}"), observation)
+    except PlannerError as error:
+        fail(str(error), EXIT_FAILED)
+    console.print(f"{target}: x1={box.x1:.1f} y1={box.y1:.1f} x2={box.x2:.1f} y2={box.y2:.1f} (image pixels)")
+    if out is not None:
+        picture = Image.fromarray(observation.head_rgb)
+        ImageDraw.Draw(picture).rectangle(box.as_tuple(), outline=(255, 0, 0), width=2)
+        try:
+            picture.save(out, format="PNG")
+        except OSError as error:
+            fail(f"cannot write {out}: {error}")
+        console.print(f"wrote {out}")
+
+
+@planner_app.command("propose")
+def propose(
+    image: Path = typer.Argument(..., help="A head-camera image (PNG/JPEG)."),
+    prompt: str = typer.Argument(..., help='What to do, e.g. "clear the table".'),
+    url: str | None = URL,
+    model: str | None = MODEL,
+    box_format: str = BOX_FORMAT,
+    timeout: float = TIMEOUT,
+) -> None:
+    """Ask the model to plan PROMPT for the scene in IMAGE and print the instructions."""
+    observation = _observation(image)
+    planner = _connect(url, model, box_format, timeout)
+    try:
+        plan = planner.propose(prompt, observation, [])
+    except PlannerError as error:
+        fail(str(error), EXIT_FAILED)
+    table = Table("#", "skill", "target", "instruction", title=f"plan for {prompt!r}")
+    for number, instruction in enumerate(plan.instructions, start=1):
+        table.add_row(str(number), instruction.skill, instruction.target, instruction.text)
+    console.print(table)
+    console.print(f"reasoning: {plan.reasoning or '(none given)'}")
