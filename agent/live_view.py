@@ -128,6 +128,8 @@ def summary_table(result: RunResult) -> Table:
         "time", f"{result.sim_seconds:.1f} s sim, {result.wall_seconds:.1f} s wall, {result.ticks} ticks"
     )
     cadence = result.cadence
+    if not cadence["ticks"]:
+        return table  # the run ended before the first tick: there is no cadence to report
     stages = ", ".join(
         f"{name} {v['mean']:.1f}/{v['worst']:.1f} ms" for name, v in cadence["stages_ms"].items()
     )

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 import typer
 
@@ -137,7 +142,7 @@ def run(
     )
     console.print(f"[dim]scene seed {seed} ({split}): {', '.join(o.name for o in sim.objects)}[/]")
     try:
-        with view:
+        with view, _stop_signals():
             result = agent.run()
     except (PlannerUnreachableError, PlannerConfigError) as error:
         fail(f"planner: {error}")
@@ -154,6 +159,28 @@ def run(
     if not result.completed:
         err_console.print(f"[bold red]not completed:[/] {result.reason}")
         raise typer.Exit(EXIT_FAILED)
+
+
+@contextmanager
+def _stop_signals() -> Iterator[None]:
+    """Ctrl-C (and SIGTERM) raise KeyboardInterrupt in the run loop, which stops the robot safely.
+
+    Set explicitly: a process started in the background inherits SIGINT as ignored, and then
+    Python never installs its own handler.
+    """
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals can only be handled on the main thread (e.g. a test runner's worker)
+        return
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _planner(name: str, sim: SimRobot, url: str | None, model: str | None, box_format: str) -> Planner:

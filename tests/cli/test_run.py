@@ -1,0 +1,127 @@
+"""`dexagent run` end to end in sim: exit codes, summary, log, video, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import imageio.v3 as iio
+import pytest
+from typer.testing import CliRunner
+
+from dexagent.cli.app import app
+from dexagent.hardware.sim.scenes import sample_scene
+
+runner = CliRunner()
+SEED = 3
+FAST = [
+    "--controller",
+    "scripted",
+    "--no-realtime",
+    "--objects",
+    "2",
+    "--seed",
+    str(SEED),
+    "--image-size",
+    "64",
+]
+
+
+def graspable_prompt() -> str:
+    spec = next(p.spec for p in sample_scene(SEED, n_objects=2).objects if not p.spec.flat)
+    return "grasp the " + spec.name.replace("_", " ")
+
+
+@pytest.mark.slow
+def test_run_completes_prints_the_summary_and_writes_log_and_video(tmp_path: Path) -> None:
+    log, video = tmp_path / "run.jsonl", tmp_path / "run.mp4"
+    result = runner.invoke(
+        app,
+        ["run", graspable_prompt(), *FAST, "--log", str(log), "--video", str(video)],
+        env={"COLUMNS": "160"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "completed" in result.output and "objects grasped" in result.output and "cadence" in result.output
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    end = events[-1]
+    assert end["event"] == "run_end" and end["completed"] is True
+    frames = sum(1 for _ in iio.imiter(video))
+    assert frames == end["ticks"]  # one head|wrist frame per control tick
+
+
+def test_a_prompt_that_cannot_be_done_exits_1_with_the_reason() -> None:
+    result = runner.invoke(app, ["run", "grasp the purple unicorn", *FAST])
+    assert result.exit_code == 1
+    assert "not completed" in result.output
+    assert "the planner could not plan 'grasp the purple unicorn'" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--planner", "oracle"], "unknown planner 'oracle'"),
+        (["--robot", "real"], "unknown robot 'real'"),
+        (["--objects", "0"], "--objects must be between 1 and 8"),
+        (["--split", "mars"], "unknown split 'mars'"),
+        (["--tree", "no_such_tree"], "no_such_tree"),
+        (["--max-seconds", "0"], "--max-seconds must be positive"),
+        (["--controller", "/no/such/checkpoint"], "--controller /no/such/checkpoint"),
+        (["--planner", "openai"], "needs a server URL"),
+        (
+            [
+                "--planner",
+                "openai",
+                "--planner-url",
+                "http://127.0.0.1:9/v1",
+                "--planner-model",
+                "qwen2.5-vl-7b",
+            ],
+            "planner openai",
+        ),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(args: list[str], message: str) -> None:
+    # The later flag wins, so a test's --controller overrides the fast default.
+    result = runner.invoke(app, ["run", "clear the table", *FAST, *args], env={"OPENAI_BASE_URL": ""})
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_without_a_shipped_checkpoint_the_default_controller_says_so() -> None:
+    from dexagent.controller.factory import default_checkpoint
+
+    if default_checkpoint("grasp").is_dir() and default_checkpoint("push_then_grasp").is_dir():
+        pytest.skip("a learned checkpoint ships: the default controller exists")
+    result = runner.invoke(app, ["run", "clear the table", "--objects", "2"])
+    assert result.exit_code == 2
+    assert "no learned checkpoint ships" in result.output and "--controller scripted" in result.output
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_safely_and_still_writes_the_log(tmp_path: Path) -> None:
+    log = tmp_path / "run.jsonl"
+    command = [sys.executable, "-m", "dexagent.cli.app", "run", graspable_prompt(), *FAST, "--log", str(log)]
+    command[command.index("--no-realtime")] = "--realtime"  # a real-time run is still going when we stop it
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "MUJOCO_GL": "egl"}
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if log.exists() and '"grounded"' in log.read_text():
+            break
+        time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("the run never started grasping")
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 1, output.decode()
+    assert b"stopped by the operator (Ctrl-C)" in output
+    events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
+    assert "skill_preempted" in events and events[-2:] == ["stopped_safely", "run_end"]
