@@ -122,7 +122,8 @@ class OpenAIPlanner:
                 return parse(reply)
             except ReplyError as error:
                 log.info("planner %s: unusable reply %d/%d: %s", stage, attempt, tries, error)
-                messages.append({"role": "assistant", "content": reply})
+                # Some servers refuse an empty assistant turn; say what it was instead.
+                messages.append({"role": "assistant", "content": reply or "(empty reply)"})
                 messages.append({"role": "user", "content": prompts.repair_prompt(str(error), json_reply)})
                 last_error, last_reply = str(error), reply
         shown = last_reply.strip()[:200] or "(empty)"

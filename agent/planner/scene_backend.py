@@ -115,8 +115,11 @@ class ScenePlanner:
             if _words(obj.name) == wanted:
                 return obj.index
         scene_words = {w for obj in self.robot.objects for w in object_words(obj)}
-        query = _parse_description(target, target.lower(), LIBRARY_WORDS | scene_words, scene_words)
-        matches = [obj.index for obj in self.robot.objects if query.matches(obj)]
+        try:
+            query = _parse_description(target, target.lower(), LIBRARY_WORDS | scene_words, scene_words)
+            matches = [obj.index for obj in self.robot.objects if query.matches(obj)]
+        except PlannerError:
+            matches = []  # words outside the grammar ("on the left") name nothing we can find
         if not matches:
             names = ", ".join(self.target_phrase(obj) for obj in self.robot.objects)
             raise PlannerError(f"no object in the scene matches {target!r}; the objects are: {names}")

@@ -14,7 +14,7 @@ from dexagent.hardware import Box
 from dexagent.hardware.sim.expert import GraspExpert
 from dexagent.hardware.sim.robot import SceneObject, SimRobot
 from dexagent.hardware.sim.scenes import sample_scene
-from dexagent.skills.planning import AttemptRecord, Planner
+from dexagent.skills.planning import AttemptRecord, Instruction, Planner
 
 Predicate = Callable[[SceneObject], bool]
 
@@ -190,6 +190,17 @@ def test_singular_prompt_with_no_match_names_the_objects(robot_for: Callable[...
     with pytest.raises(PlannerError, match="no object in the scene is the book") as caught:
         ScenePlanner(robot).propose("grasp the book", robot.observe(), [])
     assert robot.objects[0].name.replace("_", " ") in str(caught.value)
+
+
+def test_targets_resolve_by_name_or_description_or_fail_clearly(robot_for: Callable[..., SimRobot]) -> None:
+    robot = robot_for(0)
+    planner = ScenePlanner(robot)
+    obj = robot.objects[2]
+    assert planner.resolve(obj.name) == obj.index
+    assert planner.resolve(f"The {obj.name.replace('_', ' ')}") == obj.index
+    assert robot.objects[planner.resolve(f"the {obj.category}")].category == obj.category
+    with pytest.raises(PlannerError, match="no object in the scene matches 'the cup on the far left'; the"):
+        planner.ground(Instruction(target="the cup on the far left", text="grasp it"), robot.observe())
 
 
 def test_group_prompt_with_no_match_is_already_complete(robot_for: Callable[..., SimRobot]) -> None:
