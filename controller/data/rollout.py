@@ -98,6 +98,6 @@ def run_attempt(
         if sim.grasp_success(target):
             return AttemptOutcome(True, step, None)
         ever_lifted = ever_lifted or sim.is_lifted(target)
-        if getattr(controller, "failed", False):
-            return AttemptOutcome(False, step, GAVE_UP)
+        if getattr(controller, "failed", False):  # scripted experts say when they have given up
+            return AttemptOutcome(False, step, DROPPED if ever_lifted else GAVE_UP)
     return AttemptOutcome(False, max_steps, DROPPED if ever_lifted else TIMEOUT)

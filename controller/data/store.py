@@ -353,8 +353,9 @@ def _create(path: Path, image_size: int, control_hz: float) -> zarr.Group:
         root.create_array(
             f"meta/{name}", shape=(0, *shape), chunks=(META_CHUNK_EPISODES, *shape), dtype=dtype
         )
-    # Written last: a store without these attributes was never fully created.
-    root.attrs.update(
+    # Written last, in one write (attrs.update would write key by key): a store without
+    # these attributes was never fully created.
+    root.update_attributes(
         {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
