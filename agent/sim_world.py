@@ -1,21 +1,28 @@
-"""The simulated world a run needs beyond the robot: a scene, the bin drop pose and the ground truth.
+"""The simulated world of a run: the scene, the bin drop pose, the ground truth, a ready `AgentRun`.
 
 Skills see the simulator only through `SceneTruth` (skills/context.py); this module
 adapts `SimRobot` to it and adds what the skills ask of a bin (did the drop land?).
+`run_prompt_in_sim` is the one-call entry for evaluations and benchmarks.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
 
-from dexagent.hardware import ARM_DOF, Box
+from dexagent.agent.episode_log import EpisodeLog
+from dexagent.agent.planner.scene_backend import ScenePlanner
+from dexagent.agent.runner import AgentRun, RunConfig, RunResult, RunState
+from dexagent.controller.factory import load_controller
+from dexagent.hardware import ARM_DOF, Box, Observation
 from dexagent.hardware.sim.model import ARM_HOME, BIN_CENTER, BIN_HALF
 from dexagent.hardware.sim.motion import ArmIK
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scenes import sample_scene
+from dexagent.skills.planning import Planner
 
 DROP_HEIGHT = 0.2  # m above the table top for the grasp site when the hand opens over the bin
 
@@ -85,3 +92,57 @@ class SimTruth:
 
     def remove_object(self, index: int) -> None:
         self.robot.remove_object(index)
+
+
+def sim_agent_run(
+    sim: SimRobot,
+    planner: Planner,
+    controller: str,
+    config: RunConfig,
+    *,
+    log: EpisodeLog | None = None,
+    on_tick: Callable[[RunState], None] | None = None,
+    on_frame: Callable[[Observation], None] | None = None,
+) -> AgentRun:
+    """An `AgentRun` on the sim: the sim's ground truth, bin pose and clock, controllers by name."""
+    return AgentRun(
+        sim,
+        planner,
+        lambda skill: load_controller(controller, sim, skill),
+        config,
+        scene=SimTruth(sim),
+        drop_pose=drop_pose(),
+        clock=lambda: sim.time,
+        log=log,
+        on_tick=on_tick,
+        on_frame=on_frame,
+    )
+
+
+def run_prompt_in_sim(
+    prompt: str,
+    *,
+    seed: int,
+    n_objects: int = 6,
+    split: str = "seen",
+    controller: str = "scripted",
+    tree: str | None = None,
+    image_size: int = 224,
+    max_seconds: float = 600.0,
+    verifier: bool = False,
+    log: EpisodeLog | None = None,
+) -> RunResult:
+    """Run `prompt` once in a fresh seeded scene with the scene planner, as fast as the machine allows."""
+    sim = build_sim_robot(seed, n_objects=n_objects, split=split, image_size=image_size)
+    try:
+        config = RunConfig(
+            prompt=prompt,
+            tree=tree,
+            max_seconds=max_seconds,
+            control_hz=sim.spec.control_hz,
+            realtime=False,
+            success_check="verifier" if verifier else "ground_truth",
+        )
+        return sim_agent_run(sim, ScenePlanner(sim), controller, config, log=log).run()
+    finally:
+        sim.close()

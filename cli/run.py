@@ -15,11 +15,11 @@ from dexagent.agent.episode_log import EpisodeLog
 from dexagent.agent.live_view import LiveView, summary_table
 from dexagent.agent.planner import PLANNER_BACKENDS, PlannerError, build_planner
 from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
-from dexagent.agent.runner import AgentRun, RunConfig
+from dexagent.agent.runner import RunConfig
 from dexagent.agent.video import VideoRecorder
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, console, err_console, fail
-from dexagent.controller.factory import ControllerNotFoundError, check_controller, load_controller
+from dexagent.controller.factory import ControllerNotFoundError, check_controller
 from dexagent.hardware import HardwareError
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import SPLITS
@@ -99,7 +99,7 @@ def run(
     _check_inputs(robot, planner, controller, tree, objects, split)
     if max_seconds <= 0:
         fail(f"--max-seconds must be positive, got {max_seconds}")
-    from dexagent.agent.sim_world import SimTruth, build_sim_robot, drop_pose
+    from dexagent.agent.sim_world import build_sim_robot, sim_agent_run
 
     try:
         sim = build_sim_robot(seed, n_objects=objects, split=split, image_size=image_size)
@@ -117,14 +117,11 @@ def run(
     episode_log = EpisodeLog(log)
     recorder = VideoRecorder(video, fps=sim.spec.control_hz) if video is not None else None
     view = LiveView(console, enabled=live and console.is_terminal)
-    agent = AgentRun(
+    agent = sim_agent_run(
         sim,
         the_planner,
-        lambda skill: load_controller(controller, sim, skill),
+        controller,
         config,
-        scene=SimTruth(sim),
-        drop_pose=drop_pose(),
-        clock=lambda: sim.time,
         log=episode_log,
         on_tick=view.update,
         on_frame=recorder.add if recorder is not None else None,

@@ -13,7 +13,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # offscreen rendering; must precede M
 from dexagent.agent.episode_log import EpisodeLog, read_log
 from dexagent.agent.planner import build_planner
 from dexagent.agent.runner import AgentRun, RunConfig, RunState
-from dexagent.agent.sim_world import SimTruth, build_sim_robot, drop_pose
+from dexagent.agent.sim_world import SimTruth, build_sim_robot, drop_pose, run_prompt_in_sim
 from dexagent.controller.factory import load_controller
 from dexagent.hardware import ARM_DOF, Box, Observation
 from dexagent.hardware.sim.robot import SimRobot
@@ -139,3 +139,15 @@ def test_a_failing_grasp_runs_the_recovery_branch_once_then_fails(sim: SimRobot,
     assert not result.completed
     assert result.reason == "grasp: timeout after 1.0 s"
     assert result.recoveries == 1 and result.attempts == 2 and result.successful_attempts == 0
+
+
+@pytest.mark.slow
+def test_clear_the_table_in_a_fresh_scene_completes(tmp_path: Path) -> None:
+    log = EpisodeLog(tmp_path / "clear.jsonl")
+    result = run_prompt_in_sim("clear the table", seed=SEED, n_objects=2, image_size=64, log=log)
+    log.close()
+    assert result.completed, result.reason
+    assert result.tree_name == "clear_table"
+    assert len(result.grasped) == 2 and result.successful_attempts >= 2
+    completions = [e for e in read_log(tmp_path / "clear.jsonl") if e["event"] == "completion"]
+    assert completions[-1]["ok"] is True
