@@ -1,10 +1,12 @@
 """The privileged scripted grasp expert: reads object poses from the sim and drives the arm with mink IK.
 
-Per tick it returns one 13-D action (`act`), planning each phase when the phase
-starts, so no call blocks for long. Phases (20 Hz ticks): approach the pre-grasp
-pose (>= 1.5 s, joint space), descend (1 s, straight line), close (0.8 s), lift
-15 cm (1.5 s), hold (2.2 s). Low or wide objects are taken from above, pinching
-across their narrow side; tall narrow ones (bottles) from the side.
+Per tick it returns one 13-D action (`act`). The first tick measures the target and
+its neighbours and plans the whole grasp (grasp_poses.plan_grasp: ~10-50 ms); later
+ticks replay the plan. Phases (20 Hz ticks): approach the pre-grasp pose (>= 1.5 s,
+joint space), descend (1 s, straight line; side grasps lower behind the object
+first), close (0.8 s), lift 15 cm (1.5 s), hold (2.2 s, or longer than the robot's
+`hold_seconds`). Low or wide objects are taken from above, pinching across their
+narrow side; tall narrow ones (bottles) from the side.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from dexagent.hardware.errors import HardwareError
-from dexagent.hardware.sim.grasp_poses import grasp_candidates, object_extent, reachable_grasp
+from dexagent.hardware.sim.grasp_poses import grasp_candidates, object_extent, plan_grasp
 from dexagent.hardware.sim.model import CONTROL_HZ
-from dexagent.hardware.sim.motion import ArmIK, plan_cartesian_path, plan_joint_path
+from dexagent.hardware.sim.motion import ArmIK, plan_joint_path
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.types import ARM_DOF, HAND_DOF, Observation
 
@@ -110,14 +112,21 @@ class GraspExpert:
 
     def _plan_phases(self) -> list[_Phase]:
         extent = object_extent(self.robot, self.target_index)
-        pose, entry_q = reachable_grasp(self.ik, grasp_candidates(extent), self.lift)
-        self.approach = pose.approach
-        grasp, rotation = pose.grasp, pose.rotation
-        lifted = grasp + np.array([0.0, 0.0, self.lift])
+        others = [o.index for o in self.robot.objects if o.index != self.target_index]
+        # Objects already dropped in the bin (below the table top) are out of the way.
+        obstacles = [object_extent(self.robot, i) for i in others if self.robot.object_height(i) > -0.01]
+        plan = plan_grasp(
+            self.ik,
+            grasp_candidates(extent, obstacles),
+            lift=self.lift,
+            # Side grasps lower behind the object first (0.75 s); the last straight line takes 1 s.
+            entry_ticks=round(0.75 * CONTROL_HZ),
+            descend_ticks=round(1.0 * CONTROL_HZ),
+            lift_ticks=round(1.5 * CONTROL_HZ),
+        )
+        self.approach = plan.pose.approach
         close_ticks = round(0.8 * CONTROL_HZ)
         hold_ticks = max(round(2.2 * CONTROL_HZ), math.ceil(self.robot.hold_seconds * CONTROL_HZ) + 4)
-        # Entry segments (side grasp: lower behind the object) take 0.75 s each, the final approach 1 s.
-        segment_ticks = [round(0.75 * CONTROL_HZ)] * (len(pose.entry) - 1) + [round(1.0 * CONTROL_HZ)]
 
         def open_hand(tick: int, ticks: int) -> np.ndarray:
             return OPEN_HAND.copy()
@@ -131,22 +140,16 @@ class GraspExpert:
 
         def approach(q: np.ndarray) -> np.ndarray:
             # Min-jerk peaks at 1.875x the mean speed; keep that under MAX_ARM_STEP per tick.
-            fastest = math.ceil(1.875 * np.abs(entry_q - q).max() / MAX_ARM_STEP)
-            return plan_joint_path(q, entry_q, max(round(1.5 * CONTROL_HZ), fastest))
-
-        def descend(q: np.ndarray) -> np.ndarray:
-            return plan_cartesian_path(self.ik, q, [*pose.entry, grasp], rotation, segment_ticks)
+            fastest = math.ceil(1.875 * np.abs(plan.entry_q - q).max() / MAX_ARM_STEP)
+            return plan_joint_path(q, plan.entry_q, max(round(1.5 * CONTROL_HZ), fastest))
 
         def hold_still(ticks: int) -> Callable[[np.ndarray], np.ndarray]:
             return lambda q: np.repeat(q[None, :], ticks, axis=0)
 
-        def lift(q: np.ndarray) -> np.ndarray:
-            return plan_cartesian_path(self.ik, q, [grasp, lifted], rotation, [round(1.5 * CONTROL_HZ)])
-
         return [
             _Phase("approach", approach, open_hand),
-            _Phase("descend", descend, open_hand),
+            _Phase("descend", lambda q: plan.descend, open_hand),
             _Phase("close", hold_still(close_ticks), closing),
-            _Phase("lift", lift, closed),
+            _Phase("lift", lambda q: plan.lift, closed),
             _Phase("hold", hold_still(hold_ticks), closed),
         ]

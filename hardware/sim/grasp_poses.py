@@ -13,7 +13,7 @@ import numpy as np
 
 from dexagent.hardware.errors import HardwareError
 from dexagent.hardware.sim.model import ARM_HOME
-from dexagent.hardware.sim.motion import ArmIK, site_rotation, solve_ik
+from dexagent.hardware.sim.motion import ArmIK, plan_cartesian_path, site_rotation, solve_ik
 from dexagent.hardware.sim.robot import SimRobot
 
 UP = np.array([0.0, 0.0, 1.0])
@@ -124,27 +124,75 @@ def side_grasp_poses(extent: ObjectExtent) -> list[GraspPose]:
     return poses
 
 
-def grasp_candidates(extent: ObjectExtent) -> list[GraspPose]:
-    """Candidate poses in order of preference for this object's shape."""
-    if wants_side_grasp(extent):
-        return side_grasp_poses(extent) + top_grasp_poses(extent)
-    return top_grasp_poses(extent)
+def corridor_blocked(pose: GraspPose, obstacles: list[ObjectExtent]) -> bool:
+    """True when another object stands in the way of the hand's last 20 cm along the approach.
+
+    The hand sweeps a horizontal corridor about 7 cm to either side of the approach line; an
+    obstacle blocks it when its footprint reaches into the corridor and it rises above the
+    hand's lowest point there (the little finger, ~4.5 cm below the grasp point).
+    """
+    approach = pose.rotation[:, 2]
+    level = np.array([approach[0], approach[1], 0.0])
+    if np.linalg.norm(level) < 0.3:  # (nearly) straight down: only the object itself is in the way
+        return False
+    level /= np.linalg.norm(level)
+    start = pose.grasp[:2]
+    for obstacle in obstacles:
+        offset = obstacle.center[:2] - start
+        along = float(np.clip(-offset @ level[:2], 0.0, 0.2))
+        closest = start - along * level[:2]
+        distance = float(np.linalg.norm(obstacle.center[:2] - closest))
+        radius = max(obstacle.half_u, obstacle.half_v)
+        if distance < radius + 0.07 and obstacle.top > pose.grasp[2] - 0.045:
+            return True
+    return False
 
 
-def reachable_grasp(ik: ArmIK, candidates: list[GraspPose], lift: float) -> tuple[GraspPose, np.ndarray]:
-    """The first candidate whose entry, grasp and lifted poses are all reachable, with its entry joints.
+def grasp_candidates(extent: ObjectExtent, obstacles: list[ObjectExtent] | None = None) -> list[GraspPose]:
+    """Candidate poses in order of preference for this object's shape; blocked side approaches last."""
+    if not wants_side_grasp(extent):
+        return top_grasp_poses(extent)
+    side = side_grasp_poses(extent)
+    blocked = [corridor_blocked(pose, obstacles or []) for pose in side]
+    clear = [pose for pose, stuck in zip(side, blocked, strict=True) if not stuck]
+    last = [pose for pose, stuck in zip(side, blocked, strict=True) if stuck]
+    return clear + top_grasp_poses(extent) + last
 
-    Raises `HardwareError` naming the closest miss when none is reachable.
+
+@dataclass(frozen=True)
+class GraspPlan:
+    """A reachable grasp, with the arm paths that execute it (one row per 20 Hz tick)."""
+
+    pose: GraspPose
+    entry_q: np.ndarray  # float[7], joints at the first entry waypoint
+    descend: np.ndarray  # float[T, 7], entry waypoints -> grasp, straight lines
+    lift: np.ndarray  # float[T, 7], grasp -> `lift` metres straight up
+
+
+def plan_grasp(
+    ik: ArmIK,
+    candidates: list[GraspPose],
+    *,
+    lift: float,
+    entry_ticks: int,
+    descend_ticks: int,
+    lift_ticks: int,
+) -> GraspPlan:
+    """Plan the first candidate whose whole descent and lift the arm can follow.
+
+    Every tick of the straight-line paths is solved (not only the endpoints), so a plan
+    never runs into a joint limit halfway. Raises `HardwareError` with the first miss.
     """
     error: HardwareError | None = None
     for pose in candidates:
         try:
             entry_q = solve_ik(ik, np.array(ARM_HOME), pose.entry[0], pose.rotation)
-            q = entry_q
-            for point in (*pose.entry[1:], pose.grasp, pose.grasp + lift * UP):
-                q = solve_ik(ik, q, point, pose.rotation)
+            ticks = [entry_ticks] * (len(pose.entry) - 1) + [descend_ticks]
+            descend = plan_cartesian_path(ik, entry_q, [*pose.entry, pose.grasp], pose.rotation, ticks)
+            lifted = pose.grasp + lift * UP
+            up = plan_cartesian_path(ik, descend[-1], [pose.grasp, lifted], pose.rotation, [lift_ticks])
         except HardwareError as miss:
             error = error or miss
             continue
-        return pose, entry_q
+        return GraspPlan(pose, entry_q, descend, up)
     raise error or HardwareError("no grasp candidates")
