@@ -5,7 +5,7 @@ computed once per chunk and reused by all DDIM steps, under inference_mode (bf16
 on CUDA, optionally torch.compile of the DiT). Naive (`predict_chunk_naive`): re-encodes
 the observation (encoders, projections, K/V) at every denoising step.
 
-    python benchmarks/bench_chunk_latency.py                       # sim and paper on CPU
+    python benchmarks/bench_chunk_latency.py                       # sim timed, paper FLOPs on CPU
     python benchmarks/bench_chunk_latency.py --configs sim --repeats 20
     python benchmarks/bench_chunk_latency.py --device cuda --compile
 
@@ -19,8 +19,9 @@ import statistics
 import time
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
-from dexagent.controller.config import get_config
+from dexagent.controller.config import PolicyConfig, get_config
 from dexagent.controller.policy import DexGraspPolicy
 
 
@@ -50,6 +51,49 @@ def _time(fn, repeats: int, device: torch.device) -> list[float]:  # type: ignor
             torch.cuda.synchronize()
         times.append((time.perf_counter() - start) * 1000)
     return times
+
+
+def _count(fn) -> int:  # type: ignore[no-untyped-def]
+    counter = FlopCounterMode(display=False)
+    with counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def chunk_flops(config: PolicyConfig) -> tuple[float, float]:
+    """FLOPs of one optimized and one naive chunk (batch 1), counted on the meta device.
+
+    Each component is run once under FlopCounterMode (nothing is computed on meta, so the
+    paper config takes seconds); the two samplers are sums of the same components:
+    optimized = encode + K/V + adaLN(all steps) + steps x DiT step,
+    naive = steps x (encode + K/V + adaLN(1 step) + DiT step).
+    """
+    with torch.device("meta"):
+        policy = DexGraspPolicy(config, load_pretrained=False).eval()
+    batch = {k: v.to("meta") for k, v in _batch(policy, torch.device("cpu")).items()}
+    steps = config.inference_steps
+    with torch.inference_mode():
+        observation = policy.encode_observation(batch)
+        kv = policy.dit.context_kv(observation)
+        t1 = torch.zeros(1, dtype=torch.long, device="meta")
+        mods = policy.dit.modulation(t1)
+        sample = torch.zeros(1, config.horizon, config.action_dim, device="meta")
+        encode = _count(lambda: policy.encode_observation(batch))
+        keys_values = _count(lambda: policy.dit.context_kv(observation))
+        adaln_all = _count(lambda: policy.dit.modulation(torch.zeros(steps, dtype=torch.long, device="meta")))
+        adaln_one = _count(lambda: policy.dit.modulation(t1))
+        step = _count(lambda: policy.dit(sample, t1, kv, mods))
+    optimized = encode + keys_values + adaln_all + steps * step
+    naive = steps * (encode + keys_values + adaln_one + step)
+    return float(optimized), float(naive)
+
+
+def print_flops(name: str) -> None:
+    optimized, naive = chunk_flops(get_config(name))
+    print(
+        f"{name:>5} FLOPs per chunk: optimized {optimized / 1e9:9.2f} GFLOP, naive {naive / 1e9:9.2f} GFLOP, "
+        f"ratio {naive / optimized:5.1f} x"
+    )
 
 
 def bench(name: str, device: torch.device, repeats: int, naive_repeats: int, compile_dit: bool) -> None:
@@ -90,10 +134,23 @@ def main() -> None:
     parser.add_argument("--paper-repeats", type=int, default=1, help="chunks timed per path for paper on CPU")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--compile", action="store_true", help="torch.compile the DiT (GPU)")
+    parser.add_argument(
+        "--flops-only",
+        nargs="*",
+        default=None,
+        help="configs to count FLOPs for without timing (default: paper on CPU, where one naive "
+        "chunk runs 16 DINOv2-L/B encodes at 518 px and takes many minutes)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    flops_only = (
+        args.flops_only if args.flops_only is not None else (["paper"] if device.type == "cpu" else [])
+    )
     for name in args.configs:
+        print_flops(name)
+        if name in flops_only:
+            continue
         slow = name == "paper" and device.type == "cpu"
         repeats = args.paper_repeats if slow else args.repeats
         naive_repeats = args.paper_repeats if slow else args.naive_repeats
