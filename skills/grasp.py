@@ -131,6 +131,8 @@ class _AttemptBase(SkillBehaviour):
             self.context.hold()
             return self._record(False, f"controller error: {error}")
         self.context.act(action)
+        budget = self.params_grasp.budget_s
+        self.feedback_message = f"controlling {self.context.clock() - self.started_at:.1f}/{budget:g} s"
         status = self._poll_outcome(observation)
         if status == Status.RUNNING and getattr(self.controller, "failed", False):
             # Controllers that know they gave up (the scripted expert) end the attempt early.
@@ -141,6 +143,7 @@ class _AttemptBase(SkillBehaviour):
     def _poll_grounding(self) -> Status:
         future = self.ground_future
         assert future is not None
+        self.feedback_message = f"grounding {self.instruction.target!r}"
         # Hold still while the planner looks: sim time keeps flowing at the control rate.
         self.context.hold()
         if not future.done():

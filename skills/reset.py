@@ -110,6 +110,7 @@ class Reset(SkillBehaviour):
 
     def poll(self) -> Status:
         waypoint = self.waypoints[self.index]
+        self.feedback_message = f"{waypoint.name} ({self.index + 1}/{len(self.waypoints)})"
         if self.segment_tick is None:
             self._begin_segment(waypoint.target)
         assert self.segment_tick is not None
