@@ -61,8 +61,8 @@ def bench_sim(workdir: Path, data: Path, steps: int, batch: int) -> None:
     )
     print(
         f"sim config, batch {batch}, {torch.get_num_threads()} threads: "
-        f"{result.seconds_per_step:.3f} s/step, "
-        f"{result.samples_per_second:.0f} samples/s (mean of steps 2..{steps})"
+        f"{result.seconds_per_step:.3f} s/step, {result.samples_per_second:.0f} samples/s, "
+        f"{result.cpu_seconds_per_step:.3f} CPU s/step (mean of steps 2..{steps})"
     )
 
 
@@ -108,9 +108,11 @@ def bench_cache(workdir: Path, data: Path, size: str, image_size: int, batch: in
     store = DemoStore.open(data)
     print(
         f"frozen DINOv2-{size} head+wrist at {image_size} px, batch {batch}: on the fly "
-        f"{fly.samples_per_second:.1f} samples/s ({fly.seconds_per_step:.2f} s/step); cached "
-        f"{cached.samples_per_second:.1f} samples/s ({cached.seconds_per_step:.3f} s/step); "
-        f"speed-up {cached.samples_per_second / fly.samples_per_second:.1f}x; "
+        f"{fly.samples_per_second:.1f} samples/s ({fly.seconds_per_step:.2f} s/step, "
+        f"{fly.cpu_seconds_per_step:.2f} CPU s/step); cached {cached.samples_per_second:.1f} samples/s "
+        f"({cached.seconds_per_step:.3f} s/step, {cached.cpu_seconds_per_step:.3f} CPU s/step); speed-up "
+        f"{cached.samples_per_second / fly.samples_per_second:.1f}x wall, "
+        f"{fly.cpu_seconds_per_step / cached.cpu_seconds_per_step:.1f}x CPU; "
         f"cache build {build_s:.1f} s for {store.num_frames} frames"
     )
 
@@ -127,6 +129,7 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=224)
     parser.add_argument("--cache-batch", type=int, default=16)
     parser.add_argument("--cache-steps", type=int, default=3)
+    parser.add_argument("--cache-episodes", type=int, default=2, help="Episodes of 16 frames to cache.")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
@@ -134,7 +137,7 @@ def main() -> None:
         if args.part in ("sim", "all"):
             bench_sim(workdir, synthetic_store(workdir / "sim.zarr", 16, 144), args.sim_steps, args.sim_batch)
         if args.part in ("cache", "all"):
-            data = synthetic_store(workdir / "cache.zarr", 4, 32)
+            data = synthetic_store(workdir / "cache.zarr", args.cache_episodes, 16)
             bench_cache(workdir, data, args.dinov2, args.image_size, args.cache_batch, args.cache_steps)
 
 

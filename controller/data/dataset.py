@@ -101,11 +101,11 @@ def load_demo_arrays(path: str | Path) -> DemoArrays:
     if not np.isfinite(arrays["action"]).all() or not np.isfinite(arrays["state"]).all():
         raise DatasetError(f"{path}: data/action or data/state holds NaN or inf")
     return DemoArrays(
-        action=arrays["action"].astype(np.float32),
-        state=arrays["state"].astype(np.float32),
+        action=arrays["action"].astype(np.float32, copy=False),
+        state=arrays["state"].astype(np.float32, copy=False),
         head_rgb=arrays["head_rgb"],
         wrist_rgb=arrays["wrist_rgb"],
-        head_mask=arrays["head_mask"].astype(bool),
+        head_mask=arrays["head_mask"].astype(bool, copy=False),
         episode_ends=ends,
         source=str(path),
     )

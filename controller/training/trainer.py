@@ -52,6 +52,9 @@ class TrainResult:
     val_losses: list[tuple[int, float]] = field(default_factory=list)  # (step, EMA validation loss)
     seconds_per_step: float = 0.0  # mean wall time of a step, the first (warm-up) step excluded
     samples_per_second: float = 0.0
+    # CPU seconds of this process per step (all its threads): a speed figure that a busy,
+    # shared machine distorts less than wall time.
+    cpu_seconds_per_step: float = 0.0
     interrupted: bool = False
 
 
@@ -236,9 +239,10 @@ def train(
         accelerator.wait_for_everyone()
 
     step_times: list[float] = []
+    cpu_times: list[float] = []
     with StopRequest(accelerator) as stop, log:
         for step in range(start, config.steps):
-            tick = time.perf_counter()
+            tick, cpu_tick = time.perf_counter(), time.process_time()
             batch = _to(next(batches), accelerator.device)
             torch.manual_seed(_step_seed(config.seed, step, rank))
             loss = model(batch)
@@ -254,6 +258,7 @@ def train(
                 raise TrainingError(f"the training loss became {loss_value} at step {step + 1}; lower --lr")
             done = step + 1
             step_times.append(time.perf_counter() - tick)
+            cpu_times.append(time.process_time() - cpu_tick)
             result.losses.append((done, loss_value))
             result.step = done
             log.step(done, loss_value, scheduler.get_last_lr()[0], step_times[-1])
@@ -272,6 +277,7 @@ def train(
     if timed:
         result.seconds_per_step = float(np.mean(timed))
         result.samples_per_second = config.batch_size * world / result.seconds_per_step
+        result.cpu_seconds_per_step = float(np.mean(cpu_times[1:] or cpu_times))
     if main:
         log.summary(result)
     return result
