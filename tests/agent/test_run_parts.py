@@ -1,0 +1,143 @@
+"""The run's parts: cadence report, episode log, timed planner, live view and summary."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import py_trees
+import pytest
+from py_trees.common import Status
+from rich.console import Console
+
+from dexagent.agent.cadence import Cadence
+from dexagent.agent.episode_log import EpisodeLog, read_log, to_json
+from dexagent.agent.live_view import summary_table, text_snapshot
+from dexagent.agent.runner import RunResult, RunState
+from dexagent.agent.timed_planner import TimedPlanner
+from dexagent.hardware import Box
+from dexagent.skills.planning import Instruction, Plan, Verdict
+
+
+def test_cadence_counts_ticks_stages_and_slow_ticks() -> None:
+    cadence = Cadence(target_hz=20.0)
+    for work in (0.0, 0.0, 0.06):  # the third tick overruns the 50 ms period
+        with cadence.stage("observe"):
+            time.sleep(work)
+        cadence.add("act", 0.002)
+        cadence.tick_done()
+    report = cadence.as_dict()
+    assert report["ticks"] == 3 and report["slow_ticks"] == 1
+    stages = report["stages_ms"]
+    assert isinstance(stages, dict) and stages["act"] == {"mean": 2.0, "worst": 2.0}
+    assert stages["observe"]["worst"] >= 60.0
+    line = cadence.line()
+    assert "target 20" in line and "1 slow ticks" in line and "observe" in line and "act 2.0/2.0 ms" in line
+
+
+def test_episode_log_writes_plain_json_lines_as_it_goes(tmp_path: Path) -> None:
+    log = EpisodeLog(tmp_path / "logs" / "run.jsonl")
+    log.tick, log.sim_time = 7, 0.35
+    instruction = Instruction(target="the cup", text="grasp the cup")
+    log.write("grounded", {"box": Box(1, 2, 3, 4), "state": np.float32([0.5, 1.0]), "plan": [instruction]})
+    # Flushed before close: an interrupted (killed) run keeps every line written so far.
+    (record,) = read_log(tmp_path / "logs" / "run.jsonl")
+    log.close()
+    assert record["event"] == "grounded" and record["tick"] == 7 and record["t"] == 0.35
+    assert record["box"] == [1, 2, 3, 4] and record["state"] == [0.5, 1.0]
+    assert record["plan"][0]["target"] == "the cup"
+    json.dumps(to_json({"inf": float("inf"), "verdict": Verdict(ok=True)}))
+
+
+class _Planner:
+    def propose(self, prompt, observation, history):  # type: ignore[no-untyped-def]
+        return Plan(instructions=())
+
+    def ground(self, instruction, observation):  # type: ignore[no-untyped-def]
+        raise LookupError("not in view")
+
+    def verify_grasp(self, instruction, observation):  # type: ignore[no-untyped-def]
+        return Verdict(ok=True)
+
+    def is_complete(self, prompt, first, observation):  # type: ignore[no-untyped-def]
+        return Verdict(ok=False)
+
+
+def test_timed_planner_records_every_call_and_reraises_failures() -> None:
+    events: list[tuple[str, dict]] = []
+    planner = TimedPlanner(_Planner(), lambda name, fields: events.append((name, dict(fields))))
+    planner.propose("clear the table", None, ())  # type: ignore[arg-type]
+    planner.propose("clear the table", None, ())  # type: ignore[arg-type]
+    with pytest.raises(LookupError):
+        planner.ground(Instruction(target="cup", text="grasp cup"), None)  # type: ignore[arg-type]
+    stats = planner.stats()
+    assert stats["propose"]["calls"] == 2 and stats["propose"]["failed"] == 0
+    assert stats["ground"]["failed"] == 1
+    assert events[-1][1]["error"] == "LookupError: not in view"
+
+
+def _tree() -> py_trees.behaviour.Behaviour:
+    done = py_trees.behaviours.Success("plan")
+    running = py_trees.behaviours.Running("grasp the cup")
+    later = py_trees.behaviours.Success("reset")
+    root = py_trees.composites.Sequence("clear the table", memory=True, children=[done, running, later])
+    root.tick_once()
+    return root
+
+
+def test_live_view_shows_statuses_instruction_and_cadence() -> None:
+    root = _tree()
+    assert root.status == Status.RUNNING
+    state = RunState(
+        root=root,
+        tick=42,
+        sim_time=2.1,
+        cadence=Cadence(20.0),
+        tree_name="clear_table",
+        instruction="grasp the cup",
+        target="the cup",
+        failure_reason="grasp: timeout after 15.0 s",
+    )
+    text = text_snapshot(state)
+    assert (
+        "● clear the table" in text and "✓ plan" in text and "● grasp the cup" in text and "○ reset" in text
+    )
+    assert "instruction: grasp the cup  target: the cup" in text
+    assert "last failure: grasp: timeout after 15.0 s" in text
+    assert "cadence: 0.0 Hz (target 20)" in text
+
+
+def test_summary_table_reports_outcome_grasps_attempts_planner_and_time() -> None:
+    result = RunResult(
+        prompt="clear the table",
+        completed=False,
+        reason="time budget of 60 s spent before the prompt was done",
+        interrupted=False,
+        tree_name="clear_table",
+        ticks=1200,
+        sim_seconds=60.0,
+        wall_seconds=58.2,
+        grasped=["the cup", "the can"],
+        put_away=["the cup"],
+        attempts=3,
+        successful_attempts=2,
+        recoveries=1,
+        planner={"propose": {"calls": 2, "failed": 0, "mean_s": 0.2, "worst_s": 0.3}},
+        cadence={"target_hz": 20.0, "achieved_hz": 19.8, "ticks": 1200, "slow_ticks": 3, "stages_ms": {}},
+    )
+    console = Console(width=120, file=io.StringIO(), record=True, color_system=None)
+    console.print(summary_table(result))
+    text = console.export_text()
+    for expected in (
+        "not completed: time budget of 60 s spent",
+        "2 (the cup, the can)",
+        "3 (2 succeeded)",
+        "recoveries used │ 1",
+        "propose: 2 calls, mean 200.0 ms, worst 300.0 ms",
+        "60.0 s sim, 58.2 s wall, 1200 ticks",
+        "19.8 Hz achieved (target 20), 3 slow ticks",
+    ):
+        assert expected in text, expected
