@@ -32,6 +32,12 @@ def check_controller(name: str, skill: str) -> None:
     if skill not in SKILLS:
         raise ControllerNotFoundError(f"unknown skill {skill!r}; valid skills: {', '.join(SKILLS)}")
     if name == "scripted":
+        from dexagent.controller.scripted import EXPERTS
+
+        if skill not in EXPERTS:
+            raise ControllerNotFoundError(
+                f"the scripted controller has no expert for skill {skill!r} (it has: {', '.join(EXPERTS)})"
+            )
         return
     folder = default_checkpoint(skill) if name == "default" else Path(name).expanduser()
     if name == "default" and not folder.is_dir():

@@ -61,8 +61,7 @@ def split_summaries(config: EvalConfig, records: list[EpisodeRecord]) -> list[Su
 def results_table(config: EvalConfig, records: list[EpisodeRecord]) -> Table:
     """A rich table: rows per split and the suite aggregate; columns success@1..K, steps, wall time."""
     table = Table(
-        title=f"dexagent eval: suite {config.suite.name}, controller {config.controller}, "
-        f"skill {config.suite.skill}, seed {config.seed}",
+        title=f"{config.suite.name} | {config.controller} | {config.suite.skill} | seed {config.seed}",
         title_justify="left",
     )
     table.add_column("suite / split")
