@@ -25,7 +25,7 @@ from dexagent.agent.episode_log import EpisodeLog
 from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
 from dexagent.agent.timed_planner import TimedPlanner
 from dexagent.controller.interfaces import Controller
-from dexagent.hardware import ARM_DOF, Observation, Robot, SafeRobot
+from dexagent.hardware import ARM_DOF, HardwareError, Observation, Robot, SafeRobot
 from dexagent.skills import SkillContext
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.context import SceneTruth
@@ -172,6 +172,16 @@ class AgentRun:
         except KeyboardInterrupt:
             interrupted, completed, reason = True, False, "stopped by the operator (Ctrl-C)"
             self._stop_safely()
+        except HardwareError as error:
+            # The safety layer or the robot refused (e.g. a NaN action): it already holds position.
+            completed, reason = False, f"the robot stopped the run: {error}"
+            self.log.write("robot_error", {"error": str(error)})
+            self._stop_safely()
+        except BaseException as error:
+            # A bug: still leave the robot safe and the log complete, then let it surface.
+            self.log.write("run_error", {"error": f"{type(error).__name__}: {error}"})
+            self._stop_safely()
+            raise
         finally:
             self.context.shutdown()
         result = self._result(completed, reason, interrupted, time.perf_counter() - started)
@@ -263,17 +273,21 @@ class AgentRun:
 
     def _stop_safely(self) -> None:
         """Preempt whatever runs, then hold the arm where it is and open the hand over a few ticks."""
-        if self.compiled is not None and self.compiled.root.status == Status.RUNNING:
-            self.compiled.root.stop(Status.INVALID)
-        hold = self.robot.safety.hold_action
-        if hold is None:
+        try:
+            if self.compiled is not None and self.compiled.root.status == Status.RUNNING:
+                self.compiled.root.stop(Status.INVALID)
+            hold = self.robot.safety.hold_action
+            if hold is None:
+                return
+            target = hold.copy()
+            target[ARM_DOF:] = 1.0
+            steps = int(np.ceil(1.0 / float(np.min(self.robot.spec.max_step[ARM_DOF:])))) + 1
+            for _ in range(steps):
+                self.robot.act(target)
+                self.ticks += 1
+        except HardwareError as error:  # the robot refuses even this: report it, the caller ends the run
+            self.log.write("stop_failed", {"error": str(error)})
             return
-        target = hold.copy()
-        target[ARM_DOF:] = 1.0
-        steps = int(np.ceil(1.0 / float(np.min(self.robot.spec.max_step[ARM_DOF:])))) + 1
-        for _ in range(steps):
-            self.robot.act(target)
-            self.ticks += 1
         self.log.write("stopped_safely", {"hand": "open", "ticks": steps})
 
     def _read(self, key: str) -> Any:

@@ -151,3 +151,19 @@ def test_clear_the_table_in_a_fresh_scene_completes(tmp_path: Path) -> None:
     assert len(result.grasped) == 2 and result.successful_attempts >= 2
     completions = [e for e in read_log(tmp_path / "clear.jsonl") if e["event"] == "completion"]
     assert completions[-1]["ok"] is True
+
+
+class NaNController(StillController):
+    """A broken policy: its first action is NaN, which the safety layer must refuse."""
+
+    def act(self, observation: Observation) -> np.ndarray:
+        return np.full(13, np.nan, np.float32)
+
+
+def test_an_unsafe_action_ends_the_run_with_the_safety_layers_reason(sim: SimRobot) -> None:
+    run = make_run(sim, f"grasp {graspable_target(sim)}", controllers=lambda skill: NaNController())
+    result = run.run()
+    assert not result.completed
+    assert result.reason.startswith("the robot stopped the run: action has NaN/inf for joints")
+    names = [e["event"] for e in run.log.events]
+    assert "robot_error" in names and names[-2:] == ["stopped_safely", "run_end"]
