@@ -30,10 +30,10 @@ from dexagent.controller.data.rollout import (
 from dexagent.controller.factory import load_controller
 from dexagent.hardware import SafeRobot
 from dexagent.hardware.sim.robot import SimRobot
-from dexagent.hardware.sim.scenes import sample_scene
+from dexagent.hardware.sim.scenes import SceneError, sample_scene
 
 EVAL_STREAM = 2  # seed stream of `eval`; `collect` uses 1, so training scenes are held out
-_SCENE_REDRAWS = 20  # a scene with no visible object the skill applies to is redrawn (rare)
+_SCENE_REDRAWS = 20  # a scene that does not fit, or lacks a visible target, is redrawn (rare)
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,11 @@ def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) ->
     started = time.perf_counter()
     suite, seed = task.suite, task.scene_seed
     for _ in range(_SCENE_REDRAWS):
-        scene = sample_scene(seed, task.split, suite.n_objects, flat_target=suite.flat_target)
+        try:
+            scene = sample_scene(seed, task.split, suite.n_objects, flat_target=suite.flat_target)
+        except SceneError:  # the objects did not fit on the table: draw the next scene
+            seed = scene_seed(seed, 0, EVAL_STREAM)
+            continue
         sim = SimRobot(scene, image_size=task.image_size)
         visible = [sim.object_box(o.index) is not None for o in sim.objects]
         target = choose_target(sim.objects, visible, suite.skill, seed)

@@ -28,8 +28,9 @@ from dexagent.controller.data.store import EpisodeFrames, EpisodeMetadata
 from dexagent.hardware import Observation, SafeRobot
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import SPLITS
-from dexagent.hardware.sim.scenes import sample_scene
+from dexagent.hardware.sim.scenes import SceneError, sample_scene
 
+NO_SCENE = "scene did not fit"
 COLLECT_STREAM = 1  # seed stream of `collect`; `eval` uses another, so its scenes are held out
 
 
@@ -86,7 +87,10 @@ def record_demo(job: CollectJob, index: int) -> Demo:
 
     started = time.perf_counter()
     seed = scene_seed(job.seed, index, COLLECT_STREAM)
-    scene = sample_scene(seed, job.split, job.n_objects, flat_target=job.skill == "push_then_grasp")
+    try:
+        scene = sample_scene(seed, job.split, job.n_objects, flat_target=job.skill == "push_then_grasp")
+    except SceneError:  # this seed's objects do not fit on the table; the next attempt draws anew
+        return Demo(index, seed, False, NO_SCENE, 0, time.perf_counter() - started)
     with SimRobot(scene, image_size=job.image_size) as sim:
         robot = SafeRobot(sim)
         robot.home()
