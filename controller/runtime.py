@@ -154,9 +154,10 @@ class PolicyController:
 
     # -- internals --------------------------------------------------------------------------
     def _lead(self) -> int:
-        """Actions still queued when the next chunk is launched: worst inference time in ticks, +1."""
+        """Actions still queued when the next chunk is launched: twice the worst inference time
+        in ticks, +1 (the margin absorbs scheduling jitter on a loaded machine)."""
         worst = self.stats["infer"].worst_s
-        ticks = math.ceil(worst / max(self._tick_period_s, 1e-3)) + 1 if worst else 1
+        ticks = math.ceil(2 * worst / max(self._tick_period_s, 1e-3)) + 1 if worst else 1
         return min(ticks, self.execute_steps - 1)
 
     def _batch(self, observation: Observation) -> dict[str, torch.Tensor]:

@@ -76,7 +76,9 @@ def test_act_never_returns_an_action_outside_the_limits(make_config, randomize, 
 
 def test_a_20hz_loop_never_starves_when_inference_is_fast(make_config) -> None:
     torch.manual_seed(0)
-    controller = PolicyController(DexGraspPolicy(make_config()), OracleTracker(), spec=SPEC)
+    # A 16-step chunk executing 12 leaves up to 11 ticks (550 ms) to hide inference behind.
+    policy = DexGraspPolicy(make_config(horizon=16, execute_steps=12))
+    controller = PolicyController(policy, OracleTracker(), spec=SPEC)
     controller.reset(_observation(), TARGET_BOX)
     next_tick = time.perf_counter()
     for i in range(30):
