@@ -79,6 +79,7 @@ class SkillBehaviour(py_trees.behaviour.Behaviour):
 
     def initialise(self) -> None:
         self.reason = ""
+        self.params = None  # a failed resolution must not leave the last activation's values behind
         self._param_error = None
         self._futures = []
         self.started_at = self.context.clock()
