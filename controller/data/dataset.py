@@ -14,6 +14,7 @@ resumed run sees exactly the data the uninterrupted run would have seen.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,10 +211,18 @@ def batch_positions(
     epochs = flat // size
     out = np.empty(batch_size, dtype=np.int64)
     for epoch in np.unique(epochs):
-        perm = np.random.default_rng([seed, int(epoch)]).permutation(size)
+        perm = _epoch_permutation(size, seed, int(epoch))
         hit = epochs == epoch
         out[hit] = perm[flat[hit] % size]
     return out
+
+
+@functools.lru_cache(maxsize=4)
+def _epoch_permutation(size: int, seed: int, epoch: int) -> np.ndarray:
+    """The sample order of one epoch (cached: consecutive steps mostly share an epoch)."""
+    order = np.random.default_rng([seed, epoch]).permutation(size)
+    order.flags.writeable = False
+    return order
 
 
 class StepBatches(torch.utils.data.Dataset[dict[str, torch.Tensor]]):
