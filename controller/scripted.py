@@ -14,6 +14,7 @@ import numpy as np
 
 from dexagent.hardware import Box, Observation
 from dexagent.hardware.sim.expert import GraspExpert
+from dexagent.hardware.sim.push_expert import PushThenGraspExpert
 from dexagent.hardware.sim.robot import SimRobot
 
 
@@ -33,7 +34,7 @@ class ScriptedExpert(Protocol):
 
 ExpertFactory = Callable[[SimRobot, int], ScriptedExpert]
 
-EXPERTS: dict[str, ExpertFactory] = {"grasp": GraspExpert}
+EXPERTS: dict[str, ExpertFactory] = {"grasp": GraspExpert, "push_then_grasp": PushThenGraspExpert}
 
 
 def register_expert(skill: str, factory: ExpertFactory) -> None:

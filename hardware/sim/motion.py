@@ -61,12 +61,17 @@ class ArmIK:
         target = mink.SE3.from_rotation_and_translation(mink.SO3.from_matrix(target_rot), target_pos)
         self._frame_task.set_target(target)
         dt = 0.05
-        error = np.inf
+        best, stalled = np.inf, 0
         for _ in range(iterations):
             residual = self._frame_task.compute_error(self.configuration)
-            error = float(np.linalg.norm(residual[:3]))
-            if error < position_tolerance and np.linalg.norm(residual[3:]) < rotation_tolerance:
-                break
+            error = float(np.linalg.norm(residual[:3])) + 0.1 * float(np.linalg.norm(residual[3:]))
+            if error < best - 1e-4:
+                best, stalled = error, 0
+            else:
+                stalled += 1
+            converged = np.linalg.norm(residual[:3]) < position_tolerance
+            if (converged and np.linalg.norm(residual[3:]) < rotation_tolerance) or stalled >= 15:
+                break  # reached, or stuck against a joint limit: more iterations only cost time
             velocity = mink.solve_ik(
                 self.configuration,
                 [self._frame_task, self._posture_task],
@@ -77,8 +82,7 @@ class ArmIK:
             )
             self.configuration.integrate_inplace(velocity, dt)
         position, _ = self.site_pose(self.configuration.q[self._arm_qpos])
-        error = float(np.linalg.norm(position - target_pos))
-        return self.configuration.q[self._arm_qpos].copy(), error
+        return self.configuration.q[self._arm_qpos].copy(), float(np.linalg.norm(position - target_pos))
 
     def _full_q(self, arm_q: np.ndarray) -> np.ndarray:
         q = np.zeros(self.model.nq)
