@@ -3,8 +3,9 @@
 A scene is 1-8 objects from the split's object pool, placed without overlap inside
 PLACEMENT_X x PLACEMENT_Y with a free gap between them wide enough for an open hand,
 on the split's table under the split's lighting. With `flat_target=True` the first
-object is a flat one (plate, book, ...) and the lane it will be pushed along toward its
-nearest side edge of the table is kept free, as is a slot behind it for the pushing hand.
+object is a flat one (plate, book, ...) in the +y half of the region, and the lane it will be
+pushed along toward the +y side edge of the table is kept free, as is a slot behind it for
+the pushing hand (the -y edge has the drop bin beside it).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ MIN_GAP = 0.05  # m of free table between two objects' footprints: an open hand'
 PUSH_LANE_GAP = 0.02  # m beside the lane a flat target sweeps on its way to the table edge
 HAND_SLOT_DEPTH = 0.07  # m behind a flat target where the pushing hand comes down
 HAND_SLOT_HALF_WIDTH = 0.05  # m, half the hand's width across the push direction
+PUSH_SIDE = 1.0  # flat targets are pushed toward +y (see push_direction)
 _PLACEMENT_TRIES = 200  # positions tried per object before the whole layout is redrawn
 _LAYOUT_TRIES = 400
 
@@ -118,7 +120,9 @@ def _place(
         # Candidates are drawn in one batch and the first free one is taken: same result as a
         # rejection loop, without a Python loop per try.
         xs = rng.uniform(PLACEMENT_X[0], PLACEMENT_X[1], size=_PLACEMENT_TRIES)  # float[T]
-        ys = rng.uniform(PLACEMENT_Y[0], PLACEMENT_Y[1], size=_PLACEMENT_TRIES)  # float[T]
+        # A flat target lies in the half nearer the edge it is pushed over, as a person would set it.
+        y_low = 0.0 if flat_target and index == 0 else PLACEMENT_Y[0]
+        ys = rng.uniform(y_low, PLACEMENT_Y[1], size=_PLACEMENT_TRIES)  # float[T]
         free = np.ones(_PLACEMENT_TRIES, dtype=bool)
         for other, other_radius in zip(placed, radii, strict=True):
             free &= np.hypot(xs - other.x, ys - other.y) >= radius + other_radius + MIN_GAP
@@ -135,8 +139,12 @@ def _place(
 
 
 def push_direction(target: PlacedObject) -> float:
-    """+1 or -1: the side edge of the table (along y) a flat object at `target` is pushed toward."""
-    return 1.0 if target.y >= 0.0 else -1.0
+    """+1: flat objects are pushed over the table's +y side edge.
+
+    The -y edge has the drop bin right beside it (model.BIN_CENTER): an object pushed over that
+    edge would rest on the bin's wall and leave no room for the thumb under it.
+    """
+    return PUSH_SIDE
 
 
 def _blocks_push(

@@ -1,0 +1,221 @@
+"""The privileged push-then-grasp expert: slide a flat object over the table's side edge, grasp its overhang.
+
+A flat object (plate, book, tray) is too low for the hand to close around from above. The
+expert lowers the open hand behind it, fingertips just above the table, and pushes it
+toward the table's +y side edge (the -y edge has the drop bin beside it) until it
+overhangs by OVERHANG m; it re-measures and pushes again when the object slid less than
+planned. Then the hand comes in level, from beyond the edge and the robot's side, with the
+thumb under the overhang and the fingers over it, closes, and lifts the object by its edge.
+It reuses the grasp expert's tick loop, grasp planning and mink IK (expert.py, grasp_poses.py,
+motion.py); only the phases differ.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import mujoco
+import numpy as np
+
+from dexagent.hardware.errors import HardwareError
+from dexagent.hardware.sim.expert import CLOSED_HAND, MAX_ARM_STEP, OPEN_HAND, GraspExpert, _Phase
+from dexagent.hardware.sim.grasp_poses import (
+    UP,
+    GraspPlan,
+    GraspPose,
+    ObjectExtent,
+    object_extent,
+    plan_grasp,
+)
+from dexagent.hardware.sim.model import ARM_HOME, CONTROL_HZ
+from dexagent.hardware.sim.motion import plan_cartesian_path, plan_joint_path, site_rotation, solve_ik
+from dexagent.hardware.sim.robot import SimRobot
+from dexagent.hardware.sim.scene_spec import TABLE_TOP_Z, TABLE_Y
+from dexagent.hardware.sim.scenes import PUSH_SIDE
+
+OVERHANG = 0.045  # m of the object past the table edge before the grasp (the paper: "extends sufficiently")
+COM_MARGIN = 0.025  # m the object's middle stays on the table side of the edge
+OVERHANG_TOLERANCE = 0.01  # m short of OVERHANG that still counts as pushed far enough
+PUSH_SITE_Z = 0.02  # m: open fingertips reach ~13 mm below the site, so they skim 7 mm over the table
+# The open fingertips' inner side sits this far behind the site along the pinch axis (model.py: tips at
+# palm x = -0.040, radius 0.008). Pushing with the inner side presses the fingers against their open
+# joint limit, which is stiff; pushing with their backs would fold the weakly driven fingers over.
+FINGERS_BEHIND_SITE = 0.032
+# Under the push load the fingers give way by about this much (measured): their open-limit constraint
+# is soft because MuJoCo scales constraint stiffness by the light finger links' inertia.
+FINGER_YIELD = 0.025
+PUSH_START_GAP = 0.015  # m between the fingers and the object before the push starts
+PUSH_SPEED = 0.08  # m/s: slow enough that the object slides with the hand instead of being struck
+MAX_PUSHES = 3
+# The overhang is grasped with a (nearly) level hand so the thumb's base stays below the object and can
+# curl up under it; a steeper hand swings the thumb over the edge instead. Coming straight in from
+# beyond the edge is out of the arm's reach, so the approach is turned toward +x (the robot's side) by
+# these angles (rad); pitches tilt it down a little when the level pose is unreachable.
+EDGE_GRASP_TURNS = (0.8, 0.6, 1.0, 0.4)
+EDGE_GRASP_PITCHES = (0.0, 0.15, 0.3)
+EDGE_GRASP_CLEARANCE = 0.14  # m back along the approach where the hand lines up before moving in
+
+
+def _ticks(seconds: float) -> int:
+    return max(1, round(seconds * CONTROL_HZ))
+
+
+class PushThenGraspExpert(GraspExpert):
+    """Pushes flat object `target_index` until it overhangs the table's side edge, then grasps and lifts it.
+
+    Same interface as `GraspExpert`: call `act(observation)` once per tick until `done`; `failed`
+    and `failure_reason` say how it ended.
+    """
+
+    def __init__(self, robot: SimRobot, target_index: int, *, lift: float = 0.28) -> None:
+        # Held by its edge the object hangs tilted, its far side well under the hand: lift higher than
+        # the grasp expert's 15 cm so the whole object clears the 10 cm success height.
+        super().__init__(robot, target_index, lift=lift)
+        self.pushes = 0  # pushes made so far (one, plus re-pushes when the object lagged)
+
+    def overhang(self) -> float:
+        """How far (m) the target now reaches past the side edge of the table it is pushed over."""
+        low, high = y_range(self.robot, self.target_index)
+        return (high if PUSH_SIDE > 0 else -low) - TABLE_Y[1]
+
+    def _wanted_overhang(self) -> float:
+        """OVERHANG, or less for a narrow object, so its centre of mass stays well on the table."""
+        low, high = y_range(self.robot, self.target_index)
+        return min(OVERHANG, (high - low) / 2 - COM_MARGIN)
+
+    def _edge_grasp_candidates(self, side: float) -> list[GraspPose]:
+        """Grasps of the overhang from beyond the edge: thumb under it, fingers on top, most natural first."""
+        extent = object_extent(self.robot, self.target_index)
+        overhang = max(0.0, self.overhang())
+        grasp = np.array([extent.center[0], side * (TABLE_Y[1] + overhang / 2), _mid_z(extent)])
+        inward = np.array([0.0, -side, 0.0])
+        poses = []
+        for turn in EDGE_GRASP_TURNS:
+            level = np.cos(turn) * inward + np.sin(turn) * np.array([1.0, 0.0, 0.0])
+            for pitch in EDGE_GRASP_PITCHES:
+                approach = np.cos(pitch) * level - np.sin(pitch) * UP
+                # Pinch axis down: the thumb (palm +x) ends below the overhang, beyond the table's edge.
+                rotation = site_rotation(approach, -UP)
+                behind = grasp - EDGE_GRASP_CLEARANCE * approach
+                poses.append(GraspPose("side", grasp, rotation, (behind,)))
+        return poses
+
+    def _plan_phases(self) -> list[_Phase]:
+        self.approach = "push"
+        start = object_extent(self.robot, self.target_index)
+        side = PUSH_SIDE
+        # Pinch axis along the push: the fingers (palm -x) trail the site and push with their inner side.
+        push_rotation = site_rotation(-UP, np.array([0.0, side, 0.0]))
+        state: dict[str, GraspPlan] = {}
+
+        def open_hand(tick: int, ticks: int) -> np.ndarray:
+            return OPEN_HAND.copy()
+
+        def closing(tick: int, ticks: int) -> np.ndarray:
+            return OPEN_HAND + (tick + 1) / ticks * (CLOSED_HAND - OPEN_HAND)
+
+        def closed(tick: int, ticks: int) -> np.ndarray:
+            return CLOSED_HAND.copy()
+
+        def joint_move(q: np.ndarray, q_to: np.ndarray, seconds: float) -> np.ndarray:
+            # Min-jerk peaks at 1.875x the mean speed; keep that under MAX_ARM_STEP per tick.
+            fastest = math.ceil(1.875 * np.abs(q_to - q).max() / MAX_ARM_STEP)
+            return plan_joint_path(q, q_to, max(_ticks(seconds), fastest))
+
+        def push_start(extent: ObjectExtent) -> np.ndarray:
+            low, high = y_range(self.robot, self.target_index)
+            far_edge = low if side > 0 else high
+            back = far_edge + side * (FINGERS_BEHIND_SITE - PUSH_START_GAP)
+            return np.array([extent.center[0], back, TABLE_TOP_Z + PUSH_SITE_Z])
+
+        def approach(q: np.ndarray) -> np.ndarray:
+            above = push_start(start) + 0.1 * UP
+            return joint_move(q, solve_ik(self.ik, np.array(ARM_HOME), above, push_rotation), 1.5)
+
+        def descend(q: np.ndarray) -> np.ndarray:
+            low = push_start(start)
+            return plan_cartesian_path(self.ik, q, [low + 0.1 * UP, low], push_rotation, [_ticks(1.0)])
+
+        def push(q: np.ndarray) -> np.ndarray:
+            """Push from where the hand is by the distance the object still lacks (measured now)."""
+            here, _ = self.ik.site_pose(q)
+            missing = self._wanted_overhang() - self.overhang()
+            if missing < OVERHANG_TOLERANCE / 2 and self.pushes > 0:
+                return q[None, :]
+            extent = object_extent(self.robot, self.target_index)
+            # First push: the fingers start PUSH_START_GAP short of the object and yield under load.
+            # Later ones: the fingers still lean on the object, so each further m moves it one m.
+            first = self.pushes == 0
+            distance = PUSH_START_GAP + FINGER_YIELD + missing if first else missing + 0.005
+            self.pushes += 1
+            start_point = np.array([extent.center[0], here[1], here[2]])
+            end = start_point + np.array([0.0, side * distance, 0.0])
+            ticks = _ticks(float(np.linalg.norm(end - here)) / PUSH_SPEED + 0.3)
+            return plan_cartesian_path(self.ik, q, [here, end], push_rotation, [ticks])
+
+        def check_pushed(q: np.ndarray) -> np.ndarray:
+            short = self._wanted_overhang() - OVERHANG_TOLERANCE - self.overhang()
+            if short > 0:
+                raise HardwareError(
+                    f"pushed {self.pushes} times but the object overhangs the edge by only "
+                    f"{self.overhang() * 100:.1f} cm (need {self._wanted_overhang() * 100:.1f} cm)"
+                )
+            return q[None, :]
+
+        def retreat(q: np.ndarray) -> np.ndarray:
+            here, _ = self.ik.site_pose(q)
+            back = here + np.array([0.0, -side * 0.03, 0.0])
+            return plan_cartesian_path(self.ik, q, [here, back, back + 0.1 * UP], push_rotation, [6, 14])
+
+        def line_up(q: np.ndarray) -> np.ndarray:
+            plan = plan_grasp(
+                self.ik,
+                self._edge_grasp_candidates(side),
+                lift=self.lift,
+                entry_ticks=_ticks(0.6),
+                descend_ticks=_ticks(1.0),
+                lift_ticks=_ticks(1.5),
+            )
+            state["plan"] = plan
+            return joint_move(q, plan.entry_q, 1.5)
+
+        def hold_still(ticks: int) -> Callable[[np.ndarray], np.ndarray]:
+            return lambda q: np.repeat(q[None, :], ticks, axis=0)
+
+        hold_ticks = max(_ticks(2.2), math.ceil(self.robot.hold_seconds * CONTROL_HZ) + 4)
+        phases = [_Phase("approach", approach, open_hand), _Phase("descend", descend, open_hand)]
+        phases += [_Phase(f"push{k + 1}", push, open_hand) for k in range(MAX_PUSHES)]
+        return [
+            *phases,
+            _Phase("check", check_pushed, open_hand),
+            _Phase("retreat", retreat, open_hand),
+            _Phase("line_up", line_up, open_hand),
+            _Phase("move_in", lambda q: state["plan"].descend, open_hand),
+            _Phase("close", hold_still(_ticks(0.8)), closing),
+            _Phase("lift", lambda q: state["plan"].lift, closed),
+            _Phase("hold", hold_still(hold_ticks), closed),
+        ]
+
+
+def y_range(robot: SimRobot, i: int) -> tuple[float, float]:
+    """(lowest, highest) world y (m) that object `i`'s geoms reach now; exact for boxes and cylinders."""
+    model, data = robot.model, robot.data
+    low, high = np.inf, -np.inf
+    for geom in np.flatnonzero(model.geom_bodyid == model.body(f"object{i}").id):
+        row = data.geom_xmat[geom].reshape(3, 3)[1]  # how the geom's axes project on world y
+        size = model.geom_size[geom]
+        kind = model.geom_type[geom]
+        if kind == mujoco.mjtGeom.mjGEOM_BOX:
+            reach = float(np.abs(row) @ size)
+        elif kind == mujoco.mjtGeom.mjGEOM_CYLINDER:
+            reach = float(size[0] * np.hypot(row[0], row[1]) + size[1] * abs(row[2]))
+        else:  # other shapes: their bounding box, a slight overestimate
+            reach = float(np.abs(row) @ model.geom_aabb[geom][3:])
+        centre = float(data.geom_xpos[geom][1])
+        low, high = min(low, centre - reach), max(high, centre + reach)
+    return low, high
+
+
+def _mid_z(extent: ObjectExtent) -> float:
+    return (extent.bottom + extent.top) / 2
