@@ -129,3 +129,19 @@ def test_a_collect_killed_with_sigkill_leaves_only_whole_episodes(tmp_path: Path
     with DemoStore.create_or_append(out, image_size=64, control_hz=20.0) as store:
         assert store.num_episodes == committed
         assert all(array.shape[0] == store.num_frames for array in store.arrays.values())
+
+
+@pytest.mark.slow
+def test_two_workers_record_the_same_demos_as_one(tmp_path: Path) -> None:
+    stores = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}.zarr"
+        args = ["--episodes", "3", "--out", str(out), "--image-size", "32", "--workers", workers]
+        code, output = collect(*args)
+        assert code == 0, output
+        stores.append(DemoStore.open(out))
+    serial, parallel = stores
+    np.testing.assert_array_equal(serial.metadata_column("seed"), parallel.metadata_column("seed"))
+    np.testing.assert_array_equal(serial.episode_ends, parallel.episode_ends)
+    np.testing.assert_array_equal(serial["action"][:], parallel["action"][:])
+    np.testing.assert_array_equal(serial["head_rgb"][:], parallel["head_rgb"][:])
