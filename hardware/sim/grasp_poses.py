@@ -125,25 +125,31 @@ def side_grasp_poses(extent: ObjectExtent) -> list[GraspPose]:
 
 
 def corridor_blocked(pose: GraspPose, obstacles: list[ObjectExtent]) -> bool:
-    """True when another object stands in the way of the hand's last 20 cm along the approach.
+    """True when another object stands in the way of the hand on its way in along the approach.
 
-    The hand sweeps a horizontal corridor about 7 cm to either side of the approach line; an
-    obstacle blocks it when its footprint reaches into the corridor and it rises above the
-    hand's lowest point there (the little finger, ~4.5 cm below the grasp point).
+    The hand sweeps a horizontal corridor about 7 cm to either side of the approach line,
+    back to 25 cm from the grasp point. Going back along it the hand rises with the
+    approach's pitch; an obstacle blocks when its footprint reaches into the corridor and
+    its top is above the hand's lowest point there (the little finger, ~4.5 cm below the site).
     """
     approach = pose.rotation[:, 2]
-    level = np.array([approach[0], approach[1], 0.0])
-    if np.linalg.norm(level) < 0.3:  # (nearly) straight down: only the object itself is in the way
+    level = np.array([approach[0], approach[1]])
+    horizontal = float(np.linalg.norm(level))
+    if horizontal < 0.3:  # (nearly) straight down: only the object itself is in the way
         return False
-    level /= np.linalg.norm(level)
+    level /= horizontal
+    rise = -approach[2] / horizontal  # metres the hand is higher per metre back along the corridor
     start = pose.grasp[:2]
     for obstacle in obstacles:
-        offset = obstacle.center[:2] - start
-        along = float(np.clip(-offset @ level[:2], 0.0, 0.2))
-        closest = start - along * level[:2]
-        distance = float(np.linalg.norm(obstacle.center[:2] - closest))
         radius = max(obstacle.half_u, obstacle.half_v)
-        if distance < radius + 0.07 and obstacle.top > pose.grasp[2] - 0.045:
+        offset = obstacle.center[:2] - start
+        back = float(-offset @ level)  # how far back along the approach the obstacle's centre is
+        if back < -radius or back > 0.25 + radius:
+            continue
+        lateral = abs(float(offset[0] * level[1] - offset[1] * level[0]))
+        nearest_back = max(0.0, back - radius)
+        hand_bottom = pose.grasp[2] - 0.045 + rise * nearest_back
+        if lateral < radius + 0.07 and obstacle.top > hand_bottom:
             return True
     return False
 
