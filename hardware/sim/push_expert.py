@@ -54,6 +54,7 @@ MAX_PUSHES = 3
 # these angles (rad); pitches tilt it down a little when the level pose is unreachable.
 EDGE_GRASP_TURNS = (0.8, 0.6, 1.0, 0.4)
 EDGE_GRASP_PITCHES = (0.0, 0.15, 0.3)
+LINE_UP_HEIGHT = 0.18  # m above the push and the grasp entry where the hand turns between them
 EDGE_GRASP_CLEARANCE = 0.14  # m back along the approach where the hand lines up before moving in
 
 
@@ -166,7 +167,10 @@ class PushThenGraspExpert(GraspExpert):
         def retreat(q: np.ndarray) -> np.ndarray:
             here, _ = self.ik.site_pose(q)
             back = here + np.array([0.0, -side * 0.03, 0.0])
-            return plan_cartesian_path(self.ik, q, [here, back, back + 0.1 * UP], push_rotation, [6, 14])
+            up = back + LINE_UP_HEIGHT * UP
+            return plan_cartesian_path(
+                self.ik, q, [here, back, up], push_rotation, [_ticks(0.3), _ticks(0.9)]
+            )
 
         def line_up(q: np.ndarray) -> np.ndarray:
             plan = plan_grasp(
@@ -178,7 +182,11 @@ class PushThenGraspExpert(GraspExpert):
                 lift_ticks=_ticks(1.5),
             )
             state["plan"] = plan
-            return joint_move(q, plan.entry_q, 1.5)
+            # Turn the hand over well above the table, then sink to the entry pose: a direct joint move
+            # from the push pose sweeps the fingers low across the pushed object and knocks it off.
+            entry = plan.pose.entry[0]
+            high_q = solve_ik(self.ik, plan.entry_q, entry + LINE_UP_HEIGHT * UP, plan.pose.rotation)
+            return np.concatenate([joint_move(q, high_q, 1.5), joint_move(high_q, plan.entry_q, 0.8)])
 
         def hold_still(ticks: int) -> Callable[[np.ndarray], np.ndarray]:
             return lambda q: np.repeat(q[None, :], ticks, axis=0)
