@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from dexagent.hardware import ACTION_DIM
 
-EncoderKind = Literal["dinov2", "cnn"]
+EncoderKind = Literal["dinov2", "cnn", "pixels"]
 
 
 class ConfigError(ValueError):
@@ -28,7 +28,8 @@ class EncoderConfig:
     """One camera's image encoder.
 
     kind: "dinov2" (transformers `Dinov2Model`; `source` is a hub id or a local folder that
-        `from_pretrained` reads) or "cnn" (a small trainable conv net, for CPU training).
+        `from_pretrained` reads), "cnn" (a small trainable conv net, for CPU training) or
+        "pixels" (raw pixel patches, linearly embedded: the no-representation ablation).
     width: the feature width D of the encoder's patch tokens.
     patch_size: pixels per token side; the token grid is image_size // patch_size.
     depth / heads / mlp_ratio: the DINOv2 architecture (used to build it without weights).
@@ -106,8 +107,8 @@ class PolicyConfig:
             problems.append(f"image_size must be positive, got {self.image_size}")
         for cam in ("head_encoder", "wrist_encoder"):
             enc: EncoderConfig = getattr(self, cam)
-            if enc.kind not in ("dinov2", "cnn"):
-                problems.append(f"{cam}.kind must be 'dinov2' or 'cnn', got {enc.kind!r}")
+            if enc.kind not in ("dinov2", "cnn", "pixels"):
+                problems.append(f"{cam}.kind must be 'dinov2', 'cnn' or 'pixels', got {enc.kind!r}")
                 continue
             if enc.kind == "cnn" and 2 ** len(enc.channels) != enc.patch_size:
                 problems.append(
@@ -224,7 +225,18 @@ def _sim() -> PolicyConfig:
     return PolicyConfig(name="sim")
 
 
-_NAMED = {"paper": _paper, "sim": _sim}
+def _sim_pixels() -> PolicyConfig:
+    """Ablation: the sim config with raw pixel patches instead of the trainable CNN features."""
+    pixels = EncoderConfig(kind="pixels", pool=2)
+    return PolicyConfig(name="sim-pixels", head_encoder=pixels, wrist_encoder=pixels)
+
+
+def _sim_no_mask() -> PolicyConfig:
+    """Ablation: the sim config without the target mask (tokens and position features)."""
+    return PolicyConfig(name="sim-no-mask", use_mask=False)
+
+
+_NAMED = {"paper": _paper, "sim": _sim, "sim-pixels": _sim_pixels, "sim-no-mask": _sim_no_mask}
 
 
 def config_names() -> list[str]:

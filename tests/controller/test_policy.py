@@ -113,3 +113,18 @@ def test_parameter_counts_cover_every_parameter(make_config) -> None:
     assert set(counts) == {"head encoder", "wrist encoder", "mask encoder", "projections", "DiT"}
     assert sum(t + f for t, f in counts.values()) == sum(p.numel() for p in policy.parameters())
     assert all(f == 0 for _, f in counts.values())  # the tiny config's CNN encoders are trainable
+
+
+@pytest.mark.parametrize("name", ["sim", "sim-pixels", "sim-no-mask"])
+def test_sim_and_its_ablations_train_and_sample_at_96_px(name: str, make_batch) -> None:
+    from dexagent.controller.config import get_config
+
+    torch.manual_seed(0)
+    config = get_config(name)
+    policy = DexGraspPolicy(config)
+    batch = make_batch(config, batch_size=2)
+    policy.compute_loss(batch).backward()
+    assert policy.predict_chunk(batch).shape == (2, 16, 13)
+    if name == "sim-pixels":
+        # Raw pixels: one linear patch embedding per camera, nothing deeper.
+        assert sum(p.numel() for p in policy.head_encoder.parameters()) == 3 * 16 * 16 * 64 + 64
