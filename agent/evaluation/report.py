@@ -64,14 +64,14 @@ def results_table(config: EvalConfig, records: list[EpisodeRecord]) -> Table:
         title=f"{config.suite.name} | {config.controller} | {config.suite.skill} | seed {config.seed}",
         title_justify="left",
     )
-    table.add_column("suite / split")
-    table.add_column("episodes", justify="right")
+    table.add_column("suite / split", no_wrap=True)
+    table.add_column("episodes", justify="right", no_wrap=True)
     table.add_column("success", justify="right")
     if config.attempts > 1:
         for k in range(1, config.attempts + 1):
             table.add_column(f"@{k}", justify="right")
-    table.add_column("mean steps", justify="right")
-    table.add_column("wall s / ep", justify="right")
+    table.add_column("steps", justify="right")  # mean ticks to success
+    table.add_column("s/ep", justify="right")  # wall seconds per episode
     summaries = split_summaries(config, records)
     for position, summary in enumerate(summaries):
         aggregate = position == len(summaries) - 1
@@ -87,10 +87,12 @@ def results_table(config: EvalConfig, records: list[EpisodeRecord]) -> Table:
             f"{summary.mean_wall_seconds:.1f}",
         ]
         table.add_row(*cells, end_section=position == len(summaries) - 2)  # rule above the aggregate
+    notes = ["steps: mean 20 Hz ticks to success; s/ep: wall seconds per episode"]
     failures = failure_counts(records)
     if failures:
-        table.caption = "failures: " + ", ".join(f"{reason} {count}" for reason, count in failures.items())
-        table.caption_justify = "left"
+        notes.append("failures: " + ", ".join(f"{reason} {count}" for reason, count in failures.items()))
+    table.caption = "\n".join(notes)
+    table.caption_justify = "left"
     return table
 
 
