@@ -62,6 +62,11 @@ def target_index(observation: Observation, box: Box) -> int | None:
     return int(np.bincount(ids).argmax())
 
 
+def _close_started_controller(future: Future[Controller]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result().close()
+
+
 class _AttemptBase(SkillBehaviour):
     """Shared by grasp and push_then_grasp; the controller comes from `context.controllers(skill)`."""
 
@@ -107,6 +112,7 @@ class _AttemptBase(SkillBehaviour):
         observation = self.context.observation()
         self.ground_observation = observation
         self.ground_future: Future[Box] | None = None
+        self.start_future: Future[Controller] | None = None
         if not self.skip_reason:
             self.ground_future = self.submit(self.context.planner.ground, self.instruction, observation)
 
@@ -123,6 +129,9 @@ class _AttemptBase(SkillBehaviour):
             return self.fail(self.skip_reason)  # not an attempt: the history stays as it was
         if self.ground_future is not None:
             return self._poll_grounding()
+        if self.start_future is not None:
+            self.context.hold()
+            return self._poll_controller_start()
         assert self.controller is not None
         observation = self.context.observation()
         try:
@@ -172,9 +181,25 @@ class _AttemptBase(SkillBehaviour):
             scene is not None and self.object_index is not None and scene.grasp_success(self.object_index)
         )
         self.lifted_since: float | None = None
+        # Starting a controller can be slow (loading a checkpoint, a first mask from SAM, IK plans):
+        # it runs on a worker while the arm holds, like grounding.
+        self.start_future = self.submit(self._start_controller, self.context.observation(), box)
+        return self._poll_controller_start()
+
+    def _start_controller(self, observation: Observation, box: Box) -> Controller:
+        controller = self.context.controllers(self.info.name)
+        controller.reset(observation, box)
+        return controller
+
+    def _poll_controller_start(self) -> Status:
+        future = self.start_future
+        assert future is not None
+        self.feedback_message = "starting the controller"
+        if not future.done():
+            return Status.RUNNING
+        self.start_future = None
         try:
-            self.controller = self.context.controllers(self.info.name)
-            self.controller.reset(self.context.observation(), box)
+            self.controller = future.result()
         except (ValueError, LookupError, RuntimeError) as error:  # no controller, or it rejects the target
             return self._record(False, f"controller could not start: {error}")
         return Status.RUNNING
@@ -259,6 +284,11 @@ class _AttemptBase(SkillBehaviour):
         if self.controller is not None:
             self.controller.close()
             self.controller = None
+        start = self.start_future
+        if start is not None:
+            # Preempted while the controller was starting: close it once it exists.
+            start.add_done_callback(_close_started_controller)
+            self.start_future = None
         self.ground_future = None
         self.verdict_future = None
 

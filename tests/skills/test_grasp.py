@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import py_trees
@@ -179,3 +180,33 @@ def test_grasp_grounds_with_the_planners_own_instruction(arm: KinematicArm) -> N
     leaf = REGISTRY.get("grasp").build("grasp", {"target": "{instruction}"}, context)
     tick_until_done(leaf, context)
     assert blackboard("/history")[-1].instruction == planned  # type: ignore[index]
+
+
+def test_a_slow_controller_start_never_blocks_and_is_closed_if_preempted(arm: KinematicArm) -> None:
+    gate, entered = threading.Event(), threading.Event()
+    controller = ClosingController()
+    context = make_context(arm, ScriptedPlanner(boxes={"cup": CUP}), controller, threaded=True)
+
+    def slow_factory(skill: str) -> ClosingController:
+        entered.set()
+        assert gate.wait(5.0)  # e.g. loading a checkpoint
+        return controller
+
+    context.controllers = slow_factory  # type: ignore[assignment]
+    leaf = REGISTRY.get("grasp").build("grasp", {"target": "cup"}, context)
+    for _ in range(30):
+        leaf.tick_once()
+        if leaf.feedback_message == "starting the controller":
+            break
+        time.sleep(0.01)
+    assert leaf.feedback_message == "starting the controller" and leaf.status == Status.RUNNING
+    assert entered.wait(5.0)  # the worker is inside the slow start now
+    leaf.tick_once()
+    assert leaf.status == Status.RUNNING and controller.resets == []
+    leaf.stop(Status.INVALID)
+    gate.set()
+    deadline = time.monotonic() + 5.0
+    while controller.closed == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert controller.resets == [CUP] and controller.closed == 1  # started late, then closed
+    context.shutdown()
