@@ -35,7 +35,7 @@ def main() -> None:
         path = Path(folder) / "bench.zarr"
         demos = attempts = frames = 0
         record_seconds = write_seconds = 0.0
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         with DemoStore.create_or_append(path, image_size=args.image_size, control_hz=20.0) as store:
             for demo in iter_demos(job, attempt_indices(job, set()), args.workers):
                 attempts += 1
@@ -49,12 +49,16 @@ def main() -> None:
                 if attempts >= args.episodes:
                     break
         elapsed = time.perf_counter() - started
+        # CPU time of this process: robust on a shared machine (meaningful with --workers 1 only).
+        cpu = time.process_time() - cpu_started
         size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     machine = platform.processor() or platform.machine()
     print(f"machine: {machine}, {os.cpu_count()} cpus, workers {args.workers}")
     print(f"skill {args.skill}, images {args.image_size} px (head + wrist + head mask), {attempts} attempts")
     print(f"scripted episodes/minute: {attempts / elapsed * 60:.1f}")
     print(f"demos/minute (kept, written): {demos / elapsed * 60:.1f}  ({demos}/{attempts} succeeded)")
+    if args.workers == 1:
+        print(f"demos per CPU-minute (one core, unshared): {demos / cpu * 60:.1f}")
     print(f"mean ticks per demo: {frames / max(demos, 1):.0f}; per attempt {record_seconds / attempts:.2f} s")
     print(f"store write per demo: {write_seconds / max(demos, 1) * 1000:.0f} ms")
     per_demo, per_frame = size / max(demos, 1) / 1e6, size / max(frames, 1) / 1e3
