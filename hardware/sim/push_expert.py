@@ -54,7 +54,7 @@ MAX_PUSHES = 3
 # these angles (rad); pitches tilt it down a little when the level pose is unreachable.
 EDGE_GRASP_TURNS = (0.8, 0.6, 1.0, 0.4)
 EDGE_GRASP_PITCHES = (0.0, 0.15, 0.3)
-LINE_UP_HEIGHT = 0.18  # m above the push and the grasp entry where the hand turns between them
+LINE_UP_HEIGHT = 0.15  # m above the push and the grasp entry where the hand turns between them
 EDGE_GRASP_CLEARANCE = 0.14  # m back along the approach where the hand lines up before moving in
 
 
