@@ -75,16 +75,17 @@ def results_table(config: EvalConfig, records: list[EpisodeRecord]) -> Table:
     summaries = split_summaries(config, records)
     for position, summary in enumerate(summaries):
         aggregate = position == len(summaries) - 1
+        empty = summary.episodes == 0  # a split too small to get an episode of a short run
         cells = [
             f"[bold]{summary.name}[/]" if aggregate and len(summaries) > 1 else summary.name,
             str(summary.episodes),
-            f"{summary.success_rate:.1%}",
+            "-" if empty else f"{summary.success_rate:.1%}",
         ]
         if config.attempts > 1:
-            cells += [f"{rate:.1%}" for rate in summary.success_at_k]
+            cells += ["-" if empty else f"{rate:.1%}" for rate in summary.success_at_k]
         cells += [
             "-" if summary.mean_steps is None else f"{summary.mean_steps:.0f}",
-            f"{summary.mean_wall_seconds:.1f}",
+            "-" if empty else f"{summary.mean_wall_seconds:.1f}",
         ]
         table.add_row(*cells, end_section=position == len(summaries) - 2)  # rule above the aggregate
     notes = ["steps: mean 20 Hz ticks to success; s/ep: wall seconds per episode"]
