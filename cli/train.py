@@ -45,12 +45,23 @@ def train_command(
     workers: int = typer.Option(
         0, "--workers", help="Processes building batches (0: in the training process)."
     ),
+    threads: int | None = typer.Option(
+        None,
+        "--threads",
+        help="CPU threads for torch (default: torch's choice; 1 is faster on a busy machine).",
+    ),
 ) -> None:
     """Train the DiT controller; Ctrl-C saves the current step so --resume can continue it."""
     # Heavy imports here, so `dexagent --help` stays fast.
+    import torch
+
     from dexagent.controller.config import ConfigError, get_config
     from dexagent.controller.training import TrainConfig, TrainingError, train
 
+    if threads is not None:
+        if threads < 1:
+            fail(f"--threads must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
     if not data.exists():
         fail(f"--data {data}: no such demo store (record one with `dexagent collect`)")
     try:

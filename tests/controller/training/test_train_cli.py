@@ -44,7 +44,7 @@ def test_train_writes_a_checkpoint_and_resume_continues_it(
     assert code == 0, output
     assert "done: step 4" in output
     assert load_checkpoint(out).config == tiny_config()
-    code, output = _train(*common, "--steps", "6", "--resume")
+    code, output = _train(*common, "--steps", "6", "--resume", "--threads", "1")
     assert code == 0, output
     assert load_training_state(out)["step"] == 6  # type: ignore[index]
 
@@ -59,6 +59,8 @@ def test_bad_arguments_exit_2_with_a_message(
     assert code == 2 and "unknown policy config 'huge'" in output
     code, output = _train("--data", str(data), "--out", str(out), "--steps", "0")
     assert code == 2 and "steps must be positive" in output
+    code, output = _train("--data", str(data), "--out", str(out), "--threads", "0")
+    assert code == 2 and "--threads must be at least 1" in output
     (tmp_path / "empty").mkdir()
     code, output = _train("--data", str(tmp_path / "empty"), "--out", str(out))
     assert code == 2 and "not a demonstration store" in output
