@@ -25,7 +25,8 @@ SIDE_PITCHES = (0.5, 0.8, 1.1)
 SIDE_YAW_OFFSETS = (0.0, 0.5, -0.5)
 TOP_CLEARANCE = 0.12  # m above the grasp point where a top-down descent starts
 SIDE_CLEARANCE = 0.12  # m back along the approach where a side approach starts
-SITE_TO_PALM = 0.075  # m from the grasp site back to the palm's face: the palm stays above this
+SITE_TO_PALM = 0.085  # m from the grasp site back past the palm's face (7.3 cm) plus 1.2 cm margin
+PALM_HALF_HEIGHT = 0.045  # m, half the palm's width across the finger row (model.py)
 MIN_GRASP_Z = 0.015  # m: the open fingertips reach 5 mm past the site and are 8 mm thick
 
 
@@ -130,7 +131,7 @@ def corridor_blocked(pose: GraspPose, obstacles: list[ObjectExtent]) -> bool:
     The hand sweeps a horizontal corridor about 7 cm to either side of the approach line,
     back to 25 cm from the grasp point. Going back along it the hand rises with the
     approach's pitch; an obstacle blocks when its footprint reaches into the corridor and
-    its top is above the hand's lowest point there (the little finger, ~4.5 cm below the site).
+    its top is above the hand's lowest point there (the palm's lower edge, 1 cm margin).
     """
     approach = pose.rotation[:, 2]
     level = np.array([approach[0], approach[1]])
@@ -138,7 +139,7 @@ def corridor_blocked(pose: GraspPose, obstacles: list[ObjectExtent]) -> bool:
     if horizontal < 0.3:  # (nearly) straight down: only the object itself is in the way
         return False
     level /= horizontal
-    rise = -approach[2] / horizontal  # metres the hand is higher per metre back along the corridor
+    down = -approach[2]  # sin(pitch); `horizontal` is cos(pitch)
     start = pose.grasp[:2]
     for obstacle in obstacles:
         radius = max(obstacle.half_u, obstacle.half_v)
@@ -148,7 +149,10 @@ def corridor_blocked(pose: GraspPose, obstacles: list[ObjectExtent]) -> bool:
             continue
         lateral = abs(float(offset[0] * level[1] - offset[1] * level[0]))
         nearest_back = max(0.0, back - radius)
-        hand_bottom = pose.grasp[2] - 0.045 + rise * nearest_back
+        # The palm's lower edge (4.5 cm off the approach line) runs back and up along the approach.
+        along_edge = max(0.0, nearest_back - PALM_HALF_HEIGHT * down) / horizontal
+        hand_bottom = pose.grasp[2] + along_edge * down - PALM_HALF_HEIGHT * horizontal - 0.01
+        hand_bottom = min(hand_bottom, pose.grasp[2] + along_edge * down - PALM_HALF_HEIGHT)
         if lateral < radius + 0.07 and obstacle.top > hand_bottom:
             return True
     return False
