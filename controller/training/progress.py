@@ -103,5 +103,6 @@ class TrainingLog:
         state = "stopped early (continue with --resume)" if result.interrupted else "done"
         self.console.print(
             f"{state}: step {result.step}, loss {last:.4f}{val}; {result.seconds_per_step:.3f} s/step, "
-            f"{result.samples_per_second:.0f} samples/s; checkpoint in {self.out}"
+            f"{result.samples_per_second:.0f} samples/s ({result.cpu_seconds_per_step:.3f} CPU s/step); "
+            f"checkpoint in {self.out}"
         )
