@@ -153,6 +153,17 @@ class AgentRun:
             observe=self._observe,
         )
         self.compiled: CompiledRun | None = None
+        # Set by request_stop (e.g. from a Ctrl-C handler); the loop checks it between ticks, so a
+        # stop never lands in the middle of a tick's bookkeeping.
+        self._stop_requested = ""
+
+    @property
+    def stop_was_requested(self) -> bool:
+        return bool(self._stop_requested)
+
+    def request_stop(self, reason: str = "stopped by the operator (Ctrl-C)") -> None:
+        """Ask the loop to stop safely before its next tick (safe to call from a signal handler)."""
+        self._stop_requested = reason
 
     def _observe(self) -> Observation:
         """One observation per tick, shared by every leaf (rendering is the costliest stage in sim)."""
@@ -166,11 +177,11 @@ class AgentRun:
         py_trees.blackboard.Blackboard.clear()
         started = time.perf_counter()
         self.log.write("run_start", {"prompt": self.config.prompt, "config": self.config.__dict__})
-        interrupted = False
         try:
             completed, reason = self._plan_and_tick()
         except KeyboardInterrupt:
-            interrupted, completed, reason = True, False, "stopped by the operator (Ctrl-C)"
+            self._stop_requested = self._stop_requested or "stopped by the operator (Ctrl-C)"
+            completed, reason = False, self._stop_requested
             self._stop_safely()
         except HardwareError as error:
             # The safety layer or the robot refused (e.g. a NaN action): it already holds position.
@@ -184,6 +195,7 @@ class AgentRun:
             raise
         finally:
             self.context.shutdown()
+        interrupted = bool(self._stop_requested)
         result = self._result(completed, reason, interrupted, time.perf_counter() - started)
         self.log.write("run_end", result.__dict__)
         return result
@@ -205,6 +217,9 @@ class AgentRun:
         root.setup_with_descendants()
         next_tick = time.perf_counter()
         while True:
+            if self._stop_requested:
+                self._stop_safely()
+                return False, self._stop_requested
             if self.clock() >= self.config.max_seconds - 1e-9:
                 root.stop(Status.INVALID)
                 self._stop_safely()

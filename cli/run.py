@@ -15,7 +15,7 @@ from dexagent.agent.episode_log import EpisodeLog
 from dexagent.agent.live_view import LiveView, summary_table
 from dexagent.agent.planner import PLANNER_BACKENDS, PlannerError, build_planner
 from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
-from dexagent.agent.runner import RunConfig
+from dexagent.agent.runner import AgentRun, RunConfig
 from dexagent.agent.video import VideoRecorder
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, console, err_console, fail
@@ -139,7 +139,7 @@ def run(
     )
     console.print(f"[dim]scene seed {seed} ({split}): {', '.join(o.name for o in sim.objects)}[/]")
     try:
-        with view, _stop_signals():
+        with view, _stop_signals(agent):
             result = agent.run()
     except (PlannerUnreachableError, PlannerConfigError) as error:
         fail(f"planner: {error}")
@@ -159,15 +159,18 @@ def run(
 
 
 @contextmanager
-def _stop_signals() -> Iterator[None]:
-    """Ctrl-C (and SIGTERM) raise KeyboardInterrupt in the run loop, which stops the robot safely.
+def _stop_signals(agent: AgentRun) -> Iterator[None]:
+    """Ctrl-C (or SIGTERM) asks the run loop to stop safely at the next tick; a second one aborts at once.
 
     Set explicitly: a process started in the background inherits SIGINT as ignored, and then
     Python never installs its own handler.
     """
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+        if agent.stop_was_requested:
+            raise KeyboardInterrupt  # the operator insists: stop now, still safely (see AgentRun.run)
+        agent.request_stop()
+        err_console.print("[yellow]stopping safely (Ctrl-C again to stop at once)...[/]")
 
     if threading.current_thread() is not threading.main_thread():
         yield  # signals can only be handled on the main thread (e.g. a test runner's worker)

@@ -167,3 +167,18 @@ def test_an_unsafe_action_ends_the_run_with_the_safety_layers_reason(sim: SimRob
     assert result.reason.startswith("the robot stopped the run: action has NaN/inf for joints")
     names = [e["event"] for e in run.log.events]
     assert "robot_error" in names and names[-2:] == ["stopped_safely", "run_end"]
+
+
+def test_a_requested_stop_lands_between_ticks_and_stops_safely(sim: SimRobot) -> None:
+    run = make_run(sim, f"grasp {graspable_target(sim)}")
+
+    def stop_at_tick_60(state: RunState) -> None:
+        if state.tick == 60:
+            run.request_stop("stopped by the operator (Ctrl-C)")  # what the CLI's signal handler does
+
+    run.on_tick = stop_at_tick_60
+    result = run.run()
+    assert result.interrupted and result.reason == "stopped by the operator (Ctrl-C)"
+    names = [e["event"] for e in run.log.events]
+    assert "skill_preempted" in names and names[-2:] == ["stopped_safely", "run_end"]
+    assert result.ticks == 60 + 5  # no tick ran after the request; then 5 ticks to open the hand
