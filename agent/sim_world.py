@@ -84,11 +84,15 @@ class SimTruth:
         return self.robot.in_contact_with_hand(index)
 
     def in_bin(self, index: int) -> bool:
-        """The object is within the bin's walls and its lowest point below the table top (it fell in)."""
+        """The object rests within the bin's walls: not in the hand, below the drop height.
+
+        Objects already in the bin stand upright (`remove_object` tidies them), so a later
+        one can come to rest on top of them, above the table top but still in the bin.
+        """
         x, y, _ = (float(v) for v in self.robot.object_position(index))
         inside = abs(x - BIN_CENTER[0]) <= BIN_HALF[0] and abs(y - BIN_CENTER[1]) <= BIN_HALF[1]
-        # No lower bound: the height comes from geom bounding boxes, which reach below a round object.
-        return inside and self.robot.object_height(index) < 0.0
+        resting = not self.robot.in_contact_with_hand(index)
+        return inside and resting and self.robot.object_height(index) < DROP_HEIGHT - 0.05
 
     def remove_object(self, index: int) -> None:
         self.robot.remove_object(index)
