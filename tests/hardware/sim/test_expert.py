@@ -50,4 +50,4 @@ def test_expert_grasps_in_procedural_clutter_on_every_split(split: str) -> None:
         target = next(i for i, placed in enumerate(scene.objects) if not placed.spec.flat)
         _, robot = _run(scene, target)
         successes += robot.grasp_success(target)
-    assert successes >= 3  # measured 100% over 100 seeds per split; a spare for library changes
+    assert successes >= 3  # measured 98-100% over 100 seeds per split; one spare for library changes
