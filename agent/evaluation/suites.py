@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dexagent.agent.evaluation.long_horizon import LONG_HORIZON_SPLIT, run_long_horizon_episode
+from dexagent.agent.evaluation.long_horizon_metrics import long_horizon_report
 from dexagent.controller.factory import SKILLS
 from dexagent.hardware.sim.scene_spec import SPLITS
 
@@ -33,6 +35,10 @@ class Suite:
     # a suite with another protocol (e.g. long-horizon prompts) names a module-level function
     # taking an `EpisodeTask` and returning an `EpisodeRecord` (module-level so workers can use it).
     run_episode: Callable[..., Any] | None = None
+    # How its results print: None is the success table per split (`report.results_table`); else a
+    # function (config, records) -> (rich table, extra fields for the JSON report).
+    report: Callable[..., Any] | None = None
+    default_controller: str = "default"  # what `dexagent eval` runs when --controller is not given
 
     def __post_init__(self) -> None:
         for split, weight in self.splits:
@@ -89,6 +95,17 @@ SUITES: dict[str, Suite] = {
             "weighted like the paper's 36 / 72 / 36 tests (Table 1e)",
             (("unseen-objects", 36), ("unseen-backgrounds", 72), ("unseen-lighting", 36)),
             skill="push_then_grasp",
+        ),
+        Suite(
+            "long-horizon",
+            "the paper's four prompts (clear the table, grasp all bottles / green objects / food) run "
+            "by the whole agent, prompts round-robin; held-out objects (Table 1b)",
+            ((LONG_HORIZON_SPLIT, 1),),
+            n_objects=4,
+            run_episode=run_long_horizon_episode,
+            report=long_horizon_report,
+            # Until a learned checkpoint ships, the sim expert backs the skills.
+            default_controller="scripted",
         ),
     )
 }
