@@ -12,7 +12,8 @@ computed from the log alone (`long_horizon_metrics.py`).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -183,6 +184,23 @@ def log_final_state(sim: SimRobot, relevant: Sequence[int], log: EpisodeLog) -> 
     )
 
 
+class InlineExecutor(Executor):
+    """Runs each submitted call at once on the calling (tick) thread.
+
+    The run loop normally asks the planner and starts controllers on worker threads while sim
+    time flows; how many ticks pass then depends on the machine's load. Evaluation runs them
+    inline instead, so sim time stands still while they think and an episode repeats exactly.
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as error:  # delivered through the future, as a worker thread would
+            future.set_exception(error)
+        return future
+
+
 def run_long_horizon_episode(task: EpisodeTask) -> EpisodeRecord:
     """Run one long-horizon episode with the scene planner and `task.controller`; metrics from its log."""
     from dexagent.agent.evaluation.runner import EpisodeRecord, _seed_random_streams
@@ -200,7 +218,10 @@ def run_long_horizon_episode(task: EpisodeTask) -> EpisodeRecord:
             control_hz=sim.spec.control_hz,
             realtime=False,
         )
-        result = sim_agent_run(sim, graded, task.controller, config, log=log).run()
+        agent = sim_agent_run(sim, graded, task.controller, config, log=log)
+        agent.context.executor.shutdown(wait=False)
+        agent.context.executor = InlineExecutor()  # repeatable tick counts (see InlineExecutor)
+        result = agent.run()
         log_final_state(sim, graded.relevant, log)
         objects = [o.name for o in sim.objects]
         relevant = [sim.objects[i].name for i in graded.relevant]
