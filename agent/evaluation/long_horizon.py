@@ -233,7 +233,7 @@ def run_long_horizon_episode(task: EpisodeTask) -> EpisodeRecord:
         target_name=", ".join(relevant),
         target_tags=(),
         success=metrics.task_success,
-        success_attempt=None,
+        success_attempt=1 if metrics.task_success else None,  # the episode is one try at the prompt
         attempts_used=metrics.attempts,
         steps=result.ticks,
         wall_seconds=round(time.perf_counter() - started, 3),
