@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
+
+os.environ.setdefault("MUJOCO_GL", "egl")  # offscreen rendering; must precede MuJoCo's GL setup
 
 from dexagent.agent.episode_log import EpisodeLog
 from dexagent.agent.evaluation import EvalConfig, get_suite, iter_records, plan_tasks
