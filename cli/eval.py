@@ -38,6 +38,7 @@ def evaluate(
     seed: int = typer.Option(0, help="Base seed: episode scene seeds derive from it and the episode index."),
     attempts: int = typer.Option(1, help="Attempts per scene; reports success@1..K (the paper's Ours@k)."),
     workers: int = typer.Option(1, help="Processes running episodes; results are identical to 1 worker."),
+    threads: int = typer.Option(1, help="Torch threads per episode process (more thrash on shared cores)."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the full report (every episode) here."),
     image_size: int = typer.Option(96, "--image-size", help="Square camera images, pixels."),
 ) -> None:
@@ -81,7 +82,7 @@ def evaluate(
     try:
         with progress:
             bar = progress.add_task("episodes", total=episodes, rate="")
-            records = run_suite(config, workers=workers, on_record=advance)
+            records = run_suite(config, workers=workers, on_record=advance, threads=threads)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: no report written")
         raise typer.Exit(EXIT_INTERRUPTED) from None
