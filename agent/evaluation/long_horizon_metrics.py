@@ -86,14 +86,17 @@ def episode_metrics(events: Sequence[Mapping[str, Any]]) -> EpisodeMetrics:
     """
     end, final = _only(events, "run_end"), _only(events, "eval_final")
     objects = list(final["objects"])
-    missed = [o["name"] for o in objects if o["relevant"] and (not o["grasped"] or o["on_table"])]
+    left = [o["name"] for o in objects if o["relevant"] and o["on_table"]]
+    lost = [o["name"] for o in objects if o["relevant"] and not o["grasped"] and not o["on_table"]]
     disturbed = [o["name"] for o in objects if not o["relevant"] and (o["grasped"] or not o["on_table"])]
     completed = bool(end["completed"])
     failure = None
     if not completed:
         failure = f"not completed: {end.get('reason', '')}"
-    elif missed:
-        failure = "declared complete but not taken away: " + ", ".join(missed)
+    elif left:
+        failure = "declared complete but left on the table: " + ", ".join(left)
+    elif lost:
+        failure = "off the table without a grasp (knocked off): " + ", ".join(lost)
     elif disturbed:
         failure = "took or knocked off objects the prompt did not ask for: " + ", ".join(disturbed)
     # A controller attempt starts with a grounded box; an attempt whose grounding failed never ran it.
@@ -108,7 +111,7 @@ def episode_metrics(events: Sequence[Mapping[str, Any]]) -> EpisodeMetrics:
     checks, checks_correct = _graded(events, "eval_completion")
     return EpisodeMetrics(
         completed=completed,
-        task_success=completed and not missed and not disturbed,
+        task_success=completed and not left and not lost and not disturbed,
         relevant=sum(1 for o in objects if o["relevant"]),
         attempts=attempts,
         successful_attempts=successful_attempts,

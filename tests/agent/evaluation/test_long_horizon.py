@@ -133,8 +133,9 @@ def test_pooled_rates_over_episodes() -> None:
 @pytest.mark.parametrize(
     ("final", "completed", "why"),
     [
-        (_objects(("a", True, True, False), ("b", True, False, True)), True, "not taken away: b"),
-        (_objects(("a", True, True, False), ("b", True, True, True)), True, "not taken away: b"),
+        (_objects(("a", True, True, False), ("b", True, False, True)), True, "left on the table: b"),
+        (_objects(("a", True, True, False), ("b", True, True, True)), True, "left on the table: b"),
+        (_objects(("a", True, True, False), ("b", True, False, False)), True, "knocked off): b"),
         (_objects(("a", True, True, False), ("c", False, True, False)), True, "did not ask for: c"),
         (_objects(("a", True, True, False), ("c", False, False, False)), True, "did not ask for: c"),
         (_objects(("a", True, True, False)), False, "not completed"),
