@@ -125,3 +125,43 @@ def test_ctrl_c_stops_safely_and_still_writes_the_log(tmp_path: Path) -> None:
     assert b"stopped by the operator (Ctrl-C)" in output
     events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
     assert "skill_preempted" in events and events[-2:] == ["stopped_safely", "run_end"]
+
+
+@pytest.mark.slow
+def test_run_drives_the_sim_with_a_learned_checkpoint_folder(tmp_path: Path) -> None:
+    """A checkpoint folder (tiny, random weights: no trained model can be downloaded) runs the
+    whole loop: load, ground, receding-horizon control through the safety layer, safe stop."""
+    from dexagent.controller.checkpoint import save_checkpoint
+    from dexagent.controller.config import DiTConfig, EncoderConfig, MaskEncoderConfig, PolicyConfig
+    from dexagent.controller.normalizer import Normalizer
+    from dexagent.controller.policy import DexGraspPolicy
+    from dexagent.hardware.sim.robot import sim_robot_spec
+
+    tiny = EncoderConfig(kind="cnn", width=16, patch_size=4, channels=(8, 16), pool=2)
+    config = PolicyConfig(
+        name="tiny",
+        image_size=32,
+        head_encoder=tiny,
+        wrist_encoder=tiny,
+        mask_encoder=MaskEncoderConfig(width=16, depth=1, heads=2),
+        dit=DiTConfig(width=32, depth=2, heads=2),
+        horizon=8,
+        execute_steps=4,
+        train_timesteps=20,
+        inference_steps=4,
+    )
+    spec = sim_robot_spec()
+    policy = DexGraspPolicy(config, Normalizer.from_limits(spec.lower, spec.upper), load_pretrained=False)
+    folder = save_checkpoint(tmp_path / "ckpt", policy)
+    log = tmp_path / "run.jsonl"
+    args = [arg if arg != "scripted" else str(folder) for arg in FAST]
+    result = runner.invoke(
+        app, ["run", graspable_prompt(), *args, "--max-seconds", "4", "--log", str(log), "--no-live"]
+    )
+    # Random weights do not grasp: the run ends on its budget, says why, and exits 1.
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    kinds = {event.get("event") for event in events}
+    assert "run_end" in kinds, kinds
+    assert any(event.get("event") == "grounded" for event in events), kinds
