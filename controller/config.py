@@ -100,6 +100,10 @@ class PolicyConfig:
     use_target_position: bool = True
     # Ablation switch: drop the mask tokens and position features (the "no mask" row).
     use_mask: bool = True
+    # The state token (state + target position) also conditions every DiT block's adaLN, as
+    # diffusion_policy's global conditioning; cross-attention alone learned to ignore the target
+    # from the home pose, where every episode's state is the same. The official model has none.
+    global_condition: bool = True
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -218,6 +222,7 @@ def _paper() -> PolicyConfig:
         execute_steps=6,
         train_timesteps=50,
         inference_steps=16,
+        global_condition=False,
     )
 
 

@@ -1,9 +1,10 @@
 """The diffusion transformer over an action chunk, predicting the noise (epsilon).
 
-Each block: adaLN-Zero timestep conditioning, self-attention over the H action tokens,
-cross-attention to the observation tokens, MLP. The cross-attention keys/values depend
-only on the observation, so `context_kv` computes them once per chunk and every
-denoising step reuses them (the optimized sampling path).
+Each block: adaLN-Zero conditioning on the timestep (and, with `global_condition`, on the
+observation's last token: the state and target position, FiLM-style as in diffusion_policy),
+self-attention over the H action tokens, cross-attention to the observation tokens, MLP.
+The cross-attention keys/values depend only on the observation, so `context_kv` computes
+them once per chunk and every denoising step reuses them (the optimized sampling path).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dexagent.controller.config import DiTConfig
 
 # Per block: (key, value) of the observation tokens, each (B, heads, T, head_dim).
 ContextKV = list[tuple[torch.Tensor, torch.Tensor]]
-# Timestep-only adaLN parameters: per block (N, 9W), then the output layer's (N, 2W).
+# adaLN parameters of N (timestep, condition) rows: per block (N, 9W), then the output layer's (N, 2W).
 Modulation = tuple[list[torch.Tensor], torch.Tensor]
 
 
@@ -109,13 +110,17 @@ class DiTBlock(nn.Module):
 class ActionDiT(nn.Module):
     """Noisy action chunk (B, H, A) + timestep (B,) + observation K/V -> predicted noise (B, H, A)."""
 
-    def __init__(self, config: DiTConfig, horizon: int, action_dim: int) -> None:
+    def __init__(
+        self, config: DiTConfig, horizon: int, action_dim: int, *, global_condition: bool = False
+    ) -> None:
+        """`global_condition`: the last observation token also drives every block's adaLN."""
         super().__init__()
         width = config.width
         self.action_in = nn.Linear(action_dim, width)
         self.action_pos = nn.Parameter(torch.zeros(1, horizon, width))
         nn.init.trunc_normal_(self.action_pos, std=0.02)
         self.time_mlp = nn.Sequential(nn.Linear(width, width), nn.SiLU(), nn.Linear(width, width))
+        self.cond_proj = nn.Linear(width, width) if global_condition else None
         self.blocks: list[DiTBlock] = nn.ModuleList(DiTBlock(config) for _ in range(config.depth))  # type: ignore[assignment]
         self.norm_out = nn.LayerNorm(width, elementwise_affine=False, eps=1e-6)
         self.ada_out = nn.Sequential(nn.SiLU(), _zero_linear(width, 2 * width))
@@ -126,11 +131,17 @@ class ActionDiT(nn.Module):
         """Observation tokens (B, T, W) -> per-block cross-attention key/value, computed once."""
         return [block.context_kv(context) for block in self.blocks]
 
-    def modulation(self, timesteps: torch.Tensor) -> Modulation:
-        """The adaLN parameters of timesteps (N,): they depend on nothing else, so a sampler
+    def global_cond(self, context: torch.Tensor) -> torch.Tensor | None:
+        """The adaLN condition from the observation tokens (B, T, W): their last (state) token."""
+        return self.cond_proj(context[:, -1]) if self.cond_proj is not None else None
+
+    def modulation(self, timesteps: torch.Tensor, cond: torch.Tensor | None = None) -> Modulation:
+        """The adaLN parameters of timesteps (N,) with `global_cond` rows (N, W). A sampler
         computes them for all its DDIM steps in one batched pass."""
-        cond = self.time_mlp(timestep_embedding(timesteps, self.width))
-        return [block.ada(cond) for block in self.blocks], self.ada_out(cond)
+        embedding = self.time_mlp(timestep_embedding(timesteps, self.width))
+        if cond is not None:
+            embedding = embedding + cond
+        return [block.ada(embedding) for block in self.blocks], self.ada_out(embedding)
 
     def forward(
         self,
@@ -138,9 +149,11 @@ class ActionDiT(nn.Module):
         timesteps: torch.Tensor,
         kv: ContextKV,
         modulation: Modulation | None = None,
+        cond: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Predicted noise (B, H, A); `modulation` (rows for this batch) skips the timestep MLPs."""
-        block_mods, out_mod = modulation if modulation is not None else self.modulation(timesteps)
+        """Predicted noise (B, H, A); `modulation` (rows for this batch) skips the adaLN MLPs,
+        else they run on `timesteps` and `cond` (from `global_cond`)."""
+        block_mods, out_mod = modulation if modulation is not None else self.modulation(timesteps, cond)
         x = self.action_in(noisy_actions) + self.action_pos
         for block, block_kv, block_mod in zip(self.blocks, kv, block_mods, strict=True):
             x = block(x, block_mod, block_kv)

@@ -14,8 +14,9 @@ from torch import nn
 
 from dexagent.controller.config import MaskEncoderConfig
 
-# Per mask: centroid x, y in [-1, 1], spread x, y, sqrt(area fraction), visible flag.
-TARGET_FEATURES_PER_MASK = 6
+# Per mask: centroid x, y in [-1, 1], spread x, y, x-y correlation (orientation), sqrt(area
+# fraction), visible flag.
+TARGET_FEATURES_PER_MASK = 7
 
 
 class MaskEncoder(nn.Module):
@@ -50,9 +51,10 @@ class MaskEncoder(nn.Module):
 
 
 def target_position(mask: torch.Tensor) -> torch.Tensor:
-    """Explicit target features of masks (B, 1, S, S) -> (B, 6).
+    """Explicit target features of masks (B, 1, S, S) -> (B, 7).
 
-    centroid x, y in [-1, 1] (0 when empty), spread (std) x, y in the same units,
+    centroid x, y in [-1, 1] (0 when empty), spread (std) x, y in the same units, the x-y
+    correlation in [-1, 1] (which diagonal an elongated target lies along; 0 for round ones),
     sqrt of the area fraction, and 1.0 if any pixel is set.
     """
     batch, _, height, width = mask.shape
@@ -68,5 +70,7 @@ def target_position(mask: torch.Tensor) -> torch.Tensor:
     cy = probs @ grid_y
     sx = (probs @ grid_x.square() - cx.square()).clamp_min(0).sqrt()
     sy = (probs @ grid_y.square() - cy.square()).clamp_min(0).sqrt()
+    covariance = probs @ (grid_x * grid_y) - cx * cy
+    correlation = (covariance / (sx * sy).clamp_min(1e-6)).clamp(-1.0, 1.0)
     area = (total / (height * width)).sqrt().squeeze(1)
-    return torch.stack([cx, cy, sx, sy, area, visible.squeeze(1)], dim=1)
+    return torch.stack([cx, cy, sx, sy, correlation, area, visible.squeeze(1)], dim=1)

@@ -61,7 +61,9 @@ class DexGraspPolicy(nn.Module):
         # One learned embedding per observation token: position within a camera and which camera.
         self.obs_pos = nn.Parameter(torch.zeros(1, n_obs, width))
         nn.init.trunc_normal_(self.obs_pos, std=0.02)
-        self.dit = ActionDiT(config.dit, config.horizon, config.action_dim)
+        self.dit = ActionDiT(
+            config.dit, config.horizon, config.action_dim, global_condition=config.global_condition
+        )
         self.noise_scheduler = self._make_scheduler()
 
     def _make_scheduler(self) -> Any:  # DDIMScheduler; its decorated methods confuse mypy
@@ -157,7 +159,7 @@ class DexGraspPolicy(nn.Module):
         noise = torch.randn_like(target)
         timesteps = torch.randint(0, self.config.train_timesteps, (len(target),), device=self.device)
         noisy = self.noise_scheduler.add_noise(target, noise, timesteps)
-        predicted = self.dit(noisy, timesteps, self.dit.context_kv(obs))
+        predicted = self.dit(noisy, timesteps, self.dit.context_kv(obs), cond=self.dit.global_cond(obs))
         return F.mse_loss(predicted, noise)
 
     # -- sampling ---------------------------------------------------------------------------
@@ -176,19 +178,23 @@ class DexGraspPolicy(nn.Module):
         sample = self._initial_noise(batch_size, generator)
         kv: ContextKV | None = None
         all_mods: Modulation | None = None
+        steps = len(scheduler.timesteps)
         if reuse_context:
-            kv = self.dit.context_kv(self.encode_observation(batch))
-            all_mods = self.dit.modulation(scheduler.timesteps.to(self.device))
+            obs = self.encode_observation(batch)
+            kv = self.dit.context_kv(obs)
+            cond = self.dit.global_cond(obs)
+            # One adaLN pass for every (step, sample) row: step i owns rows i*B .. (i+1)*B-1.
+            all_timesteps = scheduler.timesteps.to(self.device).repeat_interleave(batch_size)
+            all_mods = self.dit.modulation(all_timesteps, None if cond is None else cond.repeat(steps, 1))
         for i, t in enumerate(scheduler.timesteps):
             timesteps = t.expand(batch_size).to(self.device)
             if kv is not None and all_mods is not None:
-                rows = (
-                    [m[i].expand(batch_size, -1) for m in all_mods[0]],
-                    all_mods[1][i].expand(batch_size, -1),
-                )
-                epsilon = self.dit(sample, timesteps, kv, rows)
+                rows = slice(i * batch_size, (i + 1) * batch_size)
+                epsilon = self.dit(sample, timesteps, kv, ([m[rows] for m in all_mods[0]], all_mods[1][rows]))
             else:  # the naive baseline: everything from scratch at every step
-                epsilon = self.dit(sample, timesteps, self.dit.context_kv(self.encode_observation(batch)))
+                obs = self.encode_observation(batch)
+                kv_now, cond_now = self.dit.context_kv(obs), self.dit.global_cond(obs)
+                epsilon = self.dit(sample, timesteps, kv_now, cond=cond_now)
             sample = scheduler.step(epsilon.float(), t, sample).prev_sample
         return self.normalizer.unnormalize_action(sample.float())
 

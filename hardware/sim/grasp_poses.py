@@ -28,6 +28,9 @@ SIDE_CLEARANCE = 0.12  # m back along the approach where a side approach starts
 SITE_TO_PALM = 0.085  # m from the grasp site back past the palm's face (7.3 cm) plus 1.2 cm margin
 PALM_HALF_HEIGHT = 0.045  # m, half the palm's width across the finger row (model.py)
 MIN_GRASP_Z = 0.015  # m: the open fingertips reach 5 mm past the site and are 8 mm thick
+# Footprints rounder than this (long side / short side) pinch along the line to the base: their own
+# yaw is not visible in an image, so a policy learning from the demos could not predict it.
+ROUND_ASPECT = 1.3
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,13 @@ def wants_side_grasp(extent: ObjectExtent) -> bool:
 
 def top_grasp_poses(extent: ObjectExtent) -> list[GraspPose]:
     """Pinch across the narrow horizontal side from straight above; both hand yaws, the natural one first."""
-    pinch = extent.axis_u if extent.half_u <= extent.half_v else extent.axis_v
     # The hand's home yaw has the thumb toward the base: prefer the pinch direction nearest to it.
     toward_base = -np.array([extent.center[0], extent.center[1], 0.0])
+    narrow, wide = sorted((extent.half_u, extent.half_v))
+    if wide <= ROUND_ASPECT * narrow and np.linalg.norm(toward_base) > 1e-6:
+        pinch = toward_base / np.linalg.norm(toward_base)
+    else:
+        pinch = extent.axis_u if extent.half_u <= extent.half_v else extent.axis_v
     if pinch @ toward_base < 0:
         pinch = -pinch
     # Pinch at the middle (below it, round objects pop up out of the fingers), but higher when the

@@ -75,15 +75,21 @@ def test_no_mask_ablation_runs_without_mask_inputs(make_config, make_batch) -> N
     assert policy.compute_loss(batch).item() > 0
 
 
-def test_target_position_gives_centroid_spread_area_and_visibility() -> None:
-    mask = torch.zeros(2, 1, 9, 9)
+def test_target_position_gives_centroid_spread_orientation_area_and_visibility() -> None:
+    mask = torch.zeros(3, 1, 9, 9)
     mask[0, 0, 0:3, 6:9] = 1.0  # top-right 3x3 block
+    for i in range(9):  # a diagonal line from top-left to bottom-right (x and y grow together)
+        mask[1, 0, i, i] = 1.0
     features = target_position(mask)
-    cx, cy, sx, sy, area, visible = features[0].tolist()
+    cx, cy, sx, sy, correlation, area, visible = features[0].tolist()
     assert cx == pytest.approx(0.75) and cy == pytest.approx(-0.75)
     assert sx == pytest.approx(sy) and sx == pytest.approx((2 / 3 * 0.25**2) ** 0.5, rel=1e-4)
+    assert correlation == pytest.approx(0.0, abs=1e-5)  # a square has no preferred diagonal
     assert area == pytest.approx(3 / 9) and visible == 1.0
-    assert features[1].tolist() == [0.0] * 6
+    assert features[1, 4].item() == pytest.approx(1.0, abs=1e-4)
+    mirrored = target_position(mask[1:2].flip(-1))
+    assert mirrored[0, 4].item() == pytest.approx(-1.0, abs=1e-4)
+    assert features[2].tolist() == [0.0] * 7
 
 
 @pytest.mark.parametrize(
