@@ -17,6 +17,7 @@ from typing import Any, Literal
 from dexagent.hardware import ACTION_DIM
 
 EncoderKind = Literal["dinov2", "cnn", "pixels"]
+ActionMode = Literal["absolute", "delta"]
 
 
 class ConfigError(ValueError):
@@ -104,6 +105,10 @@ class PolicyConfig:
     # diffusion_policy's global conditioning; cross-attention alone learned to ignore the target
     # from the home pose, where every episode's state is the same. The official model has none.
     global_condition: bool = True
+    # "delta": the chunk is predicted relative to the current state (action[t+k] - state[t]), so
+    # holding still is 0 and a small error stays small wherever the arm is; "absolute" (the
+    # official model) predicts joint targets outright. The normaliser's action range follows.
+    action_mode: ActionMode = "delta"
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -131,6 +136,8 @@ class PolicyConfig:
                 f"inference_steps must be in 1..train_timesteps={self.train_timesteps}, "
                 f"got {self.inference_steps}"
             )
+        if self.action_mode not in ("absolute", "delta"):
+            problems.append(f"action_mode must be 'absolute' or 'delta', got {self.action_mode!r}")
         if self.dit.width % self.dit.heads != 0:
             problems.append(f"dit.width {self.dit.width} is not divisible by dit.heads {self.dit.heads}")
         if self.mask_encoder.width % self.mask_encoder.heads != 0:
@@ -223,6 +230,7 @@ def _paper() -> PolicyConfig:
         train_timesteps=50,
         inference_steps=16,
         global_condition=False,
+        action_mode="absolute",
     )
 
 

@@ -4,6 +4,7 @@ Batch contract (training and inference; see controller/preprocess.py):
     head_rgb, wrist_rgb float32 (B, 3, S, S) in [0, 1]
     head_mask, first_mask float32 (B, 1, S, S) in {0, 1}
     state float32 (B, 13) raw units; action float32 (B, H, 13) raw units (training only)
+    (with config.action_mode "delta" the network works on action - state; the interface stays absolute)
     optional head_features / wrist_features float32 (B, N, D): cached frozen-encoder outputs
 """
 
@@ -154,8 +155,8 @@ class DexGraspPolicy(nn.Module):
         if action is None or action.ndim != 3 or tuple(action.shape[1:]) != expected:
             shape = None if action is None else tuple(action.shape)
             raise PolicyInputError(f"batch['action'] must be (B,{expected[0]},{expected[1]}), got {shape}")
-        target = self.normalizer.normalize_action(action.to(self.device))
-        obs = self.encode_observation(batch)
+        obs = self.encode_observation(batch)  # validates the batch, state included
+        target = self.normalizer.normalize_action(self._relative(action.to(self.device), batch))
         noise = torch.randn_like(target)
         timesteps = torch.randint(0, self.config.train_timesteps, (len(target),), device=self.device)
         noisy = self.noise_scheduler.add_noise(target, noise, timesteps)
@@ -196,7 +197,19 @@ class DexGraspPolicy(nn.Module):
                 kv_now, cond_now = self.dit.context_kv(obs), self.dit.global_cond(obs)
                 epsilon = self.dit(sample, timesteps, kv_now, cond=cond_now)
             sample = scheduler.step(epsilon.float(), t, sample).prev_sample
-        return self.normalizer.unnormalize_action(sample.float())
+        return self._absolute(self.normalizer.unnormalize_action(sample.float()), batch)
+
+    def _relative(self, action: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """Raw actions (B, H, 13) -> what the network models: themselves or minus the state."""
+        if self.config.action_mode == "absolute":
+            return action
+        return action - batch["state"].to(action)[:, None]
+
+    def _absolute(self, action: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """Inverse of `_relative`."""
+        if self.config.action_mode == "absolute":
+            return action
+        return action + batch["state"].to(action)[:, None]
 
     def predict_chunk(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
         """Sample an action chunk (B, H, 13) in raw units.

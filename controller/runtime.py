@@ -78,8 +78,12 @@ class PolicyController:
         if not 0 < self.execute_steps <= config.horizon:
             raise ValueError(f"execute_steps must be in 1..{config.horizon}, got {self.execute_steps}")
         norm = policy.normalizer
-        self.lower = spec.lower if spec is not None else norm.action_min
-        self.upper = spec.upper if spec is not None else norm.action_max
+        if spec is not None:
+            self.lower, self.upper = spec.lower, spec.upper
+        elif config.action_mode == "delta":  # no limits given: the range the policy can produce
+            self.lower, self.upper = norm.state_min + norm.action_min, norm.state_max + norm.action_max
+        else:
+            self.lower, self.upper = norm.action_min, norm.action_max
         self.control_hz = spec.control_hz if spec is not None else 20.0
         self.synchronous = synchronous
         self.seed = seed

@@ -120,6 +120,24 @@ class EpisodeSplit:
     val: np.ndarray
 
 
+def chunk_target_range(
+    arrays: DemoArrays, frames: np.ndarray, horizon: int, relative: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension min and max, float32 (13,) each, of what a policy learns to predict over the
+    chunks starting at `frames`: the actions, or the actions minus the chunk's first state."""
+    if not relative:
+        actions = arrays.action[frames]
+        return actions.min(0), actions.max(0)
+    last = arrays.episode_ends[arrays.episode_of_frame[frames]] - 1
+    low = np.full(arrays.action.shape[1], np.inf, dtype=np.float32)
+    high = np.full(arrays.action.shape[1], -np.inf, dtype=np.float32)
+    states = arrays.state[frames]
+    for offset in range(horizon):  # the same end-of-episode padding as ChunkDataset.chunk_indices
+        deltas = arrays.action[np.minimum(frames + offset, last)] - states
+        low, high = np.minimum(low, deltas.min(0)), np.maximum(high, deltas.max(0))
+    return low, high
+
+
 def split_episodes(num_episodes: int, val_fraction: float, seed: int) -> EpisodeSplit:
     """Seeded split by episode. At least one validation episode when val_fraction > 0 and E >= 2."""
     if not 0.0 <= val_fraction < 1.0:

@@ -26,6 +26,7 @@ from dexagent.controller.data.dataset import (
     DatasetError,
     StepBatches,
     batch_positions,
+    chunk_target_range,
     load_demo_arrays,
     split_episodes,
 )
@@ -169,7 +170,11 @@ def train(
     else:
         assert policy_config is not None
         train_frames = arrays.frames_of(split.train)
-        normalizer = Normalizer.from_data(arrays.state[train_frames], arrays.action[train_frames])
+        states = arrays.state[train_frames]
+        action_min, action_max = chunk_target_range(
+            arrays, train_frames, policy_config.horizon, relative=policy_config.action_mode == "delta"
+        )
+        normalizer = Normalizer(states.min(0), states.max(0), action_min, action_max)
         policy = DexGraspPolicy(policy_config, normalizer)
     policy.to(accelerator.device)
     policy.train()

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dexagent.cli.app import app
-from dexagent.controller.factory import default_checkpoint
+from dexagent.controller import factory
 
 runner = CliRunner()
 
@@ -35,9 +35,10 @@ def test_bad_arguments_exit_2_with_a_clear_message(args: list[str], message: str
     assert message in output
 
 
-def test_the_default_controller_without_a_shipped_checkpoint_points_to_scripted() -> None:
-    if default_checkpoint("grasp").is_dir():
-        pytest.skip("a learned grasp checkpoint ships now")
+def test_the_default_controller_without_a_shipped_checkpoint_points_to_scripted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(factory, "CHECKPOINTS_DIR", tmp_path)  # an install without the checkpoints
     code, output = evaluate("--suite", "seen", "--episodes", "1")
     assert code == 2
     assert "no learned checkpoint ships for skill 'grasp' yet" in output and "--controller scripted" in output

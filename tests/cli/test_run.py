@@ -93,11 +93,12 @@ def test_bad_input_exits_2_with_a_clear_message(args: list[str], message: str) -
     assert "Traceback" not in result.output
 
 
-def test_without_a_shipped_checkpoint_the_default_controller_says_so() -> None:
-    from dexagent.controller.factory import default_checkpoint
+def test_without_a_shipped_checkpoint_the_default_controller_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dexagent.controller import factory
 
-    if default_checkpoint("grasp").is_dir() and default_checkpoint("push_then_grasp").is_dir():
-        pytest.skip("a learned checkpoint ships: the default controller exists")
+    monkeypatch.setattr(factory, "CHECKPOINTS_DIR", tmp_path)  # an install without the checkpoints
     result = runner.invoke(app, ["run", "clear the table", "--objects", "2"])
     assert result.exit_code == 2
     output = " ".join(result.output.split())  # rich wraps long paths at the terminal width
@@ -129,28 +130,15 @@ def test_ctrl_c_stops_safely_and_still_writes_the_log(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_run_drives_the_sim_with_a_learned_checkpoint_folder(tmp_path: Path) -> None:
+def test_run_drives_the_sim_with_a_learned_checkpoint_folder(tmp_path: Path, tiny_config) -> None:
     """A checkpoint folder (tiny, random weights: no trained model can be downloaded) runs the
     whole loop: load, ground, receding-horizon control through the safety layer, safe stop."""
     from dexagent.controller.checkpoint import save_checkpoint
-    from dexagent.controller.config import DiTConfig, EncoderConfig, MaskEncoderConfig, PolicyConfig
     from dexagent.controller.normalizer import Normalizer
     from dexagent.controller.policy import DexGraspPolicy
     from dexagent.hardware.sim.robot import sim_robot_spec
 
-    tiny = EncoderConfig(kind="cnn", width=16, patch_size=4, channels=(8, 16), pool=2)
-    config = PolicyConfig(
-        name="tiny",
-        image_size=32,
-        head_encoder=tiny,
-        wrist_encoder=tiny,
-        mask_encoder=MaskEncoderConfig(width=16, depth=1, heads=2),
-        dit=DiTConfig(width=32, depth=2, heads=2),
-        horizon=8,
-        execute_steps=4,
-        train_timesteps=20,
-        inference_steps=4,
-    )
+    config = tiny_config()
     spec = sim_robot_spec()
     policy = DexGraspPolicy(config, Normalizer.from_limits(spec.lower, spec.upper), load_pretrained=False)
     folder = save_checkpoint(tmp_path / "ckpt", policy)

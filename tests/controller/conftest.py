@@ -8,27 +8,9 @@ import pytest
 import torch
 from torch import nn
 
-from dexagent.controller.config import DiTConfig, EncoderConfig, MaskEncoderConfig, PolicyConfig
+from dexagent.controller.config import EncoderConfig, PolicyConfig
 
-TINY_SIZE = 32
-
-
-def tiny_config(**overrides: object) -> PolicyConfig:
-    """A policy small enough for a CPU test: 32 px, 4x4 token grids, 2-layer 32-wide DiT."""
-    values: dict[str, object] = dict(
-        name="tiny",
-        image_size=TINY_SIZE,
-        head_encoder=EncoderConfig(kind="cnn", width=16, patch_size=4, channels=(8, 16), pool=2),
-        wrist_encoder=EncoderConfig(kind="cnn", width=16, patch_size=4, channels=(8, 16), pool=2),
-        mask_encoder=MaskEncoderConfig(width=16, depth=1, heads=2),
-        dit=DiTConfig(width=32, depth=2, heads=2),
-        horizon=8,
-        execute_steps=4,
-        train_timesteps=20,
-        inference_steps=4,
-    )
-    values.update(overrides)
-    return PolicyConfig(**values)  # type: ignore[arg-type]
+TINY_SIZE = 32  # the image size of the root `tiny_config`
 
 
 def tiny_dinov2_encoder(folder: Path, frozen: bool = True) -> EncoderConfig:
@@ -94,11 +76,6 @@ def tiny_dinov2_dir(tmp_path: Path) -> Path:
 
 
 # Test modules are not importable from each other (importlib mode): the helpers travel as fixtures.
-@pytest.fixture
-def make_config():  # -> Callable[..., PolicyConfig]
-    return tiny_config
-
-
 @pytest.fixture
 def make_batch():  # -> Callable[..., dict[str, torch.Tensor]]
     return tiny_batch

@@ -22,9 +22,9 @@ torch.set_num_threads(1)
 
 
 @pytest.fixture
-def saved(tmp_path: Path, make_config, make_batch, randomize) -> tuple[Path, DexGraspPolicy]:
+def saved(tmp_path: Path, tiny_config, make_batch, randomize) -> tuple[Path, DexGraspPolicy]:
     torch.manual_seed(0)
-    config = make_config()
+    config = tiny_config()
     batch = make_batch(config, batch_size=16)
     normalizer = Normalizer.from_data(batch["state"].numpy(), batch["action"].reshape(-1, 13).numpy())
     policy = DexGraspPolicy(config, normalizer)
@@ -45,12 +45,12 @@ def test_save_then_load_gives_identical_actions_for_the_same_noise(saved, make_b
 
 
 def test_dinov2_checkpoint_loads_without_its_source_folder(
-    tmp_path: Path, tiny_dinov2_dir: Path, dinov2_encoder_config, make_config, make_batch, randomize
+    tmp_path: Path, tiny_dinov2_dir: Path, dinov2_encoder_config, tiny_config, make_batch, randomize
 ) -> None:
     import shutil
 
     encoder = dinov2_encoder_config(tiny_dinov2_dir)
-    policy = DexGraspPolicy(make_config(head_encoder=encoder))
+    policy = DexGraspPolicy(tiny_config(head_encoder=encoder))
     randomize(policy)
     directory = save_checkpoint(tmp_path / "ckpt", policy)
     shutil.rmtree(tiny_dinov2_dir)  # the checkpoint is self-contained

@@ -46,8 +46,8 @@ def test_broken_json_names_the_line(tmp_path: Path) -> None:
         PolicyConfig.from_json(path)
 
 
-def test_inconsistent_values_are_rejected(make_config) -> None:
+def test_inconsistent_values_are_rejected(tiny_config) -> None:
     with pytest.raises(ConfigError, match="execute_steps"):
-        make_config(execute_steps=20)
+        tiny_config(execute_steps=20)
     with pytest.raises(ConfigError, match="not a multiple"):
-        make_config(image_size=30)
+        tiny_config(image_size=30)

@@ -14,8 +14,8 @@ from dexagent.controller.policy import DexGraspPolicy
 torch.set_num_threads(1)
 
 
-def _dinov2_policy(make_config, encoder) -> DexGraspPolicy:
-    config = make_config(head_encoder=encoder, wrist_encoder=replace(encoder, pool=2))
+def _dinov2_policy(tiny_config, encoder) -> DexGraspPolicy:
+    config = tiny_config(head_encoder=encoder, wrist_encoder=replace(encoder, pool=2))
     torch.manual_seed(0)
     return DexGraspPolicy(config)
 
@@ -34,9 +34,9 @@ def test_dinov2_loads_the_saved_weights_through_from_pretrained(
 
 
 def test_frozen_dinov2_gets_no_gradients_and_stays_in_eval(
-    tiny_dinov2_dir: Path, dinov2_encoder_config, make_config, make_batch
+    tiny_dinov2_dir: Path, dinov2_encoder_config, tiny_config, make_batch
 ) -> None:
-    policy = _dinov2_policy(make_config, dinov2_encoder_config(tiny_dinov2_dir))
+    policy = _dinov2_policy(tiny_config, dinov2_encoder_config(tiny_dinov2_dir))
     policy.train()
     assert not policy.head_encoder.training
     policy.compute_loss(make_batch(policy.config)).backward()
@@ -47,9 +47,9 @@ def test_frozen_dinov2_gets_no_gradients_and_stays_in_eval(
 
 
 def test_cached_frozen_features_give_the_same_loss_and_actions(
-    tiny_dinov2_dir: Path, dinov2_encoder_config, make_config, make_batch, randomize
+    tiny_dinov2_dir: Path, dinov2_encoder_config, tiny_config, make_batch, randomize
 ) -> None:
-    policy = _dinov2_policy(make_config, dinov2_encoder_config(tiny_dinov2_dir))
+    policy = _dinov2_policy(tiny_config, dinov2_encoder_config(tiny_dinov2_dir))
     randomize(policy)
     batch = make_batch(policy.config)
     features = policy.encode_frozen(batch["head_rgb"], batch["wrist_rgb"])

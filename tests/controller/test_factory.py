@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dexagent.controller import factory
 from dexagent.controller.checkpoint import save_checkpoint
 from dexagent.controller.data.rollout import run_attempt
 from dexagent.controller.factory import (
     ControllerNotFoundError,
     check_controller,
-    default_checkpoint,
     load_controller,
 )
 from dexagent.controller.normalizer import Normalizer
@@ -42,22 +42,22 @@ def test_scripted_is_the_sims_expert_and_refuses_other_robots(sim: SimRobot) -> 
         load_controller("scripted", NotASim(), "grasp")  # type: ignore[arg-type]
 
 
-def test_bad_names_and_skills_say_what_to_do(tmp_path: Path) -> None:
+def test_bad_names_and_skills_say_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ControllerNotFoundError, match="unknown skill 'juggle'"):
         check_controller("scripted", "juggle")
     with pytest.raises(ControllerNotFoundError, match="neither 'scripted', 'default' nor"):
         check_controller(str(tmp_path / "missing"), "grasp")
     with pytest.raises(ControllerNotFoundError, match="is not a usable checkpoint"):
         check_controller(str(tmp_path), "grasp")  # a folder without config.json
-    if not default_checkpoint("push_then_grasp").is_dir():
-        with pytest.raises(ControllerNotFoundError, match="use --controller scripted"):
-            check_controller("default", "push_then_grasp")
+    monkeypatch.setattr(factory, "CHECKPOINTS_DIR", tmp_path / "none")  # an install without checkpoints
+    with pytest.raises(ControllerNotFoundError, match="use --controller scripted"):
+        check_controller("default", "push_then_grasp")
 
 
 def test_a_checkpoint_folder_loads_the_learned_controller_and_drives_the_sim(
-    tmp_path: Path, sim: SimRobot, make_config: Callable[..., object]
+    tmp_path: Path, sim: SimRobot, tiny_config: Callable[..., object]
 ) -> None:
-    config = make_config(image_size=32)
+    config = tiny_config(image_size=32)
     spec = sim.spec
     policy = DexGraspPolicy(config, Normalizer.from_limits(spec.lower, spec.upper), load_pretrained=False)
     folder = save_checkpoint(tmp_path / "ckpt", policy)

@@ -22,9 +22,9 @@ def test_paper_config_is_counted_without_downloading_weights() -> None:
     assert "1369 head" in result.output
 
 
-def test_checkpoint_folder_reports_its_saved_policy(tmp_path: Path, make_config) -> None:
+def test_checkpoint_folder_reports_its_saved_policy(tmp_path: Path, tiny_config) -> None:
     torch.manual_seed(0)
-    policy = DexGraspPolicy(make_config())
+    policy = DexGraspPolicy(tiny_config())
     save_checkpoint(tmp_path / "ckpt", policy)
     result = runner.invoke(app, ["controller", "info", str(tmp_path / "ckpt")], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
@@ -32,8 +32,8 @@ def test_checkpoint_folder_reports_its_saved_policy(tmp_path: Path, make_config)
     assert f"{total:,}" in result.output and "checkpoint" in result.output
 
 
-def test_bad_checkpoint_exits_2_with_the_file_named(tmp_path: Path, make_config) -> None:
-    save_checkpoint(tmp_path / "ckpt", DexGraspPolicy(make_config()))
+def test_bad_checkpoint_exits_2_with_the_file_named(tmp_path: Path, tiny_config) -> None:
+    save_checkpoint(tmp_path / "ckpt", DexGraspPolicy(tiny_config()))
     (tmp_path / "ckpt" / "model.safetensors").write_bytes(b"broken")
     result = runner.invoke(app, ["controller", "info", str(tmp_path / "ckpt")], env={"COLUMNS": "200"})
     assert result.exit_code == 2

@@ -11,9 +11,9 @@ from dexagent.controller.policy import DexGraspPolicy, PolicyInputError
 torch.set_num_threads(1)
 
 
-def test_predict_chunk_returns_horizon_by_13_raw_actions(make_config, make_batch) -> None:
+def test_predict_chunk_returns_horizon_by_13_raw_actions(tiny_config, make_batch) -> None:
     torch.manual_seed(0)
-    config = make_config()
+    config = tiny_config()
     policy = DexGraspPolicy(config)
     batch = make_batch(config, batch_size=3)
     chunk = policy.predict_chunk({k: v for k, v in batch.items() if k != "action"})
@@ -23,9 +23,9 @@ def test_predict_chunk_returns_horizon_by_13_raw_actions(make_config, make_batch
     assert loss.ndim == 0 and loss.item() > 0
 
 
-def test_optimized_sampler_matches_the_naive_one(make_config, make_batch, randomize) -> None:
+def test_optimized_sampler_matches_the_naive_one(tiny_config, make_batch, randomize) -> None:
     torch.manual_seed(0)
-    config = make_config()
+    config = tiny_config()
     policy = DexGraspPolicy(config)
     randomize(policy)
     batch = make_batch(config, batch_size=2)
@@ -36,9 +36,9 @@ def test_optimized_sampler_matches_the_naive_one(make_config, make_batch, random
     assert not torch.allclose(fast, other_noise)
 
 
-def test_a_few_hundred_steps_on_a_fixed_batch_drive_the_loss_down(make_config, make_batch) -> None:
+def test_a_few_hundred_steps_on_a_fixed_batch_drive_the_loss_down(tiny_config, make_batch) -> None:
     torch.manual_seed(0)
-    config = make_config()
+    config = tiny_config()
     policy = DexGraspPolicy(config)
     batch = make_batch(config, batch_size=8)
     optimizer = torch.optim.AdamW(policy.parameters(), lr=1e-3)
@@ -53,9 +53,9 @@ def test_a_few_hundred_steps_on_a_fixed_batch_drive_the_loss_down(make_config, m
     assert last < 0.5 * first, (first, last)
 
 
-def test_the_mask_changes_the_prediction(make_config, make_batch, randomize) -> None:
+def test_the_mask_changes_the_prediction(tiny_config, make_batch, randomize) -> None:
     torch.manual_seed(0)
-    config = make_config()
+    config = tiny_config()
     policy = DexGraspPolicy(config)
     randomize(policy)
     batch = make_batch(config, batch_size=1)
@@ -65,8 +65,8 @@ def test_the_mask_changes_the_prediction(make_config, make_batch, randomize) -> 
     assert not torch.allclose(a, b)
 
 
-def test_no_mask_ablation_runs_without_mask_inputs(make_config, make_batch) -> None:
-    config = make_config(use_mask=False)
+def test_no_mask_ablation_runs_without_mask_inputs(tiny_config, make_batch) -> None:
+    config = tiny_config(use_mask=False)
     policy = DexGraspPolicy(config)
     batch = make_batch(config, batch_size=2)
     del batch["head_mask"], batch["first_mask"]
@@ -101,8 +101,8 @@ def test_target_position_gives_centroid_spread_orientation_area_and_visibility()
         ("action", torch.zeros(2, 5, 13), r"batch\['action'\] must be \(B,8,13\)"),
     ],
 )
-def test_malformed_batch_raises_policy_input_error(make_config, make_batch, key, value, message) -> None:
-    config = make_config()
+def test_malformed_batch_raises_policy_input_error(tiny_config, make_batch, key, value, message) -> None:
+    config = tiny_config()
     policy = DexGraspPolicy(config)
     batch = make_batch(config, batch_size=2)
     if value is None:
@@ -113,8 +113,8 @@ def test_malformed_batch_raises_policy_input_error(make_config, make_batch, key,
         policy.compute_loss(batch)
 
 
-def test_parameter_counts_cover_every_parameter(make_config) -> None:
-    policy = DexGraspPolicy(make_config())
+def test_parameter_counts_cover_every_parameter(tiny_config) -> None:
+    policy = DexGraspPolicy(tiny_config())
     counts = policy.parameter_counts()
     assert set(counts) == {"head encoder", "wrist encoder", "mask encoder", "projections", "DiT"}
     assert sum(t + f for t, f in counts.values()) == sum(p.numel() for p in policy.parameters())

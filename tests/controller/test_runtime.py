@@ -42,11 +42,11 @@ def _observation(step: int = 0) -> Observation:
     )
 
 
-def _wide_policy(make_config, randomize) -> DexGraspPolicy:
+def _wide_policy(tiny_config, randomize) -> DexGraspPolicy:
     """An untrained policy whose raw actions span [-10, 10]: far outside SPEC's limits."""
     torch.manual_seed(0)
     ten = np.full(13, 10.0, np.float32)
-    policy = DexGraspPolicy(make_config(), Normalizer(-ten, ten, -ten, ten))
+    policy = DexGraspPolicy(tiny_config(), Normalizer(-ten, ten, -ten, ten))
     randomize(policy)
     return policy
 
@@ -62,8 +62,8 @@ class _SlowPolicy(DexGraspPolicy):
 
 
 @pytest.mark.parametrize("synchronous", [True, False])
-def test_act_never_returns_an_action_outside_the_limits(make_config, randomize, synchronous: bool) -> None:
-    policy = _wide_policy(make_config, randomize)
+def test_act_never_returns_an_action_outside_the_limits(tiny_config, randomize, synchronous: bool) -> None:
+    policy = _wide_policy(tiny_config, randomize)
     controller = PolicyController(policy, OracleTracker(), spec=SPEC, synchronous=synchronous)
     assert isinstance(controller, Controller)
     controller.reset(_observation(), TARGET_BOX)
@@ -74,10 +74,10 @@ def test_act_never_returns_an_action_outside_the_limits(make_config, randomize, 
     assert np.any(np.abs(actions) == 1.0)  # the policy did ask for more: clipping happened
 
 
-def test_a_20hz_loop_never_starves_when_inference_is_fast(make_config) -> None:
+def test_a_20hz_loop_never_starves_when_inference_is_fast(tiny_config) -> None:
     torch.manual_seed(0)
     # A 16-step chunk executing 12 leaves up to 11 ticks (550 ms) to hide inference behind.
-    policy = DexGraspPolicy(make_config(horizon=16, execute_steps=12))
+    policy = DexGraspPolicy(tiny_config(horizon=16, execute_steps=12))
     controller = PolicyController(policy, OracleTracker(), spec=SPEC)
     controller.reset(_observation(), TARGET_BOX)
     next_tick = time.perf_counter()
@@ -92,9 +92,9 @@ def test_a_20hz_loop_never_starves_when_inference_is_fast(make_config) -> None:
     assert controller.stats["track"].count == 30
 
 
-def test_slow_inference_in_a_fast_loop_counts_starved_ticks(make_config) -> None:
+def test_slow_inference_in_a_fast_loop_counts_starved_ticks(tiny_config) -> None:
     torch.manual_seed(0)
-    policy = _SlowPolicy(make_config())
+    policy = _SlowPolicy(tiny_config())
     policy.delay_s = 0.05
     controller = PolicyController(policy, OracleTracker(), spec=SPEC)
     controller.reset(_observation(), TARGET_BOX)
@@ -105,11 +105,11 @@ def test_slow_inference_in_a_fast_loop_counts_starved_ticks(make_config) -> None
     assert controller.stats["infer"].worst_s >= 0.05
 
 
-def test_synchronous_mode_is_deterministic_and_runs_execute_steps_per_chunk(make_config, randomize) -> None:
+def test_synchronous_mode_is_deterministic_and_runs_execute_steps_per_chunk(tiny_config, randomize) -> None:
     runs = []
     for _ in range(2):
         controller = PolicyController(
-            _wide_policy(make_config, randomize), OracleTracker(), spec=SPEC, synchronous=True, seed=3
+            _wide_policy(tiny_config, randomize), OracleTracker(), spec=SPEC, synchronous=True, seed=3
         )
         controller.reset(_observation(), TARGET_BOX)
         runs.append(np.stack([controller.act(_observation(i)) for i in range(10)]))
@@ -119,8 +119,8 @@ def test_synchronous_mode_is_deterministic_and_runs_execute_steps_per_chunk(make
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
-def test_from_checkpoint_controls_with_the_saved_policy(tmp_path: Path, make_config, randomize) -> None:
-    policy = _wide_policy(make_config, randomize)
+def test_from_checkpoint_controls_with_the_saved_policy(tmp_path: Path, tiny_config, randomize) -> None:
+    policy = _wide_policy(tiny_config, randomize)
     save_checkpoint(tmp_path / "ckpt", policy)
     controller = PolicyController.from_checkpoint(tmp_path / "ckpt", OracleTracker(), synchronous=True)
     controller.reset(_observation(), TARGET_BOX)
@@ -131,8 +131,8 @@ def test_from_checkpoint_controls_with_the_saved_policy(tmp_path: Path, make_con
     controller.close()  # safe twice
 
 
-def test_nonfinite_policy_output_holds_the_measured_joints(make_config) -> None:
-    policy = DexGraspPolicy(make_config())
+def test_nonfinite_policy_output_holds_the_measured_joints(tiny_config) -> None:
+    policy = DexGraspPolicy(tiny_config())
     with torch.no_grad():
         policy.dit.action_out.bias.fill_(float("nan"))
     controller = PolicyController(policy, OracleTracker(), spec=SPEC, synchronous=True)
@@ -141,7 +141,7 @@ def test_nonfinite_policy_output_holds_the_measured_joints(make_config) -> None:
     assert np.array_equal(action, np.zeros(13, np.float32)) and controller.nonfinite_actions == 1
 
 
-def test_act_before_reset_is_an_error(make_config) -> None:
-    controller = PolicyController(DexGraspPolicy(make_config()), OracleTracker())
+def test_act_before_reset_is_an_error(tiny_config) -> None:
+    controller = PolicyController(DexGraspPolicy(tiny_config()), OracleTracker())
     with pytest.raises(ControllerStateError, match="before reset"):
         controller.act(_observation())

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dexagent.controller.config import DiTConfig, EncoderConfig, MaskEncoderConfig, PolicyConfig
+from dexagent.controller.config import EncoderConfig, PolicyConfig
 from dexagent.controller.data.store import DemoStore, EpisodeFrames, EpisodeMetadata
 
 
@@ -63,25 +63,13 @@ def demo_store(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
-def tiny_config(**changes: object) -> PolicyConfig:
-    """A policy small enough for hundreds of CPU steps in seconds (16 px, 2 DiT layers of 32)."""
-    base = dict(
-        name="tiny",
-        image_size=16,
-        head_encoder=EncoderConfig(kind="cnn", width=16, patch_size=4, channels=(8, 16)),
-        wrist_encoder=EncoderConfig(kind="cnn", width=16, patch_size=4, channels=(8, 16), pool=2),
-        mask_encoder=MaskEncoderConfig(width=16, depth=1, heads=2),
-        dit=DiTConfig(width=32, depth=2, heads=2),
-        horizon=4,
-        execute_steps=2,
-        train_timesteps=20,
-        inference_steps=4,
-    )
-    base.update(changes)
-    return PolicyConfig(**base)  # type: ignore[arg-type]
-
-
 @pytest.fixture(name="tiny_config")
-def tiny_config_fixture() -> Callable[..., PolicyConfig]:
-    """Factory: tiny_config(**changes) -> a tiny PolicyConfig."""
-    return tiny_config
+def tiny_training_config(tiny_config: Callable[..., PolicyConfig]) -> Callable[..., PolicyConfig]:
+    """The root tiny config at 16 px and a 4-step horizon: hundreds of CPU steps in seconds."""
+
+    def make(**changes: object) -> PolicyConfig:
+        encoder = EncoderConfig(kind="cnn", width=16, patch_size=4, channels=(8, 16))
+        base: dict[str, object] = dict(image_size=16, head_encoder=encoder, horizon=4, execute_steps=2)
+        return tiny_config(**{**base, **changes})
+
+    return make
