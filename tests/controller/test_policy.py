@@ -36,6 +36,28 @@ def test_optimized_sampler_matches_the_naive_one(tiny_config, make_batch, random
     assert not torch.allclose(fast, other_noise)
 
 
+def test_delta_mode_predicts_the_same_network_output_relative_to_the_state(
+    tiny_config, make_batch, randomize
+) -> None:
+    torch.manual_seed(0)
+    absolute = DexGraspPolicy(tiny_config(action_mode="absolute"))
+    randomize(absolute)
+    delta = DexGraspPolicy(tiny_config(action_mode="delta"))
+    delta.load_state_dict(absolute.state_dict())
+    batch = make_batch(tiny_config(), batch_size=2)
+    chunk_absolute = absolute.predict_chunk(batch, generator=torch.Generator().manual_seed(3))
+    chunk_delta = delta.predict_chunk(batch, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(chunk_delta, chunk_absolute + batch["state"][:, None])
+    # Training targets shift the same way: the delta policy's loss on (state + a) equals the
+    # absolute policy's on a, for the same noise and timesteps.
+    shifted = {**batch, "action": batch["action"] + batch["state"][:, None]}
+    torch.manual_seed(5)
+    loss_absolute = absolute.compute_loss(batch)
+    torch.manual_seed(5)
+    loss_delta = delta.compute_loss(shifted)
+    torch.testing.assert_close(loss_delta, loss_absolute)
+
+
 def test_a_few_hundred_steps_on_a_fixed_batch_drive_the_loss_down(tiny_config, make_batch) -> None:
     torch.manual_seed(0)
     config = tiny_config()

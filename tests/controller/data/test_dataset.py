@@ -14,6 +14,7 @@ from dexagent.controller.data.dataset import (
     DatasetError,
     StepBatches,
     batch_positions,
+    chunk_target_range,
     load_demo_arrays,
     split_episodes,
 )
@@ -66,6 +67,20 @@ def test_chunks_repeat_the_last_action_past_the_episode_end(tmp_path: Path) -> N
     assert batch["state"][0, 0].item() == 6.0
     # A chunk well inside episode 2 (frames 8..14) is not padded.
     assert dataset.batch(np.array([8]))["action"][0, :, 0].tolist() == [8.0, 9.0, 10.0, 11.0]
+
+
+def test_chunk_target_range_covers_every_chunk_of_the_frames(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
+    frames = np.arange(sum(LENGTHS))
+    dataset = ChunkDataset(arrays, np.arange(4), horizon=4, image_size=8)
+    chunks = dataset.batch(frames)
+    relative = chunks["action"] - chunks["state"][:, None]  # what a delta policy learns
+    low, high = chunk_target_range(arrays, frames, horizon=4, relative=True)
+    np.testing.assert_array_equal(low, relative.amin((0, 1)).numpy())
+    np.testing.assert_array_equal(high, relative.amax((0, 1)).numpy())
+    assert low[0] == 0.0 and high[0] == 3.0  # frame k's chunk reaches k+3 inside the longest episodes
+    low, high = chunk_target_range(arrays, frames, horizon=4, relative=False)
+    assert low[0] == 0.0 and high[0] == sum(LENGTHS) - 1
 
 
 def test_first_mask_is_the_episodes_first_frame_and_head_mask_the_current_one(tmp_path: Path) -> None:
