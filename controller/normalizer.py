@@ -49,7 +49,8 @@ class Normalizer:
 
     @classmethod
     def from_data(cls, states: np.ndarray, actions: np.ndarray) -> Normalizer:
-        """Statistics of states (N, 13) and actions (N, 13) from a dataset."""
+        """Statistics of states (N, 13) and actions (M, 13) from a dataset (the actions being what
+        the policy predicts: joint targets, or targets relative to the state)."""
         states = np.asarray(states, dtype=np.float32).reshape(-1, ACTION_DIM)
         actions = np.asarray(actions, dtype=np.float32).reshape(-1, ACTION_DIM)
         if len(states) == 0 or len(actions) == 0:

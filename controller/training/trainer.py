@@ -170,11 +170,11 @@ def train(
     else:
         assert policy_config is not None
         train_frames = arrays.frames_of(split.train)
-        states = arrays.state[train_frames]
-        action_min, action_max = chunk_target_range(
+        target_range = chunk_target_range(
             arrays, train_frames, policy_config.horizon, relative=policy_config.action_mode == "delta"
         )
-        normalizer = Normalizer(states.min(0), states.max(0), action_min, action_max)
+        # The two rows (min, max) of the chunk targets bound them exactly as all rows would.
+        normalizer = Normalizer.from_data(arrays.state[train_frames], np.stack(target_range))
         policy = DexGraspPolicy(policy_config, normalizer)
     policy.to(accelerator.device)
     policy.train()

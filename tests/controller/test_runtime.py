@@ -42,11 +42,12 @@ def _observation(step: int = 0) -> Observation:
     )
 
 
-def _wide_policy(tiny_config, randomize) -> DexGraspPolicy:
-    """An untrained policy whose raw actions span [-10, 10]: far outside SPEC's limits."""
+def _wide_policy(tiny_config, randomize, action_mode: str = "delta") -> DexGraspPolicy:
+    """An untrained policy whose raw actions span [-10, 10] (around the state, in delta mode):
+    far outside SPEC's limits."""
     torch.manual_seed(0)
     ten = np.full(13, 10.0, np.float32)
-    policy = DexGraspPolicy(tiny_config(), Normalizer(-ten, ten, -ten, ten))
+    policy = DexGraspPolicy(tiny_config(action_mode=action_mode), Normalizer(-ten, ten, -ten, ten))
     randomize(policy)
     return policy
 
@@ -119,14 +120,20 @@ def test_synchronous_mode_is_deterministic_and_runs_execute_steps_per_chunk(tiny
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
-def test_from_checkpoint_controls_with_the_saved_policy(tmp_path: Path, tiny_config, randomize) -> None:
-    policy = _wide_policy(tiny_config, randomize)
+@pytest.mark.parametrize(("action_mode", "bound"), [("absolute", 10.0), ("delta", 20.0)])
+def test_from_checkpoint_controls_with_the_saved_policy(
+    tmp_path: Path, tiny_config, randomize, action_mode: str, bound: float
+) -> None:
+    policy = _wide_policy(tiny_config, randomize, action_mode)
     save_checkpoint(tmp_path / "ckpt", policy)
     controller = PolicyController.from_checkpoint(tmp_path / "ckpt", OracleTracker(), synchronous=True)
+    # Without a RobotSpec the limits are what the policy can produce: the normaliser's action
+    # range, around the state range in delta mode (states in [-10, 10], deltas in [-10, 10]).
+    np.testing.assert_array_equal(controller.lower, np.full(13, -bound, np.float32))
+    np.testing.assert_array_equal(controller.upper, np.full(13, bound, np.float32))
     controller.reset(_observation(), TARGET_BOX)
     action = controller.act(_observation(1))
-    # Without a RobotSpec the limits are the normaliser's action range.
-    assert action.shape == (13,) and np.all(np.abs(action) <= 10.0)
+    assert action.shape == (13,) and np.all(np.abs(action) <= bound)
     controller.close()
     controller.close()  # safe twice
 

@@ -8,11 +8,13 @@ import pytest
 from dexagent.hardware import HardwareError
 from dexagent.hardware.sim.expert import shared_ik
 from dexagent.hardware.sim.grasp_poses import (
+    ObjectExtent,
     corridor_blocked,
     grasp_candidates,
     object_extent,
     plan_grasp,
     side_grasp_poses,
+    top_grasp_poses,
 )
 from dexagent.hardware.sim.robot import SimRobot
 
@@ -51,3 +53,23 @@ def test_unreachable_grasps_raise(shapes) -> None:  # type: ignore[no-untyped-de
         candidates = grasp_candidates(object_extent(sim, 0))
     with pytest.raises(HardwareError, match="out of reach"):
         plan_grasp(shared_ik(), candidates, lift=0.15, entry_ticks=15, descend_ticks=20, lift_ticks=30)
+
+
+def _footprint(yaw: float, half_u: float, half_v: float) -> ObjectExtent:
+    axis_u = np.array([np.cos(yaw), np.sin(yaw), 0.0])
+    return ObjectExtent(np.array([0.5, 0.2, 0.03]), 0.0, 0.06, axis_u, half_u, half_v)
+
+
+@pytest.mark.parametrize("yaw", [0.0, 0.4, 1.1, 2.5])
+def test_round_footprints_pinch_along_the_line_to_the_base_whatever_their_yaw(yaw: float) -> None:
+    """A can's own yaw is invisible in an image, so demos must not depend on it."""
+    pinch = top_grasp_poses(_footprint(yaw, 0.030, 0.034))[0].rotation[:, 0]
+    toward_base = -np.array([0.5, 0.2, 0.0]) / np.linalg.norm([0.5, 0.2])
+    np.testing.assert_allclose(pinch, toward_base, atol=1e-9)
+
+
+def test_elongated_footprints_pinch_across_their_narrow_side() -> None:
+    extent = _footprint(0.4, 0.06, 0.02)  # long along axis_u: the pinch runs along axis_v
+    pinch = top_grasp_poses(extent)[0].rotation[:, 0]
+    assert abs(pinch @ extent.axis_v) == pytest.approx(1.0)
+    assert pinch @ -extent.center > 0  # of its two directions, the one nearer the thumb-to-base home yaw
