@@ -33,6 +33,11 @@ def collect(
     image_size: int = typer.Option(96, "--image-size", help="Square camera images, pixels."),
     workers: int = typer.Option(1, help="Processes producing episodes while this one writes."),
     objects: int = typer.Option(6, help="Objects per scene (1-8)."),
+    noise: float = typer.Option(
+        0.0,
+        help="DART noise: std (rad) of a drifting offset on the executed arm joints in free-space "
+        "phases; demos record the expert's clean action, so they show corrections.",
+    ),
 ) -> None:
     """Record scripted-expert demonstrations in sim; failed attempts are counted and dropped."""
     if episodes <= 0:
@@ -40,7 +45,9 @@ def collect(
     if workers < 1:
         fail(f"--workers must be at least 1, got {workers}")
     try:
-        job = CollectJob(skill=skill, split=split, image_size=image_size, n_objects=objects, seed=seed)
+        job = CollectJob(
+            skill=skill, split=split, image_size=image_size, n_objects=objects, seed=seed, noise=noise
+        )
     except CollectError as error:
         fail(str(error))
     try:

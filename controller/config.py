@@ -95,6 +95,9 @@ class PolicyConfig:
     action_dim: int = ACTION_DIM
     train_timesteps: int = 50
     inference_steps: int = 10
+    # Chunks sampled per prediction and averaged: the mean of K draws (one batched pass, the
+    # observation encoded once) trades the sampler's spread for the conditional mean. 1: one draw.
+    inference_samples: int = 1
     beta_schedule: str = "squaredcos_cap_v2"
     # Explicit target position (centroid, spread, area, visible) of the current and first mask in
     # the state token: a prototype went from 27% to 80% success with it.
@@ -136,6 +139,8 @@ class PolicyConfig:
                 f"inference_steps must be in 1..train_timesteps={self.train_timesteps}, "
                 f"got {self.inference_steps}"
             )
+        if not 1 <= self.inference_samples <= 64:
+            problems.append(f"inference_samples must be in 1..64, got {self.inference_samples}")
         if self.action_mode not in ("absolute", "delta"):
             problems.append(f"action_mode must be 'absolute' or 'delta', got {self.action_mode!r}")
         if self.dit.width % self.dit.heads != 0:

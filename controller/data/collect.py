@@ -24,6 +24,7 @@ from dexagent.controller.data.rollout import (
     instruction_for,
     run_attempt,
 )
+from dexagent.controller.data.perturb import PerturbedExpert
 from dexagent.controller.data.store import EpisodeFrames, EpisodeMetadata
 from dexagent.hardware import Observation, SafeRobot
 from dexagent.hardware.sim.robot import SimRobot
@@ -47,6 +48,9 @@ class CollectJob:
     image_size: int = 96
     n_objects: int = 6
     seed: int = 0
+    # DART noise: std (rad) of the offset on the executed arm joints in free-space phases; the
+    # demo records the expert's clean action (controller/data/perturb.py). 0 records as executed.
+    noise: float = 0.0
 
     def __post_init__(self) -> None:
         if self.skill not in SKILLS:
@@ -59,6 +63,8 @@ class CollectJob:
             raise CollectError(f"objects must be in 1..8, got {self.n_objects}")
         if self.seed < 0:
             raise CollectError(f"seed must be non-negative, got {self.seed}")
+        if not 0.0 <= self.noise <= 0.2:
+            raise CollectError(f"noise must be in 0..0.2 rad, got {self.noise}")
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
     """Run the scripted expert on attempt `index`'s scene and record every tick if it succeeds."""
     # Imported here: the factory imports every controller, which worker start-up should not pay twice.
     from dexagent.controller.factory import load_controller
+    from dexagent.controller.scripted import ScriptedController
 
     started = time.perf_counter()
     seed = scene_seed(job.seed, index, COLLECT_STREAM)
@@ -101,7 +108,16 @@ def record_demo(job: CollectJob, index: int) -> Demo:
         box = sim.object_box(target)
         assert box is not None  # chosen among visible objects
         ticks: list[tuple[Observation, np.ndarray]] = []
-        controller = load_controller("scripted", sim, job.skill)
+        expert = load_controller("scripted", sim, job.skill)
+        controller = expert
+        if job.noise > 0:
+            assert isinstance(expert, ScriptedController)
+            controller = PerturbedExpert(expert, job.noise, seed)
+
+        def record(observation: Observation, executed: np.ndarray) -> None:
+            clean = controller.clean_action if isinstance(controller, PerturbedExpert) else None
+            ticks.append((observation, executed if clean is None else clean))
+
         try:
             outcome = run_attempt(
                 sim,
@@ -109,7 +125,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
                 controller,
                 target,
                 seconds=ATTEMPT_SECONDS[job.skill],
-                on_tick=lambda observation, action: ticks.append((observation, action)),
+                on_tick=record,
             )
         finally:
             controller.close()
@@ -134,7 +150,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
 
 
 def _frames(ticks: list[tuple[Observation, np.ndarray]], target: int) -> EpisodeFrames:
-    """Stack recorded (observation, executed action) ticks into the store's arrays."""
+    """Stack recorded (observation, action label) ticks into the store's arrays."""
     masks = []
     for observation, _ in ticks:
         assert observation.head_segmentation is not None  # the sim renders it with the head camera

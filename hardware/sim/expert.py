@@ -73,6 +73,11 @@ class GraspExpert:
             return "done"
         return self._phases[self._phase_index].name if self._phase_index >= 0 else ""
 
+    @property
+    def phase_progress(self) -> float:
+        """How far the running phase is, 0 at its first tick to 1 at its last."""
+        return min(1.0, self._tick / len(self._path)) if len(self._path) else 0.0
+
     def act(self, observation: Observation) -> np.ndarray:
         """The next float32[13] action; holds the last action once `done`."""
         if self.done:

@@ -145,3 +145,28 @@ def test_two_workers_record_the_same_demos_as_one(tmp_path: Path) -> None:
     np.testing.assert_array_equal(serial.episode_ends, parallel.episode_ends)
     np.testing.assert_array_equal(serial["action"][:], parallel["action"][:])
     np.testing.assert_array_equal(serial["head_rgb"][:], parallel["head_rgb"][:])
+
+
+def test_noisy_collection_executes_perturbed_arms_but_records_the_experts_clean_actions(
+    tmp_path: Path,
+) -> None:
+    clean, noisy = tmp_path / "clean.zarr", tmp_path / "noisy.zarr"
+    for out, noise in ((clean, "0"), (noisy, "0.05")):
+        code, output = collect(
+            "--episodes", "1", "--out", str(out), "--image-size", "32", "--seed", "4", "--noise", noise
+        )
+        assert code == 0, output
+    plain, perturbed = DemoStore.open(clean).episode(0), DemoStore.open(noisy).episode(0)
+    # Same scene, same expert plan: the labels start identical, but the arm went elsewhere.
+    assert np.allclose(plain.action[:5], perturbed.action[:5], atol=1e-6)
+    approach = slice(5, 30)
+    drift = np.abs(perturbed.state[approach, :7] - plain.state[approach, :7]).max()
+    assert drift > 0.01
+    # The recorded label at the end (hand closed, holding) is noise-free: the hand closed on it.
+    assert np.all(perturbed.action[-1, 8:] == 0.0)
+
+
+def test_noise_outside_its_range_exits_2(tmp_path: Path) -> None:
+    code, output = collect("--episodes", "1", "--out", str(tmp_path / "d.zarr"), "--noise", "0.5")
+    assert code == 2
+    assert "noise must be in 0..0.2 rad" in " ".join(output.split())

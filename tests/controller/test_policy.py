@@ -36,6 +36,28 @@ def test_optimized_sampler_matches_the_naive_one(tiny_config, make_batch, random
     assert not torch.allclose(fast, other_noise)
 
 
+def test_averaged_sampling_is_the_mean_of_the_single_draws_it_batches(
+    tiny_config, make_batch, randomize
+) -> None:
+    torch.manual_seed(0)
+    single = DexGraspPolicy(tiny_config())
+    randomize(single)
+    averaged = DexGraspPolicy(tiny_config(inference_samples=3))
+    averaged.load_state_dict(single.state_dict())
+    batch = make_batch(tiny_config(), batch_size=2)
+    mean = averaged.predict_chunk(batch, generator=torch.Generator().manual_seed(4))
+    # The single-draw policy on each row repeated 3 times draws the same (6, H, 13) noise.
+    repeated = {k: v.repeat_interleave(3, 0) for k, v in batch.items()}
+    draws = single.predict_chunk(repeated, generator=torch.Generator().manual_seed(4))
+    expected = draws.view(2, 3, *mean.shape[1:]).mean(dim=1)
+    torch.testing.assert_close(mean, expected, rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(draws[0], draws[1])  # the draws differ; their mean is what acts
+    assert mean.shape == (2, single.config.horizon, 13)
+    # And the naive sampler averages the same way.
+    naive = averaged.predict_chunk_naive(batch, generator=torch.Generator().manual_seed(4))
+    torch.testing.assert_close(mean, naive, rtol=1e-4, atol=1e-5)
+
+
 def test_delta_mode_predicts_the_same_network_output_relative_to_the_state(
     tiny_config, make_batch, randomize
 ) -> None:

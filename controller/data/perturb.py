@@ -1,0 +1,84 @@
+"""DART-style noise injection for demonstrations: execute a perturbed expert, record its clean action.
+
+A policy trained on perfect demos never sees a state off the expert's path, so its first
+small error compounds (it reached the right object but closed a few centimetres off). Here
+the arm joints of the executed action get a slowly varying (Ornstein-Uhlenbeck) offset in
+free-space phases, while the demonstration records the expert's own action for that tick:
+the expert replays absolute joint targets, so its action *is* the correction back to its
+path from wherever the noise pushed the arm (Laskey et al., DART, CoRL 2017).
+
+Noise fades out over the last straight-line move before the hand closes and is off while
+the hand closes, lifts and holds, so a kept demo still ends in a clean grasp.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from dexagent.hardware import Box, Observation
+from dexagent.hardware.types import ARM_DOF
+
+if TYPE_CHECKING:  # the scripted stack (mink, experts) loads only where demos are recorded
+    from dexagent.controller.scripted import ScriptedController
+
+# Phase name -> how the noise scale evolves over it: "full" or "fade" (1 -> 0 across the phase).
+NOISY_PHASES = {"approach": "full", "descend": "fade", "retreat": "full", "line_up": "full", "move_in": "fade"}
+CORRELATION_TICKS = 10.0  # the offset's time constant at 20 Hz (0.5 s): drifts, not jitter
+
+
+class PerturbedExpert:
+    """Wraps a `ScriptedController`: `act` returns clean + noise; `clean_action` is what to record."""
+
+    def __init__(self, controller: ScriptedController, noise: float, seed: int) -> None:
+        if noise < 0:
+            raise ValueError(f"noise must be non-negative, got {noise}")
+        self.controller = controller
+        self.noise = noise
+        self._rng = np.random.default_rng([seed, 0xDA27])
+        self._offset = np.zeros(ARM_DOF)
+        self._rho = float(np.exp(-1.0 / CORRELATION_TICKS))
+        self.clean_action: np.ndarray | None = None  # float32[13], the expert's action of the last tick
+
+    def reset(self, observation: Observation, target_box: Box) -> None:
+        self.controller.reset(observation, target_box)
+        self._offset[:] = 0.0
+        self.clean_action = None
+
+    def act(self, observation: Observation) -> np.ndarray:
+        clean = self.controller.act(observation)
+        self.clean_action = clean
+        # Innovations keep the offset's stationary std at `noise` rad per joint.
+        innovation = self._rng.standard_normal(ARM_DOF) * self.noise * np.sqrt(1.0 - self._rho**2)
+        self._offset = self._rho * self._offset + innovation
+        perturbed = clean.copy()
+        perturbed[:ARM_DOF] += self._scale() * self._offset
+        return perturbed.astype(np.float32)
+
+    def _scale(self) -> float:
+        expert = self.controller.expert
+        if expert is None or expert.done:
+            return 0.0
+        kind = NOISY_PHASES.get(getattr(expert, "phase", ""))
+        if kind == "full":
+            return 1.0
+        if kind == "fade":
+            return max(0.0, 1.0 - float(getattr(expert, "phase_progress", 1.0)))
+        return 0.0
+
+    # The rest of the Controller protocol and the expert's flags pass through.
+    @property
+    def done(self) -> bool:
+        return self.controller.done
+
+    @property
+    def failed(self) -> bool:
+        return self.controller.failed
+
+    @property
+    def failure_reason(self) -> str | None:
+        return self.controller.failure_reason
+
+    def close(self) -> None:
+        self.controller.close()
