@@ -19,7 +19,7 @@ from dexagent.agent.runner import AgentRun, RunConfig
 from dexagent.agent.video import VideoRecorder
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, console, err_console, fail
-from dexagent.controller.factory import ControllerNotFoundError, check_controller
+from dexagent.controller.factory import ControllerNotFoundError, check_controller, controller_image_size
 from dexagent.hardware import HardwareError
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import SPLITS
@@ -29,6 +29,15 @@ from dexagent.trees.loader import load_tree
 
 ROBOTS = ("sim",)
 CONTROLLED_SKILLS = ("grasp", "push_then_grasp")
+DEFAULT_IMAGE_SIZE = 224
+
+
+def _camera_size(controller: str) -> int:
+    """Render at the size the learned policies saw in training: a 224 px frame resized to 96 is not
+    the 96 px render they learned from. Scripted (or policies of different sizes): 224."""
+    sizes = {controller_image_size(controller, skill) for skill in CONTROLLED_SKILLS}
+    size = sizes.pop() if len(sizes) == 1 else None
+    return size or DEFAULT_IMAGE_SIZE
 
 
 def _check_inputs(
@@ -90,13 +99,19 @@ def run(
     live: bool = typer.Option(
         True, help="Show the live tree view (off automatically when not on a terminal)."
     ),
-    image_size: int = typer.Option(224, help="Sim camera resolution (pixels, square)."),
+    image_size: int | None = typer.Option(
+        None,
+        help="Sim camera resolution (pixels, square); default: what the learned controller was "
+        f"trained at, {DEFAULT_IMAGE_SIZE} for the scripted one.",
+    ),
 ) -> None:
     """Run the agent on PROMPT: plan, compile a skill tree, tick it at 20 Hz; exit 0 when the prompt is done.
 
     Exit 1 when the prompt was not completed (the reason is printed), 2 for bad input.
     """
     _check_inputs(robot, planner, controller, tree, objects, split)
+    if image_size is None:
+        image_size = _camera_size(controller)
     if max_seconds <= 0:
         fail(f"--max-seconds must be positive, got {max_seconds}")
     from dexagent.agent.sim_world import build_sim_robot, sim_agent_run
@@ -135,6 +150,7 @@ def run(
             "seed": seed,
             "objects": [o.name for o in sim.objects],
             "split": split,
+            "image_size": image_size,
         },
     )
     console.print(f"[dim]scene seed {seed} ({split}): {', '.join(o.name for o in sim.objects)}[/]")

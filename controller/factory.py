@@ -52,6 +52,18 @@ def check_controller(name: str, skill: str) -> None:
         raise ControllerNotFoundError(f"{folder} is not a usable checkpoint: {error}") from None
 
 
+def controller_image_size(name: str, skill: str) -> int | None:
+    """The camera size a learned controller was trained at (None for `scripted`).
+
+    Call `check_controller` first: this reads the checkpoint's config.json."""
+    if name == "scripted":
+        return None
+    from dexagent.controller.checkpoint import load_config
+
+    folder = default_checkpoint(skill) if name == "default" else Path(name).expanduser()
+    return load_config(folder).image_size
+
+
 def load_controller(name: str, robot: Robot, skill: str, *, seed: int = 0) -> Controller:
     """Build the controller called `name` for `skill` on `robot`.
 

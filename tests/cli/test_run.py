@@ -144,6 +144,8 @@ def test_run_drives_the_sim_with_a_learned_checkpoint_folder(tmp_path: Path, tin
     folder = save_checkpoint(tmp_path / "ckpt", policy)
     log = tmp_path / "run.jsonl"
     args = [arg if arg != "scripted" else str(folder) for arg in FAST]
+    size_at = args.index("--image-size")
+    del args[size_at : size_at + 2]  # no size given: the run renders at the checkpoint's
     result = runner.invoke(
         app, ["run", graspable_prompt(), *args, "--max-seconds", "4", "--log", str(log), "--no-live"]
     )
@@ -154,3 +156,6 @@ def test_run_drives_the_sim_with_a_learned_checkpoint_folder(tmp_path: Path, tin
     kinds = {event.get("event") for event in events}
     assert "run_end" in kinds, kinds
     assert any(event.get("event") == "grounded" for event in events), kinds
+    # The sim renders at the size the policy was trained at, not the scripted default.
+    setup = next(event for event in events if event.get("event") == "setup")
+    assert setup["image_size"] == config.image_size != 224
