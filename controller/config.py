@@ -95,8 +95,8 @@ class PolicyConfig:
     action_dim: int = ACTION_DIM
     train_timesteps: int = 50
     inference_steps: int = 10
-    # Chunks sampled per prediction and averaged: the mean of K draws (one batched pass, the
-    # observation encoded once) trades the sampler's spread for the conditional mean. 1: one draw.
+    # Chunks sampled per prediction and averaged: the mean of K draws (one batched pass over K
+    # copies of the observation) trades the sampler's spread for the conditional mean. 1: one draw.
     inference_samples: int = 1
     beta_schedule: str = "squaredcos_cap_v2"
     # Explicit target position (centroid, spread, area, visible) of the current and first mask in

@@ -181,10 +181,11 @@ class DexGraspPolicy(nn.Module):
         kv: ContextKV | None = None
         all_mods: Modulation | None = None
         steps = len(scheduler.timesteps)
+        state = batch["state"]  # one row per observation: the delta mode adds it back to the mean
         if draws > 1:
-            batch = {k: v.repeat_interleave(draws, 0) if k != "state" else v for k, v in batch.items()}
+            batch = {key: value.repeat_interleave(draws, 0) for key, value in batch.items()}
         if reuse_context:
-            obs = self.encode_observation({**batch, "state": batch["state"].repeat_interleave(draws, 0)})
+            obs = self.encode_observation(batch)
             kv = self.dit.context_kv(obs)
             cond = self.dit.global_cond(obs)
             # One adaLN pass for every (step, sample) row: step i owns rows i*B .. (i+1)*B-1.
@@ -196,13 +197,13 @@ class DexGraspPolicy(nn.Module):
                 rows = slice(i * batch_size, (i + 1) * batch_size)
                 epsilon = self.dit(sample, timesteps, kv, ([m[rows] for m in all_mods[0]], all_mods[1][rows]))
             else:  # the naive baseline: everything from scratch at every step
-                obs = self.encode_observation({**batch, "state": batch["state"].repeat_interleave(draws, 0)})
+                obs = self.encode_observation(batch)
                 kv_now, cond_now = self.dit.context_kv(obs), self.dit.global_cond(obs)
                 epsilon = self.dit(sample, timesteps, kv_now, cond=cond_now)
             sample = scheduler.step(epsilon.float(), t, sample).prev_sample
         # Averaged in normalised units: the unnormalisation is affine, so it is the same mean.
         mean = sample.float().view(n_rows, draws, *sample.shape[1:]).mean(dim=1)
-        return self._absolute(self.normalizer.unnormalize_action(mean), batch)
+        return self._absolute(self.normalizer.unnormalize_action(mean), {"state": state})
 
     def _relative(self, action: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Raw actions (B, H, 13) -> what the network models: themselves or minus the state."""
