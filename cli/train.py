@@ -36,6 +36,11 @@ def train_command(
     resume: bool = typer.Option(
         False, "--resume", help="Continue the run in --out exactly where it stopped."
     ),
+    init_from: Path | None = typer.Option(
+        None,
+        "--init-from",
+        help="Start a fresh run from this checkpoint's weights (new state inputs start at zero).",
+    ),
     seed: int = typer.Option(0, "--seed", help="Seeds the weights, the split, batches, jitter and noise."),
     cache_features: bool = typer.Option(
         False,
@@ -62,6 +67,8 @@ def train_command(
         if threads < 1:
             fail(f"--threads must be at least 1, got {threads}")
         torch.set_num_threads(threads)
+    if init_from is not None and resume:
+        fail("--init-from starts a new run; --resume continues one: pass one of them")
     if not data.exists():
         fail(f"--data {data}: no such demo store (record one with `dexagent collect`)")
     try:
@@ -79,6 +86,7 @@ def train_command(
             seed=seed,
             cache_features=cache_features,
             workers=workers,
+            init_from=str(init_from) if init_from is not None else "",
         )
         result = train(data, out, settings, policy_config, resume=resume, console=console)
     except (TrainingError, ConfigError) as error:

@@ -112,6 +112,11 @@ class PolicyConfig:
     # holding still is 0 and a small error stays small wherever the arm is; "absolute" (the
     # official model) predicts joint targets outright. The normaliser's action range follows.
     action_mode: ActionMode = "delta"
+    # Ticks since the controller's reset (the attempt's start), scaled, as one more feature of
+    # the state token. The scripted demos keep a fixed rhythm (81% close the hand at tick 50),
+    # and without it the policy guessed the phase from the images and closed ~10 ticks early,
+    # 4-5 cm above the object. The official model has none.
+    time_input: bool = False
 
     def __post_init__(self) -> None:
         problems: list[str] = []

@@ -4,6 +4,7 @@ Batch contract (training and inference; see controller/preprocess.py):
     head_rgb, wrist_rgb float32 (B, 3, S, S) in [0, 1]
     head_mask, first_mask float32 (B, 1, S, S) in {0, 1}
     state float32 (B, 13) raw units; action float32 (B, H, 13) raw units (training only)
+    tick float32 (B,) ticks since the attempt started (read only with config.time_input)
     (with config.action_mode "delta" the network works on action - state; the interface stays absolute)
     optional head_features / wrist_features float32 (B, N, D): cached frozen-encoder outputs
 """
@@ -24,6 +25,9 @@ from dexagent.controller.mask_encoder import TARGET_FEATURES_PER_MASK, MaskEncod
 from dexagent.controller.normalizer import Normalizer
 
 Batch = dict[str, torch.Tensor]
+
+# The time feature is tick / TIME_SCALE: 1.0 at 5 s of a 20 Hz attempt (a grasp takes ~6-7 s).
+TIME_SCALE = 100.0
 
 
 class PolicyInputError(ValueError):
@@ -57,7 +61,9 @@ class DexGraspPolicy(nn.Module):
         self.head_proj = _mlp(head_in, width)
         self.wrist_proj = _mlp(config.wrist_encoder.width, width)
         target_dim = 2 * TARGET_FEATURES_PER_MASK if config.use_mask and config.use_target_position else 0
-        self.state_proj = _mlp(config.action_dim + target_dim, width)
+        # Feature order: state, target position (current, first mask), time. New inputs go last,
+        # so a checkpoint without them initialises the leading columns (`--init-from`).
+        self.state_proj = _mlp(config.action_dim + target_dim + int(config.time_input), width)
         n_obs = token_count(config.head_encoder, size) + token_count(config.wrist_encoder, size) + 1
         # One learned embedding per observation token: position within a camera and which camera.
         self.obs_pos = nn.Parameter(torch.zeros(1, n_obs, width))
@@ -140,6 +146,12 @@ class DexGraspPolicy(nn.Module):
             head = torch.cat([head, self.mask_encoder(torch.cat(masks, dim=1))], dim=-1)
             if self.config.use_target_position:
                 state_in += [target_position(masks[0]), target_position(masks[1])]
+        if self.config.time_input:
+            tick = batch.get("tick")
+            if tick is None or tick.shape != (len(state),):
+                shape = None if tick is None else tuple(tick.shape)
+                raise PolicyInputError(f"batch['tick'] must be ({len(state)},) with time_input, got {shape}")
+            state_in.append(tick.to(state)[:, None] / TIME_SCALE)
         tokens = [
             self.head_proj(head),
             self.wrist_proj(self._camera_features(batch, "wrist")),

@@ -167,7 +167,7 @@ class PolicyController:
     def _batch(self, observation: Observation) -> dict[str, torch.Tensor]:
         assert self._head_mask is not None and self._first_mask is not None
         return observation_to_batch(
-            observation, self._head_mask, self._first_mask, self.policy.config.image_size
+            observation, self._head_mask, self._first_mask, self.policy.config.image_size, self.ticks
         )
 
     def _predict(self, batch: dict[str, torch.Tensor]) -> np.ndarray:

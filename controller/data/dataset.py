@@ -198,6 +198,7 @@ class ChunkDataset:
         arrays = self.arrays
         batch: dict[str, torch.Tensor] = {
             "state": torch.from_numpy(arrays.state[frames]),
+            "tick": torch.from_numpy((frames - self._first[frames]).astype(np.float32)),
             "action": torch.from_numpy(arrays.action[self.chunk_indices(frames)]),
             "head_mask": mask_to_tensor(arrays.head_mask[frames], self.image_size),
             "first_mask": mask_to_tensor(arrays.head_mask[self._first[frames]], self.image_size),

@@ -36,6 +36,8 @@ class TrainConfig:
     seed: int = 0
     cache_features: bool = False
     workers: int = 0
+    # A checkpoint folder whose weights the run starts from (controller/training/warm_start.py).
+    init_from: str = ""
 
     def __post_init__(self) -> None:
         positive = ("steps", "batch_size", "val_every", "val_batches", "save_every", "log_every")

@@ -19,6 +19,7 @@ import torch
 from accelerate import Accelerator
 from rich.console import Console
 
+from dexagent.controller.checkpoint import CheckpointError
 from dexagent.controller.config import PolicyConfig
 from dexagent.controller.data.augment import ColorJitter
 from dexagent.controller.data.dataset import (
@@ -39,6 +40,7 @@ from dexagent.controller.training.features import FeatureCacheError, load_or_bui
 from dexagent.controller.training.interrupt import StopRequest
 from dexagent.controller.training.progress import TrainingLog
 from dexagent.controller.training.schedule import warmup_cosine_scheduler
+from dexagent.controller.training.warm_start import warm_start
 
 Batch = dict[str, torch.Tensor]
 
@@ -176,6 +178,13 @@ def train(
         # The two rows (min, max) of the chunk targets bound them exactly as all rows would.
         normalizer = Normalizer.from_data(arrays.state[train_frames], np.stack(target_range))
         policy = DexGraspPolicy(policy_config, normalizer)
+        if config.init_from:
+            try:
+                started = warm_start(policy, config.init_from)
+            except CheckpointError as error:
+                raise TrainingError(str(error)) from None
+            if main:
+                console.print(f"weights from {config.init_from}: {started.summary()}")
     policy.to(accelerator.device)
     policy.train()
     pcfg = policy.config

@@ -178,3 +178,18 @@ def test_sim_and_its_ablations_train_and_sample_at_96_px(name: str, make_batch) 
     if name == "sim-pixels":
         # Raw pixels: one linear patch embedding per camera, nothing deeper.
         assert sum(p.numel() for p in policy.head_encoder.parameters()) == 3 * 16 * 16 * 64 + 64
+
+
+def test_time_input_reads_the_tick_and_needs_it(tiny_config, make_batch, randomize) -> None:
+    torch.manual_seed(0)
+    config = tiny_config(time_input=True)
+    policy = DexGraspPolicy(config)
+    randomize(policy)
+    batch = make_batch(config, batch_size=1)
+    chunks = []
+    for tick in (0.0, 60.0):
+        timed = dict(batch, tick=torch.tensor([tick]))
+        chunks.append(policy.predict_chunk(timed, generator=torch.Generator().manual_seed(0)))
+    assert not torch.allclose(chunks[0], chunks[1])
+    with pytest.raises(PolicyInputError, match=r"batch\['tick'\] must be \(1,\) with time_input, got None"):
+        policy.predict_chunk(batch)

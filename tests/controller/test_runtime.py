@@ -138,6 +138,29 @@ def test_from_checkpoint_controls_with_the_saved_policy(
     controller.close()  # safe twice
 
 
+class _RecordingPolicy(DexGraspPolicy):
+    """Notes the tick of every observation it predicts from."""
+
+    ticks: list[float]
+
+    def predict_chunk(self, batch, generator=None):  # type: ignore[no-untyped-def]
+        self.ticks.append(float(batch["tick"][0]))
+        return super().predict_chunk(batch, generator)
+
+
+def test_the_policy_sees_ticks_since_the_attempt_started(tiny_config) -> None:
+    policy = _RecordingPolicy(tiny_config(time_input=True))
+    policy.ticks = []
+    controller = PolicyController(policy, OracleTracker(), spec=SPEC, synchronous=True)
+    for _ in range(2):  # a second attempt counts from 0 again
+        controller.reset(_observation(), TARGET_BOX)
+        for i in range(9):
+            controller.act(_observation(i))
+    controller.close()
+    assert controller.execute_steps == 4
+    assert policy.ticks == [0.0, 4.0, 8.0] * 2
+
+
 def test_nonfinite_policy_output_holds_the_measured_joints(tiny_config) -> None:
     policy = DexGraspPolicy(tiny_config())
     with torch.no_grad():

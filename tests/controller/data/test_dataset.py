@@ -94,6 +94,15 @@ def test_first_mask_is_the_episodes_first_frame_and_head_mask_the_current_one(tm
     assert batch["head_mask"][0, 0, 0, 0] == 1.0 and batch["first_mask"].sum() == 0
 
 
+def test_tick_counts_frames_since_the_episodes_start(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
+    dataset = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8)
+    # Episodes start at frames 0, 5, 8, 15.
+    batch = dataset.batch(np.array([0, 4, 5, 9, 18]))
+    assert batch["tick"].dtype == torch.float32
+    assert batch["tick"].tolist() == [0.0, 4.0, 0.0, 1.0, 3.0]
+
+
 def test_split_is_by_episode_seeded_and_never_shares_frames(tmp_path: Path) -> None:
     arrays = load_demo_arrays(_store(tmp_path / "d.zarr", lengths=[3] * 20))
     split = split_episodes(20, 0.25, seed=7)

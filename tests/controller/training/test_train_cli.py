@@ -66,6 +66,10 @@ def test_bad_arguments_exit_2_with_a_message(
     assert code == 2 and "not a demonstration store" in output
     code, output = _train("--data", str(data), "--out", str(tmp_path / "none"), "--resume")
     assert code == 2 and "no run to continue" in output
+    code, output = _train("--data", str(data), "--out", str(out), "--resume", "--init-from", str(tmp_path))
+    assert code == 2 and "--init-from starts a new run; --resume continues one" in output
+    code, output = _train("--data", str(data), "--out", str(out), "--init-from", str(tmp_path / "none"))
+    assert code == 2 and "no such checkpoint directory" in output
 
 
 def test_a_corrupted_checkpoint_cannot_be_resumed(

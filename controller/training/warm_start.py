@@ -1,0 +1,70 @@
+"""Warm starts: a fresh run whose weights begin as a trained checkpoint's (`dexagent train --init-from`).
+
+The new config may add inputs to the state token (e.g. `time_input`): a linear layer whose
+input grew keeps the checkpoint's columns and starts the new ones at zero, so at step 0 the
+warm-started policy acts exactly as the checkpoint did and training decides how much the new
+input matters. Tensors the checkpoint lacks keep their fresh initialisation; any other shape
+difference is an error, as is a different action mode (the weights model another target).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from dexagent.controller.checkpoint import CheckpointError, load_checkpoint
+from dexagent.controller.normalizer import Normalizer
+from dexagent.controller.policy import DexGraspPolicy
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    copied: int  # tensors taken as they are
+    widened: tuple[str, ...]  # tensors whose new input columns start at zero
+    fresh: tuple[str, ...]  # tensors the checkpoint does not have
+    normalizer: Normalizer  # the checkpoint's: its weights were trained in those units
+
+    def summary(self) -> str:
+        parts = [f"{self.copied} tensors copied"]
+        if self.widened:
+            parts.append(f"new input columns zeroed in {', '.join(self.widened)}")
+        if self.fresh:
+            parts.append(f"{len(self.fresh)} tensors freshly initialised (e.g. {', '.join(self.fresh[:3])})")
+        return "; ".join(parts)
+
+
+def warm_start(policy: DexGraspPolicy, directory: str | Path) -> WarmStart:
+    """Load the checkpoint in `directory` into `policy` (in place) as far as the configs agree."""
+    source = load_checkpoint(directory)  # a bad checkpoint fails here with its own message
+    if source.config.action_mode != policy.config.action_mode:
+        raise CheckpointError(
+            f"--init-from {directory}: action_mode {source.config.action_mode!r} there, "
+            f"{policy.config.action_mode!r} in the new config"
+        )
+    weights = source.state_dict()
+    target = policy.state_dict()
+    copied, widened, fresh, wrong = 0, [], [], []
+    with torch.no_grad():
+        for key, value in target.items():
+            if key not in weights:
+                fresh.append(key)
+                continue
+            old = weights[key]
+            if old.shape == value.shape:
+                value.copy_(old)
+                copied += 1
+            elif old.ndim == 2 and old.shape[0] == value.shape[0] and old.shape[1] < value.shape[1]:
+                value.zero_()
+                value[:, : old.shape[1]] = old
+                widened.append(key)
+            else:
+                wrong.append(f"{key}: {tuple(old.shape)} there vs {tuple(value.shape)} here")
+    if wrong:
+        raise CheckpointError(
+            f"--init-from {directory}: {len(wrong)} tensors cannot carry over (e.g. {'; '.join(wrong[:3])})"
+        )
+    policy.load_state_dict(target)
+    policy.set_normalizer(source.normalizer)
+    return WarmStart(copied, tuple(widened), tuple(fresh), source.normalizer)

@@ -1,0 +1,97 @@
+"""`--init-from`: a fresh run starts from a checkpoint's weights, new state inputs at zero."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+
+from dexagent.controller.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from dexagent.controller.config import DiTConfig, PolicyConfig
+from dexagent.controller.normalizer import Normalizer
+from dexagent.controller.policy import DexGraspPolicy
+from dexagent.controller.training import TrainConfig, TrainingError, train
+from dexagent.controller.training.warm_start import warm_start
+
+torch.set_num_threads(1)
+
+
+def _batch(size: int, tick: float) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(1)
+    mask = torch.zeros(2, 1, size, size)
+    mask[:, :, 4:8, 4:8] = 1.0
+    return {
+        "head_rgb": torch.rand(2, 3, size, size, generator=generator),
+        "wrist_rgb": torch.rand(2, 3, size, size, generator=generator),
+        "head_mask": mask,
+        "first_mask": mask.clone(),
+        "state": torch.randn(2, 13, generator=generator),
+        "tick": torch.full((2,), tick),
+    }
+
+
+def _trained_like(config: PolicyConfig, randomize: Callable[..., None]) -> DexGraspPolicy:
+    torch.manual_seed(0)
+    five = torch.full((13,), 5.0).numpy()
+    policy = DexGraspPolicy(config, Normalizer(-five, five, -five, five))
+    randomize(policy)  # non-zero output layers: the prediction depends on every input
+    return policy
+
+
+def test_a_time_input_starts_at_zero_so_the_warm_started_policy_acts_as_the_checkpoint(
+    tiny_config: Callable[..., PolicyConfig], randomize: Callable[..., None], tmp_path: Path
+) -> None:
+    source = _trained_like(tiny_config(), randomize)
+    save_checkpoint(tmp_path / "ckpt", source)
+    policy = DexGraspPolicy(tiny_config(time_input=True))
+    started = warm_start(policy, tmp_path / "ckpt")
+    assert started.widened == ("state_proj.0.weight",) and not started.fresh
+    assert started.normalizer.to_dict() == source.normalizer.to_dict()
+    size = policy.config.image_size
+    expected = source.predict_chunk(_batch(size, 0.0), generator=torch.Generator().manual_seed(0))
+    for tick in (0.0, 50.0):  # the new column is zero: the tick does not matter yet
+        got = policy.predict_chunk(_batch(size, tick), generator=torch.Generator().manual_seed(0))
+        torch.testing.assert_close(got, expected)
+    with torch.no_grad():
+        policy.state_proj[0].weight[:, -1] = 1.0  # once trained, it does
+    moved = policy.predict_chunk(_batch(size, 50.0), generator=torch.Generator().manual_seed(0))
+    assert not torch.allclose(moved, expected)
+
+
+def test_a_checkpoint_that_cannot_carry_over_is_a_clear_error(
+    tiny_config: Callable[..., PolicyConfig], randomize: Callable[..., None], tmp_path: Path
+) -> None:
+    save_checkpoint(tmp_path / "ckpt", _trained_like(tiny_config(), randomize))
+    with pytest.raises(CheckpointError, match=r"cannot carry over \(e\.g\. .*\(32,\) there vs \(48,\) here"):
+        warm_start(DexGraspPolicy(tiny_config(dit=DiTConfig(width=48, depth=2, heads=2))), tmp_path / "ckpt")
+    with pytest.raises(CheckpointError, match="action_mode 'delta' there, 'absolute' in the new config"):
+        warm_start(DexGraspPolicy(tiny_config(action_mode="absolute")), tmp_path / "ckpt")
+    with pytest.raises(CheckpointError, match="no such checkpoint directory"):
+        warm_start(DexGraspPolicy(tiny_config()), tmp_path / "absent")
+
+
+def test_a_warm_started_run_begins_at_the_checkpoints_weights(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    data = demo_store()
+    settings = dict(batch_size=8, warmup_steps=1, val_every=2, val_batches=1, save_every=2, seed=5)
+    first_run = TrainConfig(steps=6, lr=1e-3, **settings)
+    train(data, tmp_path / "first", first_run, tiny_config(), show_progress=False)
+    first = load_checkpoint(tmp_path / "first")
+    # A learning rate so small that two steps leave the weights where they started.
+    warm = TrainConfig(steps=2, lr=1e-12, init_from=str(tmp_path / "first"), **settings)
+    result = train(data, tmp_path / "second", warm, tiny_config(time_input=True), show_progress=False)
+    second = load_checkpoint(tmp_path / "second")
+    weights = second.state_dict()
+    for name, value in first.state_dict().items():
+        if name == "state_proj.0.weight":
+            torch.testing.assert_close(weights[name][:, :-1], value)
+            assert float(weights[name][:, -1].abs().max()) < 1e-9  # zero, plus two 1e-12 steps
+        else:
+            torch.testing.assert_close(weights[name], value, msg=name)
+    assert result.step == 2
+    with pytest.raises(TrainingError, match="no such checkpoint directory"):
+        train(data, tmp_path / "third", TrainConfig(steps=2, init_from=str(tmp_path / "x"), **settings),
+              tiny_config(), show_progress=False)  # fmt: skip
