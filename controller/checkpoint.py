@@ -115,6 +115,11 @@ def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -
         normalizer = Normalizer.from_dict(_read_json(normalizer_path), where=str(normalizer_path))
     except NormalizerError as error:
         raise CheckpointError(str(error)) from None
+    if normalizer.horizon not in (None, config.horizon):
+        raise CheckpointError(
+            f"{normalizer_path}: action ranges for {normalizer.horizon} chunk offsets, "
+            f"{directory / CONFIG_FILE} says horizon {config.horizon}"
+        )
     weights = _load_tensors(directory / MODEL_FILE)
     policy = DexGraspPolicy(config, normalizer, load_pretrained=False)
     expected = policy.state_dict()

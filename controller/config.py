@@ -18,6 +18,9 @@ from dexagent.hardware import ACTION_DIM
 
 EncoderKind = Literal["dinov2", "cnn", "pixels"]
 ActionMode = Literal["absolute", "delta"]
+ACTION_RANGES = ("minmax", "per_offset")
+# The quantiles that bound a "per_offset" action range.
+ACTION_QUANTILE = 0.001
 
 
 class ConfigError(ValueError):
@@ -117,6 +120,12 @@ class PolicyConfig:
     # and without it the policy guessed the phase from the images and closed ~10 ticks early,
     # 4-5 cm above the object. The official model has none.
     time_input: bool = False
+    # How the action chunk is scaled to [-1, 1]: "minmax" (diffusion_policy, the official model),
+    # one min/max per dimension over all chunks; "per_offset", a range per chunk offset and
+    # dimension between the 0.1% and 99.9% quantiles (targets beyond are clipped). With one
+    # range the first actions, which move a joint by hundredths of a radian, used a scale set
+    # by 16-tick deltas and outliers of up to 4 rad: samples were 0.03 rad off where they start.
+    action_range: str = "minmax"
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -148,6 +157,8 @@ class PolicyConfig:
             problems.append(f"inference_samples must be in 1..64, got {self.inference_samples}")
         if self.action_mode not in ("absolute", "delta"):
             problems.append(f"action_mode must be 'absolute' or 'delta', got {self.action_mode!r}")
+        if self.action_range not in ACTION_RANGES:
+            problems.append(f"action_range must be one of {ACTION_RANGES}, got {self.action_range!r}")
         if self.dit.width % self.dit.heads != 0:
             problems.append(f"dit.width {self.dit.width} is not divisible by dit.heads {self.dit.heads}")
         if self.mask_encoder.width % self.mask_encoder.heads != 0:

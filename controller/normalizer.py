@@ -1,4 +1,9 @@
-"""Maps states and actions to [-1, 1] by dataset min/max; stored as JSON beside the weights."""
+"""Maps states and actions to [-1, 1] by dataset ranges; stored as JSON beside the weights.
+
+Action ranges are per dimension (13,) or per chunk offset and dimension (H, 13): a chunk's
+first action moves a joint a few hundredths of a radian, its last one up to radians, and one
+range for all offsets spends the sampler's precision on the far end of the chunk.
+"""
 
 from __future__ import annotations
 
@@ -19,13 +24,16 @@ class NormalizerError(ValueError):
     """Normaliser statistics are missing, misshapen or not finite."""
 
 
-def _as_vector(value: Any, name: str, where: str) -> np.ndarray:
+def _as_vector(value: Any, name: str, where: str, per_offset: bool = False) -> np.ndarray:
+    """float32 (13,), or with `per_offset` also (H, 13)."""
     try:
         array = np.asarray(value, dtype=np.float32)
     except (TypeError, ValueError):
         raise NormalizerError(f"{where}: {name} is not a list of numbers") from None
-    if array.shape != (ACTION_DIM,):
-        raise NormalizerError(f"{where}: {name} must have {ACTION_DIM} values, got shape {array.shape}")
+    ok = array.shape == (ACTION_DIM,) or (per_offset and array.ndim == 2 and array.shape[1] == ACTION_DIM)
+    if not ok or array.shape[0] == 0:
+        wanted = f"{ACTION_DIM} values" + (f" or H rows of {ACTION_DIM}" if per_offset else "")
+        raise NormalizerError(f"{where}: {name} must have {wanted}, got shape {array.shape}")
     if not np.all(np.isfinite(array)):
         raise NormalizerError(f"{where}: {name} has NaN/inf values")
     return array
@@ -33,7 +41,7 @@ def _as_vector(value: Any, name: str, where: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Normalizer:
-    """Per-dimension min/max of states and actions, each float32[13]."""
+    """Per-dimension ranges of states, float32[13], and of actions, float32[13] or [H, 13]."""
 
     state_min: np.ndarray
     state_max: np.ndarray
@@ -42,7 +50,13 @@ class Normalizer:
 
     def __post_init__(self) -> None:
         for name in ("state_min", "state_max", "action_min", "action_max"):
-            object.__setattr__(self, name, _as_vector(getattr(self, name), name, "Normalizer"))
+            vector = _as_vector(getattr(self, name), name, "Normalizer", per_offset=name.startswith("action"))
+            object.__setattr__(self, name, vector)
+        if self.action_min.shape != self.action_max.shape:
+            raise NormalizerError(
+                f"Normalizer: action_min {self.action_min.shape} and action_max "
+                f"{self.action_max.shape} differ in shape"
+            )
         for kind in ("state", "action"):
             if np.any(getattr(self, f"{kind}_min") > getattr(self, f"{kind}_max")):
                 raise NormalizerError(f"Normalizer: {kind}_min is above {kind}_max for some dimension")
@@ -56,6 +70,16 @@ class Normalizer:
         if len(states) == 0 or len(actions) == 0:
             raise NormalizerError("Normalizer.from_data needs at least one state and one action")
         return cls(states.min(0), states.max(0), actions.min(0), actions.max(0))
+
+    @property
+    def horizon(self) -> int | None:
+        """H of per-offset action ranges; None for one range per dimension."""
+        return self.action_min.shape[0] if self.action_min.ndim == 2 else None
+
+    @property
+    def action_envelope(self) -> tuple[np.ndarray, np.ndarray]:
+        """float32 (13,) lowest and highest action over all chunk offsets."""
+        return self.action_min.reshape(-1, ACTION_DIM).min(0), self.action_max.reshape(-1, ACTION_DIM).max(0)
 
     @classmethod
     def from_limits(cls, lower: np.ndarray, upper: np.ndarray) -> Normalizer:
@@ -81,15 +105,16 @@ class Normalizer:
         return (state - low) / span * 2 - 1
 
     def normalize_action(self, action: torch.Tensor) -> torch.Tensor:
+        """Raw chunk (..., H, 13) (or (..., 13) with per-dimension ranges) -> normalised."""
         low, span = self._scale(self.action_min, self.action_max, action)
         return (action - low) / span * 2 - 1
 
     def unnormalize_action(self, action: torch.Tensor) -> torch.Tensor:
-        """(..., 13) in [-1, 1] -> raw units."""
+        """Normalised (..., H, 13) or (..., 13) -> raw units."""
         low, span = self._scale(self.action_min, self.action_max, action)
         return (action + 1) / 2 * span + low
 
-    def to_dict(self) -> dict[str, list[float]]:
+    def to_dict(self) -> dict[str, list[Any]]:
         return {
             "state_min": self.state_min.tolist(),
             "state_max": self.state_max.tolist(),
@@ -106,7 +131,9 @@ class Normalizer:
         missing = [name for name in fields if name not in data]
         if missing:
             raise NormalizerError(f"{where}: missing fields {missing}")
-        vectors = [_as_vector(data[name], name, where) for name in fields]
+        vectors = [
+            _as_vector(data[name], name, where, per_offset=name.startswith("action")) for name in fields
+        ]
         try:
             return cls(*vectors)
         except NormalizerError as error:

@@ -47,7 +47,8 @@ class DexGraspPolicy(nn.Module):
         """`load_pretrained=False` builds DINOv2 encoders with random weights (a checkpoint fills them)."""
         super().__init__()
         self.config = config
-        self._normalizer = normalizer or Normalizer.identity()
+        self._normalizer = Normalizer.identity()
+        self.set_normalizer(normalizer or self._normalizer)
         size, width = config.image_size, config.dit.width
         self.head_encoder = build_encoder(config.head_encoder, size, load_pretrained)
         self.wrist_encoder = build_encoder(config.wrist_encoder, size, load_pretrained)
@@ -88,6 +89,10 @@ class DexGraspPolicy(nn.Module):
         return self._normalizer
 
     def set_normalizer(self, normalizer: Normalizer) -> None:
+        if normalizer.horizon not in (None, self.config.horizon):
+            raise ValueError(
+                f"normaliser has ranges for {normalizer.horizon} offsets, horizon is {self.config.horizon}"
+            )
         self._normalizer = normalizer
 
     @property
@@ -168,7 +173,8 @@ class DexGraspPolicy(nn.Module):
             shape = None if action is None else tuple(action.shape)
             raise PolicyInputError(f"batch['action'] must be (B,{expected[0]},{expected[1]}), got {shape}")
         obs = self.encode_observation(batch)  # validates the batch, state included
-        target = self.normalizer.normalize_action(self._relative(action.to(self.device), batch))
+        # Clipped as the sampler clips: quantile ranges leave a few targets beyond [-1, 1].
+        target = self.normalizer.normalize_action(self._relative(action.to(self.device), batch)).clamp(-1, 1)
         noise = torch.randn_like(target)
         timesteps = torch.randint(0, self.config.train_timesteps, (len(target),), device=self.device)
         noisy = self.noise_scheduler.add_noise(target, noise, timesteps)

@@ -80,10 +80,11 @@ class PolicyController:
         norm = policy.normalizer
         if spec is not None:
             self.lower, self.upper = spec.lower, spec.upper
-        elif config.action_mode == "delta":  # no limits given: the range the policy can produce
-            self.lower, self.upper = norm.state_min + norm.action_min, norm.state_max + norm.action_max
-        else:
-            self.lower, self.upper = norm.action_min, norm.action_max
+        else:  # no limits given: the range the policy can produce (around the state in delta mode)
+            low, high = norm.action_envelope
+            if config.action_mode == "delta":
+                low, high = norm.state_min + low, norm.state_max + high
+            self.lower, self.upper = low, high
         self.control_hz = spec.control_hz if spec is not None else 20.0
         self.synchronous = synchronous
         self.seed = seed

@@ -121,21 +121,38 @@ class EpisodeSplit:
 
 
 def chunk_target_range(
-    arrays: DemoArrays, frames: np.ndarray, horizon: int, relative: bool
+    arrays: DemoArrays,
+    frames: np.ndarray,
+    horizon: int,
+    relative: bool,
+    *,
+    per_offset: bool = False,
+    quantile: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-dimension min and max, float32 (13,) each, of what a policy learns to predict over the
-    chunks starting at `frames`: the actions, or the actions minus the chunk's first state."""
-    if not relative:
-        actions = arrays.action[frames]
-        return actions.min(0), actions.max(0)
+    """The range of what a policy learns to predict over the chunks starting at `frames`: the
+    actions, or the actions minus the chunk's first state (`relative`).
+
+    Per dimension, float32 (13,) low and high; with `per_offset`, per chunk offset too,
+    (H, 13). `quantile` q > 0 takes the q and 1-q quantiles instead of min and max, so a few
+    outliers (an arm blocked by the table while its target moves on) do not set the scale.
+    """
+    if not 0.0 <= quantile < 0.5:
+        raise DatasetError(f"quantile must be in [0, 0.5), got {quantile}")
     last = arrays.episode_ends[arrays.episode_of_frame[frames]] - 1
-    low = np.full(arrays.action.shape[1], np.inf, dtype=np.float32)
-    high = np.full(arrays.action.shape[1], -np.inf, dtype=np.float32)
-    states = arrays.state[frames]
+    base = arrays.state[frames] if relative else 0.0
+    lows, highs = [], []
     for offset in range(horizon):  # the same end-of-episode padding as ChunkDataset.chunk_indices
-        deltas = arrays.action[np.minimum(frames + offset, last)] - states
-        low, high = np.minimum(low, deltas.min(0)), np.maximum(high, deltas.max(0))
-    return low, high
+        targets = arrays.action[np.minimum(frames + offset, last)] - base
+        if quantile > 0:
+            low, high = np.quantile(targets, [quantile, 1.0 - quantile], axis=0)
+        else:
+            low, high = targets.min(0), targets.max(0)
+        lows.append(low)
+        highs.append(high)
+    low_h, high_h = np.asarray(lows, np.float32), np.asarray(highs, np.float32)
+    if per_offset:
+        return low_h, high_h
+    return low_h.min(0), high_h.max(0)
 
 
 def split_episodes(num_episodes: int, val_fraction: float, seed: int) -> EpisodeSplit:

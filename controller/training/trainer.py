@@ -20,7 +20,7 @@ from accelerate import Accelerator
 from rich.console import Console
 
 from dexagent.controller.checkpoint import CheckpointError
-from dexagent.controller.config import PolicyConfig
+from dexagent.controller.config import ACTION_QUANTILE, PolicyConfig
 from dexagent.controller.data.augment import ColorJitter
 from dexagent.controller.data.dataset import (
     ChunkDataset,
@@ -172,11 +172,13 @@ def train(
     else:
         assert policy_config is not None
         train_frames = arrays.frames_of(split.train)
-        target_range = chunk_target_range(
-            arrays, train_frames, policy_config.horizon, relative=policy_config.action_mode == "delta"
-        )
-        # The two rows (min, max) of the chunk targets bound them exactly as all rows would.
-        normalizer = Normalizer.from_data(arrays.state[train_frames], np.stack(target_range))
+        per_offset = policy_config.action_range == "per_offset"
+        low, high = chunk_target_range(
+            arrays, train_frames, policy_config.horizon, relative=policy_config.action_mode == "delta",
+            per_offset=per_offset, quantile=ACTION_QUANTILE if per_offset else 0.0,
+        )  # fmt: skip
+        states = arrays.state[train_frames]
+        normalizer = Normalizer(states.min(0), states.max(0), low, high)
         policy = DexGraspPolicy(policy_config, normalizer)
         if config.init_from:
             try:

@@ -5,6 +5,8 @@ input grew keeps the checkpoint's columns and starts the new ones at zero, so at
 warm-started policy acts exactly as the checkpoint did and training decides how much the new
 input matters. Tensors the checkpoint lacks keep their fresh initialisation; any other shape
 difference is an error, as is a different action mode (the weights model another target).
+The checkpoint's normaliser comes along unless the new config scales actions another way
+(`action_range`): then the run keeps the ranges of its data and the weights adapt to them.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class WarmStart:
     copied: int  # tensors taken as they are
     widened: tuple[str, ...]  # tensors whose new input columns start at zero
     fresh: tuple[str, ...]  # tensors the checkpoint does not have
-    normalizer: Normalizer  # the checkpoint's: its weights were trained in those units
+    normalizer: Normalizer | None  # the checkpoint's, when the policy took it
 
     def summary(self) -> str:
         parts = [f"{self.copied} tensors copied"]
@@ -32,6 +34,7 @@ class WarmStart:
             parts.append(f"new input columns zeroed in {', '.join(self.widened)}")
         if self.fresh:
             parts.append(f"{len(self.fresh)} tensors freshly initialised (e.g. {', '.join(self.fresh[:3])})")
+        parts.append("its normaliser" if self.normalizer is not None else "the data's action ranges")
         return "; ".join(parts)
 
 
@@ -66,5 +69,7 @@ def warm_start(policy: DexGraspPolicy, directory: str | Path) -> WarmStart:
             f"--init-from {directory}: {len(wrong)} tensors cannot carry over (e.g. {'; '.join(wrong[:3])})"
         )
     policy.load_state_dict(target)
-    policy.set_normalizer(source.normalizer)
-    return WarmStart(copied, tuple(widened), tuple(fresh), source.normalizer)
+    same_units = source.config.action_range == policy.config.action_range
+    if same_units:
+        policy.set_normalizer(source.normalizer)
+    return WarmStart(copied, tuple(widened), tuple(fresh), source.normalizer if same_units else None)

@@ -141,3 +141,14 @@ def test_damaged_checkpoint_raises_checkpoint_error_naming_the_file(saved, damag
 def test_missing_directory_is_a_checkpoint_error(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="no such checkpoint directory"):
         load_checkpoint(tmp_path / "absent")
+
+
+def test_per_offset_ranges_for_another_horizon_are_a_clear_error(tmp_path: Path, tiny_config) -> None:
+    config = tiny_config(action_range="per_offset")
+    ones = np.ones((config.horizon, 13), np.float32)
+    save_checkpoint(tmp_path / "ckpt", DexGraspPolicy(config, Normalizer(-ones[0], ones[0], -ones, ones)))
+    assert load_checkpoint(tmp_path / "ckpt").normalizer.horizon == config.horizon
+    longer = tiny_config(action_range="per_offset", horizon=12)
+    (tmp_path / "ckpt" / "config.json").write_text(longer.to_json())
+    with pytest.raises(CheckpointError, match=r"normalizer.json: action ranges for 8 chunk offsets, .* 12"):
+        load_checkpoint(tmp_path / "ckpt")

@@ -60,3 +60,29 @@ def test_bad_dict_raises_a_named_error(mutate, message: str) -> None:
     mutate(data)
     with pytest.raises(NormalizerError, match=message):
         Normalizer.from_dict(data, where="ckpt/normalizer.json")
+
+
+def test_per_offset_ranges_scale_each_chunk_offset_on_its_own() -> None:
+    states, _ = _data()
+    low = np.stack([np.full(13, -0.1 * (k + 1), np.float32) for k in range(4)])  # (H=4, 13)
+    normalizer = Normalizer(states.min(0), states.max(0), low, -low)
+    assert normalizer.horizon == 4
+    chunk = torch.from_numpy(np.broadcast_to(-low, (2, 4, 13)).copy())  # each offset at its own top
+    assert torch.allclose(normalizer.normalize_action(chunk), torch.ones(2, 4, 13))
+    np.testing.assert_allclose(normalizer.unnormalize_action(torch.ones(2, 4, 13)).numpy(), chunk.numpy())
+    envelope_low, envelope_high = normalizer.action_envelope
+    np.testing.assert_allclose(envelope_low, np.full(13, -0.4), rtol=1e-6)
+    np.testing.assert_allclose(envelope_high, np.full(13, 0.4), rtol=1e-6)
+    restored = Normalizer.from_dict(json.loads(json.dumps(normalizer.to_dict())))
+    np.testing.assert_array_equal(restored.action_min, normalizer.action_min)
+    assert Normalizer.from_data(*_data()).horizon is None
+
+
+def test_misshapen_per_offset_ranges_are_named_errors() -> None:
+    data = Normalizer.from_data(*_data()).to_dict()
+    data["action_min"] = [[0.0] * 13] * 4
+    with pytest.raises(NormalizerError, match=r"action_min .*\(4, 13\) and action_max .*\(13,\) differ"):
+        Normalizer.from_dict(data, where="ckpt/normalizer.json")
+    data["action_min"] = [[0.0] * 12] * 4
+    with pytest.raises(NormalizerError, match=r"normalizer.json: action_min must have 13 values or H rows"):
+        Normalizer.from_dict(data, where="ckpt/normalizer.json")

@@ -58,11 +58,13 @@ def test_observation_becomes_a_batch_of_one() -> None:
         t=0.0,
     )
     mask = np.zeros((48, 64), bool)
-    batch = observation_to_batch(observation, mask, mask, 32)
+    batch = observation_to_batch(observation, mask, mask, 32, tick=7)
     assert {k: tuple(v.shape) for k, v in batch.items()} == {
         "head_rgb": (1, 3, 32, 32),
         "wrist_rgb": (1, 3, 32, 32),
         "head_mask": (1, 1, 32, 32),
         "first_mask": (1, 1, 32, 32),
         "state": (1, 13),
+        "tick": (1,),
     }
+    assert batch["tick"].tolist() == [7.0]

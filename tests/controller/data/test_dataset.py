@@ -83,6 +83,21 @@ def test_chunk_target_range_covers_every_chunk_of_the_frames(tmp_path: Path) -> 
     assert low[0] == 0.0 and high[0] == sum(LENGTHS) - 1
 
 
+def test_per_offset_quantile_ranges_follow_each_chunk_offset(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
+    frames = np.arange(sum(LENGTHS))
+    low, high = chunk_target_range(arrays, frames, horizon=4, relative=True, per_offset=True)
+    assert low.shape == high.shape == (4, 13)
+    # Offset k of frame f's chunk is min(f + k, last) - f: 0 at offset 0, up to k further on.
+    assert low[:, 0].tolist() == [0.0, 0.0, 0.0, 0.0] and high[:, 0].tolist() == [0.0, 1.0, 2.0, 3.0]
+    q_low, q_high = chunk_target_range(arrays, frames, horizon=4, relative=True, per_offset=True, quantile=0.25)
+    chunks = ChunkDataset(arrays, np.arange(4), horizon=4, image_size=8).batch(frames)
+    third = (chunks["action"] - chunks["state"][:, None])[:, 3, 0].numpy()
+    np.testing.assert_allclose([q_low[3, 0], q_high[3, 0]], np.quantile(third, [0.25, 0.75]))
+    with pytest.raises(DatasetError, match=r"quantile must be in \[0, 0.5\)"):
+        chunk_target_range(arrays, frames, horizon=4, relative=True, quantile=0.5)
+
+
 def test_first_mask_is_the_episodes_first_frame_and_head_mask_the_current_one(tmp_path: Path) -> None:
     arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
     dataset = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8)

@@ -150,3 +150,15 @@ def test_tensorboard_logs_are_written(
 ) -> None:
     train(demo_store(), tmp_path / "run", _settings(steps=6), tiny_config(), show_progress=False)
     assert list((tmp_path / "run" / "tb").glob("events.out.tfevents.*"))
+
+
+def test_a_per_offset_run_saves_quantile_ranges_per_chunk_offset(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    train(demo_store(), tmp_path / "run", _settings(steps=4), tiny_config(action_range="per_offset"),
+          show_progress=False)  # fmt: skip
+    normalizer = load_checkpoint(tmp_path / "run").normalizer
+    assert normalizer.action_min.shape == (4, 13)
+    # The demo state moves at one velocity: a delta's range grows with its offset in the chunk.
+    spans = (normalizer.action_max - normalizer.action_min)[:, 0]
+    assert spans[0] < spans[1] < spans[2] < spans[3]

@@ -60,6 +60,18 @@ def test_a_time_input_starts_at_zero_so_the_warm_started_policy_acts_as_the_chec
     assert not torch.allclose(moved, expected)
 
 
+def test_a_new_action_range_keeps_the_datas_normaliser(
+    tiny_config: Callable[..., PolicyConfig], randomize: Callable[..., None], tmp_path: Path
+) -> None:
+    save_checkpoint(tmp_path / "ckpt", _trained_like(tiny_config(), randomize))
+    config = tiny_config(action_range="per_offset")
+    ones = torch.ones(config.horizon, 13).numpy()
+    policy = DexGraspPolicy(config, Normalizer(-ones[0], ones[0], -ones, ones))
+    started = warm_start(policy, tmp_path / "ckpt")
+    assert started.normalizer is None and policy.normalizer.horizon == config.horizon
+    assert "the data's action ranges" in started.summary()
+
+
 def test_a_checkpoint_that_cannot_carry_over_is_a_clear_error(
     tiny_config: Callable[..., PolicyConfig], randomize: Callable[..., None], tmp_path: Path
 ) -> None:
