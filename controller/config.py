@@ -18,7 +18,8 @@ from dexagent.hardware import ACTION_DIM
 
 EncoderKind = Literal["dinov2", "cnn", "pixels"]
 ActionMode = Literal["absolute", "delta"]
-ACTION_RANGES = ("minmax", "per_offset")
+ActionRange = Literal["minmax", "per_offset"]
+ACTION_RANGES: tuple[ActionRange, ...] = ("minmax", "per_offset")
 # The quantiles that bound a "per_offset" action range.
 ACTION_QUANTILE = 0.001
 
@@ -117,15 +118,16 @@ class PolicyConfig:
     action_mode: ActionMode = "delta"
     # Ticks since the controller's reset (the attempt's start), scaled, as one more feature of
     # the state token. The scripted demos keep a fixed rhythm (81% close the hand at tick 50),
-    # and without it the policy guessed the phase from the images and closed ~10 ticks early,
-    # 4-5 cm above the object. The official model has none.
+    # and without it the policy guesses the phase from the images and closes ~10 ticks early,
+    # 4-5 cm above the object. Warm-started onto a trained policy it was barely used (README);
+    # a run with it from the first step is untested. The official model has none.
     time_input: bool = False
     # How the action chunk is scaled to [-1, 1]: "minmax" (diffusion_policy, the official model),
     # one min/max per dimension over all chunks; "per_offset", a range per chunk offset and
     # dimension between the 0.1% and 99.9% quantiles (targets beyond are clipped). With one
     # range the first actions, which move a joint by hundredths of a radian, used a scale set
     # by 16-tick deltas and outliers of up to 4 rad: samples were 0.03 rad off where they start.
-    action_range: str = "minmax"
+    action_range: ActionRange = "minmax"
 
     def __post_init__(self) -> None:
         problems: list[str] = []
