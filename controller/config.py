@@ -122,6 +122,11 @@ class PolicyConfig:
     # 4-5 cm above the object. Warm-started onto a trained policy it was barely used (README);
     # a run with it from the first step is untested. The official model has none.
     time_input: bool = False
+    # The grasp site's position and orientation by forward kinematics of the arm joints (the
+    # embodiment model's), 9 more features of the state token. Closed loop the policy stopped
+    # 1.5-4 cm off the object sideways and 2-4 cm high; joint angles alone leave that distance
+    # to a learned FK. The official model has none.
+    ee_input: bool = False
     # How the action chunk is scaled to [-1, 1]: "minmax" (diffusion_policy, the official model),
     # one min/max per dimension over all chunks; "per_offset", a range per chunk offset and
     # dimension between the 0.1% and 99.9% quantiles (targets beyond are clipped). With one

@@ -5,6 +5,8 @@ Batch contract (training and inference; see controller/preprocess.py):
     head_mask, first_mask float32 (B, 1, S, S) in {0, 1}
     state float32 (B, 13) raw units; action float32 (B, H, 13) raw units (training only)
     tick float32 (B,) ticks since the attempt started (read only with config.time_input)
+With config.ee_input the policy adds the grasp site's pose, by forward kinematics of the state's
+arm joints, to the state token; it needs no extra key.
     (with config.action_mode "delta" the network works on action - state; the interface stays absolute)
     optional head_features / wrist_features float32 (B, N, D): cached frozen-encoder outputs
 """
@@ -23,6 +25,8 @@ from dexagent.controller.dit import ActionDiT, ContextKV, Modulation
 from dexagent.controller.encoders import build_encoder, token_count
 from dexagent.controller.mask_encoder import TARGET_FEATURES_PER_MASK, MaskEncoder, target_position
 from dexagent.controller.normalizer import Normalizer
+from dexagent.hardware import ARM_DOF
+from dexagent.hardware.sim.motion import GRASP_SITE_FEATURES, grasp_site_features
 
 Batch = dict[str, torch.Tensor]
 
@@ -62,9 +66,10 @@ class DexGraspPolicy(nn.Module):
         self.head_proj = _mlp(head_in, width)
         self.wrist_proj = _mlp(config.wrist_encoder.width, width)
         target_dim = 2 * TARGET_FEATURES_PER_MASK if config.use_mask and config.use_target_position else 0
-        # Feature order: state, target position (current, first mask), time. New inputs go last,
-        # so a checkpoint without them initialises the leading columns (`--init-from`).
-        self.state_proj = _mlp(config.action_dim + target_dim + int(config.time_input), width)
+        # Feature order: state, target position (current, first mask), time, grasp site pose. New
+        # inputs go last, so a checkpoint without them initialises the leading columns (`--init-from`).
+        ee_dim = GRASP_SITE_FEATURES if config.ee_input else 0
+        self.state_proj = _mlp(config.action_dim + target_dim + int(config.time_input) + ee_dim, width)
         n_obs = token_count(config.head_encoder, size) + token_count(config.wrist_encoder, size) + 1
         # One learned embedding per observation token: position within a camera and which camera.
         self.obs_pos = nn.Parameter(torch.zeros(1, n_obs, width))
@@ -157,6 +162,9 @@ class DexGraspPolicy(nn.Module):
                 shape = None if tick is None else tuple(tick.shape)
                 raise PolicyInputError(f"batch['tick'] must be ({len(state)},) with time_input, got {shape}")
             state_in.append(tick.to(state)[:, None] / TIME_SCALE)
+        if self.config.ee_input:
+            arm = state[:, :ARM_DOF].detach().float().cpu().numpy()
+            state_in.append(torch.from_numpy(grasp_site_features(arm)).to(state))
         tokens = [
             self.head_proj(head),
             self.wrist_proj(self._camera_features(batch, "wrist")),

@@ -7,6 +7,7 @@ import torch
 
 from dexagent.controller.mask_encoder import target_position
 from dexagent.controller.policy import DexGraspPolicy, PolicyInputError
+from dexagent.hardware.sim.motion import grasp_site_features
 
 torch.set_num_threads(1)
 
@@ -178,6 +179,25 @@ def test_sim_and_its_ablations_train_and_sample_at_96_px(name: str, make_batch) 
     if name == "sim-pixels":
         # Raw pixels: one linear patch embedding per camera, nothing deeper.
         assert sum(p.numel() for p in policy.head_encoder.parameters()) == 3 * 16 * 16 * 64 + 64
+
+
+def test_ee_input_feeds_the_grasp_site_pose_of_the_arm_joints(tiny_config, make_batch, randomize) -> None:
+    torch.manual_seed(0)
+    config = tiny_config(ee_input=True)
+    policy = DexGraspPolicy(config)
+    randomize(policy)
+    assert policy.state_proj[0].in_features == DexGraspPolicy(tiny_config()).state_proj[0].in_features + 9
+    batch = make_batch(config, batch_size=2)
+    batch["state"][1] = batch["state"][0]
+    batch["state"][1, 0] += 0.3  # only the base joint differs: the site swings sideways
+    seen: list[torch.Tensor] = []
+    hook = policy.state_proj.register_forward_hook(lambda module, args, out: seen.append(args[0]))
+    policy.encode_observation(batch)
+    hook.remove()
+    features = seen[0][:, -9:]
+    expected = grasp_site_features(batch["state"][:, :7].numpy())
+    assert torch.allclose(features, torch.from_numpy(expected))
+    assert not torch.allclose(features[0, :3], features[1, :3], atol=1e-2)
 
 
 def test_time_input_reads_the_tick_and_needs_it(tiny_config, make_batch, randomize) -> None:
