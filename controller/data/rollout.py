@@ -16,14 +16,16 @@ import numpy as np
 
 from dexagent.controller.factory import SKILLS
 from dexagent.controller.interfaces import Controller
-from dexagent.hardware import Observation, SafeRobot, UnsafeActionError
+from dexagent.hardware import ARM_DOF, Observation, SafeRobot, UnsafeActionError
 from dexagent.hardware.sim.robot import SceneObject, SimRobot
 
 # Sim seconds one attempt may take, hold time included (a scripted grasp needs ~7 s, a push ~10 s).
 ATTEMPT_SECONDS = {"grasp": 12.0, "push_then_grasp": 20.0}
 
 # Why an attempt failed, as written into evaluation records.
-TIMEOUT = "timeout"
+TIMEOUT = "timeout"  # the budget ran out and the hand never closed
+CLOSED_EMPTY = "closed without the target"  # the hand closed, the target never left the table
+KNOCKED_OFF = "knocked off the table"
 DROPPED = "dropped"
 UNSAFE_ACTION = "unsafe action"
 NOT_VISIBLE = "target not visible"
@@ -32,6 +34,9 @@ GAVE_UP = "controller gave up"
 __all__ = ["SKILLS", "AttemptOutcome", "choose_target", "instruction_for", "run_attempt"]
 
 TickCallback = Callable[[Observation, np.ndarray], None]
+
+HAND_CLOSED = 0.5  # mean hand command (1 = open) below which the hand counts as closing
+OFF_TABLE = -0.05  # m: an object whose lowest point is this far below the table top fell off
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ def run_attempt(
     if box is None:
         return AttemptOutcome(False, 0, NOT_VISIBLE)
     controller.reset(observation, box)
-    ever_lifted = False
+    ever_lifted = closed = False
     max_steps = round(seconds * robot.spec.control_hz)
     for step in range(1, max_steps + 1):
         action = controller.act(observation)
@@ -90,9 +95,10 @@ def run_attempt(
             robot.act(action)
         except UnsafeActionError:
             return AttemptOutcome(False, step, UNSAFE_ACTION)
+        executed = robot.safety.hold_action  # what the safety layer let through this tick
+        assert executed is not None  # set by the act above
+        closed = closed or float(np.mean(executed[ARM_DOF:])) < HAND_CLOSED
         if on_tick is not None:
-            executed = robot.safety.hold_action  # what the safety layer let through this tick
-            assert executed is not None  # set by the act above
             on_tick(observation, executed)
         observation = robot.observe()
         if sim.grasp_success(target):
@@ -100,4 +106,8 @@ def run_attempt(
         ever_lifted = ever_lifted or sim.is_lifted(target)
         if getattr(controller, "failed", False):  # scripted experts say when they have given up
             return AttemptOutcome(False, step, DROPPED if ever_lifted else GAVE_UP)
-    return AttemptOutcome(False, max_steps, DROPPED if ever_lifted else TIMEOUT)
+    if ever_lifted:
+        return AttemptOutcome(False, max_steps, DROPPED)
+    if sim.object_height(target) < OFF_TABLE:
+        return AttemptOutcome(False, max_steps, KNOCKED_OFF)
+    return AttemptOutcome(False, max_steps, CLOSED_EMPTY if closed else TIMEOUT)

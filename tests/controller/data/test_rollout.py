@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from dexagent.controller.data.rollout import (
+    CLOSED_EMPTY,
+    KNOCKED_OFF,
     TIMEOUT,
     UNSAFE_ACTION,
     choose_target,
@@ -34,6 +36,26 @@ class HoldStill:
         pass
 
 
+class ClosesInPlace(HoldStill):
+    """Closes the hand where the arm is, far above any object."""
+
+    def act(self, observation: Observation) -> np.ndarray:
+        return np.concatenate([self.hold[:7], np.zeros(6, dtype=np.float32)])
+
+
+class KnocksTargetOff(HoldStill):
+    """Stands in for a clumsy push: the target ends up in the bin, below the table top."""
+
+    def __init__(self, sim: SimRobot, target: int) -> None:
+        super().__init__()
+        self.sim, self.target = sim, target
+
+    def act(self, observation: Observation) -> np.ndarray:
+        if self.sim.object_height(self.target) > -0.05:
+            self.sim.remove_object(self.target)
+        return self.hold
+
+
 class SendsNaN(HoldStill):
     def act(self, observation: Observation) -> np.ndarray:
         return np.full(13, np.nan, dtype=np.float32)
@@ -54,6 +76,16 @@ def test_an_attempt_that_never_lifts_times_out_after_the_budget(sim: SimRobot) -
     assert (outcome.success, outcome.steps, outcome.reason) == (False, 10, TIMEOUT)
     assert len(ticks) == 10 and ticks[0].shape == (13,)
     assert controller.boxes == [sim.object_box(0)] or controller.boxes[0].iou(sim.object_box(0)) > 0.5
+
+
+def test_a_timeout_says_whether_the_hand_closed_or_the_target_fell_off(sim: SimRobot) -> None:
+    robot = SafeRobot(sim)
+    robot.home()
+    closing = run_attempt(sim, robot, ClosesInPlace(), 0, seconds=1.0)
+    assert (closing.success, closing.reason) == (False, CLOSED_EMPTY)
+    robot.home()
+    knocked = run_attempt(sim, robot, KnocksTargetOff(sim, 0), 0, seconds=0.5)
+    assert (knocked.success, knocked.steps, knocked.reason) == (False, 10, KNOCKED_OFF)
 
 
 def test_a_nan_action_ends_the_attempt_as_unsafe(sim: SimRobot) -> None:
