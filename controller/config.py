@@ -119,13 +119,14 @@ class PolicyConfig:
     # Ticks since the controller's reset (the attempt's start), scaled, as one more feature of
     # the state token. The scripted demos keep a fixed rhythm (81% close the hand at tick 50),
     # and without it the policy guesses the phase from the images and closes ~10 ticks early,
-    # 4-5 cm above the object. Warm-started onto a trained policy it was barely used (README);
-    # a run with it from the first step is untested. The official model has none.
+    # 4-5 cm above the object. Warm-started onto a trained policy it was barely used; from the
+    # first step it puts the closing at ticks 46-55, but success did not rise (README). The
+    # official model has none.
     time_input: bool = False
     # The grasp site's position and orientation by forward kinematics of the arm joints (the
     # embodiment model's), 9 more features of the state token. Closed loop the policy stopped
     # 1.5-4 cm off the object sideways and 2-4 cm high; joint angles alone leave that distance
-    # to a learned FK. The official model has none.
+    # to a learned FK. Measured, it did not narrow that (README). The official model has none.
     ee_input: bool = False
     # How the action chunk is scaled to [-1, 1]: "minmax" (diffusion_policy, the official model),
     # one min/max per dimension over all chunks; "per_offset", a range per chunk offset and
