@@ -5,10 +5,10 @@ Batch contract (training and inference; see controller/preprocess.py):
     head_mask, first_mask float32 (B, 1, S, S) in {0, 1}
     state float32 (B, 13) raw units; action float32 (B, H, 13) raw units (training only)
     tick float32 (B,) ticks since the attempt started (read only with config.time_input)
-With config.ee_input the policy adds the grasp site's pose, by forward kinematics of the state's
-arm joints, to the state token; it needs no extra key.
     (with config.action_mode "delta" the network works on action - state; the interface stays absolute)
     optional head_features / wrist_features float32 (B, N, D): cached frozen-encoder outputs
+With config.ee_input the policy adds the grasp site's pose, by forward kinematics of the state's
+arm joints, to the state token; it needs no extra key.
 """
 
 from __future__ import annotations
