@@ -10,6 +10,22 @@ from dexagent.cli.app import app
 from dexagent.cli.errors import console, fail
 
 EXIT_INTERRUPTED = 130
+DEFAULT_STEPS = 10_000
+
+
+def _planned_steps(out: Path) -> int:
+    """The total steps the run in `out` was started for; the default when it cannot be read
+    (training then says what is wrong with the run)."""
+    from dexagent.controller.checkpoint import CheckpointError, load_training_state
+
+    try:
+        state = load_training_state(out)
+    except CheckpointError:
+        return DEFAULT_STEPS
+    try:
+        return int(state["train_config"]["steps"])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError):
+        return DEFAULT_STEPS
 
 
 @app.command("train")
@@ -23,8 +39,10 @@ def train_command(
         "--config",
         help="Policy config: sim | paper | CONFIG.json. Default sim; with --resume, the run's.",
     ),
-    steps: int = typer.Option(
-        10_000, "--steps", help="Total optimizer steps (a resumed run continues to this)."
+    steps: int | None = typer.Option(
+        None,
+        "--steps",
+        help=f"Total optimizer steps. Default {DEFAULT_STEPS}; with --resume, the run's total.",
     ),
     batch: int = typer.Option(64, "--batch", help="Samples per step and process."),
     lr: float = typer.Option(1e-4, "--lr", help="AdamW peak learning rate (cosine decay after warm-up)."),
@@ -75,6 +93,8 @@ def train_command(
         policy_config = get_config(config) if config is not None else (None if resume else get_config("sim"))
     except ConfigError as error:
         fail(str(error))
+    if steps is None:
+        steps = _planned_steps(out) if resume else DEFAULT_STEPS
     try:
         settings = TrainConfig(
             steps=steps,

@@ -47,6 +47,9 @@ def test_train_writes_a_checkpoint_and_resume_continues_it(
     code, output = _train(*common, "--steps", "6", "--resume", "--threads", "1")
     assert code == 0, output
     assert load_training_state(out)["step"] == 6  # type: ignore[index]
+    # Without --steps a resumed run keeps its own total (6), not the fresh-run default.
+    code, output = _train(*common, "--resume")
+    assert code == 2 and "is at step 6; ask for more --steps" in output
 
 
 def test_bad_arguments_exit_2_with_a_message(
