@@ -26,7 +26,6 @@ from dexagent.controller.encoders import build_encoder, token_count
 from dexagent.controller.mask_encoder import TARGET_FEATURES_PER_MASK, MaskEncoder, target_position
 from dexagent.controller.normalizer import Normalizer
 from dexagent.hardware import ARM_DOF
-from dexagent.hardware.sim.motion import GRASP_SITE_FEATURES, grasp_site_features
 
 Batch = dict[str, torch.Tensor]
 
@@ -68,7 +67,11 @@ class DexGraspPolicy(nn.Module):
         target_dim = 2 * TARGET_FEATURES_PER_MASK if config.use_mask and config.use_target_position else 0
         # Feature order: state, target position (current, first mask), time, grasp site pose. New
         # inputs go last, so a checkpoint without them initialises the leading columns (`--init-from`).
-        ee_dim = GRASP_SITE_FEATURES if config.ee_input else 0
+        ee_dim = 0
+        if config.ee_input:  # the embodiment's kinematics (MuJoCo + mink) load only when asked
+            from dexagent.hardware.sim.motion import GRASP_SITE_FEATURES
+
+            ee_dim = GRASP_SITE_FEATURES
         self.state_proj = _mlp(config.action_dim + target_dim + int(config.time_input) + ee_dim, width)
         n_obs = token_count(config.head_encoder, size) + token_count(config.wrist_encoder, size) + 1
         # One learned embedding per observation token: position within a camera and which camera.
@@ -163,6 +166,8 @@ class DexGraspPolicy(nn.Module):
                 raise PolicyInputError(f"batch['tick'] must be ({len(state)},) with time_input, got {shape}")
             state_in.append(tick.to(state)[:, None] / TIME_SCALE)
         if self.config.ee_input:
+            from dexagent.hardware.sim.motion import grasp_site_features
+
             arm = state[:, :ARM_DOF].detach().float().cpu().numpy()
             state_in.append(torch.from_numpy(grasp_site_features(arm)).to(state))
         tokens = [

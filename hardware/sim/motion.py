@@ -8,6 +8,8 @@ the scene and cheap to build.
 
 from __future__ import annotations
 
+import threading
+
 import mink
 import mujoco
 import numpy as np
@@ -92,7 +94,10 @@ class ArmIK:
         return q
 
 
-_fk: ArmIK | None = None  # its own instance: a policy predicts in a background thread
+# Its own instance, behind a lock: a policy predicts in a background thread, and site_pose
+# writes the instance's MjData.
+_fk: ArmIK | None = None
+_fk_lock = threading.Lock()
 
 
 def grasp_site_features(arm_q: np.ndarray) -> np.ndarray:
@@ -106,13 +111,14 @@ def grasp_site_features(arm_q: np.ndarray) -> np.ndarray:
     if arm_q.ndim != 2 or arm_q.shape[1] != len(ARM_JOINTS):
         raise ValueError(f"arm_q must be (N, {len(ARM_JOINTS)}), got shape {arm_q.shape}")
     global _fk
-    if _fk is None:
-        _fk = ArmIK()
     out = np.empty((len(arm_q), GRASP_SITE_FEATURES), dtype=np.float32)
-    for row, q in enumerate(arm_q):
-        position, rotation = _fk.site_pose(q)
-        out[row, :3] = position
-        out[row, 3:] = rotation[:, :2].T.reshape(6)
+    with _fk_lock:
+        if _fk is None:
+            _fk = ArmIK()
+        for row, q in enumerate(arm_q):
+            position, rotation = _fk.site_pose(q)
+            out[row, :3] = position
+            out[row, 3:] = rotation[:, :2].T.reshape(6)
     return out
 
 
