@@ -1,0 +1,70 @@
+"""The checkpoints that ship in controller/checkpoints/<skill>/: small, loadable, and they drive the sim."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from dexagent.controller.checkpoint import CONFIG_FILE, MODEL_FILE, NORMALIZER_FILE, load_checkpoint
+from dexagent.controller.data.rollout import run_attempt
+from dexagent.controller.factory import (
+    SKILLS,
+    ControllerNotFoundError,
+    check_controller,
+    controller_image_size,
+    default_checkpoint,
+    load_controller,
+)
+from dexagent.hardware import SafeRobot
+from dexagent.hardware.sim.robot import SimRobot
+from dexagent.hardware.sim.scenes import sample_scene
+
+MAX_BYTES = 20 * 1024 * 1024  # the issue's budget per shipped checkpoint
+# The skills a learned checkpoint ships for; the others say "use --controller scripted".
+SHIPPED = ("grasp",)
+
+
+def test_the_shipped_skills_are_exactly_those_with_a_checkpoint_folder() -> None:
+    present = tuple(skill for skill in SKILLS if default_checkpoint(skill).is_dir())
+    assert present == SHIPPED
+    for skill in set(SKILLS) - set(SHIPPED):
+        with pytest.raises(ControllerNotFoundError, match="use --controller scripted"):
+            check_controller("default", skill)
+
+
+@pytest.mark.parametrize("skill", SHIPPED)
+def test_a_shipped_checkpoint_is_small_complete_and_carries_its_card(skill: str) -> None:
+    folder = default_checkpoint(skill)
+    files = {path.name: path.stat().st_size for path in folder.iterdir()}
+    assert {MODEL_FILE, CONFIG_FILE, NORMALIZER_FILE, "README.md"} == set(files), files
+    assert sum(files.values()) <= MAX_BYTES
+    card = (folder / "README.md").read_text()
+    config_name = json.loads((folder / CONFIG_FILE).read_text())["name"]
+    # The card says how the weights were made and what they measured.
+    assert "dexagent collect" in card and "dexagent train" in card and "dexagent eval" in card
+    assert config_name in card
+    policy = load_checkpoint(folder)
+    assert sum(p.numel() for p in policy.parameters()) > 1_000_000  # the trained sim-size policy
+
+
+@pytest.mark.parametrize("skill", SHIPPED)
+def test_the_default_controller_drives_the_sim_within_limits(skill: str) -> None:
+    check_controller("default", skill)
+    image_size = controller_image_size("default", skill)
+    assert image_size is not None
+    with SimRobot(sample_scene(3, "seen", 2), image_size=image_size) as sim:
+        controller = load_controller("default", sim, skill, seed=0)
+        robot = SafeRobot(sim)
+        robot.home()
+        actions: list[np.ndarray] = []
+        try:
+            run_attempt(sim, robot, controller, 0, seconds=1.0, on_tick=lambda o, a: actions.append(a))
+        finally:
+            controller.close()
+        spec = sim.spec
+    moved = np.stack(actions)
+    assert len(moved) == 20  # one second at 20 Hz: the policy ran every tick
+    assert np.all(moved >= spec.lower - 1e-6) and np.all(moved <= spec.upper + 1e-6)
+    assert np.abs(moved[-1, :7] - moved[0, :7]).max() > 1e-3  # the arm moves away from home
