@@ -120,8 +120,8 @@ class PolicyConfig:
     # the state token. The scripted demos keep a fixed rhythm (81% close the hand at tick 50),
     # and without it the policy guesses the phase from the images and closes ~10 ticks early,
     # 4-5 cm above the object. Warm-started onto a trained policy it was barely used; from the
-    # first step it puts the closing at ticks 46-55, but success did not rise (README). The
-    # official model has none.
+    # first step it puts the closing at ticks 46-55. The shipped grasp checkpoint has it on;
+    # at equal steps it did not measurably raise success (README). The official model has none.
     time_input: bool = False
     # The grasp site's position and orientation by forward kinematics of the arm joints (the
     # embodiment model's), 9 more features of the state token. Closed loop the policy closed
