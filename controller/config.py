@@ -17,6 +17,8 @@ from typing import Any, Literal
 from dexagent.hardware import ACTION_DIM
 
 EncoderKind = Literal["dinov2", "cnn", "pixels"]
+InputNorm = Literal["imagenet", "instance"]
+INPUT_NORMS: tuple[InputNorm, ...] = ("imagenet", "instance")
 ActionMode = Literal["absolute", "delta"]
 ActionRange = Literal["minmax", "per_offset"]
 ACTION_RANGES: tuple[ActionRange, ...] = ("minmax", "per_offset")
@@ -42,6 +44,10 @@ class EncoderConfig:
     pool: average-pool the token grid by this factor (1 keeps every token); cheap wrist tokens.
     native_image_size: the image size DINOv2's position embeddings were trained at (518 for the
         hub models); other input sizes are interpolated by transformers.
+    input_norm: "imagenet" (fixed ImageNet mean/std, what DINOv2 expects) or "instance" (each
+        image's own per-channel mean/std, for the trainable encoders): a global colour cast or
+        brightness change, such as a dim or coloured light or a flat table of another colour,
+        then no longer shifts every input pixel.
     """
 
     kind: EncoderKind = "cnn"
@@ -55,6 +61,7 @@ class EncoderConfig:
     channels: tuple[int, ...] = (16, 32, 64)
     pool: int = 1
     native_image_size: int = 518
+    input_norm: InputNorm = "imagenet"
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,12 @@ class PolicyConfig:
             if enc.kind not in ("dinov2", "cnn", "pixels"):
                 problems.append(f"{cam}.kind must be 'dinov2', 'cnn' or 'pixels', got {enc.kind!r}")
                 continue
+            if enc.input_norm not in INPUT_NORMS:
+                problems.append(f"{cam}.input_norm must be one of {INPUT_NORMS}, got {enc.input_norm!r}")
+            elif enc.kind == "dinov2" and enc.input_norm != "imagenet":
+                problems.append(
+                    f"{cam}: dinov2 was trained on ImageNet-normalised images; input_norm must be 'imagenet'"
+                )
             if enc.kind == "cnn" and 2 ** len(enc.channels) != enc.patch_size:
                 problems.append(
                     f"{cam}: a cnn with {len(enc.channels)} stride-2 stages has patch_size "

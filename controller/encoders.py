@@ -22,16 +22,28 @@ class EncoderError(ConfigError):
     """A pretrained encoder could not be loaded or does not match its config."""
 
 
+# Floor of an image's per-channel std under "instance" normalisation: a nearly flat image
+# (a lens cap, a blank frame) is not blown up into noise.
+INSTANCE_STD_FLOOR = 0.02
+
+
 class _Normalise(nn.Module):
+    """rgb in [0, 1] -> zero-mean inputs: ImageNet statistics, or each image's own ("instance")."""
+
     mean: torch.Tensor
     std: torch.Tensor
 
-    def __init__(self) -> None:
+    def __init__(self, mode: str = "imagenet") -> None:
         super().__init__()
+        self.mode = mode
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        if self.mode == "instance":
+            mean = rgb.mean(dim=(2, 3), keepdim=True)
+            std = rgb.std(dim=(2, 3), keepdim=True).clamp_min(INSTANCE_STD_FLOOR)
+            return (rgb - mean) / std
         return (rgb - self.mean) / self.std
 
 
@@ -125,7 +137,7 @@ class CnnEncoder(nn.Module):
         super().__init__()
         self.config = config
         self.grid = image_size // config.patch_size
-        self.normalise = _Normalise()
+        self.normalise = _Normalise(config.input_norm)
         layers: list[nn.Module] = []
         in_ch = 3
         for out_ch in config.channels:
@@ -153,7 +165,7 @@ class PixelPatchEncoder(nn.Module):
     def __init__(self, config: EncoderConfig, image_size: int) -> None:
         super().__init__()
         self.config = config
-        self.normalise = _Normalise()
+        self.normalise = _Normalise(config.input_norm)
         side = config.patch_size * config.pool
         self.embed = nn.Conv2d(3, config.width, side, stride=side)
 

@@ -51,3 +51,14 @@ def test_inconsistent_values_are_rejected(tiny_config) -> None:
         tiny_config(execute_steps=20)
     with pytest.raises(ConfigError, match="not a multiple"):
         tiny_config(image_size=30)
+
+
+def test_input_norm_is_checked_per_camera(tiny_config) -> None:
+    from dataclasses import replace
+
+    base = tiny_config()
+    with pytest.raises(ConfigError, match=r"wrist_encoder.input_norm must be one of"):
+        tiny_config(wrist_encoder=replace(base.wrist_encoder, input_norm="batch"))
+    dinov2 = replace(base.head_encoder, kind="dinov2", input_norm="instance")
+    with pytest.raises(ConfigError, match=r"head_encoder: dinov2 .* input_norm must be 'imagenet'"):
+        tiny_config(head_encoder=dinov2)

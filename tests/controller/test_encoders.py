@@ -85,3 +85,35 @@ def test_paper_config_builds_on_the_meta_device_without_weights() -> None:
     counts = policy.parameter_counts()
     assert counts["head encoder"] == (0, 86_580_480)  # DINOv2 ViT-B/14
     assert counts["wrist encoder"] == (0, 304_368_640)  # DINOv2 ViT-L/14
+
+
+@pytest.mark.parametrize("kind", ["cnn", "pixels"])
+def test_instance_input_norm_makes_tokens_blind_to_a_colour_cast(kind: str) -> None:
+    from dexagent.controller.config import EncoderConfig
+    from dexagent.controller.encoders import build_encoder
+
+    torch.manual_seed(0)
+    rgb = torch.rand(2, 3, 32, 32) * 0.8 + 0.1
+    # A dim, yellowish light: every channel scaled and shifted differently.
+    cast = rgb * torch.tensor([0.9, 0.7, 0.3]).view(1, 3, 1, 1) + torch.tensor([0.05, 0.02, 0.0]).view(
+        1, 3, 1, 1
+    )
+    tokens = {}
+    for norm in ("imagenet", "instance"):
+        torch.manual_seed(1)
+        encoder = build_encoder(EncoderConfig(kind=kind, input_norm=norm), image_size=32).eval()
+        with torch.no_grad():
+            tokens[norm] = (encoder(rgb), encoder(cast))
+    assert torch.allclose(*tokens["instance"], atol=1e-4)
+    plain, shifted = tokens["imagenet"]
+    assert (plain - shifted).abs().max() > 0.1
+
+
+def test_instance_input_norm_keeps_a_blank_image_finite() -> None:
+    from dexagent.controller.config import EncoderConfig
+    from dexagent.controller.encoders import build_encoder
+
+    encoder = build_encoder(EncoderConfig(kind="cnn", input_norm="instance"), image_size=32).eval()
+    with torch.no_grad():
+        tokens = encoder(torch.full((1, 3, 32, 32), 0.5))
+    assert torch.isfinite(tokens).all()
