@@ -37,6 +37,7 @@ def _describe(config: PolicyConfig) -> str:
     wrist = token_count(config.wrist_encoder, config.image_size)
     encoders = " / ".join(
         f"{cam} {enc.kind}{' ' + enc.source if enc.source else ''}{' (frozen)' if enc.frozen else ''}"
+        f"{' (instance-normalised)' if enc.input_norm == 'instance' else ''}"
         for cam, enc in (("head", config.head_encoder), ("wrist", config.wrist_encoder))
     )
     return (

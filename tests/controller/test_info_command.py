@@ -43,3 +43,14 @@ def test_bad_checkpoint_exits_2_with_the_file_named(tmp_path: Path, tiny_config)
 def test_unknown_config_exits_2() -> None:
     result = runner.invoke(app, ["controller", "info", "huge"], env={"COLUMNS": "200"})
     assert result.exit_code == 2 and "unknown policy config" in result.output
+
+
+def test_instance_normalised_encoders_are_named(tmp_path: Path, tiny_config) -> None:
+    from dataclasses import replace
+
+    base = tiny_config()
+    config = tiny_config(head_encoder=replace(base.head_encoder, input_norm="instance"))
+    (tmp_path / "in.json").write_text(config.to_json())
+    result = runner.invoke(app, ["controller", "info", str(tmp_path / "in.json")], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "head cnn (instance-normalised) / wrist cnn\n" in result.output
