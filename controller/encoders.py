@@ -10,10 +10,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dexagent.controller.config import ConfigError, EncoderConfig
+from dexagent.controller.config import ConfigError, EncoderConfig, InputNorm
 
-# DINOv2 was trained on ImageNet-normalised images; the CNN uses the same statistics so
-# cached data and augmentations look the same to both.
+# DINOv2 was trained on ImageNet-normalised images; the trainable encoders use the same
+# statistics by default so cached data and augmentations look the same to all of them.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -33,7 +33,7 @@ class _Normalise(nn.Module):
     mean: torch.Tensor
     std: torch.Tensor
 
-    def __init__(self, mode: str = "imagenet") -> None:
+    def __init__(self, mode: InputNorm = "imagenet") -> None:
         super().__init__()
         self.mode = mode
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)

@@ -95,9 +95,8 @@ def test_instance_input_norm_makes_tokens_blind_to_a_colour_cast(kind: str) -> N
     torch.manual_seed(0)
     rgb = torch.rand(2, 3, 32, 32) * 0.8 + 0.1
     # A dim, yellowish light: every channel scaled and shifted differently.
-    cast = rgb * torch.tensor([0.9, 0.7, 0.3]).view(1, 3, 1, 1) + torch.tensor([0.05, 0.02, 0.0]).view(
-        1, 3, 1, 1
-    )
+    gain, offset = torch.tensor([0.9, 0.7, 0.3]), torch.tensor([0.05, 0.02, 0.0])
+    cast = rgb * gain.view(1, 3, 1, 1) + offset.view(1, 3, 1, 1)
     tokens = {}
     for norm in ("imagenet", "instance"):
         torch.manual_seed(1)
