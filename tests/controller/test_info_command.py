@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -46,8 +47,6 @@ def test_unknown_config_exits_2() -> None:
 
 
 def test_instance_normalised_encoders_are_named(tmp_path: Path, tiny_config) -> None:
-    from dataclasses import replace
-
     base = tiny_config()
     config = tiny_config(head_encoder=replace(base.head_encoder, input_norm="instance"))
     (tmp_path / "in.json").write_text(config.to_json())
