@@ -65,6 +65,11 @@ def train_command(
         "--cache-features",
         help="Encode every frame once with the frozen encoders and train from that.",
     ),
+    random_conv: float = typer.Option(
+        0.0,
+        "--random-conv",
+        help="Probability per image of a random-convolution augmentation (unseen textures, colours).",
+    ),
     workers: int = typer.Option(
         0, "--workers", help="Processes building batches (0: in the training process)."
     ),
@@ -105,6 +110,7 @@ def train_command(
             save_every=save_every,
             seed=seed,
             cache_features=cache_features,
+            random_conv=random_conv,
             workers=workers,
             init_from=str(init_from) if init_from is not None else "",
         )

@@ -1,6 +1,6 @@
-"""RGB colour jitter for trainable image encoders, on whole batches in torch.
+"""RGB augmentation for trainable image encoders, on whole batches in torch.
 
-The strengths follow diffusion_policy / DexGraspVLA's training code (torchvision's
+Colour jitter's strengths follow diffusion_policy / DexGraspVLA's training code (torchvision's
 `ColorJitter(brightness=0.3, contrast=0.4, saturation=0.5, hue=0.08)`): every
 image of the batch draws its own factors from an explicit generator, so a run is
 reproducible from its seed and step. Hue is rotated in YIQ space (a linear map that
@@ -81,3 +81,47 @@ def _shift_hue(rgb: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     matrix = (_YIQ_TO_RGB @ rotation @ _RGB_TO_YIQ).to(rgb.device, rgb.dtype)  # (B, 3, 3)
     out = torch.einsum("bij,bjhw->bihw", matrix, rgb)
     return out.clamp(0, 1)
+
+
+@dataclass(frozen=True)
+class RandomConv:
+    """Random-convolution augmentation (Xu et al., ICLR 2021) against unseen textures and colours.
+
+    With probability `probability` an image is passed through a freshly drawn random
+    convolution (3 -> 3 channels, kernel size drawn from `kernel_sizes`, weights
+    N(0, 1 / (3 k^2))), rescaled to [0, 1] and blended with the original by a random
+    alpha in [0, 1]. Unlike colour jitter it can invert contrast and swap colours, so a
+    policy trained on one white table also sees dark, coloured and re-textured ones.
+    """
+
+    probability: float = 0.5
+    kernel_sizes: tuple[int, ...] = (1, 3)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError(f"RandomConv.probability must be in [0, 1], got {self.probability}")
+        if not self.kernel_sizes or any(k < 1 or k % 2 == 0 for k in self.kernel_sizes):
+            raise ValueError(f"RandomConv.kernel_sizes must be odd and positive, got {self.kernel_sizes}")
+
+    def __call__(self, rgb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Augment float (B, 3, S, S) images in [0, 1]; returns a new tensor in [0, 1]."""
+        if rgb.ndim != 4 or rgb.shape[1] != 3:
+            raise ValueError(f"RandomConv expects (B, 3, S, S) images, got shape {tuple(rgb.shape)}")
+        batch = rgb.shape[0]
+        # Every draw comes from the CPU generator, in a fixed order: identical on every device.
+        chosen = torch.rand(batch, generator=generator) < self.probability
+        size_index = int(torch.randint(len(self.kernel_sizes), (1,), generator=generator))
+        k = self.kernel_sizes[size_index]  # one kernel size per batch keeps it a single grouped conv
+        weight = torch.randn(batch * 3, 3, k, k, generator=generator) / (3 * k * k) ** 0.5
+        alpha = torch.rand(batch, generator=generator).view(batch, 1, 1, 1)
+        if not bool(chosen.any()):
+            return rgb
+        flat = rgb.reshape(1, batch * 3, *rgb.shape[2:])
+        out = torch.nn.functional.conv2d(flat, weight.to(rgb), padding=k // 2, groups=batch)
+        out = out.view_as(rgb)
+        low = out.amin(dim=(1, 2, 3), keepdim=True)
+        high = out.amax(dim=(1, 2, 3), keepdim=True)
+        out = (out - low) / (high - low).clamp_min(1e-6)
+        alpha = alpha.to(rgb)
+        mixed = alpha * rgb + (1 - alpha) * out
+        return torch.where(chosen.to(rgb.device).view(batch, 1, 1, 1), mixed, rgb).clamp(0, 1)

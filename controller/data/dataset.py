@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from dexagent.controller.data.augment import ColorJitter
+from dexagent.controller.data.augment import ColorJitter, RandomConv
 from dexagent.controller.data.store import DemoStore, StoreError
 from dexagent.controller.preprocess import mask_to_tensor, rgb_to_tensor
 
@@ -183,6 +183,7 @@ class ChunkDataset:
         features: dict[str, Any] | None = None,
         jitter: ColorJitter | None = None,
         jitter_cameras: tuple[str, ...] = IMAGE_KEYS,
+        random_conv: RandomConv | None = None,
     ) -> None:
         self.arrays = arrays
         self.episodes = np.asarray(episodes, dtype=np.int64)
@@ -191,6 +192,7 @@ class ChunkDataset:
         self.features = features or {}
         self.jitter = jitter
         self.jitter_cameras = jitter_cameras  # only cameras with a trainable encoder get jitter
+        self.random_conv = random_conv  # after the jitter, on the same cameras
         self.frames = arrays.frames_of(self.episodes)  # int64 (N,)
         starts = arrays.episode_starts()
         self._first = starts[arrays.episode_of_frame]  # int64 (K,) first frame of each frame's episode
@@ -209,7 +211,7 @@ class ChunkDataset:
     ) -> dict[str, torch.Tensor]:
         """The batch of samples at `positions` (indices into this dataset), as the policy takes it.
 
-        With a jitter and a generator, trainable-encoder RGB gets colour jitter.
+        With a jitter (and a random convolution) and a generator, trainable-encoder RGB is augmented.
         """
         frames = self.frames[np.asarray(positions, dtype=np.int64)]
         arrays = self.arrays
@@ -226,8 +228,11 @@ class ChunkDataset:
                 batch[feature_key] = torch.from_numpy(np.asarray(self.features[feature_key][frames]))
                 continue
             rgb = rgb_to_tensor(getattr(arrays, camera)[frames], self.image_size)
-            if self.jitter is not None and generator is not None and camera in self.jitter_cameras:
-                rgb = self.jitter(rgb, generator)
+            if generator is not None and camera in self.jitter_cameras:
+                if self.jitter is not None:
+                    rgb = self.jitter(rgb, generator)
+                if self.random_conv is not None:
+                    rgb = self.random_conv(rgb, generator)
             batch[camera] = rgb
         return batch
 

@@ -42,6 +42,7 @@ TRAJECTORY_FIELDS = (
     "val_fraction",
     "seed",
     "cache_features",
+    "random_conv",
 )
 
 
@@ -99,9 +100,11 @@ class ResumedRun:
         """`requested` with the saved trajectory fields; also the names of requested values ignored."""
         saved = self.state["train_config"]
         merged = requested.to_dict()
+        defaults = TrainConfig().to_dict()  # a field newer than the run: the run trained with its default
         ignored = []
         for name in TRAJECTORY_FIELDS:
-            value = tuple(saved[name]) if name == "betas" else saved[name]
+            value = saved.get(name, defaults[name])
+            value = tuple(value) if name == "betas" else value
             if merged[name] != value:
                 ignored.append(f"{name}={merged[name]} (continuing with {value})")
             merged[name] = value

@@ -35,6 +35,8 @@ class TrainConfig:
     log_every: int = 10
     seed: int = 0
     cache_features: bool = False
+    # Probability per image of a random convolution on trainable-encoder RGB (0: colour jitter only).
+    random_conv: float = 0.0
     workers: int = 0
     # A checkpoint folder whose weights the run starts from (controller/training/warm_start.py).
     init_from: str = ""
@@ -50,6 +52,8 @@ class TrainConfig:
             problems.append(f"lr must be positive, got {self.lr}")
         if self.warmup_steps < 0 or self.workers < 0 or self.weight_decay < 0 or self.grad_clip <= 0:
             problems.append("warmup_steps, workers and weight_decay must be >= 0 and grad_clip > 0")
+        if not 0.0 <= self.random_conv <= 1.0:
+            problems.append(f"random_conv must be in [0, 1], got {self.random_conv}")
         if not 0.0 <= self.val_fraction < 1.0:
             problems.append(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if problems:

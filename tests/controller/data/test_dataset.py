@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from dexagent.controller.data.augment import ColorJitter
+from dexagent.controller.data.augment import ColorJitter, RandomConv
 from dexagent.controller.data.dataset import (
     ChunkDataset,
     DatasetError,
@@ -216,3 +216,47 @@ def test_hue_rotation_keeps_luma_and_a_full_turn_is_the_identity() -> None:
     assert torch.allclose(_grey(turned), _grey(rgb), atol=1e-5)
     assert torch.allclose(turned[2], rgb[2], atol=1e-5)
     assert not torch.allclose(turned[1], rgb[1], atol=1e-3)
+
+
+def test_random_conv_recolours_only_the_drawn_images_and_stays_in_range() -> None:
+    rgb = torch.rand(16, 3, 12, 12, generator=torch.Generator().manual_seed(0))
+    out = RandomConv(probability=0.5)(rgb, torch.Generator().manual_seed(4))
+    changed = (out - rgb).abs().flatten(1).amax(1) > 1e-6
+    assert 0 < int(changed.sum()) < 16  # about half the batch, never none or all at p=0.5
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    again = RandomConv(probability=0.5)(rgb, torch.Generator().manual_seed(4))
+    assert torch.equal(out, again)  # reproducible from the generator
+    assert torch.equal(RandomConv(probability=0.0)(rgb, torch.Generator().manual_seed(4)), rgb)
+
+
+def test_random_conv_can_invert_a_white_table() -> None:
+    white = torch.full((64, 3, 8, 8), 0.9)
+    white[:, :, 2:4, 2:4] = 0.1  # a dark object on a white table
+    out = RandomConv(probability=1.0, kernel_sizes=(1,))(white, torch.Generator().manual_seed(2))
+    table, item = out[:, :, 0, 0].mean(1), out[:, :, 3, 3].mean(1)
+    assert bool((item > table).any()) and bool((item < table).any())  # contrast kept or inverted
+
+
+def test_random_conv_rejects_bad_settings() -> None:
+    with pytest.raises(ValueError, match="probability"):
+        RandomConv(probability=1.5)
+    with pytest.raises(ValueError, match="odd"):
+        RandomConv(kernel_sizes=(2,))
+    with pytest.raises(ValueError, match=r"\(B, 3, S, S\)"):
+        RandomConv()(torch.zeros(3, 8, 8), torch.Generator())
+
+
+def test_random_conv_follows_the_jitter_on_trainable_cameras(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
+    jitter_only = ChunkDataset(
+        arrays, np.arange(4), horizon=2, image_size=8, jitter=ColorJitter(), jitter_cameras=("wrist_rgb",)
+    )
+    both = ChunkDataset(
+        arrays, np.arange(4), horizon=2, image_size=8, jitter=ColorJitter(), jitter_cameras=("wrist_rgb",),
+        random_conv=RandomConv(probability=1.0),
+    )  # fmt: skip
+    positions = np.arange(8)
+    a = jitter_only.batch(positions, torch.Generator().manual_seed(0))
+    b = both.batch(positions, torch.Generator().manual_seed(0))
+    assert torch.equal(a["head_rgb"], b["head_rgb"])
+    assert not torch.allclose(a["wrist_rgb"], b["wrist_rgb"])
