@@ -88,8 +88,8 @@ class RandomConv:
     """Random-convolution augmentation (Xu et al., ICLR 2021) against unseen textures and colours.
 
     With probability `probability` an image is passed through a freshly drawn random
-    convolution (3 -> 3 channels, kernel size drawn from `kernel_sizes`, weights
-    N(0, 1 / (3 k^2))), rescaled to [0, 1] and blended with the original by a random
+    convolution (3 -> 3 channels, weights N(0, 1 / (3 k^2)) per image, one kernel size k
+    from `kernel_sizes` per batch), rescaled to [0, 1] and blended with the original by a random
     alpha in [0, 1]. Unlike colour jitter it can invert contrast and swap colours, so a
     policy trained on one white table also sees dark, coloured and re-textured ones.
     """
@@ -104,7 +104,7 @@ class RandomConv:
             raise ValueError(f"RandomConv.kernel_sizes must be odd and positive, got {self.kernel_sizes}")
 
     def __call__(self, rgb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Augment float (B, 3, S, S) images in [0, 1]; returns a new tensor in [0, 1]."""
+        """Augment float (B, 3, S, S) images in [0, 1]; returns images in [0, 1]."""
         if rgb.ndim != 4 or rgb.shape[1] != 3:
             raise ValueError(f"RandomConv expects (B, 3, S, S) images, got shape {tuple(rgb.shape)}")
         batch = rgb.shape[0]

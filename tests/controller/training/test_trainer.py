@@ -11,6 +11,7 @@ import torch
 from dexagent.controller.checkpoint import STATE_TENSORS_FILE, load_checkpoint, load_training_state
 from dexagent.controller.config import PolicyConfig
 from dexagent.controller.training import TrainConfig, TrainingError, train
+from dexagent.controller.training.checkpointing import ResumedRun
 
 torch.set_num_threads(1)
 
@@ -189,8 +190,6 @@ def test_random_conv_is_a_validated_setting_a_resume_keeps(
 
 
 def test_a_run_saved_before_random_conv_existed_resumes_without_it() -> None:
-    from dexagent.controller.training.checkpointing import ResumedRun
-
     saved = _settings().to_dict()
     del saved["random_conv"]  # as an older dexagent wrote the run's settings
     run = ResumedRun(policy=None, state={"step": 5, "train_config": saved})  # type: ignore[arg-type]
