@@ -46,6 +46,7 @@ def synthetic_store(path: Path, episodes: int, steps: int, image_size: int = 96)
                 action=state.copy(), state=state, head_mask=mask,
                 head_rgb=rng.integers(0, 255, (steps, image_size, image_size, 3), dtype=np.uint8),
                 wrist_rgb=rng.integers(0, 255, (steps, image_size, image_size, 3), dtype=np.uint8),
+                head_table=~mask, wrist_table=~mask,
             )  # fmt: skip
             metadata = EpisodeMetadata(
                 index, "seen", "grasp", "cube", "toy", "red", (), "grasp the cube", (30, 40, 44, 50), steps

@@ -70,6 +70,11 @@ def train_command(
         "--random-conv",
         help="Probability per image of a random-convolution augmentation (unseen textures, colours).",
     ),
+    retexture_table: float = typer.Option(
+        0.0,
+        "--retexture-table",
+        help="Probability per sample of a random new table texture (the demos' table masks).",
+    ),
     workers: int = typer.Option(
         0, "--workers", help="Processes building batches (0: in the training process)."
     ),
@@ -111,6 +116,7 @@ def train_command(
             seed=seed,
             cache_features=cache_features,
             random_conv=random_conv,
+            retexture_table=retexture_table,
             workers=workers,
             init_from=str(init_from) if init_from is not None else "",
         )

@@ -125,3 +125,63 @@ class RandomConv:
         alpha = alpha.to(rgb)
         mixed = alpha * rgb + (1 - alpha) * out
         return torch.where(chosen.to(rgb.device).view(batch, 1, 1, 1), mixed, rgb).clamp(0, 1)
+
+
+@dataclass(frozen=True)
+class TableRetexture:
+    """Re-texture the table top: background randomisation from demos on one white table.
+
+    With probability `probability` a sample's table pixels (the sim's ground-truth table mask,
+    recorded with every frame) get a new texture: a flat colour, or a smooth random field
+    between two colours (`grid` cells across, drawn per batch). Both cameras of a sample share
+    the colours; each gets its own field. The new albedo is multiplied by the pixel's shading
+    (its luma over the seen table's), so the arm's shadow and the light's falloff stay. No
+    checkerboards or tiles are drawn: those unseen tables stay unseen in kind, not only in colour.
+    """
+
+    probability: float = 0.5
+    grids: tuple[int, ...] = (1, 2, 3, 4, 6, 8)  # 1: a flat colour
+    table_luma: float = 0.93  # the seen (white) table's albedo
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError(f"TableRetexture.probability must be in [0, 1], got {self.probability}")
+        if not self.grids or any(g < 1 for g in self.grids):
+            raise ValueError(f"TableRetexture.grids must be positive, got {self.grids}")
+
+    def draw(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per sample: whether it is re-textured (B,) and its two colours (B, 2, 3)."""
+        chosen = torch.rand(batch, generator=generator) < self.probability
+        colours = torch.rand(batch, 2, 3, generator=generator)
+        return chosen, colours
+
+    def __call__(
+        self,
+        rgb: torch.Tensor,
+        table: torch.Tensor,
+        drawn: tuple[torch.Tensor, torch.Tensor],
+        generator: torch.Generator,
+    ) -> torch.Tensor:
+        """Re-texture float (B, 3, S, S) images in [0, 1] where `table` (B, 1, S, S) is 1."""
+        if rgb.ndim != 4 or rgb.shape[1] != 3 or table.shape != (rgb.shape[0], 1, *rgb.shape[2:]):
+            raise ValueError(
+                f"TableRetexture expects (B, 3, S, S) images and (B, 1, S, S) table masks, got "
+                f"{tuple(rgb.shape)} and {tuple(table.shape)}"
+            )
+        chosen, colours = drawn
+        batch, size = rgb.shape[0], rgb.shape[-1]
+        grid = self.grids[int(torch.randint(len(self.grids), (1,), generator=generator))]
+        field = torch.rand(batch, 1, grid, grid, generator=generator)
+        if not bool(chosen.any()):
+            return rgb
+        if grid == 1:
+            field = torch.zeros(batch, 1, size, size)
+        else:
+            field = torch.nn.functional.interpolate(field, size=(size, size), mode="bicubic", align_corners=False)
+        field = field.clamp(0, 1).to(rgb)
+        low, high = colours[:, 0].to(rgb).view(batch, 3, 1, 1), colours[:, 1].to(rgb).view(batch, 3, 1, 1)
+        albedo = low + (high - low) * field
+        shading = (_grey(rgb) / self.table_luma).clamp(0, 1.5)
+        textured = (albedo * shading).clamp(0, 1)
+        weight = table.to(rgb) * chosen.to(rgb).view(batch, 1, 1, 1)
+        return rgb + (textured - rgb) * weight

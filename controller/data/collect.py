@@ -108,6 +108,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
         box = sim.object_box(target)
         assert box is not None  # chosen among visible objects
         ticks: list[tuple[Observation, np.ndarray]] = []
+        tables: list[tuple[np.ndarray, np.ndarray]] = []  # (head, wrist) table masks per observation
         expert = load_controller("scripted", sim, job.skill)
         controller = expert
         if job.noise > 0:
@@ -118,6 +119,9 @@ def record_demo(job: CollectJob, index: int) -> Demo:
             clean = controller.clean_action if isinstance(controller, PerturbedExpert) else None
             ticks.append((observation, executed if clean is None else clean))
 
+        def observed(observation: Observation) -> None:
+            tables.append((sim.table_mask("head"), sim.table_mask("wrist")))
+
         try:
             outcome = run_attempt(
                 sim,
@@ -126,6 +130,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
                 target,
                 seconds=ATTEMPT_SECONDS[job.skill],
                 on_tick=record,
+                on_observe=observed,
             )
         finally:
             controller.close()
@@ -133,7 +138,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
         if not outcome.success:
             return Demo(index, seed, False, outcome.reason, outcome.steps, wall)
         target_object, placed = sim.objects[target], scene.objects[target].spec
-        frames = _frames(ticks, target)
+        frames = _frames(ticks, tables, target)
         metadata = EpisodeMetadata(
             seed=seed,
             split=job.split,
@@ -149,8 +154,17 @@ def record_demo(job: CollectJob, index: int) -> Demo:
         return Demo(index, seed, True, None, outcome.steps, wall, frames, metadata)
 
 
-def _frames(ticks: list[tuple[Observation, np.ndarray]], target: int) -> EpisodeFrames:
-    """Stack recorded (observation, action label) ticks into the store's arrays."""
+def _frames(
+    ticks: list[tuple[Observation, np.ndarray]],
+    tables: list[tuple[np.ndarray, np.ndarray]],
+    target: int,
+) -> EpisodeFrames:
+    """Stack recorded (observation, action label) ticks and their table masks into the store's arrays.
+
+    `tables` holds one entry per observation, in order; the last observation has no tick.
+    """
+    assert len(tables) >= len(ticks), "every recorded tick was observed first"
+    tables = tables[: len(ticks)]
     masks = []
     for observation, _ in ticks:
         assert observation.head_segmentation is not None  # the sim renders it with the head camera
@@ -161,6 +175,8 @@ def _frames(ticks: list[tuple[Observation, np.ndarray]], target: int) -> Episode
         head_rgb=np.stack([o.head_rgb for o, _ in ticks]),
         head_mask=np.stack(masks),
         wrist_rgb=np.stack([o.wrist_rgb for o, _ in ticks]),
+        head_table=np.stack([head for head, _ in tables]),
+        wrist_table=np.stack([wrist for _, wrist in tables]),
     )
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from dexagent.controller.data.augment import ColorJitter, RandomConv
+from dexagent.controller.data.augment import ColorJitter, RandomConv, TableRetexture
 from dexagent.controller.data.store import DemoStore, StoreError
 from dexagent.controller.preprocess import mask_to_tensor, rgb_to_tensor
 
@@ -43,6 +43,8 @@ class DemoArrays:
     head_rgb: np.ndarray  # uint8 (K, P, P, 3)
     wrist_rgb: np.ndarray  # uint8 (K, P, P, 3)
     head_mask: np.ndarray  # bool (K, P, P)
+    head_table: np.ndarray  # bool (K, P, P): table-top pixels of head_rgb
+    wrist_table: np.ndarray  # bool (K, P, P): table-top pixels of wrist_rgb
     episode_ends: np.ndarray  # int64 (E,), exclusive ends
     source: str = ""
     episode_of_frame: np.ndarray = field(init=False)  # int64 (K,)
@@ -87,7 +89,7 @@ def load_demo_arrays(path: str | Path) -> DemoArrays:
     ends = np.asarray(store.episode_ends, dtype=np.int64)
     frames = int(ends[-1])
     arrays: dict[str, np.ndarray] = {}
-    for key in ("action", "state", "head_rgb", "wrist_rgb", "head_mask"):
+    for key in ("action", "state", "head_rgb", "wrist_rgb", "head_mask", "head_table", "wrist_table"):
         try:
             arrays[key] = np.asarray(store[key][:frames])
         except (KeyError, StoreError) as error:
@@ -107,6 +109,8 @@ def load_demo_arrays(path: str | Path) -> DemoArrays:
         head_rgb=arrays["head_rgb"],
         wrist_rgb=arrays["wrist_rgb"],
         head_mask=arrays["head_mask"].astype(bool, copy=False),
+        head_table=arrays["head_table"].astype(bool, copy=False),
+        wrist_table=arrays["wrist_table"].astype(bool, copy=False),
         episode_ends=ends,
         source=str(path),
     )
@@ -184,6 +188,7 @@ class ChunkDataset:
         jitter: ColorJitter | None = None,
         jitter_cameras: tuple[str, ...] = IMAGE_KEYS,
         random_conv: RandomConv | None = None,
+        retexture: TableRetexture | None = None,
     ) -> None:
         self.arrays = arrays
         self.episodes = np.asarray(episodes, dtype=np.int64)
@@ -193,6 +198,7 @@ class ChunkDataset:
         self.jitter = jitter
         self.jitter_cameras = jitter_cameras  # only cameras with a trainable encoder get jitter
         self.random_conv = random_conv  # after the jitter, on the same cameras
+        self.retexture = retexture  # before the jitter, on the same cameras
         self.frames = arrays.frames_of(self.episodes)  # int64 (N,)
         starts = arrays.episode_starts()
         self._first = starts[arrays.episode_of_frame]  # int64 (K,) first frame of each frame's episode
@@ -211,7 +217,8 @@ class ChunkDataset:
     ) -> dict[str, torch.Tensor]:
         """The batch of samples at `positions` (indices into this dataset), as the policy takes it.
 
-        With a jitter (and a random convolution) and a generator, trainable-encoder RGB is augmented.
+        With a generator, trainable-encoder RGB is augmented: table re-texturing, colour jitter
+        and random convolution, in that order, each when the dataset has it.
         """
         frames = self.frames[np.asarray(positions, dtype=np.int64)]
         arrays = self.arrays
@@ -222,6 +229,9 @@ class ChunkDataset:
             "head_mask": mask_to_tensor(arrays.head_mask[frames], self.image_size),
             "first_mask": mask_to_tensor(arrays.head_mask[self._first[frames]], self.image_size),
         }
+        retexture = None  # one draw of colours per sample, shared by both cameras
+        if generator is not None and self.retexture is not None:
+            retexture = self.retexture.draw(len(frames), generator)
         for camera in IMAGE_KEYS:
             feature_key = camera.replace("_rgb", "_features")
             if feature_key in self.features:
@@ -229,6 +239,9 @@ class ChunkDataset:
                 continue
             rgb = rgb_to_tensor(getattr(arrays, camera)[frames], self.image_size)
             if generator is not None and camera in self.jitter_cameras:
+                if self.retexture is not None and retexture is not None:  # both set together
+                    table = getattr(arrays, camera.replace("_rgb", "_table"))[frames]
+                    rgb = self.retexture(rgb, mask_to_tensor(table, self.image_size), retexture, generator)
                 if self.jitter is not None:
                     rgb = self.jitter(rgb, generator)
                 if self.random_conv is not None:

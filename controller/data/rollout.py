@@ -34,6 +34,7 @@ GAVE_UP = "controller gave up"
 __all__ = ["SKILLS", "AttemptOutcome", "choose_target", "instruction_for", "run_attempt"]
 
 TickCallback = Callable[[Observation, np.ndarray], None]
+ObserveCallback = Callable[[Observation], None]
 
 HAND_CLOSED = 0.5  # mean hand command (1 = open) below which the hand counts as closing
 OFF_TABLE = -0.05  # m: an object whose lowest point is this far below the table top fell off
@@ -77,12 +78,22 @@ def run_attempt(
     *,
     seconds: float,
     on_tick: TickCallback | None = None,
+    on_observe: ObserveCallback | None = None,
 ) -> AttemptOutcome:
     """Drive `controller` from the current pose until `target` is held or `seconds` of sim time pass.
 
-    `robot` wraps `sim` with the safety layer. The caller homes the robot first.
+    `robot` wraps `sim` with the safety layer. The caller homes the robot first. `on_observe`
+    sees every observation while the sim is still in the state it shows; `on_tick` sees it
+    again, with the action taken after it, once that action has run.
     """
-    observation = robot.observe()
+
+    def observe() -> Observation:
+        observation = robot.observe()
+        if on_observe is not None:
+            on_observe(observation)
+        return observation
+
+    observation = observe()
     box = sim.object_box(target)
     if box is None:
         return AttemptOutcome(False, 0, NOT_VISIBLE)
@@ -100,7 +111,7 @@ def run_attempt(
         closed = closed or float(np.mean(executed[ARM_DOF:])) < HAND_CLOSED
         if on_tick is not None:
             on_tick(observation, executed)
-        observation = robot.observe()
+        observation = observe()
         if sim.grasp_success(target):
             return AttemptOutcome(True, step, None)
         ever_lifted = ever_lifted or sim.is_lifted(target)

@@ -7,6 +7,8 @@ PATH/                         attrs: format, format_version, image_size, control
   data/head_rgb   (K, H, W, 3) uint8
   data/head_mask  (K, H, W)   bool     the target's ground-truth mask in the head image
   data/wrist_rgb  (K, H, W, 3) uint8
+  data/head_table (K, H, W)   bool     the table top's pixels in the head image (for re-texturing)
+  data/wrist_table (K, H, W)  bool     the table top's pixels in the wrist image
   meta/episode_ends (E,)      int64    exclusive end frame of each episode
   meta/<field>    (E, ...)             one row of `EpisodeMetadata` per episode
 ```
@@ -33,11 +35,13 @@ import zarr
 from dexagent.hardware import ACTION_DIM
 
 FORMAT = "dexagent-demos"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# What each earlier format lacks, for the error that meets a store written by an older dexagent.
+_ADDED_IN = {2: "the table masks data/head_table and data/wrist_table"}
 IMAGE_CHUNK_FRAMES = 64  # ~one chunk per 64 frames keeps a 96 px chunk near 1.7 MB raw
 LOW_DIM_CHUNK_FRAMES = 4096
 META_CHUNK_EPISODES = 1024
-FRAME_KEYS = ("action", "state", "head_rgb", "head_mask", "wrist_rgb")
+FRAME_KEYS = ("action", "state", "head_rgb", "head_mask", "wrist_rgb", "head_table", "wrist_table")
 
 
 class StoreError(RuntimeError):
@@ -84,6 +88,8 @@ class EpisodeFrames:
     head_rgb: np.ndarray  # uint8[T, H, W, 3]
     head_mask: np.ndarray  # bool[T, H, W]
     wrist_rgb: np.ndarray  # uint8[T, H, W, 3]
+    head_table: np.ndarray  # bool[T, H, W]: table-top pixels of head_rgb (sim ground truth)
+    wrist_table: np.ndarray  # bool[T, H, W]: table-top pixels of wrist_rgb
 
     @property
     def steps(self) -> int:
@@ -98,6 +104,8 @@ class EpisodeFrames:
             "head_rgb": ((t, s, s, 3), np.uint8),
             "head_mask": ((t, s, s), np.bool_),
             "wrist_rgb": ((t, s, s, 3), np.uint8),
+            "head_table": ((t, s, s), np.bool_),
+            "wrist_table": ((t, s, s), np.bool_),
         }
         if t == 0:
             raise StoreError("an episode needs at least one frame")
@@ -118,6 +126,8 @@ def _frame_layout(image_size: int) -> dict[str, tuple[str, tuple[int, ...], tupl
         "head_rgb": ("uint8", (s, s, 3), (IMAGE_CHUNK_FRAMES, s, s, 3)),
         "head_mask": ("bool", (s, s), (IMAGE_CHUNK_FRAMES, s, s)),
         "wrist_rgb": ("uint8", (s, s, 3), (IMAGE_CHUNK_FRAMES, s, s, 3)),
+        "head_table": ("bool", (s, s), (IMAGE_CHUNK_FRAMES, s, s)),
+        "wrist_table": ("bool", (s, s), (IMAGE_CHUNK_FRAMES, s, s)),
     }
 
 
@@ -371,9 +381,14 @@ def _check_layout(path: Path, root: zarr.Group) -> None:
     attrs: dict[str, Any] = dict(root.attrs)
     if attrs.get("format") != FORMAT:
         raise StoreError(f"{path} is a zarr store but not a dexagent demonstration store (attrs.format)")
-    if attrs.get("format_version") != FORMAT_VERSION:
+    version = attrs.get("format_version")
+    if version != FORMAT_VERSION:
+        missing = [
+            what for v, what in _ADDED_IN.items() if isinstance(version, int) and version < v
+        ]
+        hint = f" (it lacks {'; '.join(missing)}: collect its demos again)" if missing else ""
         raise StoreError(
-            f"{path} has format_version {attrs.get('format_version')}; this dexagent reads {FORMAT_VERSION}"
+            f"{path} has format_version {version}; this dexagent reads {FORMAT_VERSION}{hint}"
         )
     committed = int(attrs.get("committed_episodes", 0))
     expected = [f"data/{key}" for key in FRAME_KEYS] + [f"meta/{n}" for n in (*_META_COLUMNS, "episode_ends")]

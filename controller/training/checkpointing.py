@@ -43,6 +43,7 @@ TRAJECTORY_FIELDS = (
     "seed",
     "cache_features",
     "random_conv",
+    "retexture_table",
 )
 
 

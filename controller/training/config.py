@@ -37,6 +37,8 @@ class TrainConfig:
     cache_features: bool = False
     # Probability per image of a random convolution on trainable-encoder RGB (0: colour jitter only).
     random_conv: float = 0.0
+    # Probability per sample of re-texturing the table top in trainable-encoder RGB (augment.py).
+    retexture_table: float = 0.0
     workers: int = 0
     # A checkpoint folder whose weights the run starts from (controller/training/warm_start.py).
     init_from: str = ""
@@ -54,6 +56,8 @@ class TrainConfig:
             problems.append("warmup_steps, workers and weight_decay must be >= 0 and grad_clip > 0")
         if not 0.0 <= self.random_conv <= 1.0:
             problems.append(f"random_conv must be in [0, 1], got {self.random_conv}")
+        if not 0.0 <= self.retexture_table <= 1.0:
+            problems.append(f"retexture_table must be in [0, 1], got {self.retexture_table}")
         if not 0.0 <= self.val_fraction < 1.0:
             problems.append(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if problems:

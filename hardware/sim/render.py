@@ -57,14 +57,17 @@ class SceneRenderer:
         self._configure(segmentation=False)
         return self._renderer.render().copy()
 
-    def segmentation(self, data: mujoco.MjData, camera: str) -> np.ndarray:
-        """int32[H, W]: the object index seen at each pixel of `camera`, -1 for robot/table/background."""
+    def geoms(self, data: mujoco.MjData, camera: str) -> np.ndarray:
+        """int32[H, W]: the geom id seen at each pixel of `camera`, -1 where no geom is."""
         self._renderer.update_scene(data, camera=camera, scene_option=self._option)
         self._configure(segmentation=True)
         ids = self._renderer.render()  # int32[H, W, 2]: object id and object type per pixel
         # int(): comparing an array with the pybind enum itself goes element by element in Python.
-        geom_ids = np.where(ids[..., 1] == int(mujoco.mjtObj.mjOBJ_GEOM), ids[..., 0], -1)
-        return self._lookup[geom_ids + 1]
+        return np.where(ids[..., 1] == int(mujoco.mjtObj.mjOBJ_GEOM), ids[..., 0], -1)
+
+    def objects(self, geoms: np.ndarray) -> np.ndarray:
+        """int32[H, W]: the object index of each pixel of a `geoms` image, -1 for robot/table/background."""
+        return self._lookup[geoms + 1]
 
     def close(self) -> None:
         self._renderer.close()

@@ -118,7 +118,8 @@ class SimRobot:
         self._lifted_since: list[float | None] = [None] * len(scene.objects)
         self._held: list[bool] = [False] * len(scene.objects)
         self._removed = 0
-        self._segmentation_cache: tuple[float, int, np.ndarray] | None = None
+        self._table_geom = self.model.geom("table").id
+        self._geoms_cache: dict[str, tuple[float, int, np.ndarray]] = {}
         self._version = 0  # bumped by teleports so cached ground truth is recomputed
         self._closed = False
         self.objects = [
@@ -214,12 +215,26 @@ class SimRobot:
             low, high = min(low, z - reach), max(high, z + reach)
         return low, high
 
+    def _geoms(self, camera: str) -> np.ndarray:
+        """int32[H, W]: the geom id at each pixel of `camera`, -1 where none (cached per tick)."""
+        key = (self.time, self._version)
+        cached = self._geoms_cache.get(camera)
+        if cached is None or cached[:2] != key:
+            cached = self._geoms_cache[camera] = (*key, self._renderer.geoms(self.data, camera))
+        return cached[2]
+
     def head_segmentation(self) -> np.ndarray:
         """int32[H, W]: the object index at each head-camera pixel, -1 elsewhere (cached per tick)."""
-        key = (self.time, self._version)
-        if self._segmentation_cache is None or self._segmentation_cache[:2] != key:
-            self._segmentation_cache = (*key, self._renderer.segmentation(self.data, "head"))
-        return self._segmentation_cache[2].copy()
+        return self._renderer.objects(self._geoms("head"))
+
+    def table_mask(self, camera: str) -> np.ndarray:
+        """bool[H, W]: the pixels of `camera` ("head" or "wrist") that show the table top.
+
+        Ground truth for training-time augmentation (re-texturing the table); only the sim has it.
+        """
+        if camera not in ("head", "wrist"):
+            raise ValueError(f"camera must be 'head' or 'wrist', got {camera!r}")
+        return self._geoms(camera) == self._table_geom
 
     def object_box(self, i: int) -> Box | None:
         """The tight box of the object's visible head-camera pixels, or None when it is hidden."""

@@ -73,6 +73,9 @@ def test_a_short_collect_writes_a_store_that_reads_back_with_the_right_shapes(tm
         x1, y1, x2, y2 = metadata.target_box
         ys, xs = np.nonzero(episode.head_mask[0])
         assert len(xs) > 0 and x1 <= xs.min() and xs.max() < x2 and y1 <= ys.min() and ys.max() < y2
+        # The table masks cover much of both views and never the target.
+        assert episode.head_table.mean() > 0.2 and episode.wrist_table.any(axis=(1, 2)).mean() > 0.5
+        assert not (episode.head_table & episode.head_mask).any()
         # Recorded actions are what the safety layer let through: inside the hand's [0, 1] range.
         assert np.all((episode.action[:, 7:] >= 0) & (episode.action[:, 7:] <= 1))
     # Appending with the same seed continues with new scenes instead of repeating them.

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from dexagent.controller.data.augment import ColorJitter, RandomConv
+from dexagent.controller.data.augment import ColorJitter, RandomConv, TableRetexture
 from dexagent.controller.data.dataset import (
     ChunkDataset,
     DatasetError,
@@ -37,6 +37,7 @@ def _store(path: Path, lengths: list[int] = LENGTHS, image_size: int = 8) -> Pat
                 action=low.copy(), state=low.copy(), head_mask=mask,
                 head_rgb=rng.integers(0, 255, (steps, image_size, image_size, 3), dtype=np.uint8),
                 wrist_rgb=rng.integers(0, 255, (steps, image_size, image_size, 3), dtype=np.uint8),
+                head_table=~mask, wrist_table=np.zeros_like(mask),
             )  # fmt: skip
             metadata = EpisodeMetadata(
                 0, "seen", "grasp", "cube", "toy", "red", (), "grasp the cube", (0, 0, 2, 2), steps
@@ -260,3 +261,70 @@ def test_random_conv_follows_the_jitter_on_trainable_cameras(tmp_path: Path) -> 
     b = both.batch(positions, torch.Generator().manual_seed(0))
     assert torch.equal(a["head_rgb"], b["head_rgb"])
     assert not torch.allclose(a["wrist_rgb"], b["wrist_rgb"])
+
+
+def _table_scene(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A white table (0.93) with a shadowed half (0.465) and a red object in the middle."""
+    rgb = torch.full((batch, 3, 8, 8), 0.93)
+    rgb[:, :, :, 4:] *= 0.5
+    rgb[:, :, 3:5, 3:5] = torch.tensor([0.8, 0.1, 0.1]).view(1, 3, 1, 1)
+    table = torch.ones(batch, 1, 8, 8)
+    table[:, :, 3:5, 3:5] = 0
+    return rgb, table
+
+
+def test_table_retexture_recolours_only_the_table_and_keeps_its_shading() -> None:
+    rgb, table = _table_scene(32)
+    retexture = TableRetexture(probability=0.5, grids=(1,))
+    out = retexture(rgb, table, retexture.draw(32, torch.Generator().manual_seed(0)), torch.Generator())
+    changed = (out - rgb).abs().flatten(1).amax(1) > 1e-6
+    assert 0 < int(changed.sum()) < 32  # about half the batch at p = 0.5
+    assert torch.equal(out[:, :, 3:5, 3:5], rgb[:, :, 3:5, 3:5])  # the object is untouched
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    # A flat new colour, times the old shading: the shadowed half is half as bright.
+    lit, shadowed = out[changed][:, :, 0, 0], out[changed][:, :, 0, 7]
+    assert torch.allclose(shadowed, lit * 0.5, atol=1e-5)
+    assert float((lit - 0.93).abs().amax(1).min()) > 0.02  # new colours, not the white table
+
+
+def test_table_retexture_gives_both_cameras_of_a_sample_the_same_colours() -> None:
+    rgb, table = _table_scene(6)
+    retexture = TableRetexture(probability=1.0, grids=(1,))
+    drawn = retexture.draw(6, torch.Generator().manual_seed(3))
+    head = retexture(rgb, table, drawn, torch.Generator())
+    wrist = retexture(rgb, table, drawn, torch.Generator())
+    assert torch.equal(head, wrist)
+    other = retexture(rgb, table, retexture.draw(6, torch.Generator().manual_seed(4)), torch.Generator())
+    assert not torch.equal(head, other)
+    textured = TableRetexture(probability=1.0, grids=(4,))
+    noisy = textured(rgb, table, drawn, torch.Generator().manual_seed(0))
+    assert float(noisy[:, :, :3, :3].std()) > 0.01  # a field between two colours, not flat
+
+
+def test_table_retexture_rejects_bad_settings_and_shapes() -> None:
+    with pytest.raises(ValueError, match="probability"):
+        TableRetexture(probability=-0.5)
+    with pytest.raises(ValueError, match="grids"):
+        TableRetexture(grids=(0,))
+    with pytest.raises(ValueError, match=r"\(B, 1, S, S\) table masks"):
+        retexture = TableRetexture()
+        retexture(torch.zeros(2, 3, 8, 8), torch.zeros(2, 8, 8), retexture.draw(2, torch.Generator()), torch.Generator())
+
+
+def test_the_dataset_retextures_the_stored_table_of_trainable_cameras_only(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
+    assert arrays.head_table.shape == arrays.head_mask.shape and arrays.head_table.dtype == np.bool_
+    plain = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8, jitter_cameras=("head_rgb",))
+    retextured = ChunkDataset(
+        arrays, np.arange(4), horizon=2, image_size=8, jitter_cameras=("head_rgb",),
+        retexture=TableRetexture(probability=1.0),
+    )  # fmt: skip
+    positions = np.arange(8)
+    a = plain.batch(positions, torch.Generator().manual_seed(0))
+    b = retextured.batch(positions, torch.Generator().manual_seed(0))
+    assert torch.equal(a["wrist_rgb"], b["wrist_rgb"])  # not a trainable camera here
+    table = torch.from_numpy(arrays.head_table[plain.frames[positions]])[:, None].expand(-1, 3, -1, -1)
+    assert torch.equal(a["head_rgb"][~table], b["head_rgb"][~table])  # the target's pixels stay
+    assert not torch.equal(a["head_rgb"][table], b["head_rgb"][table])
+    # Reproducible from the generator, as a resumed run needs.
+    assert torch.equal(b["head_rgb"], retextured.batch(positions, torch.Generator().manual_seed(0))["head_rgb"])

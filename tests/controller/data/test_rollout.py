@@ -78,6 +78,23 @@ def test_an_attempt_that_never_lifts_times_out_after_the_budget(sim: SimRobot) -
     assert controller.boxes == [sim.object_box(0)] or controller.boxes[0].iou(sim.object_box(0)) > 0.5
 
 
+def test_every_observation_is_seen_before_its_tick_while_the_sim_still_shows_it(sim: SimRobot) -> None:
+    robot = SafeRobot(sim)
+    robot.home()
+    events: list[tuple[str, float, float]] = []  # (kind, observation time, sim time when called)
+    run_attempt(
+        sim, robot, ClosesInPlace(), 0, seconds=0.25,
+        on_tick=lambda o, a: events.append(("tick", o.t, sim.time)),
+        on_observe=lambda o: events.append(("observe", o.t, sim.time)),
+    )  # fmt: skip
+    kinds = [kind for kind, _, _ in events]
+    assert kinds == ["observe"] + ["tick", "observe"] * 5  # the last observation gets no tick
+    for kind, seen, now in events:
+        assert (seen == now) if kind == "observe" else (now > seen)
+    ticked = [seen for kind, seen, _ in events if kind == "tick"]
+    assert ticked == [seen for kind, seen, _ in events if kind == "observe"][:5]
+
+
 def test_a_timeout_says_whether_the_hand_closed_or_the_target_fell_off(sim: SimRobot) -> None:
     robot = SafeRobot(sim)
     robot.home()

@@ -21,6 +21,8 @@ def make_episode(steps: int, seed: int, size: int = SIZE) -> tuple[EpisodeFrames
         head_rgb=rng.integers(0, 256, size=(steps, size, size, 3), dtype=np.uint8),
         head_mask=rng.random((steps, size, size)) > 0.5,
         wrist_rgb=rng.integers(0, 256, size=(steps, size, size, 3), dtype=np.uint8),
+        head_table=rng.random((steps, size, size)) > 0.3,
+        wrist_table=rng.random((steps, size, size)) > 0.6,
     )
     metadata = EpisodeMetadata(
         seed=seed,
@@ -53,7 +55,7 @@ def test_round_trip_keeps_frames_metadata_and_layout(tmp_path: Path) -> None:
     assert store["head_mask"].dtype == np.bool_
     for index, (frames, metadata) in enumerate(episodes):
         loaded = store.episode(index)
-        for key in ("action", "state", "head_rgb", "head_mask", "wrist_rgb"):
+        for key in ("action", "state", "head_rgb", "head_mask", "wrist_rgb", "head_table", "wrist_table"):
             np.testing.assert_array_equal(getattr(loaded, key), getattr(frames, key))
         assert store.episode_metadata(index) == metadata
     # The plain zarr layout is what diffusion-policy style readers expect.
@@ -138,6 +140,16 @@ def test_reading_a_folder_that_is_not_a_store_is_a_clear_error(tmp_path: Path) -
     other.attrs["format"] = "something-else"
     with pytest.raises(StoreError, match="not a dexagent demonstration store"):
         DemoStore.open(tmp_path / "other.zarr")
+
+
+def test_a_store_of_an_older_format_says_what_it_lacks(tmp_path: Path) -> None:
+    path = tmp_path / "old.zarr"
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0) as store:
+        store.append_episode(*make_episode(2, 0))
+    root = zarr.open_group(str(path), mode="r+")
+    root.attrs["format_version"] = 1  # as dexagent wrote stores before the table masks
+    with pytest.raises(StoreError, match="format_version 1; this dexagent reads 2 .it lacks the table masks"):
+        DemoStore.open(path)
 
 
 def test_an_episode_index_out_of_range_says_how_many_there_are(tmp_path: Path) -> None:

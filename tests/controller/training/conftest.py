@@ -40,6 +40,8 @@ def write_demo_store(path: Path, lengths: list[int], image_size: int = 16, seed:
                 head_rgb=head,
                 head_mask=mask,
                 wrist_rgb=wrist,
+                head_table=~mask,  # everything but the target is table
+                wrist_table=np.broadcast_to(np.arange(image_size) >= image_size // 2, mask.shape).copy(),
             )
             metadata = EpisodeMetadata(
                 seed=index, split="seen", skill="grasp", target_name="cube", target_category="toy",

@@ -115,3 +115,17 @@ def test_home_restores_the_home_pose(robot: SimRobot) -> None:
         robot.act(action)
     robot.home()
     assert np.allclose(robot.state(), robot.spec.home, atol=1e-3)
+
+
+def test_table_masks_show_the_table_top_and_nothing_on_it(robot: SimRobot) -> None:
+    head = robot.table_mask("head")
+    objects = robot.head_segmentation() >= 0
+    assert head.dtype == np.bool_ and head.shape == objects.shape
+    assert 0.2 < head.mean() < 0.95 and not (head & objects).any()
+    # The white table is the bright, colourless part of the head image.
+    rgb = robot.observe().head_rgb.astype(float)
+    assert rgb[head].mean() > 180 and np.ptp(rgb[head].mean(axis=0)) < 10
+    wrist = robot.table_mask("wrist")
+    assert wrist.shape == head.shape and wrist.any() and not wrist.all()
+    with pytest.raises(ValueError, match="camera must be 'head' or 'wrist'"):
+        robot.table_mask("side")
