@@ -174,10 +174,8 @@ class TableRetexture:
         field = torch.rand(batch, 1, grid, grid, generator=generator)
         if not bool(chosen.any()):
             return rgb
-        if grid == 1:
-            field = torch.zeros(batch, 1, size, size)
-        else:
-            field = torch.nn.functional.interpolate(field, size=(size, size), mode="bicubic", align_corners=False)
+        # One cell upsamples to a constant: a flat colour between the two.
+        field = torch.nn.functional.interpolate(field, size=(size, size), mode="bicubic", align_corners=False)
         field = field.clamp(0, 1).to(rgb)
         low, high = colours[:, 0].to(rgb).view(batch, 3, 1, 1), colours[:, 1].to(rgb).view(batch, 3, 1, 1)
         albedo = low + (high - low) * field

@@ -239,7 +239,7 @@ class ChunkDataset:
                 continue
             rgb = rgb_to_tensor(getattr(arrays, camera)[frames], self.image_size)
             if generator is not None and camera in self.jitter_cameras:
-                if self.retexture is not None and retexture is not None:  # both set together
+                if retexture is not None and self.retexture is not None:
                     table = getattr(arrays, camera.replace("_rgb", "_table"))[frames]
                     rgb = self.retexture(rgb, mask_to_tensor(table, self.image_size), retexture, generator)
                 if self.jitter is not None:
