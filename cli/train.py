@@ -75,6 +75,11 @@ def train_command(
         "--retexture-table",
         help="Probability per sample of a random new table texture (the demos' table masks).",
     ),
+    relight: float = typer.Option(
+        0.0,
+        "--relight",
+        help="Probability per sample of a random light: dimmer, tinted, uneven across the image.",
+    ),
     workers: int = typer.Option(
         0, "--workers", help="Processes building batches (0: in the training process)."
     ),
@@ -117,6 +122,7 @@ def train_command(
             cache_features=cache_features,
             random_conv=random_conv,
             retexture_table=retexture_table,
+            relight=relight,
             workers=workers,
             init_from=str(init_from) if init_from is not None else "",
         )

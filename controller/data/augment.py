@@ -183,3 +183,60 @@ class TableRetexture:
         textured = (albedo * shading).clamp(0, 1)
         weight = table.to(rgb) * chosen.to(rgb).view(batch, 1, 1, 1)
         return rgb + (textured - rgb) * weight
+
+
+@dataclass(frozen=True)
+class Relight:
+    """Re-light the whole image: lighting randomisation from demos under one white light.
+
+    With probability `probability` a sample's images are multiplied by a smooth per-channel gain
+    field: an overall brightness in `brightness`, times a field between two tints (`grid` cells
+    across, drawn per batch; 1 is one tint everywhere). A tint takes up to `tint` off each channel,
+    so a light can be dim, coloured, or coloured differently from two sides. Both cameras of a
+    sample share the brightness and the tints (one light source); each gets its own field. The
+    sim's unseen lightings measure about 0.4x (dim) and 0.63-0.95x per channel (coloured, disco)
+    of the seen light on the table, inside these ranges; their exact colours are not used.
+    """
+
+    probability: float = 0.5
+    brightness: tuple[float, float] = (0.3, 1.1)
+    tint: float = 0.7
+    grids: tuple[int, ...] = (1, 2, 3)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError(f"Relight.probability must be in [0, 1], got {self.probability}")
+        low, high = self.brightness
+        if not 0.0 < low <= high:
+            raise ValueError(f"Relight.brightness must be a range 0 < low <= high, got {self.brightness}")
+        if not 0.0 <= self.tint < 1.0:
+            raise ValueError(f"Relight.tint must be in [0, 1), got {self.tint}")
+        if not self.grids or any(g < 1 for g in self.grids):
+            raise ValueError(f"Relight.grids must be positive, got {self.grids}")
+
+    def draw(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per sample: whether it is re-lit (B,) and its two gains per channel (B, 2, 3)."""
+        chosen = torch.rand(batch, generator=generator) < self.probability
+        low, high = self.brightness
+        brightness = low + (high - low) * torch.rand(batch, 1, 1, generator=generator)
+        strength = self.tint * torch.rand(batch, 2, 1, generator=generator)
+        tints = 1.0 - strength * torch.rand(batch, 2, 3, generator=generator)
+        return chosen, brightness * tints
+
+    def __call__(
+        self, rgb: torch.Tensor, drawn: tuple[torch.Tensor, torch.Tensor], generator: torch.Generator
+    ) -> torch.Tensor:
+        """Re-light float (B, 3, S, S) images in [0, 1]; returns images in [0, 1]."""
+        if rgb.ndim != 4 or rgb.shape[1] != 3:
+            raise ValueError(f"Relight expects (B, 3, S, S) images, got shape {tuple(rgb.shape)}")
+        chosen, gains = drawn
+        batch, size = rgb.shape[0], rgb.shape[-1]
+        grid = self.grids[int(torch.randint(len(self.grids), (1,), generator=generator))]
+        field = torch.rand(batch, 1, grid, grid, generator=generator)
+        if not bool(chosen.any()):
+            return rgb
+        field = torch.nn.functional.interpolate(field, size=(size, size), mode="bicubic", align_corners=False)
+        field = field.clamp(0, 1).to(rgb)
+        first, second = gains[:, 0].to(rgb).view(batch, 3, 1, 1), gains[:, 1].to(rgb).view(batch, 3, 1, 1)
+        lit = (rgb * (first + (second - first) * field)).clamp(0, 1)
+        return torch.where(chosen.to(rgb.device).view(batch, 1, 1, 1), lit, rgb)

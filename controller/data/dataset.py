@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from dexagent.controller.data.augment import ColorJitter, RandomConv, TableRetexture
+from dexagent.controller.data.augment import ColorJitter, RandomConv, Relight, TableRetexture
 from dexagent.controller.data.store import DemoStore, StoreError
 from dexagent.controller.preprocess import mask_to_tensor, rgb_to_tensor
 
@@ -189,6 +189,7 @@ class ChunkDataset:
         jitter_cameras: tuple[str, ...] = IMAGE_KEYS,
         random_conv: RandomConv | None = None,
         retexture: TableRetexture | None = None,
+        relight: Relight | None = None,
     ) -> None:
         self.arrays = arrays
         self.episodes = np.asarray(episodes, dtype=np.int64)
@@ -199,6 +200,7 @@ class ChunkDataset:
         self.jitter_cameras = jitter_cameras  # only cameras with a trainable encoder get jitter
         self.random_conv = random_conv  # after the jitter, on the same cameras
         self.retexture = retexture  # before the jitter, on the same cameras
+        self.relight = relight  # after the re-texturing, before the jitter
         self.frames = arrays.frames_of(self.episodes)  # int64 (N,)
         starts = arrays.episode_starts()
         self._first = starts[arrays.episode_of_frame]  # int64 (K,) first frame of each frame's episode
@@ -217,8 +219,8 @@ class ChunkDataset:
     ) -> dict[str, torch.Tensor]:
         """The batch of samples at `positions` (indices into this dataset), as the policy takes it.
 
-        With a generator, trainable-encoder RGB is augmented: table re-texturing, colour jitter
-        and random convolution, in that order, each when the dataset has it.
+        With a generator, trainable-encoder RGB is augmented: table re-texturing, re-lighting,
+        colour jitter and random convolution, in that order, each when the dataset has it.
         """
         frames = self.frames[np.asarray(positions, dtype=np.int64)]
         arrays = self.arrays
@@ -232,6 +234,9 @@ class ChunkDataset:
         retexture = None  # one draw of colours per sample, shared by both cameras
         if generator is not None and self.retexture is not None:
             retexture = self.retexture.draw(len(frames), generator)
+        relight = None  # one light per sample, shared by both cameras
+        if generator is not None and self.relight is not None:
+            relight = self.relight.draw(len(frames), generator)
         for camera in IMAGE_KEYS:
             feature_key = camera.replace("_rgb", "_features")
             if feature_key in self.features:
@@ -242,6 +247,8 @@ class ChunkDataset:
                 if retexture is not None and self.retexture is not None:
                     table = getattr(arrays, camera.replace("_rgb", "_table"))[frames]
                     rgb = self.retexture(rgb, mask_to_tensor(table, self.image_size), retexture, generator)
+                if relight is not None and self.relight is not None:
+                    rgb = self.relight(rgb, relight, generator)
                 if self.jitter is not None:
                     rgb = self.jitter(rgb, generator)
                 if self.random_conv is not None:

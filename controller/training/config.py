@@ -39,6 +39,8 @@ class TrainConfig:
     random_conv: float = 0.0
     # Probability per sample of re-texturing the table top in trainable-encoder RGB (augment.py).
     retexture_table: float = 0.0
+    # Probability per sample of re-lighting trainable-encoder RGB (dim, tinted, uneven; augment.py).
+    relight: float = 0.0
     workers: int = 0
     # A checkpoint folder whose weights the run starts from (controller/training/warm_start.py).
     init_from: str = ""
@@ -58,6 +60,8 @@ class TrainConfig:
             problems.append(f"random_conv must be in [0, 1], got {self.random_conv}")
         if not 0.0 <= self.retexture_table <= 1.0:
             problems.append(f"retexture_table must be in [0, 1], got {self.retexture_table}")
+        if not 0.0 <= self.relight <= 1.0:
+            problems.append(f"relight must be in [0, 1], got {self.relight}")
         if not 0.0 <= self.val_fraction < 1.0:
             problems.append(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if problems:

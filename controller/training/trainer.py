@@ -21,7 +21,7 @@ from rich.console import Console
 
 from dexagent.controller.checkpoint import CheckpointError
 from dexagent.controller.config import ACTION_QUANTILE, PolicyConfig
-from dexagent.controller.data.augment import ColorJitter, RandomConv, TableRetexture
+from dexagent.controller.data.augment import ColorJitter, RandomConv, Relight, TableRetexture
 from dexagent.controller.data.dataset import (
     ChunkDataset,
     DatasetError,
@@ -212,6 +212,7 @@ def train(
         jitter=ColorJitter(), jitter_cameras=trainable_cameras,
         random_conv=RandomConv(config.random_conv) if config.random_conv > 0 else None,
         retexture=TableRetexture(config.retexture_table) if config.retexture_table > 0 else None,
+        relight=Relight(config.relight) if config.relight > 0 else None,
     )  # fmt: skip
     val_set = (
         ChunkDataset(arrays, split.val, horizon=pcfg.horizon, image_size=pcfg.image_size, features=features)

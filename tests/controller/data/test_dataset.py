@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from dexagent.controller.data.augment import ColorJitter, RandomConv, TableRetexture
+from dexagent.controller.data.augment import ColorJitter, RandomConv, Relight, TableRetexture
 from dexagent.controller.data.dataset import (
     ChunkDataset,
     DatasetError,
@@ -328,3 +328,61 @@ def test_the_dataset_retextures_the_stored_table_of_trainable_cameras_only(tmp_p
     assert not torch.equal(a["head_rgb"][table], b["head_rgb"][table])
     # Reproducible from the generator, as a resumed run needs.
     assert torch.equal(b["head_rgb"], retextured.batch(positions, torch.Generator().manual_seed(0))["head_rgb"])
+
+
+def test_relight_scales_the_whole_image_by_the_drawn_gains() -> None:
+    rgb, _ = _table_scene(64)
+    relight = Relight(probability=0.5, grids=(1,))
+    drawn = relight.draw(64, torch.Generator().manual_seed(0))
+    out = relight(rgb, drawn, torch.Generator())
+    chosen, gains = drawn
+    assert 0 < int(chosen.sum()) < 64  # about half the batch at p = 0.5
+    assert torch.equal(out[~chosen], rgb[~chosen])
+    # One cell: every pixel of a re-lit image is scaled by one gain per channel, between the two tints.
+    ratio = (out[chosen] / rgb[chosen]).flatten(2)  # (C, 3, S*S); the scene has no black pixel
+    assert torch.allclose(ratio, ratio[..., :1].expand_as(ratio), atol=1e-5)
+    gain, first, second = ratio[..., 0], gains[chosen, 0], gains[chosen, 1]
+    assert bool(((gain >= torch.minimum(first, second) - 1e-5) & (gain <= torch.maximum(first, second) + 1e-5)).all())
+    low, high = relight.brightness
+    assert float(gains.amax()) <= high and float(gains.amin()) >= low * (1 - relight.tint)
+    assert float(gains[chosen].amax(-1).amin()) < 0.6  # some lights are dim, as the unseen "dim" one
+
+
+def test_relight_shares_the_light_between_cameras_and_varies_it_across_the_image() -> None:
+    rgb, _ = _table_scene(8)
+    relight = Relight(probability=1.0, grids=(3,))
+    drawn = relight.draw(8, torch.Generator().manual_seed(5))
+    head = relight(rgb, drawn, torch.Generator().manual_seed(0))
+    again = relight(rgb, drawn, torch.Generator().manual_seed(0))
+    assert torch.equal(head, again)  # reproducible from the draw and the generator
+    other_field = relight(rgb, drawn, torch.Generator().manual_seed(1))
+    assert not torch.equal(head, other_field)  # each camera gets its own field
+    ratio = head[:, :, :, :4] / rgb[:, :, :, :4]  # the lit half: no clamping, ratios are the gains
+    assert float(ratio.flatten(2).std(-1).amax()) > 0.01  # uneven, not one gain everywhere
+
+
+def test_relight_rejects_bad_settings_and_shapes() -> None:
+    with pytest.raises(ValueError, match="probability"):
+        Relight(probability=2.0)
+    with pytest.raises(ValueError, match="brightness"):
+        Relight(brightness=(0.0, 1.0))
+    with pytest.raises(ValueError, match="tint"):
+        Relight(tint=1.0)
+    with pytest.raises(ValueError, match=r"\(B, 3, S, S\)"):
+        relight = Relight()
+        relight(torch.zeros(2, 8, 8), relight.draw(2, torch.Generator()), torch.Generator())
+
+
+def test_the_dataset_relights_trainable_cameras_only(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
+    plain = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8, jitter_cameras=("head_rgb",))
+    relit = ChunkDataset(
+        arrays, np.arange(4), horizon=2, image_size=8, jitter_cameras=("head_rgb",),
+        relight=Relight(probability=1.0),
+    )  # fmt: skip
+    positions = np.arange(8)
+    a = plain.batch(positions, torch.Generator().manual_seed(0))
+    b = relit.batch(positions, torch.Generator().manual_seed(0))
+    assert torch.equal(a["wrist_rgb"], b["wrist_rgb"])  # not a trainable camera here
+    assert float(b["head_rgb"].mean()) < float(a["head_rgb"].mean())  # gains are mostly below 1
+    assert torch.equal(b["head_rgb"], relit.batch(positions, torch.Generator().manual_seed(0))["head_rgb"])

@@ -41,13 +41,15 @@ def test_train_writes_a_checkpoint_and_resume_continues_it(
     config = _config_file(tmp_path, tiny_config())
     common = ["--data", str(data), "--out", str(out), "--batch", "8", "--warmup", "2", "--val-every", "2"]
     code, output = _train(
-        *common, "--config", str(config), "--steps", "4", "--random-conv", "0.5", "--retexture-table", "0.5"
-    )
+        *common, "--config", str(config), "--steps", "4", "--random-conv", "0.5", "--retexture-table", "0.5",
+        "--relight", "0.25",
+    )  # fmt: skip
     assert code == 0, output
     assert "done: step 4" in output
     assert load_checkpoint(out).config == tiny_config()
     assert load_training_state(out)["train_config"]["random_conv"] == 0.5  # type: ignore[index]
     assert load_training_state(out)["train_config"]["retexture_table"] == 0.5  # type: ignore[index]
+    assert load_training_state(out)["train_config"]["relight"] == 0.25  # type: ignore[index]
     code, output = _train(*common, "--steps", "6", "--resume", "--threads", "1")
     assert code == 0, output
     assert load_training_state(out)["step"] == 6  # type: ignore[index]
@@ -70,6 +72,8 @@ def test_bad_arguments_exit_2_with_a_message(
     assert code == 2 and "random_conv must be in [0, 1], got 1.5" in output
     code, output = _train("--data", str(data), "--out", str(out), "--retexture-table", "-0.1")
     assert code == 2 and "retexture_table must be in [0, 1], got -0.1" in output
+    code, output = _train("--data", str(data), "--out", str(out), "--relight", "1.5")
+    assert code == 2 and "relight must be in [0, 1], got 1.5" in output
     code, output = _train("--data", str(data), "--out", str(out), "--threads", "0")
     assert code == 2 and "--threads must be at least 1" in output
     (tmp_path / "empty").mkdir()
