@@ -75,6 +75,11 @@ def train_command(
         "--retexture-table",
         help="Probability per sample of a random new table texture (the demos' table masks).",
     ),
+    retexture_tiles: float = typer.Option(
+        0.0,
+        "--retexture-tiles",
+        help="Fraction of re-textured tables drawn as two-colour tiles (a checkerboard) instead.",
+    ),
     relight: float = typer.Option(
         0.0,
         "--relight",
@@ -122,6 +127,7 @@ def train_command(
             cache_features=cache_features,
             random_conv=random_conv,
             retexture_table=retexture_table,
+            retexture_tiles=retexture_tiles,
             relight=relight,
             workers=workers,
             init_from=str(init_from) if init_from is not None else "",

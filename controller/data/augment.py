@@ -135,19 +135,24 @@ class TableRetexture:
     recorded with every frame) get a new texture: a flat colour, or a smooth random field
     between two colours (`grid` cells across, drawn per batch). Both cameras of a sample share
     the colours; each gets its own field. The new albedo is multiplied by the pixel's shading
-    (its luma over the seen table's), so the arm's shadow and the light's falloff stay. No
-    checkerboards or tiles are drawn: those unseen tables stay unseen in kind, not only in colour.
+    (its luma over the seen table's), so the arm's shadow and the light's falloff stay. With
+    `tiles` > 0 that fraction of batches draws two-colour tiles instead (an image-space
+    checkerboard of `count` tiles across): patterned tables, of which demos show none.
     """
 
     probability: float = 0.5
     grids: tuple[int, ...] = (1, 2, 3, 4, 6, 8)  # 1: a flat colour
     table_luma: float = 0.93  # the seen (white) table's albedo
+    tiles: float = 0.0  # fraction of batches whose new tables are two-colour tiles instead
+    tile_counts: tuple[int, ...] = (4, 6, 8, 10, 12, 16)  # tiles across the image
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.probability <= 1.0:
             raise ValueError(f"TableRetexture.probability must be in [0, 1], got {self.probability}")
         if not self.grids or any(g < 1 for g in self.grids):
             raise ValueError(f"TableRetexture.grids must be positive, got {self.grids}")
+        if not 0.0 <= self.tiles <= 1.0:
+            raise ValueError(f"TableRetexture.tiles must be in [0, 1], got {self.tiles}")
 
     def draw(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Per sample: whether it is re-textured (B,) and its two colours (B, 2, 3)."""
@@ -172,11 +177,16 @@ class TableRetexture:
         batch, size = rgb.shape[0], rgb.shape[-1]
         grid = self.grids[int(torch.randint(len(self.grids), (1,), generator=generator))]
         field = torch.rand(batch, 1, grid, grid, generator=generator)
+        tiled = bool(torch.rand(1, generator=generator) < self.tiles)
+        count = self.tile_counts[int(torch.randint(len(self.tile_counts), (1,), generator=generator))]
         if not bool(chosen.any()):
             return rgb
-        # One cell upsamples to a constant: a flat colour between the two.
-        field = torch.nn.functional.interpolate(field, size=(size, size), mode="bicubic", align_corners=False)
-        field = field.clamp(0, 1).to(rgb)
+        if tiled:  # a checkerboard in image space: the two colours alternate, `count` tiles across
+            cells = (torch.arange(size) * count) // size
+            field = ((cells[:, None] + cells[None, :]) % 2).float().expand(batch, 1, size, size).to(rgb)
+        else:  # one cell upsamples to a constant: a flat colour between the two
+            field = torch.nn.functional.interpolate(field, size=(size, size), mode="bicubic", align_corners=False)
+            field = field.clamp(0, 1).to(rgb)
         low, high = colours[:, 0].to(rgb).view(batch, 3, 1, 1), colours[:, 1].to(rgb).view(batch, 3, 1, 1)
         albedo = low + (high - low) * field
         shading = (_grey(rgb) / self.table_luma).clamp(0, 1.5)

@@ -44,6 +44,7 @@ TRAJECTORY_FIELDS = (
     "cache_features",
     "random_conv",
     "retexture_table",
+    "retexture_tiles",
     "relight",
 )
 

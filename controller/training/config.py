@@ -39,6 +39,8 @@ class TrainConfig:
     random_conv: float = 0.0
     # Probability per sample of re-texturing the table top in trainable-encoder RGB (augment.py).
     retexture_table: float = 0.0
+    # Fraction of re-textured batches whose tables are two-colour tiles instead of smooth fields.
+    retexture_tiles: float = 0.0
     # Probability per sample of re-lighting trainable-encoder RGB (dim, tinted, uneven; augment.py).
     relight: float = 0.0
     workers: int = 0
@@ -60,6 +62,8 @@ class TrainConfig:
             problems.append(f"random_conv must be in [0, 1], got {self.random_conv}")
         if not 0.0 <= self.retexture_table <= 1.0:
             problems.append(f"retexture_table must be in [0, 1], got {self.retexture_table}")
+        if not 0.0 <= self.retexture_tiles <= 1.0:
+            problems.append(f"retexture_tiles must be in [0, 1], got {self.retexture_tiles}")
         if not 0.0 <= self.relight <= 1.0:
             problems.append(f"relight must be in [0, 1], got {self.relight}")
         if not 0.0 <= self.val_fraction < 1.0:

@@ -211,7 +211,11 @@ def train(
         arrays, split.train, horizon=pcfg.horizon, image_size=pcfg.image_size, features=features,
         jitter=ColorJitter(), jitter_cameras=trainable_cameras,
         random_conv=RandomConv(config.random_conv) if config.random_conv > 0 else None,
-        retexture=TableRetexture(config.retexture_table) if config.retexture_table > 0 else None,
+        retexture=(
+            TableRetexture(config.retexture_table, tiles=config.retexture_tiles)
+            if config.retexture_table > 0
+            else None
+        ),
         relight=Relight(config.relight) if config.relight > 0 else None,
     )  # fmt: skip
     val_set = (

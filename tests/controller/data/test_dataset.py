@@ -301,7 +301,25 @@ def test_table_retexture_gives_both_cameras_of_a_sample_the_same_colours() -> No
     assert float(noisy[:, :, :3, :3].std()) > 0.01  # a field between two colours, not flat
 
 
+def test_table_retexture_tiles_alternate_the_two_colours_across_the_table() -> None:
+    rgb, table = _table_scene(4)
+    retexture = TableRetexture(probability=1.0, tiles=1.0, tile_counts=(4,))
+    drawn = retexture.draw(4, torch.Generator().manual_seed(1))
+    out = retexture(rgb, table, drawn, torch.Generator())
+    colours = drawn[1]
+    # 4 tiles across 8 px: 2 x 2 px squares; the lit half (x < 4) shows the colours times 1.0 shading.
+    assert torch.allclose(out[:, :, 0, 0], colours[:, 0], atol=1e-5)
+    assert torch.allclose(out[:, :, 0, 2], colours[:, 1], atol=1e-5)
+    assert torch.allclose(out[:, :, 2, 0], colours[:, 1], atol=1e-5)
+    assert torch.allclose(out[:, :, 2, 2], colours[:, 0], atol=1e-5)
+    assert torch.equal(out[:, :, 3:5, 3:5], rgb[:, :, 3:5, 3:5])  # the object is untouched
+    smooth = TableRetexture(probability=1.0, grids=(1,))(rgb, table, drawn, torch.Generator())
+    assert torch.allclose(smooth[:, :, 0, 0], smooth[:, :, 0, 2])  # without tiles: one flat colour
+
+
 def test_table_retexture_rejects_bad_settings_and_shapes() -> None:
+    with pytest.raises(ValueError, match="tiles"):
+        TableRetexture(tiles=1.5)
     with pytest.raises(ValueError, match="probability"):
         TableRetexture(probability=-0.5)
     with pytest.raises(ValueError, match="grids"):

@@ -42,7 +42,7 @@ def test_train_writes_a_checkpoint_and_resume_continues_it(
     common = ["--data", str(data), "--out", str(out), "--batch", "8", "--warmup", "2", "--val-every", "2"]
     code, output = _train(
         *common, "--config", str(config), "--steps", "4", "--random-conv", "0.5", "--retexture-table", "0.5",
-        "--relight", "0.25",
+        "--retexture-tiles", "0.3", "--relight", "0.25",
     )  # fmt: skip
     assert code == 0, output
     assert "done: step 4" in output
@@ -50,6 +50,7 @@ def test_train_writes_a_checkpoint_and_resume_continues_it(
     assert load_training_state(out)["train_config"]["random_conv"] == 0.5  # type: ignore[index]
     assert load_training_state(out)["train_config"]["retexture_table"] == 0.5  # type: ignore[index]
     assert load_training_state(out)["train_config"]["relight"] == 0.25  # type: ignore[index]
+    assert load_training_state(out)["train_config"]["retexture_tiles"] == 0.3  # type: ignore[index]
     code, output = _train(*common, "--steps", "6", "--resume", "--threads", "1")
     assert code == 0, output
     assert load_training_state(out)["step"] == 6  # type: ignore[index]
@@ -72,6 +73,8 @@ def test_bad_arguments_exit_2_with_a_message(
     assert code == 2 and "random_conv must be in [0, 1], got 1.5" in output
     code, output = _train("--data", str(data), "--out", str(out), "--retexture-table", "-0.1")
     assert code == 2 and "retexture_table must be in [0, 1], got -0.1" in output
+    code, output = _train("--data", str(data), "--out", str(out), "--retexture-tiles", "2")
+    assert code == 2 and "retexture_tiles must be in [0, 1], got 2.0" in output
     code, output = _train("--data", str(data), "--out", str(out), "--relight", "1.5")
     assert code == 2 and "relight must be in [0, 1], got 1.5" in output
     code, output = _train("--data", str(data), "--out", str(out), "--threads", "0")
