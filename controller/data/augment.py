@@ -175,18 +175,19 @@ class TableRetexture:
             )
         chosen, colours = drawn
         batch, size = rgb.shape[0], rgb.shape[-1]
-        grid = self.grids[int(torch.randint(len(self.grids), (1,), generator=generator))]
-        field = torch.rand(batch, 1, grid, grid, generator=generator)
-        tiled = bool(torch.rand(1, generator=generator) < self.tiles)
-        count = self.tile_counts[int(torch.randint(len(self.tile_counts), (1,), generator=generator))]
+        field = _draw_coarse_field(self.grids, batch, generator)
+        # Tile draws only when tiles are asked for: runs without them keep their augmentation stream.
+        tiled, count = False, 0
+        if self.tiles > 0:
+            tiled = bool(torch.rand(1, generator=generator) < self.tiles)
+            count = self.tile_counts[int(torch.randint(len(self.tile_counts), (1,), generator=generator))]
         if not bool(chosen.any()):
             return rgb
         if tiled:  # a checkerboard in image space: the two colours alternate, `count` tiles across
             cells = (torch.arange(size) * count) // size
             field = ((cells[:, None] + cells[None, :]) % 2).float().expand(batch, 1, size, size).to(rgb)
         else:  # one cell upsamples to a constant: a flat colour between the two
-            field = torch.nn.functional.interpolate(field, size=(size, size), mode="bicubic", align_corners=False)
-            field = field.clamp(0, 1).to(rgb)
+            field = _upsample_field(field, size, rgb)
         low, high = colours[:, 0].to(rgb).view(batch, 3, 1, 1), colours[:, 1].to(rgb).view(batch, 3, 1, 1)
         albedo = low + (high - low) * field
         shading = (_grey(rgb) / self.table_luma).clamp(0, 1.5)
@@ -241,12 +242,22 @@ class Relight:
             raise ValueError(f"Relight expects (B, 3, S, S) images, got shape {tuple(rgb.shape)}")
         chosen, gains = drawn
         batch, size = rgb.shape[0], rgb.shape[-1]
-        grid = self.grids[int(torch.randint(len(self.grids), (1,), generator=generator))]
-        field = torch.rand(batch, 1, grid, grid, generator=generator)
+        field = _draw_coarse_field(self.grids, batch, generator)
         if not bool(chosen.any()):
             return rgb
-        field = torch.nn.functional.interpolate(field, size=(size, size), mode="bicubic", align_corners=False)
-        field = field.clamp(0, 1).to(rgb)
+        field = _upsample_field(field, size, rgb)
         first, second = gains[:, 0].to(rgb).view(batch, 3, 1, 1), gains[:, 1].to(rgb).view(batch, 3, 1, 1)
         lit = (rgb * (first + (second - first) * field)).clamp(0, 1)
         return torch.where(chosen.to(rgb.device).view(batch, 1, 1, 1), lit, rgb)
+
+
+def _draw_coarse_field(grids: tuple[int, ...], batch: int, generator: torch.Generator) -> torch.Tensor:
+    """A random (B, 1, g, g) field in [0, 1], one grid size g from `grids` per batch."""
+    grid = grids[int(torch.randint(len(grids), (1,), generator=generator))]
+    return torch.rand(batch, 1, grid, grid, generator=generator)
+
+
+def _upsample_field(field: torch.Tensor, size: int, like: torch.Tensor) -> torch.Tensor:
+    """A coarse field smoothly upsampled to (B, 1, size, size), in [0, 1], on `like`'s device and dtype."""
+    field = torch.nn.functional.interpolate(field, size=(size, size), mode="bicubic", align_corners=False)
+    return field.clamp(0, 1).to(like)
