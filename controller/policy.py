@@ -13,6 +13,8 @@ arm joints, to the state token; it needs no extra key.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -248,6 +250,19 @@ class DexGraspPolicy(nn.Module):
             return action
         return action + batch["state"].to(action)[:, None]
 
+    @contextmanager
+    def _eval_mode(self) -> Iterator[None]:
+        """Eval mode for one sampling call. A policy already in eval mode (the controller's) is
+        left alone: walking all 161 submodules twice costs ~1.6 ms, ~4% of a `sim` chunk on CPU."""
+        if not self.training:
+            yield
+            return
+        self.eval()
+        try:
+            yield
+        finally:
+            self.train()
+
     def predict_chunk(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
         """Sample an action chunk (B, H, 13) in raw units.
 
@@ -255,26 +270,17 @@ class DexGraspPolicy(nn.Module):
         DDIM timesteps are computed once and reused by all denoising steps; on CUDA the network
         runs in bf16 autocast.
         """
-        was_training = self.training
-        self.eval()
-        try:
-            with (
-                torch.inference_mode(),
-                torch.autocast("cuda", torch.bfloat16, enabled=self.device.type == "cuda"),
-            ):
-                return self._denoise(batch, generator, reuse_context=True)
-        finally:
-            self.train(was_training)
+        with (
+            self._eval_mode(),
+            torch.inference_mode(),
+            torch.autocast("cuda", torch.bfloat16, enabled=self.device.type == "cuda"),
+        ):
+            return self._denoise(batch, generator, reuse_context=True)
 
     def predict_chunk_naive(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
         """The eager baseline: re-encodes the observation at every denoising step (benchmarks only)."""
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                return self._denoise(batch, generator, reuse_context=False)
-        finally:
-            self.train(was_training)
+        with self._eval_mode(), torch.no_grad():
+            return self._denoise(batch, generator, reuse_context=False)
 
     # -- introspection ----------------------------------------------------------------------
     def parameter_counts(self) -> dict[str, tuple[int, int]]:

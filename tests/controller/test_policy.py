@@ -37,6 +37,28 @@ def test_optimized_sampler_matches_the_naive_one(tiny_config, make_batch, random
     assert not torch.allclose(fast, other_noise)
 
 
+def test_sampling_runs_in_eval_mode_and_leaves_the_mode_as_it_found_it(
+    tiny_config, make_batch, randomize
+) -> None:
+    from dexagent.controller.config import DiTConfig
+
+    torch.manual_seed(0)
+    config = tiny_config(dit=DiTConfig(width=32, depth=2, heads=2, dropout=0.5))
+    policy = DexGraspPolicy(config)
+    randomize(policy)
+    batch = make_batch(config, batch_size=2)
+    policy.eval()
+    reference = policy.predict_chunk(batch, generator=torch.Generator().manual_seed(3))
+    assert not policy.training  # an eval-mode policy (the controller's) stays in eval mode
+    policy.train()
+    for sample in (policy.predict_chunk, policy.predict_chunk_naive):
+        # Dropout at 0.5 would change every draw: equal chunks mean sampling ran without it.
+        torch.testing.assert_close(
+            sample(batch, generator=torch.Generator().manual_seed(3)), reference, rtol=1e-4, atol=1e-5
+        )
+        assert policy.training and all(module.training for module in policy.modules())
+
+
 def test_averaged_sampling_is_the_mean_of_the_single_draws_it_batches(
     tiny_config, make_batch, randomize
 ) -> None:
