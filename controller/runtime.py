@@ -1,17 +1,19 @@
 """PolicyController: receding-horizon control with the DiT policy, one action per 20 Hz tick.
 
-Every tick the mask tracker follows the target; actions come from a queue filled with
-the first `execute_steps` actions of the latest chunk. The next chunk is launched on a
-background thread while `lead` actions are still queued (lead follows the measured
-inference latency), so the loop does not wait. A chunk that arrives d ticks after its
-observation skips its first d actions: they belong to ticks that have already passed.
-`synchronous=True` instead predicts in the tick when the queue is empty: deterministic,
-for simulation where time does not advance while the policy thinks.
+Every tick the mask tracker follows the target and one action leaves a queue filled from
+the latest chunk. Each chunk is predicted from the observation `execute_steps` ticks after
+the previous one's, as the policy was trained and evaluated. The next chunk is inferred on
+a background thread while the loop runs on the current chunk's later actions (the chunk's
+tail beyond `execute_steps`), so a 20 Hz loop waits only when inference takes longer than
+that tail (H - execute_steps ticks). A chunk that arrives d ticks after its observation
+skips its first d actions: they belong to ticks that have already passed; every tick's
+action is the one its chunk planned for that tick.
+`synchronous=True` instead predicts in the tick when `execute_steps` actions have run:
+deterministic, for simulation where time does not advance while the policy thinks.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -97,10 +99,9 @@ class PolicyController:
         self._queue: deque[np.ndarray] = deque()
         self._first_mask: np.ndarray | None = None
         self._head_mask: np.ndarray | None = None
+        self._chunk_tick = 0  # the tick of the observation the queued chunk was predicted from
         self._generator = torch.Generator()
         self._attempt = 0
-        self._last_tick_time: float | None = None
-        self._tick_period_s = 1.0 / self.control_hz
 
     @classmethod
     def from_checkpoint(
@@ -114,12 +115,12 @@ class PolicyController:
         """Start a new attempt: first-frame mask from the tracker, empty queue, first chunk launched."""
         self._drop_pending()
         self._queue.clear()
+        self._chunk_tick = 0
         self._first_mask = self.tracker.start(observation, target_box)
         self._head_mask = self._first_mask
         self._generator.manual_seed(self.seed * 100_003 + self._attempt)
         self._attempt += 1
         self.ticks = 0
-        self._last_tick_time = None
         if not self.synchronous:
             self._launch(observation)
 
@@ -127,26 +128,23 @@ class PolicyController:
         """The next float32[13] action, inside the limits."""
         if self._first_mask is None:
             raise ControllerStateError("PolicyController.act called before reset(observation, target_box)")
-        now = time.perf_counter()
-        if self._last_tick_time is not None:
-            # Smoothed tick period: how many ticks an inference spans in this loop.
-            self._tick_period_s = 0.9 * self._tick_period_s + 0.1 * (now - self._last_tick_time)
-        self._last_tick_time = now
         start = time.perf_counter()
         self._head_mask = self.tracker.step(observation)
         self.stats["track"].add(time.perf_counter() - start)
 
-        if self._pending is not None and (self._pending.future.done() or not self._queue):
-            if not self._pending.future.done() and self.ticks > 0:
-                self.starved_ticks += 1  # the queue ran dry: this tick waits for inference
-            self._install(self._pending.future.result(), self._pending.launch_tick)
-            self._pending = None
-        if not self._queue:
-            # Synchronous mode, or a background chunk whose actions all belong to past ticks.
-            self._install(self._predict(self._batch(observation)), self.ticks)
+        due = self.ticks - self._chunk_tick >= self.execute_steps  # the next chunk's observation tick
+        if self.synchronous:
+            if due or not self._queue:
+                self._install(self._predict(self._batch(observation)), self.ticks)
+        else:
+            if due and self._pending is None:
+                self._launch(observation)  # meanwhile the current chunk's tail keeps the loop going
+            if self._pending is not None and (self._pending.future.done() or not self._queue):
+                if not self._pending.future.done() and self.ticks > 0:
+                    self.starved_ticks += 1  # the tail ran dry: this tick waits for inference
+                self._install(self._pending.future.result(), self._pending.launch_tick)
+                self._pending = None
         action = self._queue.popleft()
-        if not self.synchronous and self._pending is None and len(self._queue) <= self._lead():
-            self._launch(observation)
         self.ticks += 1
         return self._safe(action, observation)
 
@@ -158,13 +156,6 @@ class PolicyController:
             self._executor = None
 
     # -- internals --------------------------------------------------------------------------
-    def _lead(self) -> int:
-        """Actions still queued when the next chunk is launched: twice the worst inference time
-        in ticks, +1 (the margin absorbs scheduling jitter on a loaded machine)."""
-        worst = self.stats["infer"].worst_s
-        ticks = math.ceil(2 * worst / max(self._tick_period_s, 1e-3)) + 1 if worst else 1
-        return min(ticks, self.execute_steps - 1)
-
     def _batch(self, observation: Observation) -> dict[str, torch.Tensor]:
         assert self._head_mask is not None and self._first_mask is not None
         return observation_to_batch(
@@ -185,10 +176,11 @@ class PolicyController:
         self._pending = _Pending(self._executor.submit(self._predict, batch), launch_tick=self.ticks)
 
     def _install(self, chunk: np.ndarray, launch_tick: int) -> None:
-        """Queue chunk (H, 13) from its observation's tick on, skipping ticks already executed."""
-        skip = self.ticks - launch_tick
-        end = max(self.execute_steps, skip + 1)
-        self._queue = deque(chunk[min(skip, len(chunk) - 1) : min(end, len(chunk))])
+        """Queue chunk (H, 13) from the current tick on, skipping the ticks that passed since its
+        observation (past the chunk's end, its last action holds until the next one arrives)."""
+        skip = min(self.ticks - launch_tick, len(chunk) - 1)
+        self._queue = deque(chunk[skip:])
+        self._chunk_tick = launch_tick
 
     def _drop_pending(self) -> None:
         if self._pending is not None:

@@ -75,21 +75,58 @@ def test_act_never_returns_an_action_outside_the_limits(tiny_config, randomize, 
     assert np.any(np.abs(actions) == 1.0)  # the policy did ask for more: clipping happened
 
 
-def test_a_20hz_loop_never_starves_when_inference_is_fast(tiny_config) -> None:
-    torch.manual_seed(0)
-    # A 16-step chunk executing 12 leaves up to 11 ticks (550 ms) to hide inference behind.
-    policy = DexGraspPolicy(tiny_config(horizon=16, execute_steps=12))
-    controller = PolicyController(policy, OracleTracker(), spec=SPEC)
+class _PlanPolicy(DexGraspPolicy):
+    """Plans action `tick + k` (every joint) for the k-th step of a chunk observed at `tick`,
+    after `delay_s` of thinking, and notes the tick of every observation it predicts from."""
+
+    delay_s = 0.0
+    ticks: list[float]
+
+    def predict_chunk(self, batch, generator=None):  # type: ignore[no-untyped-def]
+        tick = float(batch["tick"][0])
+        self.ticks.append(tick)
+        time.sleep(self.delay_s)
+        plan = tick + torch.arange(self.config.horizon, dtype=torch.float32)
+        return plan[None, :, None].expand(1, -1, 13).clone()
+
+
+def _paced(controller: PolicyController, ticks: int) -> np.ndarray:
+    """Drive `controller` for `ticks` ticks at a wall-clock 20 Hz; the actions taken."""
     controller.reset(_observation(), TARGET_BOX)
-    next_tick = time.perf_counter()
-    for i in range(30):
-        controller.act(_observation(i))
+    actions, next_tick = [], time.perf_counter()
+    for i in range(ticks):
+        actions.append(controller.act(_observation(i)))
         next_tick += 1 / 20
         time.sleep(max(0.0, next_tick - time.perf_counter()))
     controller.close()
+    return np.stack(actions)
+
+
+@pytest.mark.parametrize("delay_s", [0.0, 0.12])
+def test_a_20hz_loop_observes_every_execute_steps_and_takes_each_ticks_planned_action(
+    tiny_config, delay_s: float
+) -> None:
+    # Tiny: H=8 executing 4, so a chunk's tail covers 4 ticks (200 ms) of inference.
+    policy = _PlanPolicy(tiny_config())
+    policy.delay_s, policy.ticks = delay_s, []
+    wide = RobotSpec(SPEC.joint_names, np.full(13, -1e3, np.float32), np.full(13, 1e3, np.float32), SPEC.home)
+    controller = PolicyController(policy, OracleTracker(), spec=wide)
+    actions = _paced(controller, 24)
+    # As in training and in synchronous mode: one chunk per execute_steps ticks, observed on time,
+    # however long inference takes within the tail (a 120 ms chunk arrives 2-3 ticks late).
+    assert policy.ticks == [0.0, 4.0, 8.0, 12.0, 16.0, 20.0]
     assert controller.starved_ticks == 0
-    # Each chunk is replaced before it runs out, so at least one chunk per execute_steps ticks.
-    assert controller.stats["infer"].count >= 30 / controller.execute_steps
+    # Tick t runs the action planned for tick t by the latest chunk that had arrived.
+    np.testing.assert_array_equal(actions, np.repeat(np.arange(24, dtype=np.float32)[:, None], 13, 1))
+
+
+def test_a_20hz_loop_never_starves_when_inference_is_fast(tiny_config) -> None:
+    torch.manual_seed(0)
+    policy = DexGraspPolicy(tiny_config(horizon=16, execute_steps=12))
+    controller = PolicyController(policy, OracleTracker(), spec=SPEC)
+    _paced(controller, 30)
+    assert controller.starved_ticks == 0
+    assert controller.stats["infer"].count == math.ceil(30 / controller.execute_steps)
     assert controller.stats["track"].count == 30
 
 
