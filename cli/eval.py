@@ -41,6 +41,12 @@ def evaluate(
     threads: int = typer.Option(1, help="Torch threads per episode process (more thrash on shared cores)."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the full report (every episode) here."),
     image_size: int = typer.Option(96, "--image-size", help="Square camera images, pixels."),
+    realtime: bool = typer.Option(
+        False,
+        "--realtime",
+        help="Tick at a wall-clock 20 Hz with learned controllers inferring in the background, as on "
+        "the robot (results then depend on this machine's speed and load; default: in the tick, exact).",
+    ),
 ) -> None:
     """Run closed-loop grasping episodes in sim and print success rates per split."""
     try:
@@ -53,6 +59,7 @@ def evaluate(
             seed=seed,
             attempts=attempts,
             image_size=image_size,
+            realtime=realtime,
         )
         if workers < 1:
             raise SuiteError(f"--workers must be at least 1, got {workers}")

@@ -64,18 +64,23 @@ def controller_image_size(name: str, skill: str) -> int | None:
     return load_config(folder).image_size
 
 
-def load_controller(name: str, robot: Robot, skill: str, *, seed: int = 0) -> Controller:
+def load_controller(
+    name: str, robot: Robot, skill: str, *, seed: int = 0, synchronous: bool | None = None
+) -> Controller:
     """Build the controller called `name` for `skill` on `robot`.
 
     name: "scripted" (the sim's privileged expert; needs a SimRobot), "default" (the
     checkpoint shipped in controller/checkpoints/<skill>/) or a checkpoint folder path.
     `seed` seeds a learned controller's diffusion noise, so sim episodes repeat exactly.
+    `synchronous`: a learned controller predicts in the tick (the default in sim, where time
+    stands still while the policy thinks: exact and repeatable) or in the background (the
+    default on a real robot).
     """
     check_controller(name, skill)
     if name == "scripted":
         return _scripted(robot, skill)
     folder = default_checkpoint(skill) if name == "default" else Path(name).expanduser()
-    return _learned(folder, robot, seed)
+    return _learned(folder, robot, seed, synchronous)
 
 
 def _scripted(robot: Robot, skill: str) -> Controller:
@@ -89,18 +94,18 @@ def _scripted(robot: Robot, skill: str) -> Controller:
     return ScriptedController(robot, skill=skill)
 
 
-def _learned(folder: Path, robot: Robot, seed: int) -> Controller:
+def _learned(folder: Path, robot: Robot, seed: int, synchronous: bool | None) -> Controller:
     # Lazy: the learned stack imports torch and the encoders, which `scripted` runs never need.
     from dexagent.controller.checkpoint import CheckpointError
     from dexagent.controller.runtime import PolicyController
     from dexagent.controller.trackers import OracleTracker
     from dexagent.hardware.sim.robot import SimRobot
 
-    # In sim, time stands still while the policy thinks: predicting in the tick is exact and repeatable.
-    in_sim = isinstance(robot, SimRobot)
+    if synchronous is None:
+        synchronous = isinstance(robot, SimRobot)
     try:
         controller: Controller = PolicyController.from_checkpoint(
-            folder, OracleTracker(), spec=robot.spec, synchronous=in_sim, seed=seed
+            folder, OracleTracker(), spec=robot.spec, synchronous=synchronous, seed=seed
         )
     except CheckpointError as error:
         raise ControllerNotFoundError(f"cannot load the learned controller from {folder}: {error}") from None

@@ -61,7 +61,8 @@ def split_summaries(config: EvalConfig, records: list[EpisodeRecord]) -> list[Su
 def results_table(config: EvalConfig, records: list[EpisodeRecord]) -> Table:
     """A rich table: rows per split and the suite aggregate; columns success@1..K, steps, wall time."""
     table = Table(
-        title=f"{config.suite.name} | {config.controller} | {config.suite.skill} | seed {config.seed}",
+        title=f"{config.suite.name} | {config.controller} | {config.suite.skill} | seed {config.seed}"
+        + (" | realtime 20 Hz" if config.realtime else ""),
         title_justify="left",
     )
     table.add_column("suite / split", no_wrap=True)
@@ -125,6 +126,7 @@ def report_json(config: EvalConfig, records: list[EpisodeRecord]) -> dict[str, A
         "attempts": config.attempts,
         "success_at_k": list(overall.success_at_k),
         "image_size": config.image_size,
+        "realtime": config.realtime,
         "mean_steps": overall.mean_steps,
         "failures": failure_counts(records),
         "splits": by_split,

@@ -44,6 +44,7 @@ class EvalConfig:
     seed: int = 0
     attempts: int = 1
     image_size: int = 96
+    realtime: bool = False  # wall-clock 20 Hz ticks, learned controllers infer in the background
 
     def __post_init__(self) -> None:
         if self.episodes <= 0:
@@ -54,6 +55,10 @@ class EvalConfig:
             raise SuiteError(f"seed must be non-negative, got {self.seed}")
         if not 16 <= self.image_size <= 1024:
             raise SuiteError(f"image size must be in 16..1024 pixels, got {self.image_size}")
+        if self.realtime and self.suite.run_episode is not None:
+            raise SuiteError(
+                f"--realtime runs grasp episodes; suite {self.suite.name!r} has its own protocol"
+            )
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class EpisodeTask:
     controller: str
     attempts: int
     image_size: int
+    realtime: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ def plan_tasks(config: EvalConfig) -> list[EpisodeTask]:
             controller=config.controller,
             attempts=config.attempts,
             image_size=config.image_size,
+            realtime=config.realtime,
         )
         for index, split in enumerate(config.suite.split_plan(config.episodes))
     ]
@@ -148,13 +155,20 @@ def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) ->
     _seed_random_streams(seed)
     with sim:
         robot = SafeRobot(sim)
-        controller = load_controller(task.controller, sim, suite.skill, seed=seed)
+        synchronous = False if task.realtime else None  # None: the sim's default, in the tick
+        controller = load_controller(task.controller, sim, suite.skill, seed=seed, synchronous=synchronous)
         steps, reason, success_attempt, attempt = 0, NOT_VISIBLE, None, 0
         try:
             for attempt in range(1, task.attempts + 1):
                 robot.home()
                 outcome = run_attempt(
-                    sim, robot, controller, target, seconds=ATTEMPT_SECONDS[suite.skill], on_tick=on_tick
+                    sim,
+                    robot,
+                    controller,
+                    target,
+                    seconds=ATTEMPT_SECONDS[suite.skill],
+                    on_tick=on_tick,
+                    realtime=task.realtime,
                 )
                 steps += outcome.steps
                 if outcome.success:

@@ -9,6 +9,7 @@ the action actually executed after it, which is what a demonstration records.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -79,12 +80,15 @@ def run_attempt(
     seconds: float,
     on_tick: TickCallback | None = None,
     on_observe: ObserveCallback | None = None,
+    realtime: bool = False,
 ) -> AttemptOutcome:
     """Drive `controller` from the current pose until `target` is held or `seconds` of sim time pass.
 
     `robot` wraps `sim` with the safety layer. The caller homes the robot first. `on_observe`
     sees every observation while the sim is still in the state it shows; `on_tick` sees it
-    again, with the action taken after it, once that action has run.
+    again, with the action taken after it, once that action has run. `realtime` paces the
+    ticks to the wall clock at the control rate, as on the robot, so a controller that infers
+    in the background meets its real latency.
     """
 
     def observe() -> Observation:
@@ -100,7 +104,11 @@ def run_attempt(
     controller.reset(observation, box)
     ever_lifted = closed = False
     max_steps = round(seconds * robot.spec.control_hz)
+    next_tick = time.perf_counter()
     for step in range(1, max_steps + 1):
+        if realtime:
+            next_tick += 1.0 / robot.spec.control_hz
+            time.sleep(max(0.0, next_tick - time.perf_counter()))
         action = controller.act(observation)
         try:
             robot.act(action)

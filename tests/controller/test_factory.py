@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from dexagent.controller.factory import (
 )
 from dexagent.controller.normalizer import Normalizer
 from dexagent.controller.policy import DexGraspPolicy
+from dexagent.controller.runtime import PolicyController
 from dexagent.hardware import SafeRobot
 from dexagent.hardware.sim.robot import SimRobot, sim_robot_spec
 from dexagent.hardware.sim.scenes import sample_scene
@@ -54,21 +56,30 @@ def test_bad_names_and_skills_say_what_to_do(tmp_path: Path, monkeypatch: pytest
         check_controller("default", "push_then_grasp")
 
 
+@pytest.mark.parametrize("realtime", [False, True])
 def test_a_checkpoint_folder_loads_the_learned_controller_and_drives_the_sim(
-    tmp_path: Path, sim: SimRobot, tiny_config: Callable[..., object]
+    tmp_path: Path, sim: SimRobot, tiny_config: Callable[..., object], realtime: bool
 ) -> None:
     config = tiny_config(image_size=32)
     spec = sim.spec
     policy = DexGraspPolicy(config, Normalizer.from_limits(spec.lower, spec.upper), load_pretrained=False)
     folder = save_checkpoint(tmp_path / "ckpt", policy)
     check_controller(str(folder), "grasp")
-    controller = load_controller(str(folder), sim, "grasp", seed=1)
+    # In sim a learned controller predicts in the tick unless asked to infer in the background
+    # (`dexagent eval --realtime`), where the attempt ticks at a wall-clock 20 Hz as on the robot.
+    controller = load_controller(str(folder), sim, "grasp", seed=1, synchronous=False if realtime else None)
+    assert isinstance(controller, PolicyController) and controller.synchronous is not realtime
     robot = SafeRobot(sim)
     robot.home()
     actions: list[np.ndarray] = []
+    started = time.perf_counter()
     try:
-        outcome = run_attempt(sim, robot, controller, 0, seconds=0.5, on_tick=lambda o, a: actions.append(a))
+        outcome = run_attempt(
+            sim, robot, controller, 0, seconds=0.5, on_tick=lambda o, a: actions.append(a), realtime=realtime
+        )
     finally:
         controller.close()
+    if realtime:
+        assert time.perf_counter() - started >= 0.5 - 1 / 20  # 10 ticks paced at 20 Hz
     assert not outcome.success and outcome.steps == 10 and len(actions) == 10
     assert all(np.all(a >= spec.lower) and np.all(a <= spec.upper) for a in actions)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dexagent.agent.evaluation import EvalConfig, get_suite, plan_tasks, run_suite
+from dexagent.agent.evaluation import EvalConfig, SuiteError, get_suite, plan_tasks, run_suite
 from dexagent.controller.data.collect import COLLECT_STREAM, scene_seed
 
 
@@ -18,6 +18,14 @@ def test_episode_scenes_derive_from_the_seed_and_are_held_out_from_collection() 
     assert not collected & {t.scene_seed for t in tasks}
     other = plan_tasks(EvalConfig(suite=get_suite("generalization"), episodes=6, seed=4))
     assert not {t.scene_seed for t in tasks} & {t.scene_seed for t in other}
+
+
+def test_realtime_reaches_every_episode_and_only_grasp_episode_suites_take_it() -> None:
+    tasks = plan_tasks(EvalConfig(suite=get_suite("single-object"), episodes=3, realtime=True))
+    assert [t.realtime for t in tasks] == [True] * 3
+    assert not any(t.realtime for t in plan_tasks(EvalConfig(suite=get_suite("seen"), episodes=2)))
+    with pytest.raises(SuiteError, match="'long-horizon' has its own protocol"):
+        EvalConfig(suite=get_suite("long-horizon"), episodes=2, realtime=True)
 
 
 @pytest.mark.slow
