@@ -4,8 +4,9 @@ Every tick the mask tracker follows the target and one action leaves a queue fil
 the latest chunk. Each chunk is predicted from the observation `execute_steps` ticks after
 the previous one's, as the policy was trained and evaluated. The next chunk is inferred on
 a background thread while the loop runs on the current chunk's later actions (the chunk's
-tail beyond `execute_steps`), so a 20 Hz loop waits only when inference takes longer than
-that tail (H - execute_steps ticks). A chunk that arrives d ticks after its observation
+tail beyond `execute_steps`), so a 20 Hz loop does not wait. Only when the worst inference
+time seen is longer than that tail (H - execute_steps ticks) is the next chunk observed
+earlier, by the difference. A chunk that arrives d ticks after its observation
 skips its first d actions: they belong to ticks that have already passed; every tick's
 action is the one its chunk planned for that tick.
 `synchronous=True` instead predicts in the tick when `execute_steps` actions have run:
@@ -14,6 +15,7 @@ deterministic, for simulation where time does not advance while the policy think
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -132,12 +134,11 @@ class PolicyController:
         self._head_mask = self.tracker.step(observation)
         self.stats["track"].add(time.perf_counter() - start)
 
-        due = self.ticks - self._chunk_tick >= self.execute_steps  # the next chunk's observation tick
         if self.synchronous:
-            if due or not self._queue:
+            if self.ticks - self._chunk_tick >= self.execute_steps or not self._queue:
                 self._install(self._predict(self._batch(observation)), self.ticks)
         else:
-            if due and self._pending is None:
+            if self._pending is None and self.ticks >= self._next_observation_tick():
                 self._launch(observation)  # meanwhile the current chunk's tail keeps the loop going
             if self._pending is not None and (self._pending.future.done() or not self._queue):
                 if not self._pending.future.done() and self.ticks > 0:
@@ -156,6 +157,13 @@ class PolicyController:
             self._executor = None
 
     # -- internals --------------------------------------------------------------------------
+    def _next_observation_tick(self) -> int:
+        """`execute_steps` ticks after the current chunk's observation, earlier only by what the
+        chunk's tail cannot cover of the worst inference time seen (+1 tick for jitter)."""
+        latency_ticks = math.ceil(self.stats["infer"].worst_s * self.control_hz) + 1
+        uncovered = max(0, latency_ticks - (self.policy.config.horizon - self.execute_steps))
+        return self._chunk_tick + max(1, self.execute_steps - uncovered)
+
     def _batch(self, observation: Observation) -> dict[str, torch.Tensor]:
         assert self._head_mask is not None and self._first_mask is not None
         return observation_to_batch(
