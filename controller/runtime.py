@@ -185,7 +185,7 @@ class PolicyController:
 
     def _install(self, chunk: np.ndarray, launch_tick: int) -> None:
         """Queue chunk (H, 13) from the current tick on, skipping the ticks that passed since its
-        observation (past the chunk's end, its last action holds until the next one arrives)."""
+        observation (a chunk that arrives after its whole horizon still queues its last action)."""
         skip = min(self.ticks - launch_tick, len(chunk) - 1)
         self._queue = deque(chunk[skip:])
         self._chunk_tick = launch_tick

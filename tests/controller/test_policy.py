@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from dexagent.controller.config import DiTConfig
 from dexagent.controller.mask_encoder import target_position
 from dexagent.controller.policy import DexGraspPolicy, PolicyInputError
 from dexagent.hardware.sim.motion import grasp_site_features
@@ -40,8 +41,6 @@ def test_optimized_sampler_matches_the_naive_one(tiny_config, make_batch, random
 def test_sampling_runs_in_eval_mode_and_leaves_the_mode_as_it_found_it(
     tiny_config, make_batch, randomize
 ) -> None:
-    from dexagent.controller.config import DiTConfig
-
     torch.manual_seed(0)
     config = tiny_config(dit=DiTConfig(width=32, depth=2, heads=2, dropout=0.5))
     policy = DexGraspPolicy(config)

@@ -27,6 +27,10 @@ SPEC = RobotSpec(
     home=np.zeros(13, np.float32),
 )
 TARGET_BOX = Box(8, 8, 16, 16)
+# Limits wide enough that `_PlanPolicy`'s planned actions (the tick numbers) pass unclipped.
+WIDE_SPEC = RobotSpec(
+    SPEC.joint_names, np.full(13, -1e3, np.float32), np.full(13, 1e3, np.float32), SPEC.home
+)
 
 
 def _observation(step: int = 0) -> Observation:
@@ -102,6 +106,11 @@ def _paced(controller: PolicyController, ticks: int) -> np.ndarray:
     return np.stack(actions)
 
 
+def _planned_for_ticks(ticks: int) -> np.ndarray:
+    """What `_PlanPolicy` plans for ticks 0..ticks-1: the tick number on every joint."""
+    return np.repeat(np.arange(ticks, dtype=np.float32)[:, None], 13, 1)
+
+
 @pytest.mark.parametrize("delay_s", [0.0, 0.08])
 def test_a_20hz_loop_observes_every_execute_steps_and_takes_each_ticks_planned_action(
     tiny_config, delay_s: float
@@ -110,27 +119,25 @@ def test_a_20hz_loop_observes_every_execute_steps_and_takes_each_ticks_planned_a
     # chunk (2 ticks, +1 for jitter) fits with room for a loaded machine.
     policy = _PlanPolicy(tiny_config())
     policy.delay_s, policy.ticks = delay_s, []
-    wide = RobotSpec(SPEC.joint_names, np.full(13, -1e3, np.float32), np.full(13, 1e3, np.float32), SPEC.home)
-    controller = PolicyController(policy, OracleTracker(), spec=wide)
+    controller = PolicyController(policy, OracleTracker(), spec=WIDE_SPEC)
     actions = _paced(controller, 24)
     # As in training and in synchronous mode: one chunk per execute_steps ticks, observed on time,
     # however long inference takes within the tail (an 80 ms chunk arrives 1-2 ticks late).
     assert policy.ticks == [0.0, 4.0, 8.0, 12.0, 16.0, 20.0]
     assert controller.starved_ticks == 0
     # Tick t runs the action planned for tick t by the latest chunk that had arrived.
-    np.testing.assert_array_equal(actions, np.repeat(np.arange(24, dtype=np.float32)[:, None], 13, 1))
+    np.testing.assert_array_equal(actions, _planned_for_ticks(24))
 
 
 def test_without_a_tail_to_cover_inference_the_next_chunk_is_observed_early(tiny_config) -> None:
     # Executing all 8 of 8 actions leaves no tail: the controller observes ~3 ticks early instead.
     policy = _PlanPolicy(tiny_config(execute_steps=8))
     policy.delay_s, policy.ticks = 0.12, []
-    wide = RobotSpec(SPEC.joint_names, np.full(13, -1e3, np.float32), np.full(13, 1e3, np.float32), SPEC.home)
-    controller = PolicyController(policy, OracleTracker(), spec=wide)
+    controller = PolicyController(policy, OracleTracker(), spec=WIDE_SPEC)
     actions = _paced(controller, 24)
     assert controller.starved_ticks == 0
     assert all(0 < b - a < 8 for a, b in zip(policy.ticks, policy.ticks[1:], strict=False))
-    np.testing.assert_array_equal(actions, np.repeat(np.arange(24, dtype=np.float32)[:, None], 13, 1))
+    np.testing.assert_array_equal(actions, _planned_for_ticks(24))
 
 
 def test_a_20hz_loop_never_starves_when_inference_is_fast(tiny_config) -> None:
