@@ -23,6 +23,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from dexagent.controller.config import PolicyConfig, get_config
 from dexagent.controller.policy import DexGraspPolicy
+from dexagent.hardware import ACTION_DIM
 
 
 def _batch(policy: DexGraspPolicy, device: torch.device) -> dict[str, torch.Tensor]:
@@ -77,7 +78,7 @@ def chunk_flops(config: PolicyConfig) -> tuple[float, float]:
         kv = policy.dit.context_kv(observation)
         t1 = torch.zeros(1, dtype=torch.long, device="meta")
         mods = policy.dit.modulation(t1)
-        sample = torch.zeros(1, config.horizon, config.action_dim, device="meta")
+        sample = torch.zeros(1, config.horizon, ACTION_DIM, device="meta")
         encode = _count(lambda: policy.encode_observation(batch))
         keys_values = _count(lambda: policy.dit.context_kv(observation))
         adaln_all = _count(lambda: policy.dit.modulation(torch.zeros(steps, dtype=torch.long, device="meta")))

@@ -65,25 +65,14 @@ def train_command(
         "--cache-features",
         help="Encode every frame once with the frozen encoders and train from that.",
     ),
-    random_conv: float = typer.Option(
-        0.0,
-        "--random-conv",
-        help="Probability per image of a random-convolution augmentation (unseen textures, colours).",
+    obs_stride: int = typer.Option(
+        1, "--obs-stride", help="Train from every n-th frame of each episode (a smaller feature cache)."
     ),
-    retexture_table: float = typer.Option(
-        0.0,
-        "--retexture-table",
-        help="Probability per sample of a random new table texture (the demos' table masks).",
-    ),
-    retexture_tiles: float = typer.Option(
-        0.0,
-        "--retexture-tiles",
-        help="Fraction of re-textured tables drawn as two-colour tiles (a checkerboard) instead.",
-    ),
-    relight: float = typer.Option(
-        0.0,
-        "--relight",
-        help="Probability per sample of a random light: dimmer, tinted, uneven across the image.",
+    augment: list[str] | None = typer.Option(
+        None,
+        "--augment",
+        help="An augmentation of trainable-encoder images as TYPE=PROBABILITY, repeatable, applied in "
+        "the given order: retexture_table, relight, color_jitter, random_conv. Default color_jitter=1.",
     ),
     workers: int = typer.Option(
         0, "--workers", help="Processes building batches (0: in the training process)."
@@ -99,6 +88,7 @@ def train_command(
     import torch
 
     from dexagent.controller.config import ConfigError, get_config
+    from dexagent.controller.data.augment import DEFAULT_AUGMENT, AugmentError, parse_augment
     from dexagent.controller.training import TrainConfig, TrainingError, train
 
     if threads is not None:
@@ -116,6 +106,10 @@ def train_command(
     if steps is None:
         steps = _planned_steps(out) if resume else DEFAULT_STEPS
     try:
+        augments = tuple(parse_augment(text) for text in augment) if augment else DEFAULT_AUGMENT
+    except AugmentError as error:
+        fail(str(error))
+    try:
         settings = TrainConfig(
             steps=steps,
             batch_size=batch,
@@ -125,10 +119,8 @@ def train_command(
             save_every=save_every,
             seed=seed,
             cache_features=cache_features,
-            random_conv=random_conv,
-            retexture_table=retexture_table,
-            retexture_tiles=retexture_tiles,
-            relight=relight,
+            obs_stride=obs_stride,
+            augment=augments,
             workers=workers,
             init_from=str(init_from) if init_from is not None else "",
         )

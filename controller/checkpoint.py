@@ -62,7 +62,9 @@ def save_checkpoint(
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    _save_tensors(directory / MODEL_FILE, policy.state_dict(), metadata={"format": "dexagent-policy-v1"})
+    pretrained = policy.pretrained_keys()
+    weights = {key: value for key, value in policy.state_dict().items() if key not in pretrained}
+    _save_tensors(directory / MODEL_FILE, weights, metadata={"format": "dexagent-policy-v1"})
     _write_json(directory / CONFIG_FILE, policy.config.to_dict())
     _write_json(directory / NORMALIZER_FILE, policy.normalizer.to_dict())
     if training_state is not None:
@@ -121,8 +123,13 @@ def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -
             f"{directory / CONFIG_FILE} says horizon {config.horizon}"
         )
     weights = _load_tensors(directory / MODEL_FILE)
-    policy = DexGraspPolicy(config, normalizer, load_pretrained=False)
-    expected = policy.state_dict()
+    # Frozen encoders with a `source` load it (e.g. DINOv2); the file holds everything else.
+    try:
+        policy = DexGraspPolicy(config, normalizer)
+    except ConfigError as error:  # a frozen encoder's weights cannot be had (package, hub, folder)
+        raise CheckpointError(f"{directory}: {error}") from None
+    pretrained = policy.pretrained_keys()
+    expected = {key: value for key, value in policy.state_dict().items() if key not in pretrained}
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))
     wrong = [
@@ -144,7 +151,7 @@ def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -
     bad = [k for k, v in weights.items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
         raise CheckpointError(f"{directory / MODEL_FILE}: NaN/inf in {len(bad)} tensors (e.g. {bad[:3]})")
-    policy.load_state_dict(weights)
+    policy.load_state_dict(weights, strict=False)
     return policy.to(device).eval()
 
 

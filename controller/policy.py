@@ -7,8 +7,6 @@ Batch contract (training and inference; see controller/preprocess.py):
     tick float32 (B,) ticks since the attempt started (read only with config.time_input)
     (with config.action_mode "delta" the network works on action - state; the interface stays absolute)
     optional head_features / wrist_features float32 (B, N, D): cached frozen-encoder outputs
-With config.ee_input the policy adds the grasp site's pose, by forward kinematics of the state's
-arm joints, to the state token; it needs no extra key.
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ from dexagent.controller.dit import ActionDiT, ContextKV, Modulation
 from dexagent.controller.encoders import build_encoder, token_count
 from dexagent.controller.mask_encoder import TARGET_FEATURES_PER_MASK, MaskEncoder, target_position
 from dexagent.controller.normalizer import Normalizer
-from dexagent.hardware import ARM_DOF
+from dexagent.hardware import ACTION_DIM
 
 Batch = dict[str, torch.Tensor]
 
@@ -67,21 +65,14 @@ class DexGraspPolicy(nn.Module):
         self.head_proj = _mlp(head_in, width)
         self.wrist_proj = _mlp(config.wrist_encoder.width, width)
         target_dim = 2 * TARGET_FEATURES_PER_MASK if config.use_mask and config.use_target_position else 0
-        # Feature order: state, target position (current, first mask), time, grasp site pose. New
-        # inputs go last, so a checkpoint without them initialises the leading columns (`--init-from`).
-        ee_dim = 0
-        if config.ee_input:  # the embodiment's kinematics (MuJoCo + mink) load only when asked
-            from dexagent.hardware.sim.motion import GRASP_SITE_FEATURES
-
-            ee_dim = GRASP_SITE_FEATURES
-        self.state_proj = _mlp(config.action_dim + target_dim + int(config.time_input) + ee_dim, width)
+        # Feature order: state, target position (current, first mask), time. New inputs go last, so a
+        # checkpoint without them initialises the leading columns (`--init-from`).
+        self.state_proj = _mlp(ACTION_DIM + target_dim + int(config.time_input), width)
         n_obs = token_count(config.head_encoder, size) + token_count(config.wrist_encoder, size) + 1
         # One learned embedding per observation token: position within a camera and which camera.
         self.obs_pos = nn.Parameter(torch.zeros(1, n_obs, width))
         nn.init.trunc_normal_(self.obs_pos, std=0.02)
-        self.dit = ActionDiT(
-            config.dit, config.horizon, config.action_dim, global_condition=config.global_condition
-        )
+        self.dit = ActionDiT(config.dit, config.horizon, ACTION_DIM, global_condition=config.global_condition)
         self.noise_scheduler = self._make_scheduler()
 
     def _make_scheduler(self) -> Any:  # DDIMScheduler; its decorated methods confuse mypy
@@ -104,6 +95,18 @@ class DexGraspPolicy(nn.Module):
                 f"normaliser has ranges for {normalizer.horizon} offsets, horizon is {self.config.horizon}"
             )
         self._normalizer = normalizer
+
+    def pretrained_keys(self) -> set[str]:
+        """State-dict keys of frozen encoders that load from their `source`: checkpoints leave them out
+        (a frozen DINOv2 is the same for every run; a checkpoint names it instead of copying it)."""
+        keys: set[str] = set()
+        for name, config in (
+            ("head_encoder", self.config.head_encoder),
+            ("wrist_encoder", self.config.wrist_encoder),
+        ):
+            if config.frozen and config.source:
+                keys.update(f"{name}.{key}" for key in getattr(self, name).state_dict())
+        return keys
 
     @property
     def device(self) -> torch.device:
@@ -144,9 +147,9 @@ class DexGraspPolicy(nn.Module):
         """The observation token sequence (B, T, W): head(+mask) tokens, wrist tokens, state token."""
         batch = {k: v.to(self.device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
         state = batch.get("state")
-        if state is None or state.ndim != 2 or state.shape[1] != self.config.action_dim:
+        if state is None or state.ndim != 2 or state.shape[1] != ACTION_DIM:
             shape = None if state is None else tuple(state.shape)
-            raise PolicyInputError(f"batch['state'] must be (B,{self.config.action_dim}), got {shape}")
+            raise PolicyInputError(f"batch['state'] must be (B,{ACTION_DIM}), got {shape}")
         head = self._camera_features(batch, "head")
         state_in = [self.normalizer.normalize_state(state)]
         if self.mask_encoder is not None:
@@ -167,11 +170,6 @@ class DexGraspPolicy(nn.Module):
                 shape = None if tick is None else tuple(tick.shape)
                 raise PolicyInputError(f"batch['tick'] must be ({len(state)},) with time_input, got {shape}")
             state_in.append(tick.to(state)[:, None] / TIME_SCALE)
-        if self.config.ee_input:
-            from dexagent.hardware.sim.motion import grasp_site_features
-
-            arm = state[:, :ARM_DOF].detach().float().cpu().numpy()
-            state_in.append(torch.from_numpy(grasp_site_features(arm)).to(state))
         tokens = [
             self.head_proj(head),
             self.wrist_proj(self._camera_features(batch, "wrist")),
@@ -183,7 +181,7 @@ class DexGraspPolicy(nn.Module):
     def compute_loss(self, batch: Batch) -> torch.Tensor:
         """Epsilon-prediction MSE at uniformly sampled diffusion timesteps (scalar)."""
         action = batch.get("action")
-        expected = (self.config.horizon, self.config.action_dim)
+        expected = (self.config.horizon, ACTION_DIM)
         if action is None or action.ndim != 3 or tuple(action.shape[1:]) != expected:
             shape = None if action is None else tuple(action.shape)
             raise PolicyInputError(f"batch['action'] must be (B,{expected[0]},{expected[1]}), got {shape}")
@@ -198,14 +196,14 @@ class DexGraspPolicy(nn.Module):
 
     # -- sampling ---------------------------------------------------------------------------
     def _initial_noise(self, batch_size: int, generator: torch.Generator | None) -> torch.Tensor:
-        shape = (batch_size, self.config.horizon, self.config.action_dim)
+        shape = (batch_size, self.config.horizon, ACTION_DIM)
         # Draw on the generator's device, then move: identical noise on CPU and GPU for one seed.
         gen_device = generator.device if generator is not None else torch.device("cpu")
         return torch.randn(shape, generator=generator, device=gen_device).to(self.device)
 
     def _denoise(self, batch: Batch, generator: torch.Generator | None, reuse_context: bool) -> torch.Tensor:
         if "state" not in batch:
-            raise PolicyInputError(f"batch['state'] must be (B,{self.config.action_dim}), got None")
+            raise PolicyInputError(f"batch['state'] must be (B,{ACTION_DIM}), got None")
         scheduler = self._make_scheduler()  # a fresh one: set_timesteps mutates it, inference may be threaded
         scheduler.set_timesteps(self.config.inference_steps, device=self.device)
         n_rows, draws = len(batch["state"]), self.config.inference_samples

@@ -1,5 +1,10 @@
 """RGB augmentation for trainable image encoders, on whole batches in torch.
 
+A training config lists its augmentations by type name and probability, in the order they apply
+(`build_augments`); each is a small transform with one interface: `draw(batch, generator)` draws
+what both cameras of a sample share (a table's colours, a light) or nothing, and
+`__call__(rgb, table, drawn, generator)` applies it to one camera's images.
+
 Colour jitter's strengths follow diffusion_policy / DexGraspVLA's training code (torchvision's
 `ColorJitter(brightness=0.3, contrast=0.4, saturation=0.5, hue=0.08)`): every
 image of the batch draws its own factors from an explicit generator, so a run is
@@ -11,28 +16,51 @@ are cached once per frame, and the paper relies on their invariance instead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import torch
+
+
+class AugmentError(ValueError):
+    """An augmentation is unknown or has settings out of range."""
+
+
+class ImageAugment(Protocol):
+    probability: float
+
+    def draw(self, batch: int, generator: torch.Generator) -> Any: ...
+
+    def __call__(
+        self, rgb: torch.Tensor, table: torch.Tensor | None, drawn: Any, generator: torch.Generator
+    ) -> torch.Tensor: ...
 
 
 @dataclass(frozen=True)
 class ColorJitter:
     """Ranges of the random factors: brightness/contrast/saturation in [1-x, 1+x], hue shift in [-x, x]."""
 
+    probability: float = 1.0  # the factors are drawn per image either way; 1.0 jitters every image
     brightness: float = 0.3
     contrast: float = 0.4
     saturation: float = 0.5
     hue: float = 0.08
 
     def __post_init__(self) -> None:
+        _check_probability(self)
         for name in ("brightness", "contrast", "saturation"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"ColorJitter.{name} must be in [0, 1), got {getattr(self, name)}")
         if not 0.0 <= self.hue <= 0.5:
             raise ValueError(f"ColorJitter.hue must be in [0, 0.5], got {self.hue}")
 
-    def __call__(self, rgb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    def draw(self, batch: int, generator: torch.Generator) -> None:
+        return None  # every image draws its own factors
+
+    def __call__(
+        self, rgb: torch.Tensor, table: torch.Tensor | None, drawn: Any, generator: torch.Generator
+    ) -> torch.Tensor:
         """Jitter float (B, 3, S, S) images in [0, 1]; returns a new tensor in [0, 1]."""
         if rgb.ndim != 4 or rgb.shape[1] != 3:
             raise ValueError(f"ColorJitter expects (B, 3, S, S) images, got shape {tuple(rgb.shape)}")
@@ -55,6 +83,9 @@ class ColorJitter:
         out = (grey + (out - grey) * saturation).clamp(0, 1)
         if self.hue > 0:
             out = _shift_hue(out, hue_shift.to(rgb.device, rgb.dtype))
+        if self.probability < 1.0:  # drawn only then: a jitter of every image keeps its random stream
+            chosen = torch.rand(batch, generator=generator) < self.probability
+            out = torch.where(chosen.to(rgb.device).view(batch, 1, 1, 1), out, rgb)
         return out
 
 
@@ -98,12 +129,16 @@ class RandomConv:
     kernel_sizes: tuple[int, ...] = (1, 3)
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.probability <= 1.0:
-            raise ValueError(f"RandomConv.probability must be in [0, 1], got {self.probability}")
+        _check_probability(self)
         if not self.kernel_sizes or any(k < 1 or k % 2 == 0 for k in self.kernel_sizes):
             raise ValueError(f"RandomConv.kernel_sizes must be odd and positive, got {self.kernel_sizes}")
 
-    def __call__(self, rgb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    def draw(self, batch: int, generator: torch.Generator) -> None:
+        return None  # every image draws its own kernel
+
+    def __call__(
+        self, rgb: torch.Tensor, table: torch.Tensor | None, drawn: Any, generator: torch.Generator
+    ) -> torch.Tensor:
         """Augment float (B, 3, S, S) images in [0, 1]; returns images in [0, 1]."""
         if rgb.ndim != 4 or rgb.shape[1] != 3:
             raise ValueError(f"RandomConv expects (B, 3, S, S) images, got shape {tuple(rgb.shape)}")
@@ -135,24 +170,17 @@ class TableRetexture:
     recorded with every frame) get a new texture: a flat colour, or a smooth random field
     between two colours (`grid` cells across, drawn per batch). Both cameras of a sample share
     the colours; each gets its own field. The new albedo is multiplied by the pixel's shading
-    (its luma over the seen table's), so the arm's shadow and the light's falloff stay. With
-    `tiles` > 0 that fraction of batches draws two-colour tiles instead (an image-space
-    checkerboard of `count` tiles across): patterned tables, of which demos show none.
+    (its luma over the seen table's), so the arm's shadow and the light's falloff stay.
     """
 
     probability: float = 0.5
     grids: tuple[int, ...] = (1, 2, 3, 4, 6, 8)  # 1: a flat colour
     table_luma: float = 0.93  # the seen (white) table's albedo
-    tiles: float = 0.0  # fraction of batches whose new tables are two-colour tiles instead
-    tile_counts: tuple[int, ...] = (4, 6, 8, 10, 12, 16)  # tiles across the image
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.probability <= 1.0:
-            raise ValueError(f"TableRetexture.probability must be in [0, 1], got {self.probability}")
+        _check_probability(self)
         if not self.grids or any(g < 1 for g in self.grids):
             raise ValueError(f"TableRetexture.grids must be positive, got {self.grids}")
-        if not 0.0 <= self.tiles <= 1.0:
-            raise ValueError(f"TableRetexture.tiles must be in [0, 1], got {self.tiles}")
 
     def draw(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Per sample: whether it is re-textured (B,) and its two colours (B, 2, 3)."""
@@ -163,11 +191,13 @@ class TableRetexture:
     def __call__(
         self,
         rgb: torch.Tensor,
-        table: torch.Tensor,
+        table: torch.Tensor | None,
         drawn: tuple[torch.Tensor, torch.Tensor],
         generator: torch.Generator,
     ) -> torch.Tensor:
         """Re-texture float (B, 3, S, S) images in [0, 1] where `table` (B, 1, S, S) is 1."""
+        if table is None:
+            raise ValueError("TableRetexture needs the table masks that `dexagent collect` records")
         if rgb.ndim != 4 or rgb.shape[1] != 3 or table.shape != (rgb.shape[0], 1, *rgb.shape[2:]):
             raise ValueError(
                 f"TableRetexture expects (B, 3, S, S) images and (B, 1, S, S) table masks, got "
@@ -176,18 +206,9 @@ class TableRetexture:
         chosen, colours = drawn
         batch, size = rgb.shape[0], rgb.shape[-1]
         field = _draw_coarse_field(self.grids, batch, generator)
-        # Tile draws only when tiles are asked for: runs without them keep their augmentation stream.
-        tiled, count = False, 0
-        if self.tiles > 0:
-            tiled = bool(torch.rand(1, generator=generator) < self.tiles)
-            count = self.tile_counts[int(torch.randint(len(self.tile_counts), (1,), generator=generator))]
         if not bool(chosen.any()):
             return rgb
-        if tiled:  # a checkerboard in image space: the two colours alternate, `count` tiles across
-            cells = (torch.arange(size) * count) // size
-            field = ((cells[:, None] + cells[None, :]) % 2).float().expand(batch, 1, size, size).to(rgb)
-        else:  # one cell upsamples to a constant: a flat colour between the two
-            field = _upsample_field(field, size, rgb)
+        field = _upsample_field(field, size, rgb)  # one cell upsamples to a constant: a flat colour
         low, high = colours[:, 0].to(rgb).view(batch, 3, 1, 1), colours[:, 1].to(rgb).view(batch, 3, 1, 1)
         albedo = low + (high - low) * field
         shading = (_grey(rgb) / self.table_luma).clamp(0, 1.5)
@@ -215,8 +236,7 @@ class Relight:
     grids: tuple[int, ...] = (1, 2, 3)
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.probability <= 1.0:
-            raise ValueError(f"Relight.probability must be in [0, 1], got {self.probability}")
+        _check_probability(self)
         low, high = self.brightness
         if not 0.0 < low <= high:
             raise ValueError(f"Relight.brightness must be a range 0 < low <= high, got {self.brightness}")
@@ -235,7 +255,11 @@ class Relight:
         return chosen, brightness * tints
 
     def __call__(
-        self, rgb: torch.Tensor, drawn: tuple[torch.Tensor, torch.Tensor], generator: torch.Generator
+        self,
+        rgb: torch.Tensor,
+        table: torch.Tensor | None,
+        drawn: tuple[torch.Tensor, torch.Tensor],
+        generator: torch.Generator,
     ) -> torch.Tensor:
         """Re-light float (B, 3, S, S) images in [0, 1]; returns images in [0, 1]."""
         if rgb.ndim != 4 or rgb.shape[1] != 3:
@@ -261,3 +285,50 @@ def _upsample_field(field: torch.Tensor, size: int, like: torch.Tensor) -> torch
     """A coarse field smoothly upsampled to (B, 1, size, size), in [0, 1], on `like`'s device and dtype."""
     field = torch.nn.functional.interpolate(field, size=(size, size), mode="bicubic", align_corners=False)
     return field.clamp(0, 1).to(like)
+
+
+def _check_probability(augment: Any) -> None:
+    if not 0.0 <= augment.probability <= 1.0:
+        name = type(augment).__name__
+        raise ValueError(f"{name}.probability must be in [0, 1], got {augment.probability}")
+
+
+# Type names a training config uses, in no particular order (the config's list gives the order).
+AUGMENTS: dict[str, type] = {
+    "retexture_table": TableRetexture,
+    "relight": Relight,
+    "color_jitter": ColorJitter,
+    "random_conv": RandomConv,
+}
+# What a run gets when its config names none: the colour jitter of diffusion_policy / DexGraspVLA.
+DEFAULT_AUGMENT: tuple[tuple[str, float], ...] = (("color_jitter", 1.0),)
+
+
+def check_augment(specs: Sequence[Sequence[Any]]) -> tuple[tuple[str, float], ...]:
+    """Validated (type, probability) pairs; unknown types and probabilities outside [0, 1] raise."""
+    checked = []
+    for spec in specs:
+        if len(spec) != 2 or not isinstance(spec[0], str) or isinstance(spec[1], bool):
+            raise AugmentError(f"an augmentation is a (type, probability) pair, got {list(spec)!r}")
+        name, probability = spec[0], spec[1]
+        if name not in AUGMENTS:
+            raise AugmentError(f"unknown augmentation {name!r}; known: {', '.join(sorted(AUGMENTS))}")
+        if not isinstance(probability, int | float) or not 0.0 <= float(probability) <= 1.0:
+            raise AugmentError(f"augmentation {name}: probability must be in [0, 1], got {probability!r}")
+        checked.append((name, float(probability)))
+    return tuple(checked)
+
+
+def parse_augment(text: str) -> tuple[str, float]:
+    """`"relight=0.5"` -> ("relight", 0.5): the command line's form of one augmentation."""
+    name, sep, value = text.partition("=")
+    try:
+        probability = float(value) if sep else 1.0
+    except ValueError:
+        raise AugmentError(f"--augment {text!r}: expected TYPE=PROBABILITY, e.g. relight=0.5") from None
+    return check_augment([(name.strip(), probability)])[0]
+
+
+def build_augments(specs: Sequence[Sequence[Any]]) -> list[ImageAugment]:
+    """The transforms for a config's (type, probability) list, in its order; probability 0 drops one."""
+    return [AUGMENTS[name](probability) for name, probability in check_augment(specs) if probability > 0]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from dexagent.controller.data.augment import ColorJitter, RandomConv, Relight, TableRetexture
+from dexagent.controller.data.augment import ImageAugment
 from dexagent.controller.data.store import DemoStore, StoreError
 from dexagent.controller.preprocess import mask_to_tensor, rgb_to_tensor
 
 IMAGE_KEYS = ("head_rgb", "wrist_rgb")
+# Per-frame images in memory (numpy) or on disk (a zarr array); both index by frame.
+ImageArray = Any
 
 
 class DatasetError(ValueError):
@@ -40,11 +43,13 @@ class DemoArrays:
 
     action: np.ndarray  # float32 (K, 13)
     state: np.ndarray  # float32 (K, 13)
-    head_rgb: np.ndarray  # uint8 (K, P, P, 3)
-    wrist_rgb: np.ndarray  # uint8 (K, P, P, 3)
+    # Images stay on disk (zarr, read per slice) when training needs only cached features:
+    # a 224 px store of ~100k frames would not fit in memory.
+    head_rgb: ImageArray  # uint8 (K, P, P, 3)
+    wrist_rgb: ImageArray  # uint8 (K, P, P, 3)
     head_mask: np.ndarray  # bool (K, P, P)
-    head_table: np.ndarray  # bool (K, P, P): table-top pixels of head_rgb
-    wrist_table: np.ndarray  # bool (K, P, P): table-top pixels of wrist_rgb
+    head_table: ImageArray  # bool (K, P, P): table-top pixels of head_rgb
+    wrist_table: ImageArray  # bool (K, P, P): table-top pixels of wrist_rgb
     episode_ends: np.ndarray  # int64 (E,), exclusive ends
     source: str = ""
     episode_of_frame: np.ndarray = field(init=False)  # int64 (K,)
@@ -78,8 +83,8 @@ class DemoArrays:
         return f"{self.num_frames}-{digest}"
 
 
-def load_demo_arrays(path: str | Path) -> DemoArrays:
-    """Read a whole demo store into memory once (demos are small: 96 px, a few GB at most)."""
+def load_demo_arrays(path: str | Path, *, images: bool = True) -> DemoArrays:
+    """Read a demo store into memory once; with `images=False` RGB and table masks stay on disk."""
     try:
         store = DemoStore.open(path)
     except StoreError as error:
@@ -91,7 +96,8 @@ def load_demo_arrays(path: str | Path) -> DemoArrays:
     arrays: dict[str, np.ndarray] = {}
     for key in ("action", "state", "head_rgb", "wrist_rgb", "head_mask", "head_table", "wrist_table"):
         try:
-            arrays[key] = np.asarray(store[key][:frames])
+            on_disk = not images and key in ("head_rgb", "wrist_rgb", "head_table", "wrist_table")
+            arrays[key] = store[key] if on_disk else np.asarray(store[key][:frames])
         except (KeyError, StoreError) as error:
             raise DatasetError(f"{path}: cannot read data/{key}: {error}") from None
         if arrays[key].shape[0] != frames:
@@ -109,8 +115,8 @@ def load_demo_arrays(path: str | Path) -> DemoArrays:
         head_rgb=arrays["head_rgb"],
         wrist_rgb=arrays["wrist_rgb"],
         head_mask=arrays["head_mask"].astype(bool, copy=False),
-        head_table=arrays["head_table"].astype(bool, copy=False),
-        wrist_table=arrays["wrist_table"].astype(bool, copy=False),
+        head_table=arrays["head_table"],
+        wrist_table=arrays["wrist_table"],
         episode_ends=ends,
         source=str(path),
     )
@@ -170,6 +176,19 @@ def split_episodes(num_episodes: int, val_fraction: float, seed: int) -> Episode
     return EpisodeSplit(train=np.sort(order[n_val:]), val=np.sort(order[:n_val]))
 
 
+def observed_frames(arrays: DemoArrays, episodes: np.ndarray, stride: int = 1) -> np.ndarray:
+    """int64 (N,) the frames of `episodes` a policy is trained to act from: every `stride`-th of each.
+
+    Neighbouring 20 Hz frames look almost alike; a stride cuts the frozen-feature cache (and its
+    encoding time) by that factor while every action chunk still uses every frame's action.
+    """
+    if stride < 1:
+        raise DatasetError(f"stride must be >= 1, got {stride}")
+    frames = arrays.frames_of(np.asarray(episodes, dtype=np.int64))
+    first = arrays.episode_starts()[arrays.episode_of_frame[frames]]
+    return frames[(frames - first) % stride == 0]
+
+
 class ChunkDataset:
     """Samples (observation at t, action chunk from t) of a set of episodes.
 
@@ -185,26 +204,29 @@ class ChunkDataset:
         horizon: int,
         image_size: int,
         features: dict[str, Any] | None = None,
-        jitter: ColorJitter | None = None,
-        jitter_cameras: tuple[str, ...] = IMAGE_KEYS,
-        random_conv: RandomConv | None = None,
-        retexture: TableRetexture | None = None,
-        relight: Relight | None = None,
+        augments: Sequence[ImageAugment] = (),
+        augment_cameras: tuple[str, ...] = IMAGE_KEYS,
+        stride: int = 1,
     ) -> None:
         self.arrays = arrays
         self.episodes = np.asarray(episodes, dtype=np.int64)
         self.horizon = horizon
         self.image_size = image_size
-        self.features = features or {}
-        self.jitter = jitter
-        self.jitter_cameras = jitter_cameras  # only cameras with a trainable encoder get jitter
-        self.random_conv = random_conv  # after the jitter, on the same cameras
-        self.retexture = retexture  # before the jitter, on the same cameras
-        self.relight = relight  # after the re-texturing, before the jitter
-        self.frames = arrays.frames_of(self.episodes)  # int64 (N,)
+        self.features = dict(features or {})
+        self.augments = list(augments)  # applied in this order
+        self.augment_cameras = augment_cameras  # only cameras with a trainable encoder are augmented
         starts = arrays.episode_starts()
         self._first = starts[arrays.episode_of_frame]  # int64 (K,) first frame of each frame's episode
         self._last = arrays.episode_ends[arrays.episode_of_frame] - 1  # int64 (K,) last frame
+        self.frames = observed_frames(arrays, self.episodes, stride)  # int64 (N,)
+        # Cached features may hold only some frames (their "frames" entry): frame -> row.
+        self._feature_row = np.arange(arrays.num_frames, dtype=np.int64)
+        cached_frames = self.features.pop("frames", None)
+        if cached_frames is not None:
+            self._feature_row = np.full(arrays.num_frames, -1, dtype=np.int64)
+            self._feature_row[np.asarray(cached_frames)] = np.arange(len(cached_frames))
+            if (self._feature_row[self.frames] < 0).any():
+                raise DatasetError("the feature cache lacks frames this dataset samples (another stride?)")
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -219,8 +241,7 @@ class ChunkDataset:
     ) -> dict[str, torch.Tensor]:
         """The batch of samples at `positions` (indices into this dataset), as the policy takes it.
 
-        With a generator, trainable-encoder RGB is augmented: table re-texturing, re-lighting,
-        colour jitter and random convolution, in that order, each when the dataset has it.
+        With a generator, trainable-encoder RGB goes through the dataset's augmentations in order.
         """
         frames = self.frames[np.asarray(positions, dtype=np.int64)]
         arrays = self.arrays
@@ -231,28 +252,20 @@ class ChunkDataset:
             "head_mask": mask_to_tensor(arrays.head_mask[frames], self.image_size),
             "first_mask": mask_to_tensor(arrays.head_mask[self._first[frames]], self.image_size),
         }
-        retexture = None  # one draw of colours per sample, shared by both cameras
-        if generator is not None and self.retexture is not None:
-            retexture = self.retexture.draw(len(frames), generator)
-        relight = None  # one light per sample, shared by both cameras
-        if generator is not None and self.relight is not None:
-            relight = self.relight.draw(len(frames), generator)
+        # What both cameras of a sample share (a table's colours, a light): drawn once per batch.
+        drawn = [augment.draw(len(frames), generator) for augment in self.augments] if generator is not None else []
         for camera in IMAGE_KEYS:
             feature_key = camera.replace("_rgb", "_features")
             if feature_key in self.features:
-                batch[feature_key] = torch.from_numpy(np.asarray(self.features[feature_key][frames]))
+                rows = self._feature_row[frames]
+                batch[feature_key] = torch.from_numpy(np.asarray(self.features[feature_key][rows])).float()
                 continue
-            rgb = rgb_to_tensor(getattr(arrays, camera)[frames], self.image_size)
-            if generator is not None and camera in self.jitter_cameras:
-                if retexture is not None and self.retexture is not None:
-                    table = getattr(arrays, camera.replace("_rgb", "_table"))[frames]
-                    rgb = self.retexture(rgb, mask_to_tensor(table, self.image_size), retexture, generator)
-                if relight is not None and self.relight is not None:
-                    rgb = self.relight(rgb, relight, generator)
-                if self.jitter is not None:
-                    rgb = self.jitter(rgb, generator)
-                if self.random_conv is not None:
-                    rgb = self.random_conv(rgb, generator)
+            rgb = rgb_to_tensor(np.asarray(getattr(arrays, camera)[frames]), self.image_size)
+            if generator is not None and camera in self.augment_cameras and self.augments:
+                table_masks = np.asarray(getattr(arrays, camera.replace("_rgb", "_table"))[frames], dtype=bool)
+                table = mask_to_tensor(table_masks, self.image_size)
+                for augment, shared in zip(self.augments, drawn, strict=True):
+                    rgb = augment(rgb, table, shared, generator)
             batch[camera] = rgb
         return batch
 

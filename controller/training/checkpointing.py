@@ -25,6 +25,7 @@ from dexagent.controller.checkpoint import (
     save_checkpoint,
 )
 from dexagent.controller.config import PolicyConfig
+from dexagent.controller.data.augment import check_augment
 from dexagent.controller.policy import DexGraspPolicy
 from dexagent.controller.training.config import TrainConfig, TrainingError
 from dexagent.controller.training.ema import EMA
@@ -42,11 +43,12 @@ TRAJECTORY_FIELDS = (
     "val_fraction",
     "seed",
     "cache_features",
-    "random_conv",
-    "retexture_table",
-    "retexture_tiles",
-    "relight",
+    "obs_stride",
+    "augment",
 )
+
+# Settings of older runs that `augment` replaced: such a run cannot resume with the same data stream.
+LEGACY_AUGMENT_FIELDS = ("random_conv", "retexture_table", "retexture_tiles", "relight")
 
 
 def holds_run(out: Path) -> bool:
@@ -102,12 +104,19 @@ class ResumedRun:
     def settings(self, requested: TrainConfig) -> tuple[TrainConfig, list[str]]:
         """`requested` with the saved trajectory fields; also the names of requested values ignored."""
         saved = self.state["train_config"]
+        legacy = [name for name in LEGACY_AUGMENT_FIELDS if saved.get(name)]
+        if legacy:
+            raise TrainingError(
+                f"--resume: this run was saved by an older dexagent with per-flag augmentations "
+                f"({', '.join(legacy)}); continue it with that version, or start a new run with --augment"
+            )
         merged = requested.to_dict()
         defaults = TrainConfig().to_dict()  # a field newer than the run: the run trained with its default
         ignored = []
         for name in TRAJECTORY_FIELDS:
             value = saved.get(name, defaults[name])
             value = tuple(value) if name == "betas" else value
+            value = check_augment(value) if name == "augment" else value
             if merged[name] != value:
                 ignored.append(f"{name}={merged[name]} (continuing with {value})")
             merged[name] = value

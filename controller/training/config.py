@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from dexagent.controller.data.augment import DEFAULT_AUGMENT, AugmentError, check_augment
+
 
 class TrainingError(ValueError):
     """A training run cannot start or continue: bad settings, data, or checkpoint."""
@@ -35,20 +37,25 @@ class TrainConfig:
     log_every: int = 10
     seed: int = 0
     cache_features: bool = False
-    # Probability per image of a random convolution on trainable-encoder RGB (0: colour jitter only).
-    random_conv: float = 0.0
-    # Probability per sample of re-texturing the table top in trainable-encoder RGB (augment.py).
-    retexture_table: float = 0.0
-    # Fraction of re-textured batches whose tables are two-colour tiles instead of smooth fields.
-    retexture_tiles: float = 0.0
-    # Probability per sample of re-lighting trainable-encoder RGB (dim, tinted, uneven; augment.py).
-    relight: float = 0.0
+    # Train from every n-th frame of each episode (action chunks still use every frame's action).
+    obs_stride: int = 1
+    # Augmentations of trainable-encoder RGB as (type, probability) pairs, applied in this order
+    # (controller/data/augment.py: retexture_table, relight, color_jitter, random_conv).
+    augment: tuple[tuple[str, float], ...] = DEFAULT_AUGMENT
     workers: int = 0
     # A checkpoint folder whose weights the run starts from (controller/training/warm_start.py).
     init_from: str = ""
 
     def __post_init__(self) -> None:
-        positive = ("steps", "batch_size", "val_every", "val_batches", "save_every", "log_every")
+        positive = (
+            "steps",
+            "batch_size",
+            "val_every",
+            "val_batches",
+            "save_every",
+            "log_every",
+            "obs_stride",
+        )
         problems = [
             f"{name} must be positive, got {getattr(self, name)}"
             for name in positive
@@ -58,14 +65,10 @@ class TrainConfig:
             problems.append(f"lr must be positive, got {self.lr}")
         if self.warmup_steps < 0 or self.workers < 0 or self.weight_decay < 0 or self.grad_clip <= 0:
             problems.append("warmup_steps, workers and weight_decay must be >= 0 and grad_clip > 0")
-        if not 0.0 <= self.random_conv <= 1.0:
-            problems.append(f"random_conv must be in [0, 1], got {self.random_conv}")
-        if not 0.0 <= self.retexture_table <= 1.0:
-            problems.append(f"retexture_table must be in [0, 1], got {self.retexture_table}")
-        if not 0.0 <= self.retexture_tiles <= 1.0:
-            problems.append(f"retexture_tiles must be in [0, 1], got {self.retexture_tiles}")
-        if not 0.0 <= self.relight <= 1.0:
-            problems.append(f"relight must be in [0, 1], got {self.relight}")
+        try:  # JSON gives lists; the config keeps tuples so it compares and hashes as data
+            object.__setattr__(self, "augment", check_augment(self.augment))
+        except AugmentError as error:
+            problems.append(str(error))
         if not 0.0 <= self.val_fraction < 1.0:
             problems.append(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if problems:

@@ -3,8 +3,11 @@
 A frozen encoder (the paper's DINOv2) gives the same features for a frame at every
 epoch, and at 518 px it dominates a training step. The cache lives next to the data,
 `<store>.features/<key>/` (zarr), where the key names the encoder and the image size and
-hashes the encoder's config, its weights and the store's episode boundaries: a
-different encoder, size or a grown store gets a new cache, never a stale one.
+hashes the encoder's config, its weights, the store's episode boundaries and the frames
+encoded: a different encoder, size, stride or a grown store gets a new cache, never a stale
+one. Features are stored in half precision (a DINOv2-S token is 768 bytes instead of 1,536)
+with the list of frames they belong to (`frames`), so a strided cache holds only the frames a
+run trains from.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dexagent.controller.policy import DexGraspPolicy
 from dexagent.controller.preprocess import rgb_to_tensor
 
 CACHE_FORMAT = "dexagent-feature-cache"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 # Caches larger than this stay on disk and are read row by row (a 518 px DINOv2 B+L frame is ~10 MB).
 MAX_MEMORY_BYTES = 8 * 2**30
 CHUNK_BYTES = 4 * 2**20
@@ -46,12 +49,13 @@ def frozen_feature_keys(policy: DexGraspPolicy) -> list[str]:
     return keys
 
 
-def cache_key(policy: DexGraspPolicy, arrays: DemoArrays) -> str:
-    """`<encoder id>-<size>px-<hash>`: readable in a listing, unique for encoder + weights + data."""
+def cache_key(policy: DexGraspPolicy, arrays: DemoArrays, frames: np.ndarray) -> str:
+    """`<encoder id>-<size>px-<hash>`: readable in a listing, unique for encoder + weights + data + frames."""
     config = policy.config
     digest = hashlib.sha256()
     digest.update(str(config.image_size).encode())
     digest.update(arrays.fingerprint().encode())
+    digest.update(np.asarray(frames, dtype=np.int64).tobytes())
     names = []
     for key in frozen_feature_keys(policy):
         encoder_config = config.head_encoder if key == "head_features" else config.wrist_encoder
@@ -76,12 +80,13 @@ def build_feature_cache(
     policy: DexGraspPolicy,
     arrays: DemoArrays,
     path: Path,
+    frames: np.ndarray,
     *,
     batch_size: int = 32,
     device: torch.device | str = "cpu",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Encode every frame with the policy's frozen encoders into a zarr group at `path`.
+    """Encode `frames` (int64, increasing) with the policy's frozen encoders into a zarr group at `path`.
 
     Written frame block by frame block (a paper-size cache does not fit in memory while it
     is built); the `complete` attribute is set last, so an interrupted build is redone.
@@ -92,33 +97,38 @@ def build_feature_cache(
     if path.exists():
         shutil.rmtree(path)
     root = zarr.open_group(str(path), mode="w")
-    frames = arrays.num_frames
+    frames = np.asarray(frames, dtype=np.int64)
+    if len(frames) == 0 or (np.diff(frames) <= 0).any():
+        raise FeatureCacheError("the frames to cache must be a non-empty increasing list")
+    root.create_array("frames", data=frames)
     image_size = policy.config.image_size
     targets: dict[str, zarr.Array] = {}
     was_training = policy.training
     policy.eval()
     try:
-        for start in range(0, frames, batch_size):
-            stop = min(frames, start + batch_size)
-            head = rgb_to_tensor(arrays.head_rgb[start:stop], image_size).to(device)
-            wrist = rgb_to_tensor(arrays.wrist_rgb[start:stop], image_size).to(device)
-            encoded = policy.encode_frozen(head, wrist)
+        for start in range(0, len(frames), batch_size):
+            block = frames[start : start + batch_size]
+            # One contiguous read per camera, then the block's frames out of it (zarr or numpy).
+            low, high = int(block[0]), int(block[-1]) + 1
+            head = rgb_to_tensor(np.asarray(arrays.head_rgb[low:high])[block - low], image_size)
+            wrist = rgb_to_tensor(np.asarray(arrays.wrist_rgb[low:high])[block - low], image_size)
+            encoded = policy.encode_frozen(head.to(device), wrist.to(device))
             for key in keys:
-                values = encoded[key].float().cpu().numpy()  # (b, N, D)
+                values = encoded[key].float().cpu().numpy().astype(np.float16)  # (b, N, D)
                 if key not in targets:
                     targets[key] = root.create_array(
                         key,
-                        shape=(frames, *values.shape[1:]),
+                        shape=(len(frames), *values.shape[1:]),
                         chunks=(batch_size, *values.shape[1:]),
-                        dtype="float32",
+                        dtype="float16",
                     )
-                targets[key][start:stop] = values
+                targets[key][start : start + len(block)] = values
             if on_progress is not None:
-                on_progress(stop, frames)
+                on_progress(start + len(block), len(frames))
     finally:
         policy.train(was_training)
     root.attrs.update(
-        {"format": CACHE_FORMAT, "format_version": CACHE_VERSION, "frames": frames, "complete": True}
+        {"format": CACHE_FORMAT, "format_version": CACHE_VERSION, "frames": len(frames), "complete": True}
     )
 
 
@@ -130,33 +140,44 @@ class LazyFeatures:
         self.shape = array.shape
 
     def __getitem__(self, frames: np.ndarray) -> np.ndarray:
-        """float32 (len(frames), N, D) for the given frame indices, in their order."""
+        """float16 (len(frames), N, D) for the given cache rows, in their order."""
         unique, inverse = np.unique(np.asarray(frames), return_inverse=True)
         rows = np.asarray(self.array.oindex[unique])  # one read per touched chunk
         return rows[inverse]
 
 
 def read_feature_cache(
-    path: Path, keys: list[str], frames: int, max_memory_bytes: int = MAX_MEMORY_BYTES
+    path: Path, keys: list[str], frames: np.ndarray, max_memory_bytes: int = MAX_MEMORY_BYTES
 ) -> dict[str, np.ndarray | LazyFeatures] | None:
-    """The cached features (in memory when they fit in `max_memory_bytes`), or None when absent/incomplete."""
+    """The cached features (in memory when they fit in `max_memory_bytes`) and their "frames", or None
+    when the cache is absent, incomplete, or holds other frames."""
     if not (path / "zarr.json").is_file():
         return None
     try:
         root = zarr.open_group(str(path), mode="r")
         attrs = root.attrs
-        if attrs.get("format") != CACHE_FORMAT or not attrs.get("complete") or attrs.get("frames") != frames:
+        if (
+            attrs.get("format") != CACHE_FORMAT
+            or attrs.get("format_version") != CACHE_VERSION
+            or not attrs.get("complete")
+        ):
+            return None
+        stored = root["frames"]
+        if not isinstance(stored, zarr.Array) or not np.array_equal(np.asarray(stored[:]), frames):
             return None
         arrays: dict[str, zarr.Array] = {}
         for key in keys:
             array = root[key]
-            if not isinstance(array, zarr.Array) or array.shape[0] != frames:
+            if not isinstance(array, zarr.Array) or array.shape[0] != len(frames):
                 return None
             arrays[key] = array
-        total = sum(int(np.prod(array.shape)) * 4 for array in arrays.values())
+        total = sum(int(np.prod(array.shape)) * array.dtype.itemsize for array in arrays.values())
+        features: dict[str, np.ndarray | LazyFeatures] = {"frames": np.asarray(frames)}
         if total > max_memory_bytes:
-            return {key: LazyFeatures(array) for key, array in arrays.items()}
-        return {key: np.asarray(array[:]) for key, array in arrays.items()}
+            features.update({key: LazyFeatures(array) for key, array in arrays.items()})
+        else:
+            features.update({key: np.asarray(array[:]) for key, array in arrays.items()})
+        return features
     except (KeyError, OSError, ValueError):
         return None  # a damaged cache is rebuilt, not trusted
 
@@ -165,12 +186,13 @@ def load_or_build_feature_cache(
     data_path: str | Path,
     policy: DexGraspPolicy,
     arrays: DemoArrays,
+    frames: np.ndarray,
     *,
     build: bool = True,
     device: torch.device | str = "cpu",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, np.ndarray | LazyFeatures], Path]:
-    """The features of every frame (float32 (K, N, D) per frozen camera) and where they are cached.
+    """The features of `frames` (float16 (N, T, D) per frozen camera, plus "frames") and their folder.
 
     With `build=False` (non-main processes in multi-GPU runs) a missing cache is an error.
     """
@@ -180,16 +202,17 @@ def load_or_build_feature_cache(
         raise FeatureCacheError(
             f"--cache-features needs a frozen encoder, but config {config_name!r} trains both of its encoders"
         )
-    path = cache_dir(data_path) / cache_key(policy, arrays)
-    cached = read_feature_cache(path, keys, arrays.num_frames)
+    frames = np.asarray(frames, dtype=np.int64)
+    path = cache_dir(data_path) / cache_key(policy, arrays, frames)
+    cached = read_feature_cache(path, keys, frames)
     if cached is None:
         if not build:
             raise FeatureCacheError(f"{path}: feature cache missing or incomplete")
         try:
-            build_feature_cache(policy, arrays, path, device=device, on_progress=on_progress)
+            build_feature_cache(policy, arrays, path, frames, device=device, on_progress=on_progress)
         except OSError as error:
             raise FeatureCacheError(f"cannot write the feature cache at {path}: {error}") from None
-        cached = read_feature_cache(path, keys, arrays.num_frames)
+        cached = read_feature_cache(path, keys, frames)
         if cached is None:
             raise FeatureCacheError(f"{path}: the feature cache just written does not read back")
     return cached, path

@@ -21,7 +21,7 @@ from rich.console import Console
 
 from dexagent.controller.checkpoint import CheckpointError
 from dexagent.controller.config import ACTION_QUANTILE, PolicyConfig
-from dexagent.controller.data.augment import ColorJitter, RandomConv, Relight, TableRetexture
+from dexagent.controller.data.augment import build_augments
 from dexagent.controller.data.dataset import (
     ChunkDataset,
     DatasetError,
@@ -29,6 +29,7 @@ from dexagent.controller.data.dataset import (
     batch_positions,
     chunk_target_range,
     load_demo_arrays,
+    observed_frames,
     split_episodes,
 )
 from dexagent.controller.normalizer import Normalizer
@@ -70,6 +71,32 @@ class _LossOf(torch.nn.Module):
 
     def forward(self, batch: Batch) -> torch.Tensor:
         return self.policy.compute_loss(batch)
+
+
+def _all_frozen(resumed: ResumedRun | None, policy_config: PolicyConfig | None) -> bool:
+    """Whether both cameras' encoders are frozen (then cached features replace every image)."""
+    config = resumed.policy.config if resumed is not None else policy_config
+    return config is not None and config.head_encoder.frozen and config.wrist_encoder.frozen
+
+
+class _CacheProgress:
+    """Prints the feature cache's progress every 5% with frames/s and the time left."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.started = time.perf_counter()
+        self.next_share = 0.05
+
+    def __call__(self, done: int, total: int) -> None:
+        if done / total + 1e-9 < self.next_share and done != total:
+            return
+        elapsed = time.perf_counter() - self.started
+        rate = done / max(elapsed, 1e-9)
+        self.console.print(
+            f"feature cache: {done}/{total} frames, {rate:.1f} frames/s, "
+            f"{(total - done) / rate / 60:.1f} min left"
+        )
+        self.next_share = done / total + 0.05
 
 
 def _step_seed(seed: int, step: int, rank: int) -> int:
@@ -150,7 +177,9 @@ def train(
         raise TrainingError("a fresh run needs a policy config (--config sim|paper|CONFIG.json)")
 
     try:
-        arrays = load_demo_arrays(data)
+        arrays = load_demo_arrays(
+            data, images=not (config.cache_features and _all_frozen(resumed, policy_config))
+        )
     except DatasetError as error:
         raise TrainingError(str(error)) from None
     split = split_episodes(arrays.num_episodes, config.val_fraction, config.seed)
@@ -195,9 +224,11 @@ def train(
     if config.cache_features:
         with accelerator.main_process_first():
             try:
+                observed = observed_frames(arrays, np.arange(arrays.num_episodes), config.obs_stride)
                 features, cache_path = load_or_build_feature_cache(
-                    data, policy, arrays, build=main, device=accelerator.device
-                )
+                    data, policy, arrays, observed, build=main, device=accelerator.device,
+                    on_progress=_CacheProgress(console) if main else None,
+                )  # fmt: skip
             except FeatureCacheError as error:
                 raise TrainingError(str(error)) from None
         if main:
@@ -209,17 +240,17 @@ def train(
     )
     train_set = ChunkDataset(
         arrays, split.train, horizon=pcfg.horizon, image_size=pcfg.image_size, features=features,
-        jitter=ColorJitter(), jitter_cameras=trainable_cameras,
-        random_conv=RandomConv(config.random_conv) if config.random_conv > 0 else None,
-        retexture=(
-            TableRetexture(config.retexture_table, tiles=config.retexture_tiles)
-            if config.retexture_table > 0
-            else None
-        ),
-        relight=Relight(config.relight) if config.relight > 0 else None,
+        augments=build_augments(config.augment), augment_cameras=trainable_cameras, stride=config.obs_stride,
     )  # fmt: skip
     val_set = (
-        ChunkDataset(arrays, split.val, horizon=pcfg.horizon, image_size=pcfg.image_size, features=features)
+        ChunkDataset(
+            arrays,
+            split.val,
+            horizon=pcfg.horizon,
+            image_size=pcfg.image_size,
+            features=features,
+            stride=config.obs_stride,
+        )  # fmt: skip
         if len(split.val)
         else None
     )

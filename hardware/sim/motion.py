@@ -8,8 +8,6 @@ the scene and cheap to build.
 
 from __future__ import annotations
 
-import threading
-
 import mink
 import mujoco
 import numpy as np
@@ -18,8 +16,6 @@ from dexagent.hardware.errors import HardwareError
 from dexagent.hardware.sim.model import ARM_HOME, ARM_JOINTS, build_model
 
 GRASP_SITE = "grasp_site"
-# grasp_site_features: position (3) + the rotation's first two columns (6, a continuous encoding).
-GRASP_SITE_FEATURES = 9
 
 
 class ArmIK:
@@ -92,34 +88,6 @@ class ArmIK:
         q = np.zeros(self.model.nq)
         q[self._arm_qpos] = arm_q
         return q
-
-
-# Its own instance, behind a lock: a policy predicts in a background thread, and site_pose
-# writes the instance's MjData.
-_fk: ArmIK | None = None
-_fk_lock = threading.Lock()
-
-
-def grasp_site_features(arm_q: np.ndarray) -> np.ndarray:
-    """Forward kinematics for a batch: arm joints float[N, 7] -> float32[N, 9].
-
-    Per row the grasp site's position (m, robot base frame) and the first two columns of
-    its rotation (the pinch and finger axes). The embodiment model is the real arm's, so
-    this holds on the robot as in sim.
-    """
-    arm_q = np.asarray(arm_q, dtype=float)
-    if arm_q.ndim != 2 or arm_q.shape[1] != len(ARM_JOINTS):
-        raise ValueError(f"arm_q must be (N, {len(ARM_JOINTS)}), got shape {arm_q.shape}")
-    global _fk
-    out = np.empty((len(arm_q), GRASP_SITE_FEATURES), dtype=np.float32)
-    with _fk_lock:
-        if _fk is None:
-            _fk = ArmIK()
-        for row, q in enumerate(arm_q):
-            position, rotation = _fk.site_pose(q)
-            out[row, :3] = position
-            out[row, 3:] = rotation[:, :2].T.reshape(6)
-    return out
 
 
 def solve_ik(

@@ -42,6 +42,7 @@ def tiny_batch(config: PolicyConfig, batch_size: int = 4, seed: int = 0) -> dict
         "head_mask": masks,
         "first_mask": masks.clone(),
         "state": torch.randn(batch_size, 13, generator=generator),
+        "tick": torch.randint(0, 120, (batch_size,), generator=generator).float(),
         "action": torch.randn(batch_size, config.horizon, 13, generator=generator),
     }
 

@@ -44,21 +44,28 @@ def test_save_then_load_gives_identical_actions_for_the_same_noise(saved, make_b
     np.testing.assert_array_equal(loaded.normalizer.action_max, policy.normalizer.action_max)
 
 
-def test_dinov2_checkpoint_loads_without_its_source_folder(
+def test_a_frozen_pretrained_encoder_is_named_by_the_checkpoint_not_copied(
     tmp_path: Path, tiny_dinov2_dir: Path, dinov2_encoder_config, tiny_config, make_batch, randomize
 ) -> None:
     import shutil
+
+    from safetensors.torch import load_file
 
     encoder = dinov2_encoder_config(tiny_dinov2_dir)
     policy = DexGraspPolicy(tiny_config(head_encoder=encoder))
     randomize(policy)
     directory = save_checkpoint(tmp_path / "ckpt", policy)
-    shutil.rmtree(tiny_dinov2_dir)  # the checkpoint is self-contained
+    stored = load_file(str(directory / "model.safetensors"))
+    assert not any(key.startswith("head_encoder.") for key in stored)  # DINOv2 comes from its source
+    assert any(key.startswith("wrist_encoder.") for key in stored)  # the trainable CNN is stored
     loaded = load_checkpoint(directory)
     batch = make_batch(policy.config, batch_size=1)
     generator = torch.Generator().manual_seed(1)
     before = policy.predict_chunk(batch, generator)
     assert torch.equal(before, loaded.predict_chunk(batch, generator.manual_seed(1)))
+    shutil.rmtree(tiny_dinov2_dir)
+    with pytest.raises(CheckpointError, match=r"ckpt: could not load DINOv2 from '.*tiny-dinov2'"):
+        load_checkpoint(directory)
 
 
 def test_training_state_round_trips_optimizer_rng_and_nesting(saved) -> None:

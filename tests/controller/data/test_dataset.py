@@ -142,7 +142,7 @@ def test_a_single_episode_trains_without_validation() -> None:
 
 def test_step_batches_are_deterministic_and_cover_each_epoch(tmp_path: Path) -> None:
     arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
-    dataset = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8, jitter=ColorJitter())
+    dataset = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8, augments=[ColorJitter()])
     batches = StepBatches(dataset, batch_size=4, seed=3)
     first, again = batches[2], batches[2]
     for key in first:
@@ -163,7 +163,7 @@ def test_jitter_touches_only_trainable_cameras(tmp_path: Path) -> None:
     arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
     plain = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8)
     jittered = ChunkDataset(
-        arrays, np.arange(4), horizon=2, image_size=8, jitter=ColorJitter(), jitter_cameras=("wrist_rgb",)
+        arrays, np.arange(4), horizon=2, image_size=8, augments=[ColorJitter()], augment_cameras=("wrist_rgb",)
     )
     positions = np.arange(8)
     a, b = plain.batch(positions), jittered.batch(positions, torch.Generator().manual_seed(0))
@@ -199,12 +199,14 @@ def test_missing_or_empty_stores_are_clear_errors(tmp_path: Path) -> None:
 def test_colour_jitter_matches_grey_invariants() -> None:
     grey = torch.full((2, 3, 4, 4), 0.5)
     out = ColorJitter(brightness=0.0, contrast=0.0, saturation=0.5, hue=0.5)(
-        grey, torch.Generator().manual_seed(0)
+        grey, None, None, torch.Generator().manual_seed(0)
     )
     assert torch.allclose(out, grey, atol=1e-6)  # saturation and hue leave grey alone
     red = torch.zeros(1, 3, 2, 2)
     red[:, 0] = 1.0
-    shifted = ColorJitter(0.0, 0.0, 0.0, 0.5)(red, torch.Generator().manual_seed(1))
+    shifted = ColorJitter(brightness=0.0, contrast=0.0, saturation=0.0, hue=0.5)(
+        red, None, None, torch.Generator().manual_seed(1)
+    )
     assert shifted.amax(dim=1).allclose(torch.ones(1, 2, 2))  # value is kept
     assert not torch.allclose(shifted, red)
 
@@ -221,19 +223,19 @@ def test_hue_rotation_keeps_luma_and_a_full_turn_is_the_identity() -> None:
 
 def test_random_conv_recolours_only_the_drawn_images_and_stays_in_range() -> None:
     rgb = torch.rand(16, 3, 12, 12, generator=torch.Generator().manual_seed(0))
-    out = RandomConv(probability=0.5)(rgb, torch.Generator().manual_seed(4))
+    out = RandomConv(probability=0.5)(rgb, None, None, torch.Generator().manual_seed(4))
     changed = (out - rgb).abs().flatten(1).amax(1) > 1e-6
     assert 0 < int(changed.sum()) < 16  # about half the batch, never none or all at p=0.5
     assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
-    again = RandomConv(probability=0.5)(rgb, torch.Generator().manual_seed(4))
+    again = RandomConv(probability=0.5)(rgb, None, None, torch.Generator().manual_seed(4))
     assert torch.equal(out, again)  # reproducible from the generator
-    assert torch.equal(RandomConv(probability=0.0)(rgb, torch.Generator().manual_seed(4)), rgb)
+    assert torch.equal(RandomConv(probability=0.0)(rgb, None, None, torch.Generator().manual_seed(4)), rgb)
 
 
 def test_random_conv_can_invert_a_white_table() -> None:
     white = torch.full((64, 3, 8, 8), 0.9)
     white[:, :, 2:4, 2:4] = 0.1  # a dark object on a white table
-    out = RandomConv(probability=1.0, kernel_sizes=(1,))(white, torch.Generator().manual_seed(2))
+    out = RandomConv(probability=1.0, kernel_sizes=(1,))(white, None, None, torch.Generator().manual_seed(2))
     table, item = out[:, :, 0, 0].mean(1), out[:, :, 3, 3].mean(1)
     assert bool((item > table).any()) and bool((item < table).any())  # contrast kept or inverted
 
@@ -244,17 +246,16 @@ def test_random_conv_rejects_bad_settings() -> None:
     with pytest.raises(ValueError, match="odd"):
         RandomConv(kernel_sizes=(2,))
     with pytest.raises(ValueError, match=r"\(B, 3, S, S\)"):
-        RandomConv()(torch.zeros(3, 8, 8), torch.Generator())
+        RandomConv()(torch.zeros(3, 8, 8), None, None, torch.Generator())
 
 
 def test_random_conv_follows_the_jitter_on_trainable_cameras(tmp_path: Path) -> None:
     arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
     jitter_only = ChunkDataset(
-        arrays, np.arange(4), horizon=2, image_size=8, jitter=ColorJitter(), jitter_cameras=("wrist_rgb",)
+        arrays, np.arange(4), horizon=2, image_size=8, augments=[ColorJitter()], augment_cameras=("wrist_rgb",)
     )
     both = ChunkDataset(
-        arrays, np.arange(4), horizon=2, image_size=8, jitter=ColorJitter(), jitter_cameras=("wrist_rgb",),
-        random_conv=RandomConv(probability=1.0),
+        arrays, np.arange(4), horizon=2, image_size=8, augments=[ColorJitter(), RandomConv(probability=1.0)], augment_cameras=("wrist_rgb",),
     )  # fmt: skip
     positions = np.arange(8)
     a = jitter_only.batch(positions, torch.Generator().manual_seed(0))
@@ -301,25 +302,7 @@ def test_table_retexture_gives_both_cameras_of_a_sample_the_same_colours() -> No
     assert float(noisy[:, :, :3, :3].std()) > 0.01  # a field between two colours, not flat
 
 
-def test_table_retexture_tiles_alternate_the_two_colours_across_the_table() -> None:
-    rgb, table = _table_scene(4)
-    retexture = TableRetexture(probability=1.0, tiles=1.0, tile_counts=(4,))
-    drawn = retexture.draw(4, torch.Generator().manual_seed(1))
-    out = retexture(rgb, table, drawn, torch.Generator())
-    colours = drawn[1]
-    # 4 tiles across 8 px: 2 x 2 px squares; the lit half (x < 4) shows the colours times 1.0 shading.
-    assert torch.allclose(out[:, :, 0, 0], colours[:, 0], atol=1e-5)
-    assert torch.allclose(out[:, :, 0, 2], colours[:, 1], atol=1e-5)
-    assert torch.allclose(out[:, :, 2, 0], colours[:, 1], atol=1e-5)
-    assert torch.allclose(out[:, :, 2, 2], colours[:, 0], atol=1e-5)
-    assert torch.equal(out[:, :, 3:5, 3:5], rgb[:, :, 3:5, 3:5])  # the object is untouched
-    smooth = TableRetexture(probability=1.0, grids=(1,))(rgb, table, drawn, torch.Generator())
-    assert torch.allclose(smooth[:, :, 0, 0], smooth[:, :, 0, 2])  # without tiles: one flat colour
-
-
 def test_table_retexture_rejects_bad_settings_and_shapes() -> None:
-    with pytest.raises(ValueError, match="tiles"):
-        TableRetexture(tiles=1.5)
     with pytest.raises(ValueError, match="probability"):
         TableRetexture(probability=-0.5)
     with pytest.raises(ValueError, match="grids"):
@@ -332,10 +315,10 @@ def test_table_retexture_rejects_bad_settings_and_shapes() -> None:
 def test_the_dataset_retextures_the_stored_table_of_trainable_cameras_only(tmp_path: Path) -> None:
     arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
     assert arrays.head_table.shape == arrays.head_mask.shape and arrays.head_table.dtype == np.bool_
-    plain = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8, jitter_cameras=("head_rgb",))
+    plain = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8, augment_cameras=("head_rgb",))
     retextured = ChunkDataset(
-        arrays, np.arange(4), horizon=2, image_size=8, jitter_cameras=("head_rgb",),
-        retexture=TableRetexture(probability=1.0),
+        arrays, np.arange(4), horizon=2, image_size=8, augment_cameras=("head_rgb",),
+        augments=[TableRetexture(probability=1.0)],
     )  # fmt: skip
     positions = np.arange(8)
     a = plain.batch(positions, torch.Generator().manual_seed(0))
@@ -352,7 +335,7 @@ def test_relight_scales_the_whole_image_by_the_drawn_gains() -> None:
     rgb, _ = _table_scene(64)
     relight = Relight(probability=0.5, grids=(1,))
     drawn = relight.draw(64, torch.Generator().manual_seed(0))
-    out = relight(rgb, drawn, torch.Generator())
+    out = relight(rgb, None, drawn, torch.Generator())
     chosen, gains = drawn
     assert 0 < int(chosen.sum()) < 64  # about half the batch at p = 0.5
     assert torch.equal(out[~chosen], rgb[~chosen])
@@ -370,10 +353,10 @@ def test_relight_shares_the_light_between_cameras_and_varies_it_across_the_image
     rgb, _ = _table_scene(8)
     relight = Relight(probability=1.0, grids=(3,))
     drawn = relight.draw(8, torch.Generator().manual_seed(5))
-    head = relight(rgb, drawn, torch.Generator().manual_seed(0))
-    again = relight(rgb, drawn, torch.Generator().manual_seed(0))
+    head = relight(rgb, None, drawn, torch.Generator().manual_seed(0))
+    again = relight(rgb, None, drawn, torch.Generator().manual_seed(0))
     assert torch.equal(head, again)  # reproducible from the draw and the generator
-    other_field = relight(rgb, drawn, torch.Generator().manual_seed(1))
+    other_field = relight(rgb, None, drawn, torch.Generator().manual_seed(1))
     assert not torch.equal(head, other_field)  # each camera gets its own field
     ratio = head[:, :, :, :4] / rgb[:, :, :, :4]  # the lit half: no clamping, ratios are the gains
     assert float(ratio.flatten(2).std(-1).amax()) > 0.01  # uneven, not one gain everywhere
@@ -388,15 +371,15 @@ def test_relight_rejects_bad_settings_and_shapes() -> None:
         Relight(tint=1.0)
     with pytest.raises(ValueError, match=r"\(B, 3, S, S\)"):
         relight = Relight()
-        relight(torch.zeros(2, 8, 8), relight.draw(2, torch.Generator()), torch.Generator())
+        relight(torch.zeros(2, 8, 8), None, relight.draw(2, torch.Generator()), torch.Generator())
 
 
 def test_the_dataset_relights_trainable_cameras_only(tmp_path: Path) -> None:
     arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
-    plain = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8, jitter_cameras=("head_rgb",))
+    plain = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8, augment_cameras=("head_rgb",))
     relit = ChunkDataset(
-        arrays, np.arange(4), horizon=2, image_size=8, jitter_cameras=("head_rgb",),
-        relight=Relight(probability=1.0),
+        arrays, np.arange(4), horizon=2, image_size=8, augment_cameras=("head_rgb",),
+        augments=[Relight(probability=1.0)],
     )  # fmt: skip
     positions = np.arange(8)
     a = plain.batch(positions, torch.Generator().manual_seed(0))
@@ -404,3 +387,26 @@ def test_the_dataset_relights_trainable_cameras_only(tmp_path: Path) -> None:
     assert torch.equal(a["wrist_rgb"], b["wrist_rgb"])  # not a trainable camera here
     assert float(b["head_rgb"].mean()) < float(a["head_rgb"].mean())  # gains are mostly below 1
     assert torch.equal(b["head_rgb"], relit.batch(positions, torch.Generator().manual_seed(0))["head_rgb"])
+
+
+def test_a_configs_augmentation_list_builds_its_transforms_in_order() -> None:
+    from dexagent.controller.data.augment import AugmentError, build_augments, parse_augment
+
+    built = build_augments([("relight", 0.5), ("color_jitter", 1.0), ("random_conv", 0.0)])
+    assert [type(a) for a in built] == [Relight, ColorJitter]  # probability 0 drops one
+    assert built[0].probability == 0.5
+    assert parse_augment("retexture_table=0.25") == ("retexture_table", 0.25)
+    assert parse_augment("color_jitter") == ("color_jitter", 1.0)
+    with pytest.raises(AugmentError, match="unknown augmentation 'blur'"):
+        build_augments([("blur", 0.5)])
+    with pytest.raises(AugmentError, match="expected TYPE=PROBABILITY"):
+        parse_augment("relight=often")
+
+
+def test_colour_jitter_with_a_probability_leaves_the_other_images_alone() -> None:
+    rgb = torch.rand(32, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    out = ColorJitter(probability=0.5)(rgb, None, None, torch.Generator().manual_seed(1))
+    changed = (out - rgb).abs().flatten(1).amax(1) > 1e-6
+    assert 0 < int(changed.sum()) < 32
+    always = ColorJitter()(rgb, None, None, torch.Generator().manual_seed(1))
+    assert torch.equal(out[changed], always[changed])  # the same factors: only the choice differs

@@ -41,16 +41,18 @@ def test_train_writes_a_checkpoint_and_resume_continues_it(
     config = _config_file(tmp_path, tiny_config())
     common = ["--data", str(data), "--out", str(out), "--batch", "8", "--warmup", "2", "--val-every", "2"]
     code, output = _train(
-        *common, "--config", str(config), "--steps", "4", "--random-conv", "0.5", "--retexture-table", "0.5",
-        "--retexture-tiles", "0.3", "--relight", "0.25",
+        *common, "--config", str(config), "--steps", "4", "--augment", "retexture_table=0.5",
+        "--augment", "relight=0.25", "--augment", "color_jitter=1", "--augment", "random_conv=0.5",
     )  # fmt: skip
     assert code == 0, output
     assert "done: step 4" in output
     assert load_checkpoint(out).config == tiny_config()
-    assert load_training_state(out)["train_config"]["random_conv"] == 0.5  # type: ignore[index]
-    assert load_training_state(out)["train_config"]["retexture_table"] == 0.5  # type: ignore[index]
-    assert load_training_state(out)["train_config"]["relight"] == 0.25  # type: ignore[index]
-    assert load_training_state(out)["train_config"]["retexture_tiles"] == 0.3  # type: ignore[index]
+    assert load_training_state(out)["train_config"]["augment"] == (  # type: ignore[index]
+        ("retexture_table", 0.5),
+        ("relight", 0.25),
+        ("color_jitter", 1.0),
+        ("random_conv", 0.5),
+    )  # in the order given: the order they apply in
     code, output = _train(*common, "--steps", "6", "--resume", "--threads", "1")
     assert code == 0, output
     assert load_training_state(out)["step"] == 6  # type: ignore[index]
@@ -69,14 +71,12 @@ def test_bad_arguments_exit_2_with_a_message(
     assert code == 2 and "unknown policy config 'huge'" in output
     code, output = _train("--data", str(data), "--out", str(out), "--steps", "0")
     assert code == 2 and "steps must be positive" in output
-    code, output = _train("--data", str(data), "--out", str(out), "--random-conv", "1.5")
-    assert code == 2 and "random_conv must be in [0, 1], got 1.5" in output
-    code, output = _train("--data", str(data), "--out", str(out), "--retexture-table", "-0.1")
-    assert code == 2 and "retexture_table must be in [0, 1], got -0.1" in output
-    code, output = _train("--data", str(data), "--out", str(out), "--retexture-tiles", "2")
-    assert code == 2 and "retexture_tiles must be in [0, 1], got 2.0" in output
-    code, output = _train("--data", str(data), "--out", str(out), "--relight", "1.5")
-    assert code == 2 and "relight must be in [0, 1], got 1.5" in output
+    code, output = _train("--data", str(data), "--out", str(out), "--augment", "random_conv=1.5")
+    assert code == 2 and "augmentation random_conv: probability must be in [0, 1], got 1.5" in output
+    code, output = _train("--data", str(data), "--out", str(out), "--augment", "retexture_tiles=0.3")
+    assert code == 2 and "unknown augmentation 'retexture_tiles'; known: color_jitter" in output
+    code, output = _train("--data", str(data), "--out", str(out), "--augment", "relight=half")
+    assert code == 2 and "expected TYPE=PROBABILITY" in output
     code, output = _train("--data", str(data), "--out", str(out), "--threads", "0")
     assert code == 2 and "--threads must be at least 1" in output
     (tmp_path / "empty").mkdir()

@@ -165,11 +165,12 @@ def test_a_per_offset_run_saves_quantile_ranges_per_chunk_offset(
     assert spans[0] < spans[1] < spans[2] < spans[3]
 
 
-def test_random_conv_is_a_validated_setting_a_resume_keeps(
+def test_augmentations_are_a_validated_setting_a_resume_keeps(
     demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
 ) -> None:
-    with pytest.raises(TrainingError, match="random_conv must be in"):
-        TrainConfig(random_conv=1.5)
+    with pytest.raises(TrainingError, match="probability must be in"):
+        TrainConfig(augment=(("random_conv", 1.5),))
+    augment = (("color_jitter", 1.0), ("random_conv", 1.0))
     data = demo_store()
 
     def stop_at_5(step: int, loss: float) -> bool:
@@ -178,20 +179,29 @@ def test_random_conv_is_a_validated_setting_a_resume_keeps(
     run = tmp_path / "run"
     plain = train(data, tmp_path / "plain", _settings(steps=8), tiny_config(), show_progress=False)
     first = train(
-        data, run, _settings(steps=8, random_conv=1.0), tiny_config(), show_progress=False, on_step=stop_at_5
+        data, run, _settings(steps=8, augment=augment), tiny_config(), show_progress=False, on_step=stop_at_5
     )
     assert first.losses != plain.losses[:5]  # the augmentation changed the images the model saw
     second = train(data, run, _settings(steps=8), None, resume=True, show_progress=False)
-    assert load_training_state(run)["train_config"]["random_conv"] == 1.0  # the run's, not the request's
+    saved = load_training_state(run)["train_config"]["augment"]  # type: ignore[index]
+    assert saved == augment  # the run's, not the request's
     whole = train(
-        data, tmp_path / "whole", _settings(steps=8, random_conv=1.0), tiny_config(), show_progress=False
+        data, tmp_path / "whole", _settings(steps=8, augment=augment), tiny_config(), show_progress=False
     )
     assert first.losses + second.losses == whole.losses
 
 
-def test_a_run_saved_before_random_conv_existed_resumes_without_it() -> None:
+def test_a_run_saved_before_obs_stride_existed_resumes_with_every_frame() -> None:
     saved = _settings().to_dict()
-    del saved["random_conv"]  # as an older dexagent wrote the run's settings
+    del saved["obs_stride"]  # as an older dexagent wrote the run's settings
     run = ResumedRun(policy=None, state={"step": 5, "train_config": saved})  # type: ignore[arg-type]
-    settings, ignored = run.settings(_settings(random_conv=0.5))
-    assert settings.random_conv == 0.0 and ignored == ["random_conv=0.5 (continuing with 0.0)"]
+    settings, ignored = run.settings(_settings(obs_stride=3))
+    assert settings.obs_stride == 1 and ignored == ["obs_stride=3 (continuing with 1)"]
+
+
+def test_a_run_with_per_flag_augmentations_of_an_older_dexagent_is_refused_loudly() -> None:
+    saved = {**_settings().to_dict(), "random_conv": 0.5}  # as dexagent wrote it before `augment`
+    del saved["augment"]
+    run = ResumedRun(policy=None, state={"step": 5, "train_config": saved})  # type: ignore[arg-type]
+    with pytest.raises(TrainingError, match=r"older dexagent with per-flag augmentations \(random_conv\)"):
+        run.settings(_settings())
