@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import zarr
+from numcodecs import Zstd
 
 from dexagent.controller.data.lerobot_import import ImportSummary, mask_box, square_images
 from dexagent.controller.data.store import DemoStore, EpisodeFrames, EpisodeMetadata, StoreError
@@ -68,8 +69,10 @@ def export_dexgraspvla(
         if table_masks:
             for name in TABLE_ARRAYS.values():
                 shapes[name] = ((frames_total, size, size), "bool", (IMAGE_CHUNK_FRAMES, size, size))
+        # numcodecs' Zstd, which zarr 2 reads (for 96 px images 1.7 MB vs zarr's v2 default Blosc-LZ4's 9.7).
         arrays = {
-            name: root.create_array(name, shape=s, dtype=d, chunks=c) for name, (s, d, c) in shapes.items()
+            name: root.create_array(name, shape=s, dtype=d, chunks=c, compressors=Zstd(level=3))
+            for name, (s, d, c) in shapes.items()
         }
         for episode in range(store.num_episodes):
             frames, span = store.episode(episode), store.episode_slice(episode)
