@@ -29,7 +29,12 @@ import numpy as np
 import zarr
 from numcodecs import Zstd
 
-from dexagent.controller.data.lerobot_import import ImportSummary, mask_box, square_images
+from dexagent.controller.data.lerobot_import import (
+    ImportSummary,
+    mask_box,
+    remove_if_new_and_empty,
+    square_images,
+)
 from dexagent.controller.data.store import DemoStore, EpisodeFrames, EpisodeMetadata, StoreError
 from dexagent.hardware import ACTION_DIM
 
@@ -172,33 +177,38 @@ def import_dexgraspvla(
     tables = {key: arrays_of(root, name) for key, name in TABLE_ARRAYS.items() if name in root}
     missing = tuple(key for key in TABLE_ARRAYS if key not in tables)
     hz = float(attrs.get("control_hz", control_hz))
-    with DemoStore.create_or_append(out, image_size=image_size, control_hz=hz) as store:
-        start = 0
-        for episode, end in enumerate(ends):
-            span, steps = slice(start, int(end)), int(end) - start
-            rgbm = np.asarray(arrays["data/rgbm"][span])
-            head_mask = square_images(rgbm[..., 3] > 0, image_size, mask=True)
-            frames = EpisodeFrames(
-                action=np.asarray(arrays["data/action"][span], np.float32),
-                state=np.asarray(arrays["data/right_state"][span], np.float32),
-                head_rgb=square_images(np.ascontiguousarray(rgbm[..., :3]), image_size, mask=False),
-                head_mask=head_mask,
-                wrist_rgb=square_images(
-                    np.asarray(arrays["data/right_cam_img"][span]), image_size, mask=False
-                ),
-                **{
-                    key: square_images(np.asarray(tables[key][span], bool), image_size, mask=True)
-                    if key in tables
-                    else np.zeros((steps, image_size, image_size), np.bool_)
-                    for key in TABLE_ARRAYS
-                },
-            )
-            metadata = _metadata(described[episode] if described else None, head_mask, steps)
-            store.append_episode(frames, metadata)
-            if on_episode is not None:
-                on_episode(episode)
-            start = int(end)
-        frame_count = store.num_frames
+    created = not out.exists()
+    try:
+        with DemoStore.create_or_append(out, image_size=image_size, control_hz=hz) as store:
+            start = 0
+            for episode, end in enumerate(ends):
+                span, steps = slice(start, int(end)), int(end) - start
+                rgbm = np.asarray(arrays["data/rgbm"][span])
+                head_mask = square_images(rgbm[..., 3] > 0, image_size, mask=True)
+                frames = EpisodeFrames(
+                    action=np.asarray(arrays["data/action"][span], np.float32),
+                    state=np.asarray(arrays["data/right_state"][span], np.float32),
+                    head_rgb=square_images(np.ascontiguousarray(rgbm[..., :3]), image_size, mask=False),
+                    head_mask=head_mask,
+                    wrist_rgb=square_images(
+                        np.asarray(arrays["data/right_cam_img"][span]), image_size, mask=False
+                    ),
+                    **{
+                        key: square_images(np.asarray(tables[key][span], bool), image_size, mask=True)
+                        if key in tables
+                        else np.zeros((steps, image_size, image_size), np.bool_)
+                        for key in TABLE_ARRAYS
+                    },
+                )
+                metadata = _metadata(described[episode] if described else None, head_mask, steps)
+                store.append_episode(frames, metadata)
+                if on_episode is not None:
+                    on_episode(episode)
+                start = int(end)
+            frame_count = store.num_frames
+    except BaseException:
+        remove_if_new_and_empty(out, created)
+        raise
     return ImportSummary(len(ends), frame_count, image_size, missing)
 
 

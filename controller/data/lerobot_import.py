@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,9 +94,30 @@ def map_features(info: dict[str, Any], overrides: dict[str, str] | None) -> dict
 
 
 def _decode_image(cell: Any, root: Path, feature: str) -> np.ndarray:
-    if cell is None or not cell.get("bytes"):
-        raise StoreError(f"feature {feature!r}: a frame has no embedded image bytes")
-    return np.asarray(Image.open(io.BytesIO(cell["bytes"])).convert("RGB"))
+    """An image feature's cell: embedded bytes (a finished dataset) or a file under the dataset root."""
+    if cell is not None and cell.get("bytes"):
+        source: Any = io.BytesIO(cell["bytes"])
+    elif cell is not None and cell.get("path"):
+        source = (root / str(cell["path"])).resolve()
+        if not source.is_relative_to(root.resolve()) or not source.is_file():
+            raise StoreError(f"feature {feature!r}: image file {cell['path']!r} is not a file inside {root}")
+    else:
+        raise StoreError(f"feature {feature!r}: a frame has neither image bytes nor a path")
+    try:
+        with Image.open(source) as image:
+            return np.asarray(image.convert("RGB"))
+    except OSError as error:
+        raise StoreError(f"feature {feature!r}: an image does not decode: {error}") from None
+
+
+def remove_if_new_and_empty(store: Path, created: bool) -> None:
+    """After a failed import: a store this import created and never committed to leaves no trace."""
+    try:
+        empty = created and DemoStore.open(store).num_episodes == 0
+    except StoreError:
+        empty = created
+    if empty:
+        shutil.rmtree(store, ignore_errors=True)
 
 
 def mask_box(mask: np.ndarray) -> tuple[float, float, float, float]:
@@ -212,6 +234,13 @@ def import_lerobot(
     episode_files = sorted((source / "meta" / "episodes").glob("*/*.parquet"))
     table = read_table(episode_files, f"{source}/meta/episodes")
     columns = [name for name in table.column_names if not name.startswith("stats/")]
+    needed = ["episode_index", "length", "data/chunk_index", "data/file_index"]
+    for feature in mapping.values():
+        if info["features"][feature]["dtype"] == "video":
+            needed += [f"videos/{feature}/{name}" for name in ("chunk_index", "file_index", "from_timestamp")]
+    absent = [name for name in needed if name not in columns]
+    if absent:
+        raise StoreError(f"{source}/meta/episodes lacks the column(s) {', '.join(absent)}")
     rows = sorted(table.select(columns).to_pylist(), key=lambda r: int(r["episode_index"]))
     if not rows:
         raise StoreError(f"{source} holds no episodes")
@@ -225,10 +254,14 @@ def import_lerobot(
         image_size = int(side[0])
     missing = tuple(a for a in layout.FEATURE_OF_ARRAY if a not in mapping)
     reader = _EpisodeReader(source, info, mapping)
+    created = not out.exists()
     try:
         with DemoStore.create_or_append(out, image_size=image_size, control_hz=float(info["fps"])) as store:
             for position, row in enumerate(rows):
-                arrays = reader.read(row)
+                try:
+                    arrays = reader.read(row)
+                except KeyError as error:  # pyarrow names the column a data file lacks
+                    raise StoreError(f"{source}: a data file lacks the column {error}") from None
                 steps = int(row["length"])
                 images = {
                     a: square_images(arrays[a], image_size, a in MASK_ARRAYS)
@@ -250,6 +283,9 @@ def import_lerobot(
                 if on_episode is not None:
                     on_episode(position)
             frame_count = store.num_frames
+    except BaseException:
+        remove_if_new_and_empty(out, created)
+        raise
     finally:
         reader.close()
     return ImportSummary(len(rows), frame_count, image_size, missing)

@@ -11,6 +11,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -144,3 +145,28 @@ def test_clear_errors_for_datasets_that_do_not_fit(make_smooth_store: MakeStore,
     with pytest.raises(StoreError, match=r"'action' \(action\) has shape \[7\]"):
         import_lerobot(old, tmp_path / "x.zarr")
     assert not (tmp_path / "x.zarr").exists()  # nothing written for a dataset that does not fit
+
+
+def test_image_paths_stay_inside_the_dataset_and_episode_columns_are_checked(
+    make_smooth_store: MakeStore, tmp_path: Path
+) -> None:
+    out = tmp_path / "lerobot"
+    export_lerobot(make_smooth_store(), out, table_masks=False)
+    data_path = out / "data/chunk-000/file-000.parquet"
+    table = pq.read_table(data_path)
+    column = table.column_names.index("observation.masks.head_target")
+    escaping = [{"bytes": None, "path": "../../../etc/passwd"}] * table.num_rows
+    pq.write_table(
+        table.set_column(
+            column, "observation.masks.head_target", pa.array(escaping, table.schema.field(column).type)
+        ),
+        data_path,
+    )
+    with pytest.raises(StoreError, match="'../../../etc/passwd' is not a file inside"):
+        import_lerobot(out, tmp_path / "a.zarr")
+    assert not (tmp_path / "a.zarr").exists()  # a store the failed import created is removed
+
+    episodes_path = out / "meta/episodes/chunk-000/file-000.parquet"
+    pq.write_table(pq.read_table(episodes_path).drop_columns(["data/file_index"]), episodes_path)
+    with pytest.raises(StoreError, match="meta/episodes lacks the column.s. data/file_index"):
+        import_lerobot(out, tmp_path / "b.zarr")
