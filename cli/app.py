@@ -40,8 +40,8 @@ def _root(
 # Command registration: each command group lives in its own module of this folder.
 # (keep one line per module; the order here is the order in `dexagent --help`)
 from dexagent.cli import run  # noqa: E402, F401, I001  (the main command first)
-from dexagent.cli import collect, eval, sim  # noqa: E402, F401
-from dexagent.cli import train, controller  # noqa: E402, F401
+from dexagent.cli import collect, data, eval, sim  # noqa: E402, F401
+from dexagent.cli import train, controller, controller_hub  # noqa: E402, F401
 from dexagent.cli import tree, skills, planner  # noqa: E402, F401
 
 

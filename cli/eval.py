@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import sys
 from pathlib import Path
 
 import typer
@@ -40,6 +42,12 @@ def evaluate(
     workers: int = typer.Option(1, help="Processes running episodes; results are identical to 1 worker."),
     threads: int = typer.Option(1, help="Torch threads per episode process (more thrash on shared cores)."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the full report (every episode) here."),
+    report: Path | None = typer.Option(
+        None,
+        "--report",
+        help="Write a self-contained HTML report (table, charts, failure reasons, videos of failed "
+        "episodes and a few successes, replayed after the run) into this folder.",
+    ),
     image_size: int = typer.Option(96, "--image-size", help="Square camera images, pixels."),
     realtime: bool = typer.Option(
         False,
@@ -68,6 +76,8 @@ def evaluate(
         fail(str(error))
     if json_out is not None:
         _check_writable(json_out)
+    if report is not None and (report.is_file() or not os.access(_existing_parent(report), os.W_OK)):
+        fail(f"--report {report}: give a folder that can be created or written")
 
     progress = Progress(
         TextColumn(f"[bold]eval {suite}[/]"),
@@ -100,6 +110,32 @@ def evaluate(
     if json_out is not None:
         json_out.write_text(json.dumps({**report_json(config, records), **extra_json}, indent=2) + "\n")
         console.print(f"report: {json_out}")
+    if report is not None:
+        _write_report(config, records, report, extra_json)
+
+
+def _write_report(config: EvalConfig, records: list[EpisodeRecord], folder: Path, extra_json: dict) -> None:
+    from dexagent.agent.evaluation.html_report import write_html_report  # matplotlib loads only here
+
+    with Progress(
+        TextColumn("[bold]report videos[/]"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as bar:
+        task = bar.add_task("videos", total=None)
+        page = write_html_report(
+            config,
+            records,
+            folder,
+            command=shlex.join(["dexagent", *sys.argv[1:]]),
+            extra_json=extra_json,
+            on_video=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    console.print(f"HTML report: {page}")
+
+
+def _existing_parent(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
 def _check_writable(path: Path) -> None:
