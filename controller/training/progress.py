@@ -30,6 +30,8 @@ class TrainingLog:
     ) -> None:
         self.out = out
         self.console = console
+        self.total = total
+        self._next_line = start + max(1, total // 20)
         self.enabled = enabled
         self.samples_per_step = samples_per_step
         self._writer: Any = None
@@ -64,14 +66,28 @@ class TrainingLog:
             self._writer.close()
 
     def describe(
-        self, arrays: DemoArrays, split: EpisodeSplit, policy: Any, config: TrainConfig, accelerator: Any
+        self,
+        arrays: DemoArrays,
+        split: EpisodeSplit,
+        train_set: Any,
+        policy: Any,
+        config: TrainConfig,
+        accelerator: Any,
     ) -> None:
-        """One block of what is about to happen."""
+        """One block of what is about to happen, and a warning for settings that cannot do what they say."""
         trainable = sum(p.numel() for p in policy.parameters() if p.requires_grad)
         frozen = sum(p.numel() for p in policy.parameters() if not p.requires_grad)
+        stride = f", every {config.obs_stride}th frame" if config.obs_stride > 1 else ""
+        augment = ", ".join(f"{name} {p:g}" for name, p in config.augment) or "none"
+        if config.steps < config.warmup_steps:
+            self.console.print(
+                f"[yellow]warning: --steps {config.steps} ends inside the {config.warmup_steps}-step "
+                f"learning-rate warm-up: the run never trains at the full rate (lower --warmup)"
+            )
         self.console.print(
             f"data {arrays.source}: {arrays.num_episodes} episodes, {arrays.num_frames} frames "
-            f"({len(split.train)} train / {len(split.val)} val episodes)\n"
+            f"({len(split.train)} train / {len(split.val)} val episodes; {len(train_set)} training "
+            f"samples{stride}); augment: {augment}\n"
             f"policy {policy.config.name!r}: {trainable / 1e6:.2f}M trainable, "
             f"{frozen / 1e6:.2f}M frozen parameters\n"
             f"{config.steps} steps, batch {config.batch_size} x {accelerator.num_processes} process(es) on "
@@ -87,6 +103,13 @@ class TrainingLog:
         if self._window >= 20:  # a moving window: the rate follows slow-downs
             self._seconds, self._window = self._seconds / 2, self._window // 2
         self._progress.update(self._task, completed=step, loss=loss, rate=rate)
+        if not self.console.is_terminal and step >= self._next_line:  # logs to a file: a line per 5%
+            left = (self.total - step) * self.samples_per_step / max(rate, 1e-9)
+            self.console.print(
+                f"step {step}/{self.total}: loss {loss:.4f}, lr {lr:.2e}, {rate:.0f} samples/s, "
+                f"{left / 60:.0f} min left"
+            )
+            self._next_line = step + max(1, self.total // 20)
         self._writer.add_scalar("train/loss", loss, step)
         self._writer.add_scalar("train/lr", lr, step)
         self._writer.add_scalar("train/samples_per_s", rate, step)

@@ -19,29 +19,25 @@ import torch
 from accelerate import Accelerator
 from rich.console import Console
 
-from dexagent.controller.checkpoint import CheckpointError
-from dexagent.controller.config import ACTION_QUANTILE, PolicyConfig
-from dexagent.controller.data.augment import build_augments
+from dexagent.controller.config import PolicyConfig
 from dexagent.controller.data.dataset import (
     ChunkDataset,
-    DatasetError,
     StepBatches,
     batch_positions,
-    chunk_target_range,
-    load_demo_arrays,
-    observed_frames,
-    split_episodes,
 )
-from dexagent.controller.normalizer import Normalizer
 from dexagent.controller.policy import DexGraspPolicy
-from dexagent.controller.training.checkpointing import ResumedRun, holds_run, load_run, save_run
+from dexagent.controller.training.checkpointing import save_run
 from dexagent.controller.training.config import TrainConfig, TrainingError
 from dexagent.controller.training.ema import EMA
-from dexagent.controller.training.features import FeatureCacheError, load_or_build_feature_cache
 from dexagent.controller.training.interrupt import StopRequest
 from dexagent.controller.training.progress import TrainingLog
-from dexagent.controller.training.schedule import warmup_cosine_scheduler
-from dexagent.controller.training.warm_start import warm_start
+from dexagent.controller.training.setup import (
+    build_datasets,
+    build_optimisation,
+    build_policy,
+    load_data,
+    open_run,
+)
 
 Batch = dict[str, torch.Tensor]
 
@@ -71,32 +67,6 @@ class _LossOf(torch.nn.Module):
 
     def forward(self, batch: Batch) -> torch.Tensor:
         return self.policy.compute_loss(batch)
-
-
-def _all_frozen(resumed: ResumedRun | None, policy_config: PolicyConfig | None) -> bool:
-    """Whether both cameras' encoders are frozen (then cached features replace every image)."""
-    config = resumed.policy.config if resumed is not None else policy_config
-    return config is not None and config.head_encoder.frozen and config.wrist_encoder.frozen
-
-
-class _CacheProgress:
-    """Prints the feature cache's progress every 5% with frames/s and the time left."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.started = time.perf_counter()
-        self.next_share = 0.05
-
-    def __call__(self, done: int, total: int) -> None:
-        if done / total + 1e-9 < self.next_share and done != total:
-            return
-        elapsed = time.perf_counter() - self.started
-        rate = done / max(elapsed, 1e-9)
-        self.console.print(
-            f"feature cache: {done}/{total} frames, {rate:.1f} frames/s, "
-            f"{(total - done) / rate / 60:.1f} min left"
-        )
-        self.next_share = done / total + 0.05
 
 
 def _step_seed(seed: int, step: int, rank: int) -> int:
@@ -161,111 +131,26 @@ def train(
     console = console or Console()
     accelerator = Accelerator(mixed_precision="bf16" if torch.cuda.is_available() else "no")
     main = accelerator.is_main_process
-    resumed: ResumedRun | None = None
-    if resume:
-        resumed = load_run(out, policy_config)
-        config, ignored = resumed.settings(config)
-        if ignored and main:
-            console.print(f"[yellow]resume keeps the run's settings; ignored: {', '.join(ignored)}")
-        if resumed.step >= config.steps:
-            raise TrainingError(f"--resume: the run in {out} is at step {resumed.step}; ask for more --steps")
-    elif holds_run(out):
-        raise TrainingError(
-            f"{out} already holds a training run; pass --resume to continue it or pick another --out"
-        )
-    if resumed is None and policy_config is None:
-        raise TrainingError("a fresh run needs a policy config (--config sim|paper|CONFIG.json)")
-
-    try:
-        arrays = load_demo_arrays(
-            data, images=not (config.cache_features and _all_frozen(resumed, policy_config))
-        )
-    except DatasetError as error:
-        raise TrainingError(str(error)) from None
-    split = split_episodes(arrays.num_episodes, config.val_fraction, config.seed)
-    data_info = {
-        "path": str(data),
-        "fingerprint": arrays.fingerprint(),
-        "train_episodes": split.train.tolist(),
-        "val_episodes": split.val.tolist(),
-    }
-    if resumed is not None and resumed.state["data"]["fingerprint"] != data_info["fingerprint"]:
-        raise TrainingError(
-            f"--resume: {data} is not the data this run started on ({resumed.state['data']['fingerprint']} "
-            f"then, {data_info['fingerprint']} now); start a new run with another --out"
-        )
-
-    torch.manual_seed(config.seed)  # the same initial weights for the same seed
+    quiet = console if main else Console(quiet=True)
+    config, resumed = open_run(out, config, policy_config, resume, quiet)
     if resumed is not None:
-        policy = resumed.policy
-    else:
-        assert policy_config is not None
-        train_frames = arrays.frames_of(split.train)
-        per_offset = policy_config.action_range == "per_offset"
-        low, high = chunk_target_range(
-            arrays, train_frames, policy_config.horizon, relative=policy_config.action_mode == "delta",
-            per_offset=per_offset, quantile=ACTION_QUANTILE if per_offset else 0.0,
-        )  # fmt: skip
-        states = arrays.state[train_frames]
-        normalizer = Normalizer(states.min(0), states.max(0), low, high)
-        policy = DexGraspPolicy(policy_config, normalizer)
-        if config.init_from:
-            try:
-                started = warm_start(policy, config.init_from)
-            except CheckpointError as error:
-                raise TrainingError(str(error)) from None
-            if main:
-                console.print(f"weights from {config.init_from}: {started.summary()}")
+        policy_config = resumed.policy.config
+    assert policy_config is not None  # open_run refuses a fresh run without one
+    arrays, split, data_info = load_data(data, config, policy_config, resumed)
+    policy = (
+        resumed.policy if resumed is not None else build_policy(arrays, split, policy_config, config, quiet)
+    )
     policy.to(accelerator.device)
     policy.train()
-    pcfg = policy.config
-
-    features = None
-    if config.cache_features:
-        with accelerator.main_process_first():
-            try:
-                observed = observed_frames(arrays, np.arange(arrays.num_episodes), config.obs_stride)
-                features, cache_path = load_or_build_feature_cache(
-                    data, policy, arrays, observed, build=main, device=accelerator.device,
-                    on_progress=_CacheProgress(console) if main else None,
-                )  # fmt: skip
-            except FeatureCacheError as error:
-                raise TrainingError(str(error)) from None
-        if main:
-            console.print(f"frozen features cached in {cache_path}")
-    trainable_cameras = tuple(
-        camera
-        for camera, enc in (("head_rgb", pcfg.head_encoder), ("wrist_rgb", pcfg.wrist_encoder))
-        if not enc.frozen
+    train_set, val_set = build_datasets(data, arrays, split, policy, config, accelerator, quiet)
+    optimisation = build_optimisation(policy, config, resumed)
+    trainable, ema, scheduler, start = (
+        optimisation.trainable,
+        optimisation.ema,
+        optimisation.scheduler,
+        optimisation.start,
     )
-    train_set = ChunkDataset(
-        arrays, split.train, horizon=pcfg.horizon, image_size=pcfg.image_size, features=features,
-        augments=build_augments(config.augment), augment_cameras=trainable_cameras, stride=config.obs_stride,
-    )  # fmt: skip
-    val_set = (
-        ChunkDataset(
-            arrays,
-            split.val,
-            horizon=pcfg.horizon,
-            image_size=pcfg.image_size,
-            features=features,
-            stride=config.obs_stride,
-        )  # fmt: skip
-        if len(split.val)
-        else None
-    )
-
-    trainable = [param for param in policy.parameters() if param.requires_grad]
-    optimizer = torch.optim.AdamW(
-        trainable, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay
-    )
-    scheduler = warmup_cosine_scheduler(optimizer, config.warmup_steps, config.steps)
-    ema = EMA(policy, max_decay=config.ema_max_decay, power=config.ema_power)
-    start = 0
-    if resumed is not None:
-        resumed.restore(optimizer, scheduler, ema, config.steps)
-        start = resumed.step
-    model, optimizer = accelerator.prepare(_LossOf(policy), optimizer)
+    model, optimizer = accelerator.prepare(_LossOf(policy), optimisation.optimizer)
 
     rank, world = accelerator.process_index, accelerator.num_processes
     source = StepBatches(train_set, config.batch_size, config.seed, rank, world)
@@ -276,7 +161,7 @@ def train(
         samples_per_step=config.batch_size * world,
     )  # fmt: skip
     if main:
-        log.describe(arrays, split, policy, config, accelerator)
+        log.describe(arrays, split, train_set, policy, config, accelerator)
 
     def checkpoint(step: int) -> None:
         if main:

@@ -53,8 +53,11 @@ def test_train_writes_a_checkpoint_and_resume_continues_it(
         ("color_jitter", 1.0),
         ("random_conv", 0.5),
     )  # in the order given: the order they apply in
+    assert "(5 train / 1 val episodes;" in output and "augment: retexture_table 0.5, relight 0.25" in output
+    assert "warning" not in output
     code, output = _train(*common, "--steps", "6", "--resume", "--threads", "1")
     assert code == 0, output
+    assert f"resuming {out} from step 4 of 6" in output
     assert load_training_state(out)["step"] == 6  # type: ignore[index]
     # Without --steps a resumed run keeps its own total (6), not the fresh-run default.
     code, output = _train(*common, "--resume")
@@ -142,3 +145,15 @@ def test_ctrl_c_saves_the_step_and_resume_goes_on(
     code, output = _train("--data", str(data), "--out", str(out), "--steps", str(step + 2), "--resume")
     assert code == 0, output
     assert load_training_state(out)["step"] == step + 2  # type: ignore[index]
+
+
+def test_a_run_shorter_than_its_warm_up_is_warned_about(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    config = _config_file(tmp_path, tiny_config())
+    code, output = _train(
+        "--data", str(demo_store()), "--out", str(tmp_path / "run"), "--config", str(config), "--steps", "3",
+        "--batch", "4",
+    )  # fmt: skip
+    assert code == 0, output
+    assert "warning: --steps 3 ends inside the 500-step learning-rate warm-up" in output
