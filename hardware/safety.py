@@ -36,13 +36,12 @@ class SafetyLayer:
         try:
             raw = np.asarray(action)
         except (TypeError, ValueError, OverflowError) as error:  # ragged lists and the like
-            raise UnsafeActionError(f"action is not an array of numbers ({error}); holding position") from None
+            message = f"action is not an array of numbers ({error}); holding position"
+            raise UnsafeActionError(message) from None
         # Only real numbers: strings, objects (e.g. ints too big for a machine word), booleans and
         # complex numbers (whose imaginary part a cast would silently drop) are all refused.
         if raw.dtype.kind not in "iuf":
-            raise UnsafeActionError(
-                f"action must be real numbers, got {raw.dtype} values; holding position"
-            )
+            raise UnsafeActionError(f"action must be real numbers, got {raw.dtype} values; holding position")
         array = raw.astype(np.float64)
         if array.shape != (ACTION_DIM,):
             raise UnsafeActionError(

@@ -84,7 +84,8 @@ class _LineLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
-                raise TreeSyntaxError(f"more than {MAX_ALIASES} YAML aliases (*name) in one file", self.path, line)
+                message = f"more than {MAX_ALIASES} YAML aliases (*name) in one file"
+                raise TreeSyntaxError(message, self.path, line)
             return super().compose_node(parent, index)  # type: ignore[no-any-return]
         self.depth += 1
         try:
@@ -141,9 +142,8 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineLis
 def _construct_scalar(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
     loader._count(node)
     if len(node.value) > MAX_STRING:
-        raise TreeSyntaxError(
-            f"a value of {len(node.value)} characters (at most {MAX_STRING})", loader.path, node.start_mark.line + 1
-        )
+        message = f"a value of {len(node.value)} characters (at most {MAX_STRING})"
+        raise TreeSyntaxError(message, loader.path, node.start_mark.line + 1)
     tag = node.tag
     constructor = yaml.SafeLoader.yaml_constructors.get(tag)
     if constructor is None:
@@ -193,15 +193,15 @@ def _check_expanded_size(data: Any, path: str) -> None:
         known = sizes.get(id(value))
         if known is not None:
             if known < 0:
-                raise TreeSyntaxError("a value contains itself (a recursive YAML alias)", path, value_line(value))
+                message = "a value contains itself (a recursive YAML alias)"
+                raise TreeSyntaxError(message, path, value_line(value))
             return known
         sizes[id(value)] = -1  # being measured
         items = value.values() if isinstance(value, dict) else value
         total = 1 + sum(size(item) for item in items)
         if total > MAX_VALUES:  # the first (innermost) value that is too big: its line is the culprit
-            raise TreeSyntaxError(
-                f"this value expands to more than {MAX_VALUES} values (YAML aliases?)", path, value_line(value)
-            )
+            message = f"this value expands to more than {MAX_VALUES} values (YAML aliases?)"
+            raise TreeSyntaxError(message, path, value_line(value))
         sizes[id(value)] = total
         return total
 
