@@ -5,12 +5,21 @@ A checkpoint directory holds
     config.json              PolicyConfig.to_dict()
     normalizer.json          Normalizer.to_dict()
     training_state.safetensors / training_state.json   optional, for `dexagent train --resume`
+    manifest.json            written last: the size and SHA-256 of the weights and training state (the commit)
+    previous/                the checkpoint this one replaced (`save_checkpoint(keep_previous=True)`)
+
+A checkpoint is committed as a unit: each file is written beside its place and renamed in,
+and the manifest, renamed in last, names the bytes of every file. A save killed half way
+leaves files the manifest does not describe; `verify_files` finds them (`TornCheckpointError`)
+and the trainer resumes from `previous/`, saying so.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +37,17 @@ CONFIG_FILE = "config.json"
 NORMALIZER_FILE = "normalizer.json"
 STATE_TENSORS_FILE = "training_state.safetensors"
 STATE_JSON_FILE = "training_state.json"
+MANIFEST_FILE = "manifest.json"
+PREVIOUS_DIR = "previous"
+_MANIFEST_FORMAT = "dexagent-checkpoint-manifest-v1"
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, corrupted or does not match its config; names the file and the problem."""
+
+
+class TornCheckpointError(CheckpointError):
+    """A save was interrupted: a file differs from what the manifest committed (or the manifest is gone)."""
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -52,16 +68,29 @@ def _save_tensors(
 
 
 def save_checkpoint(
-    directory: str | Path, policy: DexGraspPolicy, training_state: dict | None = None
+    directory: str | Path,
+    policy: DexGraspPolicy,
+    training_state: dict | None = None,
+    *,
+    keep_previous: bool = False,
 ) -> Path:
     """Write `policy` (and optionally the trainer's state) to `directory`; returns the directory.
 
     `training_state` is any nest of dicts/lists/tuples whose leaves are tensors, numpy arrays
     or JSON values; tensors and arrays go to training_state.safetensors, the structure to
     training_state.json. Non-string dict keys (e.g. optimizer state ids) survive the round trip.
+    With `keep_previous`, a complete checkpoint already in `directory` is first kept (hard
+    links) in `directory/previous/`, for a resume after a save that was killed half way.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.tmp"):  # left by a save killed between write and rename
+        stale.unlink()
+    if keep_previous:
+        _keep_previous(directory)
+    # What a run rewrites at every save; config.json and normalizer.json stay the same through a
+    # run (and a user may edit config.json's sampling settings), so they are not hashed.
+    files = [MODEL_FILE]
     _save_tensors(directory / MODEL_FILE, policy.state_dict(), metadata={"format": "dexagent-policy-v1"})
     _write_json(directory / CONFIG_FILE, policy.config.to_dict())
     _write_json(directory / NORMALIZER_FILE, policy.normalizer.to_dict())
@@ -70,7 +99,67 @@ def save_checkpoint(
         structure = _encode(training_state, "state", tensors)
         _save_tensors(directory / STATE_TENSORS_FILE, tensors)
         _write_json(directory / STATE_JSON_FILE, structure)
+        files += [STATE_TENSORS_FILE, STATE_JSON_FILE]
+    else:  # a state left from an earlier save would not match these weights
+        for name in (STATE_TENSORS_FILE, STATE_JSON_FILE):
+            (directory / name).unlink(missing_ok=True)
+    manifest = {"format": _MANIFEST_FORMAT, "files": {name: _fingerprint(directory / name) for name in files}}
+    _write_json(directory / MANIFEST_FILE, manifest)  # the commit
     return directory
+
+
+def _fingerprint(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def verify_files(directory: str | Path) -> None:
+    """Check every file against the manifest; `TornCheckpointError` names the first that differs.
+
+    A checkpoint without a manifest (written before manifests, or by hand) is not checked here."""
+    directory = Path(directory)
+    path = directory / MANIFEST_FILE
+    if not path.exists():
+        if any(directory.glob("*.tmp")) and (directory / PREVIOUS_DIR / MANIFEST_FILE).exists():
+            raise TornCheckpointError(f"{path}: missing while a save was under way (.tmp files are left)")
+        return
+    manifest = _read_json(path)
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or manifest.get("format") != _MANIFEST_FORMAT:
+        raise CheckpointError(f"{path}: not a checkpoint manifest")
+    for name, expected in files.items():
+        file = directory / str(name)
+        if not file.is_file():
+            raise TornCheckpointError(f"{file}: missing, but {path} lists it")
+        if _fingerprint(file) != expected:
+            raise TornCheckpointError(
+                f"{file}: not the file {path} committed (a save was interrupted, or it was changed)"
+            )
+
+
+def _keep_previous(directory: Path) -> None:
+    """Hard-link the committed checkpoint in `directory` into `directory/previous/` (replacing it)."""
+    try:
+        verify_files(directory)
+    except CheckpointError:
+        return  # nothing whole to keep: the previous/ already there stays
+    if not (directory / MANIFEST_FILE).exists():
+        return
+    staging = directory / f"{PREVIOUS_DIR}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    names = [*json.loads((directory / MANIFEST_FILE).read_text())["files"], CONFIG_FILE, NORMALIZER_FILE]
+    names.append(MANIFEST_FILE)
+    for name in names:
+        try:
+            os.link(directory / name, staging / name)  # the next save renames a new file over the name
+        except OSError:
+            shutil.copy2(directory / name, staging / name)
+    shutil.rmtree(directory / PREVIOUS_DIR, ignore_errors=True)
+    os.replace(staging, directory / PREVIOUS_DIR)
 
 
 def _read_json(path: Path) -> Any:
@@ -104,9 +193,8 @@ def load_config(directory: str | Path) -> PolicyConfig:
         raise CheckpointError(str(error) if str(path) in str(error) else f"{path}: {error}") from None
 
 
-def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -> DexGraspPolicy:
-    """Rebuild the policy saved in `directory` on `device`, in eval mode."""
-    directory = Path(directory)
+def _read_parts(directory: Path) -> tuple[PolicyConfig, Normalizer, dict[str, torch.Tensor]]:
+    """Config, normaliser and weights of a checkpoint, each read in full and checked on its own."""
     if not directory.is_dir():
         raise CheckpointError(f"{directory}: no such checkpoint directory")
     config = load_config(directory)
@@ -120,9 +208,30 @@ def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -
             f"{normalizer_path}: action ranges for {normalizer.horizon} chunk offsets, "
             f"{directory / CONFIG_FILE} says horizon {config.horizon}"
         )
-    weights = _load_tensors(directory / MODEL_FILE)
-    policy = DexGraspPolicy(config, normalizer, load_pretrained=False)
-    expected = policy.state_dict()
+    return config, normalizer, _load_tensors(directory / MODEL_FILE)
+
+
+def _verify_commit(directory: Path) -> None:
+    """After each file passed its own checks (with their precise messages): the files must be the
+    ones one save committed together."""
+    try:
+        verify_files(directory)
+    except TornCheckpointError as error:
+        kept = directory / PREVIOUS_DIR
+        hint = f"; the checkpoint before it is whole in {kept}" if (kept / MANIFEST_FILE).exists() else ""
+        raise TornCheckpointError(f"{error}{hint}") from None
+
+
+def _build(directory: Path, config: PolicyConfig, normalizer: Normalizer) -> DexGraspPolicy:
+    try:
+        return DexGraspPolicy(config, normalizer, load_pretrained=False)
+    except (ValueError, RuntimeError) as error:
+        raise CheckpointError(f"{directory / CONFIG_FILE}: cannot build this policy: {error}") from None
+
+
+def _check_weights(
+    directory: Path, weights: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]
+) -> None:
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))
     wrong = [
@@ -144,8 +253,52 @@ def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -
     bad = [k for k, v in weights.items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
         raise CheckpointError(f"{directory / MODEL_FILE}: NaN/inf in {len(bad)} tensors (e.g. {bad[:3]})")
+
+
+def check_checkpoint(directory: str | Path) -> PolicyConfig:
+    """Read and check the whole checkpoint in `directory` without building its weights; its config.
+
+    Every file is read (weights readable, normaliser finite, the files the manifest committed),
+    and the weights' names and shapes are compared with the config's policy, built on the
+    meta device (no memory, no time): what a command checks before its first tick."""
+    directory = Path(directory)
+    config, normalizer, weights = _read_parts(directory)
+    with torch.device("meta"):
+        expected = _build(directory, config, normalizer).state_dict()
+    _check_weights(directory, weights, expected)
+    _verify_commit(directory)
+    return config
+
+
+def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -> DexGraspPolicy:
+    """Rebuild the policy saved in `directory` on `device`, in eval mode."""
+    directory = Path(directory)
+    config, normalizer, weights = _read_parts(directory)
+    policy = _build(directory, config, normalizer)
+    _check_weights(directory, weights, policy.state_dict())
+    _verify_commit(directory)
     policy.load_state_dict(weights)
     return policy.to(device).eval()
+
+
+def restore_previous(directory: str | Path) -> None:
+    """Put the checkpoint kept in `directory/previous/` back in place of a torn one.
+
+    `CheckpointError` when there is no whole previous checkpoint to go back to."""
+    directory = Path(directory)
+    kept = directory / PREVIOUS_DIR
+    if not (kept / MANIFEST_FILE).exists():
+        raise CheckpointError(
+            f"{directory}: the last save was interrupted and no earlier checkpoint was kept"
+        )
+    verify_files(kept)
+    names = [*json.loads((kept / MANIFEST_FILE).read_text())["files"], CONFIG_FILE, NORMALIZER_FILE]
+    (directory / MANIFEST_FILE).unlink(missing_ok=True)  # uncommitted while files are put back
+    for name in names:
+        shutil.copy2(kept / name, directory / f"{name}.tmp")
+        os.replace(directory / f"{name}.tmp", directory / name)
+    shutil.copy2(kept / MANIFEST_FILE, directory / f"{MANIFEST_FILE}.tmp")
+    os.replace(directory / f"{MANIFEST_FILE}.tmp", directory / MANIFEST_FILE)
 
 
 def load_training_state(directory: str | Path) -> dict | None:
