@@ -17,6 +17,7 @@ from xml.parsers import expat
 
 from dexagent.skills.registry import SkillRegistry
 from dexagent.trees import model as m
+from dexagent.trees.blackboard_check import check_blackboard
 from dexagent.trees.errors import NodeFieldError, TreeSyntaxError, UnknownNodeTypeError, UnknownTreeSkillError
 from dexagent.trees.loader import check_subtrees
 from dexagent.trees.source import MAX_DEPTH, LineMap
@@ -141,6 +142,7 @@ def btcpp_document(text: str, path: str, registry: SkillRegistry) -> m.TreeDocum
         source=path,
     )
     check_subtrees(document)
+    check_blackboard(document, registry)
     return document
 
 

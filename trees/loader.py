@@ -14,6 +14,7 @@ from typing import Any
 
 from dexagent.skills.registry import REGISTRY, SkillRegistry
 from dexagent.trees import model as m
+from dexagent.trees.blackboard_check import check_blackboard
 from dexagent.trees.errors import (
     BadReferenceError,
     NodeFieldError,
@@ -70,6 +71,7 @@ class _Loader:
         root = NodeParser(path, self.registry).node(raw["tree"], raw.line_of("tree"))
         document = m.TreeDocument(root=root, subtrees=subtrees, description=description, source=path)
         check_subtrees(document)
+        check_blackboard(document, self.registry)
         return document
 
     def _file(

@@ -78,7 +78,7 @@ class _LineLoader(yaml.SafeLoader):
         self.aliases = 0
         self.depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         """PyYAML's composer recurses once per level: refuse deep nesting here, before it can overflow."""
         line = self.peek_event().start_mark.line + 1
         if self.check_event(yaml.AliasEvent):
@@ -86,7 +86,7 @@ class _LineLoader(yaml.SafeLoader):
             if self.aliases > MAX_ALIASES:
                 message = f"more than {MAX_ALIASES} YAML aliases (*name) in one file"
                 raise TreeSyntaxError(message, self.path, line)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         self.depth += 1
         try:
             if self.depth > MAX_YAML_DEPTH:
@@ -95,7 +95,7 @@ class _LineLoader(yaml.SafeLoader):
                     self.path,
                     line,
                 )
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
