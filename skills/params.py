@@ -95,7 +95,7 @@ _TYPE_ERRORS = (
 def _expected(model: type[BaseModel], field: str) -> str | None:
     """What a field takes, in FORMAT.md's words ("an integer >= 1", "a number > 0 and <= 3")."""
     info = model.model_fields.get(field)
-    kind = _KINDS.get(info.annotation) if info is not None else None  # type: ignore[call-overload]
+    kind = _KINDS.get(info.annotation) if info is not None else None  # type: ignore[arg-type]
     if info is None or kind is None:
         return None
     bounds = [
