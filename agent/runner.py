@@ -162,10 +162,17 @@ class AgentRun:
         # Set by request_stop (e.g. from a Ctrl-C handler); the loop checks it between ticks, so a
         # stop never lands in the middle of a tick's bookkeeping.
         self._stop_requested = ""
+        self._in_loop = False  # planning or ticking: where an immediate stop (KeyboardInterrupt) is handled
 
     @property
     def stop_was_requested(self) -> bool:
         return bool(self._stop_requested)
+
+    @property
+    def in_loop(self) -> bool:
+        """Whether the run is planning or ticking, where a KeyboardInterrupt stops it safely at once
+        (outside, e.g. while it writes its result, one would escape as a traceback)."""
+        return self._in_loop
 
     def request_stop(self, reason: str = "stopped by the operator (Ctrl-C)") -> None:
         """Ask the loop to stop safely before its next tick (safe to call from a signal handler)."""
@@ -184,6 +191,7 @@ class AgentRun:
         started = time.perf_counter()
         self.log.write("run_start", {"prompt": self.config.prompt, "config": self.config.__dict__})
         try:
+            self._in_loop = True
             completed, reason = self._plan_and_tick()
         except KeyboardInterrupt:
             self._stop_requested = self._stop_requested or "stopped by the operator (Ctrl-C)"
@@ -200,6 +208,7 @@ class AgentRun:
             self._stop_safely()
             raise
         finally:
+            self._in_loop = False
             self.context.shutdown()
         interrupted = bool(self._stop_requested)
         result = self._result(completed, reason, interrupted, time.perf_counter() - started)

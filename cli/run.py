@@ -18,7 +18,7 @@ from dexagent.agent.live_view import LiveView, summary_table
 from dexagent.agent.planner import PLANNER_BACKENDS, PlannerError, build_planner
 from dexagent.agent.planner.config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
-from dexagent.agent.runner import AgentRun, RunConfig
+from dexagent.agent.runner import AgentRun, RunConfig, RunResult
 from dexagent.agent.shown_text import shown
 from dexagent.agent.video import VideoRecorder
 from dexagent.cli.app import app
@@ -199,16 +199,22 @@ def run(
         },
     )
     console.print(f"[dim]scene seed {seed} ({split}): {shown(', '.join(o.name for o in sim.objects))}[/]")
-    try:
-        with view, _stop_signals(agent):
-            result = agent.run()
-    except (PlannerUnreachableError, PlannerConfigError) as error:
-        fail(f"planner: {error}")
-    finally:
-        episode_log.close()
-        if recorder is not None:
-            recorder.close()
-        sim.close()
+    with _stop_signals(agent):  # held to the end: a late Ctrl-C must not cut the summary short
+        try:
+            with view:
+                result = agent.run()
+        except (PlannerUnreachableError, PlannerConfigError) as error:
+            fail(f"planner: {error}")
+        finally:
+            episode_log.close()
+            if recorder is not None:
+                recorder.close()
+            sim.close()
+        _report(result, video, log, recorder)
+
+
+def _report(result: RunResult, video: Path | None, log: Path | None, recorder: VideoRecorder | None) -> None:
+    """The summary, where the video and log went, and the exit code (0 done, 1 not done, 130 stopped)."""
     console.print(summary_table(result))
     if video is not None:
         console.print(f"[dim]video: {shown(video)} ({recorder.frames if recorder else 0} frames)[/]")
@@ -224,7 +230,8 @@ def run(
 
 @contextmanager
 def _stop_signals(agent: AgentRun) -> Iterator[None]:
-    """Ctrl-C (or SIGTERM) asks the run loop to stop safely at the next tick; a second one aborts at once.
+    """Ctrl-C (or SIGTERM) asks the run loop to stop safely at the next tick; a second one aborts at once;
+    once the loop is over, more are ignored while the log and the summary are written.
 
     Set explicitly: a process started in the background inherits SIGINT as ignored, and then
     Python never installs its own handler.
@@ -232,7 +239,9 @@ def _stop_signals(agent: AgentRun) -> Iterator[None]:
 
     def stop(signum: int, frame: FrameType | None) -> None:
         if agent.stop_was_requested:
-            raise KeyboardInterrupt  # the operator insists: stop now, still safely (see AgentRun.run)
+            if agent.in_loop:
+                raise KeyboardInterrupt  # the operator insists: stop now, still safely (see AgentRun.run)
+            return  # already stopping, or the run is over and its log and summary are being written
         agent.request_stop()
         err_console.print("[yellow]stopping safely (Ctrl-C again to stop at once)...[/]")
 
@@ -244,7 +253,8 @@ def _stop_signals(agent: AgentRun) -> Iterator[None]:
         yield
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            # Stopped: the command is exiting, and one more Ctrl-C must not turn that into a traceback.
+            signal.signal(sig, signal.SIG_IGN if agent.stop_was_requested else handler)
 
 
 def _planner(

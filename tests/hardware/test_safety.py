@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -113,7 +115,9 @@ MALFORMED_ACTIONS = {
 
 
 @pytest.mark.parametrize("action", MALFORMED_ACTIONS.values(), ids=MALFORMED_ACTIONS.keys())
-def test_every_malformed_action_is_refused_by_the_safety_layer_and_holds(action: object) -> None:
+def test_every_malformed_action_is_refused_by_the_safety_layer_and_holds(
+    action: object, request: pytest.FixtureRequest, fault_row: Callable[..., None]
+) -> None:
     robot = RecordingRobot()
     safe_robot = SafeRobot(robot)
     safe_robot.act(SPEC.home + 0.01)
@@ -121,3 +125,5 @@ def test_every_malformed_action_is_refused_by_the_safety_layer_and_holds(action:
         safe_robot.act(action)  # type: ignore[arg-type]
     assert len(robot.sent) == 2
     np.testing.assert_array_equal(robot.sent[1], robot.sent[0])  # the hold: the last safe command
+    case = request.node.callspec.id
+    fault_row(f"action with {case}: `UnsafeActionError`, hold sent", "-", None, "none", "none")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,6 +57,7 @@ def test_a_save_killed_half_way_resumes_from_the_previous_checkpoint_loudly(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    fault_row: Callable[..., None],
     killed_at: str,
 ) -> None:
     data = demo_store()
@@ -69,7 +71,9 @@ def test_a_save_killed_half_way_resumes_from_the_previous_checkpoint_loudly(
         load_checkpoint(run)  # inference refuses the torn files and points at previous/
     capsys.readouterr()
 
+    started = time.perf_counter()
     resumed = train(data, run, _settings(12), None, resume=True, show_progress=False)
+    seconds = time.perf_counter() - started
 
     warning = capsys.readouterr().err
     assert "interrupted" in warning and str(run / PREVIOUS_DIR) in warning
@@ -78,6 +82,13 @@ def test_a_save_killed_half_way_resumes_from_the_previous_checkpoint_loudly(
     assert resumed.losses == whole.losses[4:]
     assert load_training_state(run)["step"] == 12
     assert not list(run.glob("*.tmp"))
+    fault_row(
+        f"kill during a checkpoint save (before {killed_at} was in place), then `train --resume`",
+        0,
+        seconds,
+        "none",
+        "none: the step-4 checkpoint is used, loudly; steps 5-8 are trained again, bit-exactly",
+    )
 
 
 def test_a_torn_first_save_with_nothing_before_it_is_a_clear_error(
