@@ -277,8 +277,10 @@ def test_a_broken_checkpoint_exits_2_naming_the_file(
 
 
 def _alias_bomb() -> str:
+    # 9**6 = 531,441 values once expanded. (The 9**9 took 3.5 GB and more before the fix:
+    # too much to try on a shared CI machine should the fix ever break.)
     value = "&l0 [" + ", ".join(["x"] * 9) + "]"
-    for level in range(1, 9):
+    for level in range(1, 6):
         value = f"&l{level} [{value}, " + ", ".join([f"*l{level - 1}"] * 8) + "]"
     return f"tree:\n  grasp:\n    target: {value}\n"
 
@@ -296,7 +298,7 @@ def _deep_xml() -> str:
 
 
 TREES = {
-    "a 500-byte alias bomb in a skill parameter": ("yaml", _alias_bomb(), "YAML aliases"),
+    "a 290-byte alias bomb in a skill parameter (531,441 values)": ("yaml", _alias_bomb(), "YAML aliases"),
     "300 levels of `sequence` (YAML)": ("yaml", _deep_yaml(), "nested more than"),
     "300 levels of `<Sequence>` (XML)": ("xml", _deep_xml(), "nested more than 64 nodes"),
     "`include: /etc/passwd`": (

@@ -70,6 +70,7 @@ def test_a_prompt_that_cannot_be_done_exits_1_with_the_reason() -> None:
         (["--split", "mars"], "unknown split 'mars'"),
         (["--tree", "no_such_tree"], "no_such_tree"),
         (["--max-seconds", "0"], "--max-seconds must be positive"),
+        (["--planner-timeout", "0"], "--planner-timeout must be positive"),
         (["--controller", "/no/such/checkpoint"], "--controller /no/such/checkpoint"),
         (["--planner", "openai"], "needs a server URL"),
         (
