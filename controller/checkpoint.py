@@ -8,18 +8,14 @@ A checkpoint directory holds
     manifest.json            written last: the size and SHA-256 of the weights and training state (the commit)
     previous/                the checkpoint this one replaced (`save_checkpoint(keep_previous=True)`)
 
-A checkpoint is committed as a unit: each file is written beside its place and renamed in,
-and the manifest, renamed in last, names the bytes of every file. A save killed half way
-leaves files the manifest does not describe; `verify_files` finds them (`TornCheckpointError`)
-and the trainer resumes from `previous/`, saying so.
+A checkpoint is committed as a unit (`checkpoint_files`): a save killed half way leaves files
+the manifest does not describe; loading refuses them (`TornCheckpointError`) and the trainer
+resumes from `previous/`, saying so.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -28,33 +24,22 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from dexagent.controller.checkpoint_files import CONFIG_FILE as CONFIG_FILE
+from dexagent.controller.checkpoint_files import MANIFEST_FILE as MANIFEST_FILE
+from dexagent.controller.checkpoint_files import MODEL_FILE as MODEL_FILE
+from dexagent.controller.checkpoint_files import NORMALIZER_FILE as NORMALIZER_FILE
+from dexagent.controller.checkpoint_files import PREVIOUS_DIR as PREVIOUS_DIR
+from dexagent.controller.checkpoint_files import STATE_JSON_FILE as STATE_JSON_FILE
+from dexagent.controller.checkpoint_files import STATE_TENSORS_FILE as STATE_TENSORS_FILE
+from dexagent.controller.checkpoint_files import CheckpointError as CheckpointError
+from dexagent.controller.checkpoint_files import TornCheckpointError as TornCheckpointError
+from dexagent.controller.checkpoint_files import keep_previous as _keep_previous
+from dexagent.controller.checkpoint_files import read_json, write_json, write_manifest
+from dexagent.controller.checkpoint_files import restore_previous as restore_previous
+from dexagent.controller.checkpoint_files import verify_files as verify_files
 from dexagent.controller.config import ConfigError, PolicyConfig
 from dexagent.controller.normalizer import Normalizer, NormalizerError
 from dexagent.controller.policy import DexGraspPolicy
-
-MODEL_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
-NORMALIZER_FILE = "normalizer.json"
-STATE_TENSORS_FILE = "training_state.safetensors"
-STATE_JSON_FILE = "training_state.json"
-MANIFEST_FILE = "manifest.json"
-PREVIOUS_DIR = "previous"
-_MANIFEST_FORMAT = "dexagent-checkpoint-manifest-v1"
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint is missing, corrupted or does not match its config; names the file and the problem."""
-
-
-class TornCheckpointError(CheckpointError):
-    """A save was interrupted: a file differs from what the manifest committed (or the manifest is gone)."""
-
-
-def _write_json(path: Path, data: Any) -> None:
-    # Write then rename: an interrupted save never leaves a half-written JSON file.
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
 
 
 def _save_tensors(
@@ -92,87 +77,19 @@ def save_checkpoint(
     # run (and a user may edit config.json's sampling settings), so they are not hashed.
     files = [MODEL_FILE]
     _save_tensors(directory / MODEL_FILE, policy.state_dict(), metadata={"format": "dexagent-policy-v1"})
-    _write_json(directory / CONFIG_FILE, policy.config.to_dict())
-    _write_json(directory / NORMALIZER_FILE, policy.normalizer.to_dict())
+    write_json(directory / CONFIG_FILE, policy.config.to_dict())
+    write_json(directory / NORMALIZER_FILE, policy.normalizer.to_dict())
     if training_state is not None:
         tensors: dict[str, torch.Tensor] = {}
         structure = _encode(training_state, "state", tensors)
         _save_tensors(directory / STATE_TENSORS_FILE, tensors)
-        _write_json(directory / STATE_JSON_FILE, structure)
+        write_json(directory / STATE_JSON_FILE, structure)
         files += [STATE_TENSORS_FILE, STATE_JSON_FILE]
     else:  # a state left from an earlier save would not match these weights
         for name in (STATE_TENSORS_FILE, STATE_JSON_FILE):
             (directory / name).unlink(missing_ok=True)
-    manifest = {"format": _MANIFEST_FORMAT, "files": {name: _fingerprint(directory / name) for name in files}}
-    _write_json(directory / MANIFEST_FILE, manifest)  # the commit
+    write_manifest(directory, files)  # the commit
     return directory
-
-
-def _fingerprint(path: Path) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
-
-
-def verify_files(directory: str | Path) -> None:
-    """Check every file against the manifest; `TornCheckpointError` names the first that differs.
-
-    A checkpoint without a manifest (written before manifests, or by hand) is not checked here."""
-    directory = Path(directory)
-    path = directory / MANIFEST_FILE
-    if not path.exists():
-        if any(directory.glob("*.tmp")) and (directory / PREVIOUS_DIR / MANIFEST_FILE).exists():
-            raise TornCheckpointError(f"{path}: missing while a save was under way (.tmp files are left)")
-        return
-    manifest = _read_json(path)
-    files = manifest.get("files") if isinstance(manifest, dict) else None
-    if not isinstance(files, dict) or manifest.get("format") != _MANIFEST_FORMAT:
-        raise CheckpointError(f"{path}: not a checkpoint manifest")
-    for name, expected in files.items():
-        file = directory / str(name)
-        if not file.is_file():
-            raise TornCheckpointError(f"{file}: missing, but {path} lists it")
-        if _fingerprint(file) != expected:
-            raise TornCheckpointError(
-                f"{file}: not the file {path} committed (a save was interrupted, or it was changed)"
-            )
-
-
-def _keep_previous(directory: Path) -> None:
-    """Hard-link the committed checkpoint in `directory` into `directory/previous/` (replacing it)."""
-    try:
-        verify_files(directory)
-    except CheckpointError:
-        return  # nothing whole to keep: the previous/ already there stays
-    if not (directory / MANIFEST_FILE).exists():
-        return
-    staging = directory / f"{PREVIOUS_DIR}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    names = [*json.loads((directory / MANIFEST_FILE).read_text())["files"], CONFIG_FILE, NORMALIZER_FILE]
-    names.append(MANIFEST_FILE)
-    for name in names:
-        try:
-            os.link(directory / name, staging / name)  # the next save renames a new file over the name
-        except OSError:
-            shutil.copy2(directory / name, staging / name)
-    shutil.rmtree(directory / PREVIOUS_DIR, ignore_errors=True)
-    os.replace(staging, directory / PREVIOUS_DIR)
-
-
-def _read_json(path: Path) -> Any:
-    if not path.is_file():
-        raise CheckpointError(
-            f"{path}: missing (a checkpoint needs {MODEL_FILE}, {CONFIG_FILE}, {NORMALIZER_FILE})"
-        )
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise CheckpointError(f"{path}: line {error.lineno}: not valid JSON ({error.msg})") from None
-    except UnicodeDecodeError:
-        raise CheckpointError(f"{path}: not a text file") from None
 
 
 def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
@@ -188,7 +105,7 @@ def load_config(directory: str | Path) -> PolicyConfig:
     """The PolicyConfig stored in a checkpoint directory."""
     path = Path(directory) / CONFIG_FILE
     try:
-        return PolicyConfig.from_dict(_read_json(path), where=str(path))
+        return PolicyConfig.from_dict(read_json(path), where=str(path))
     except (ConfigError, TypeError) as error:
         raise CheckpointError(str(error) if str(path) in str(error) else f"{path}: {error}") from None
 
@@ -200,7 +117,7 @@ def _read_parts(directory: Path) -> tuple[PolicyConfig, Normalizer, dict[str, to
     config = load_config(directory)
     normalizer_path = directory / NORMALIZER_FILE
     try:
-        normalizer = Normalizer.from_dict(_read_json(normalizer_path), where=str(normalizer_path))
+        normalizer = Normalizer.from_dict(read_json(normalizer_path), where=str(normalizer_path))
     except NormalizerError as error:
         raise CheckpointError(str(error)) from None
     if normalizer.horizon not in (None, config.horizon):
@@ -281,32 +198,12 @@ def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -
     return policy.to(device).eval()
 
 
-def restore_previous(directory: str | Path) -> None:
-    """Put the checkpoint kept in `directory/previous/` back in place of a torn one.
-
-    `CheckpointError` when there is no whole previous checkpoint to go back to."""
-    directory = Path(directory)
-    kept = directory / PREVIOUS_DIR
-    if not (kept / MANIFEST_FILE).exists():
-        raise CheckpointError(
-            f"{directory}: the last save was interrupted and no earlier checkpoint was kept"
-        )
-    verify_files(kept)
-    names = [*json.loads((kept / MANIFEST_FILE).read_text())["files"], CONFIG_FILE, NORMALIZER_FILE]
-    (directory / MANIFEST_FILE).unlink(missing_ok=True)  # uncommitted while files are put back
-    for name in names:
-        shutil.copy2(kept / name, directory / f"{name}.tmp")
-        os.replace(directory / f"{name}.tmp", directory / name)
-    shutil.copy2(kept / MANIFEST_FILE, directory / f"{MANIFEST_FILE}.tmp")
-    os.replace(directory / f"{MANIFEST_FILE}.tmp", directory / MANIFEST_FILE)
-
-
 def load_training_state(directory: str | Path) -> dict | None:
     """The trainer's state saved with `save_checkpoint`, or None when the checkpoint has none."""
     directory = Path(directory)
     if not (directory / STATE_JSON_FILE).exists():
         return None
-    structure = _read_json(directory / STATE_JSON_FILE)
+    structure = read_json(directory / STATE_JSON_FILE)
     tensors = _load_tensors(directory / STATE_TENSORS_FILE)
     try:
         return _decode(structure, tensors)
