@@ -24,7 +24,7 @@ from dexagent.agent.planner import (
 from dexagent.agent.planner.config import DEFAULT_TIMEOUT
 from dexagent.agent.shown_text import plain, shown
 from dexagent.cli.app import app
-from dexagent.cli.errors import EXIT_FAILED, console, fail
+from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
 from dexagent.hardware import Observation
 from dexagent.skills.planning import Instruction
 
@@ -90,6 +90,8 @@ def ground(
         box = planner.ground(Instruction(target=target, text=f"grasp {target}"), observation)
     except PlannerError as error:
         fail(str(error), EXIT_FAILED)
+    except KeyboardInterrupt:
+        fail("stopped while waiting for the planner (Ctrl-C)", EXIT_INTERRUPTED)
     console.print(
         f"{shown(target)}: x1={box.x1:.1f} y1={box.y1:.1f} x2={box.x2:.1f} y2={box.y2:.1f} (image pixels)"
     )
@@ -119,6 +121,8 @@ def propose(
         plan = planner.propose(prompt, observation, [])
     except PlannerError as error:
         fail(str(error), EXIT_FAILED)
+    except KeyboardInterrupt:
+        fail("stopped while waiting for the planner (Ctrl-C)", EXIT_INTERRUPTED)
     table = Table("#", "skill", "target", "instruction", title=plain(f"plan for {prompt!r}"))
     for number, instruction in enumerate(plan.instructions, start=1):
         table.add_row(

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 from dexagent.agent.evaluation import EpisodeTask, Suite, SuiteError, run_grasp_episode
 from dexagent.agent.shown_text import shown
 from dexagent.cli.app import app
-from dexagent.cli.errors import console, fail
+from dexagent.cli.errors import EXIT_INTERRUPTED, console, fail
 from dexagent.controller.factory import ControllerNotFoundError, check_controller
 from dexagent.hardware import Observation
 from dexagent.hardware.errors import HardwareError
@@ -201,6 +201,8 @@ def video(
     task = EpisodeTask(0, split, seed, suite, controller, attempts, image_size)
     try:
         record = run_grasp_episode(task, on_tick=writer)
+    except KeyboardInterrupt:
+        fail(f"stopped (Ctrl-C); {out} holds the frames recorded so far", EXIT_INTERRUPTED)
     finally:
         writer.close()
     verdict = (

@@ -389,3 +389,37 @@ def test_the_default_controller_runs_a_grasp_only_tree(tmp_path: Path, fault_row
     assert code in (0, 1) and "controller │ default" in flat, output  # ran: no push checkpoint needed
     assert "ticks/s unpaced" in flat and "Hz achieved" not in flat and "1 calls" not in flat
     fault_row("`run --tree GRASP_ONLY` with `--controller default`", code, seconds, traceback, "none")
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_planner_propose_waits_for_the_vlm_exits_130(
+    hanging_vlm: VLMServer, tmp_path: Path, fault_row: Row
+) -> None:
+    image = tmp_path / "head.png"
+    Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(image)
+    command = [
+        sys.executable, "-m", "dexagent.cli.app", "planner", "propose", str(image), "clear the table",
+        "--planner-url", hanging_vlm.url, "--planner-model", "qwen2.5-vl-7b",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ)
+    )
+    deadline = time.monotonic() + 120
+    while hanging_vlm.chat_requests == 0 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert hanging_vlm.chat_requests, process.communicate()[0].decode()
+    stopped = time.perf_counter()
+    process.send_signal(signal.SIGINT)
+    try:
+        output = process.communicate(timeout=30)[0].decode()
+    finally:
+        process.kill()
+    seconds = time.perf_counter() - stopped
+    assert process.returncode == 130 and "stopped while waiting for the planner" in output, output
+    fault_row(
+        "Ctrl-C in `planner propose` while the VLM never answers",
+        130,
+        seconds,
+        _no_traceback(output, False),
+        "none",
+    )
