@@ -67,6 +67,13 @@ def choose_tree(prompt: str, plan: Plan) -> tuple[str, str]:
     return "grasp_object", "the prompt names one object: grasp it with the recovery ladder"
 
 
+def candidate_trees(prompt: str) -> tuple[str, ...]:
+    """The bundled trees `choose_tree` can pick for `prompt`, before the first plan is known."""
+    if _PLURAL.search(prompt):
+        return ("clear_table",) if _CLEAR.search(prompt) else ("grasp_all",)
+    return ("grasp_object", "nonprehensile_grasp")
+
+
 def compile_run(
     prompt: str,
     plan: Plan,

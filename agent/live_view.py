@@ -15,6 +15,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from dexagent.agent.runner import RunResult, RunState
+from dexagent.agent.shown_text import plain, visible
 
 _GLYPH = {
     Status.SUCCESS: ("✓", "green"),
@@ -27,9 +28,11 @@ _GLYPH = {
 def _label(node: py_trees.behaviour.Behaviour) -> Text:
     glyph, style = _GLYPH[node.status]
     label = Text(f"{glyph} ", style=style)
-    label.append(node.name, style="bold" if node.status == Status.RUNNING else "")
-    if node.feedback_message and node.status != Status.INVALID:
-        label.append(f"  {node.feedback_message}", style="dim")
+    label.append(visible(node.name), style="bold" if node.status == Status.RUNNING else "")
+    # A finished leaf's last feedback ("controlling 3.1/15 s") is stale: only running or failed
+    # nodes say more.
+    if node.feedback_message and node.status in (Status.RUNNING, Status.FAILURE):
+        label.append(f"  {visible(node.feedback_message)}", style="dim")
     return label
 
 
@@ -52,12 +55,12 @@ def render_state(state: RunState) -> RenderableType:
         parts.append(status_tree(state.root))
     info = Text()
     info.append(f"t={state.sim_time:6.2f} s  tick {state.tick}  ", style="dim")
-    info.append(f"tree {state.tree_name}  ", style="cyan")
-    info.append(f"instruction: {state.instruction or '-'}  target: {state.target or '-'}  ")
+    info.append(f"tree {visible(state.tree_name)}  ", style="cyan")
+    info.append(f"instruction: {visible(state.instruction or '-')}  target: {visible(state.target or '-')}  ")
     info.append(f"grasped: {len(state.grasped)}", style="green")
     parts.append(info)
     if state.failure_reason:
-        parts.append(Text(f"last failure: {state.failure_reason}", style="red"))
+        parts.append(Text(f"last failure: {visible(state.failure_reason)}", style="red"))
     parts.append(Text(f"cadence: {state.cadence.line()}", style="dim"))
     return Group(*parts)
 
@@ -104,26 +107,33 @@ class LiveView:
             self._live = None
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def summary_table(result: RunResult) -> Table:
-    """The end-of-run summary: outcome, grasps, attempts, recoveries, planner calls, time, cadence."""
-    table = Table(title=f"dexagent run: {result.prompt!r}", show_header=False, title_justify="left")
+    """The end-of-run summary: outcome, tree, controller, grasps, attempts, planner calls, time, cadence.
+
+    Prompt, reason, names and targets are shown as plain text: brackets in them are never markup."""
+    table = Table(title=plain(f"dexagent run: {result.prompt!r}"), show_header=False, title_justify="left")
     table.add_column("what", style="bold")
     table.add_column("value")
-    outcome = "[green]completed[/]" if result.completed else "[red]not completed[/]"
-    table.add_row("outcome", f"{outcome}: {result.reason}")
-    table.add_row("tree", result.tree_name or "-")
+    outcome = Text("completed", style="green") if result.completed else Text("not completed", style="red")
+    table.add_row("outcome", Text.assemble(outcome, ": ", plain(result.reason)))
+    table.add_row("tree", plain(result.tree_name or "-"))
+    table.add_row("controller", plain(result.controller or "-"))
     grasped = ", ".join(result.grasped) if result.grasped else "none"
-    table.add_row("objects grasped", f"{len(result.grasped)} ({grasped})")
+    table.add_row("objects grasped", plain(f"{len(result.grasped)} ({grasped})"))
     table.add_row("put in the bin", str(len(result.put_away)))
     table.add_row("grasp attempts", f"{result.attempts} ({result.successful_attempts} succeeded)")
     table.add_row("recoveries used", str(result.recoveries))
     calls = sum(int(s["calls"]) for s in result.planner.values())
     lines = [
-        f"{stage}: {int(s['calls'])} calls, mean {s['mean_s'] * 1e3:.1f} ms, "
+        f"{stage}: {_count(int(s['calls']), 'call')}, mean {s['mean_s'] * 1e3:.1f} ms, "
         f"worst {s['worst_s'] * 1e3:.1f} ms" + (f", {int(s['failed'])} failed" if s["failed"] else "")
         for stage, s in result.planner.items()
     ]
-    table.add_row("planner calls", f"{calls}" + ("\n" + "\n".join(lines) if lines else ""))
+    table.add_row("planner calls", plain(f"{calls}" + ("\n" + "\n".join(lines) if lines else "")))
     table.add_row(
         "time", f"{result.sim_seconds:.1f} s sim, {result.wall_seconds:.1f} s wall, {result.ticks} ticks"
     )
@@ -133,9 +143,12 @@ def summary_table(result: RunResult) -> Table:
     stages = ", ".join(
         f"{name} {v['mean']:.1f}/{v['worst']:.1f} ms" for name, v in cadence["stages_ms"].items()
     )
+    if result.realtime:
+        rate = f"{cadence['achieved_hz']} Hz achieved (target {cadence['target_hz']:g})"
+    else:  # unpaced: a rate above the target is not an achievement, only how fast ticks ran
+        rate = f"{cadence['achieved_hz']} ticks/s unpaced (--no-realtime)"
     table.add_row(
         "cadence",
-        f"{cadence['achieved_hz']} Hz achieved (target {cadence['target_hz']:g}), "
-        f"{cadence['slow_ticks']} slow ticks\n{stages} (mean/worst)",
+        plain(f"{rate}, {_count(int(cadence['slow_ticks']), 'slow tick')}\n{stages} (mean/worst)"),
     )
     return table

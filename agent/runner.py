@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from dexagent.skills.context import SceneTruth
 from dexagent.skills.planning import AttemptRecord, Plan, Planner
 from dexagent.trees.composites import Recovery
 
+_STOP_POLL_S = 0.05  # how often a wait for the planner looks for a stop request
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -41,6 +44,7 @@ class RunConfig:
     control_hz: float = 20.0
     realtime: bool = True  # sleep to keep one tick per period of wall time, like the real robot
     success_check: str = "ground_truth"  # "ground_truth" (sim) or "verifier"
+    controller: str = ""  # what acts (scripted, default, a checkpoint folder): for the summary and log
 
 
 @dataclass
@@ -75,6 +79,8 @@ class RunResult:
     recoveries: int
     planner: dict[str, dict[str, float]]
     cadence: dict[str, Any]
+    controller: str = ""
+    realtime: bool = True  # paced to wall-clock control_hz; False: ticks ran as fast as they could
 
 
 class _TimedRobot:
@@ -156,10 +162,17 @@ class AgentRun:
         # Set by request_stop (e.g. from a Ctrl-C handler); the loop checks it between ticks, so a
         # stop never lands in the middle of a tick's bookkeeping.
         self._stop_requested = ""
+        self._in_loop = False  # planning or ticking: where an immediate stop (KeyboardInterrupt) is handled
 
     @property
     def stop_was_requested(self) -> bool:
         return bool(self._stop_requested)
+
+    @property
+    def in_loop(self) -> bool:
+        """Whether the run is planning or ticking, where a KeyboardInterrupt stops it safely at once
+        (outside, e.g. while it writes its result, one would escape as a traceback)."""
+        return self._in_loop
 
     def request_stop(self, reason: str = "stopped by the operator (Ctrl-C)") -> None:
         """Ask the loop to stop safely before its next tick (safe to call from a signal handler)."""
@@ -178,6 +191,7 @@ class AgentRun:
         started = time.perf_counter()
         self.log.write("run_start", {"prompt": self.config.prompt, "config": self.config.__dict__})
         try:
+            self._in_loop = True
             completed, reason = self._plan_and_tick()
         except KeyboardInterrupt:
             self._stop_requested = self._stop_requested or "stopped by the operator (Ctrl-C)"
@@ -194,6 +208,7 @@ class AgentRun:
             self._stop_safely()
             raise
         finally:
+            self._in_loop = False
             self.context.shutdown()
         interrupted = bool(self._stop_requested)
         result = self._result(completed, reason, interrupted, time.perf_counter() - started)
@@ -202,8 +217,16 @@ class AgentRun:
 
     def _plan_and_tick(self) -> tuple[bool, str]:
         first = self._observe()
+        # Off this thread, so a stop is honoured at once even while the planner hangs (a server
+        # that never answers holds the call for its timeout times its retries).
+        proposal = self.context.executor.submit(self.planner.propose, self.config.prompt, first, ())
+        while not proposal.done():
+            if self._stop_requested:
+                self._stop_safely()
+                return False, self._stop_requested
+            futures.wait([proposal], timeout=_STOP_POLL_S)
         try:
-            plan = self.planner.propose(self.config.prompt, first, ())
+            plan = proposal.result()
         except (PlannerUnreachableError, PlannerConfigError):
             raise
         except Exception as error:  # the planner is an outer boundary: its message is the reason
@@ -332,7 +355,7 @@ class AgentRun:
             completed=completed,
             reason=reason,
             interrupted=interrupted,
-            tree_name=self.compiled.tree_name if self.compiled else "",
+            tree_name=self.compiled.tree_name if self.compiled else str(self.config.tree or ""),
             ticks=self.ticks,
             sim_seconds=round(self.clock(), 3),
             wall_seconds=round(wall, 3),
@@ -343,6 +366,8 @@ class AgentRun:
             recoveries=self.recoveries,
             planner=self.planner.stats(),
             cadence=self.cadence.as_dict(),
+            controller=self.config.controller,
+            realtime=self.config.realtime,
         )
 
 

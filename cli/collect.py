@@ -11,12 +11,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dexagent.cli.app import app
-from dexagent.cli.errors import EXIT_FAILED, console, fail
+from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
 from dexagent.controller.data import DemoStore, StoreError
 from dexagent.controller.data.collect import CollectError, CollectJob, attempt_indices, iter_demos
 from dexagent.hardware.sim.robot import sim_robot_spec
-
-EXIT_INTERRUPTED = 130
 
 
 def _folder_bytes(path: Path) -> int:

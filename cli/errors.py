@@ -7,15 +7,20 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
+from dexagent.agent.shown_text import shown
+
 console = Console()
 err_console = Console(stderr=True)
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the job ran but did not succeed (e.g. the prompt was not completed)
 EXIT_BAD_INPUT = 2  # bad flag value, unreadable file, unreachable server at start
+# Stopped by Ctrl-C or SIGTERM, in every command (128 + SIGINT: the shell's convention).
+EXIT_INTERRUPTED = 130
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    """Print `message` as an error and exit with `code`."""
-    err_console.print(f"[bold red]error:[/] {message}")
+    """Print `message` as an error and exit with `code`; the message is shown as is, never as markup
+    (it often quotes user input, file contents or a server's reply)."""
+    err_console.print(f"[bold red]error:[/] {shown(message)}")
     raise typer.Exit(code)

@@ -22,10 +22,8 @@ from dexagent.agent.evaluation import (
     run_suite,
 )
 from dexagent.cli.app import app
-from dexagent.cli.errors import console, fail
+from dexagent.cli.errors import EXIT_INTERRUPTED, console, fail
 from dexagent.controller.factory import ControllerNotFoundError, check_controller
-
-EXIT_INTERRUPTED = 130
 
 
 @app.command("eval")

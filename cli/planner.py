@@ -21,8 +21,10 @@ from dexagent.agent.planner import (
     PlannerUnreachableError,
     build_planner,
 )
+from dexagent.agent.planner.config import DEFAULT_TIMEOUT
+from dexagent.agent.shown_text import plain, shown
 from dexagent.cli.app import app
-from dexagent.cli.errors import EXIT_FAILED, console, fail
+from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
 from dexagent.hardware import Observation
 from dexagent.skills.planning import Instruction
 
@@ -38,7 +40,9 @@ MODEL = typer.Option(None, "--planner-model", help="Served model name (or DEXAGE
 BOX_FORMAT = typer.Option(
     "auto", "--planner-box-format", help=f"Box convention: auto (from the model) or {', '.join(BOX_FORMATS)}."
 )
-TIMEOUT = typer.Option(60.0, "--timeout", help="Seconds to wait for one reply.")
+TIMEOUT = typer.Option(
+    DEFAULT_TIMEOUT, "--planner-timeout", "--timeout", help="Seconds to wait for one reply."
+)
 
 
 def _connect(url: str | None, model: str | None, box_format: str, timeout: float) -> OpenAIPlanner:
@@ -66,7 +70,7 @@ def check(
 ) -> None:
     """Contact the server and confirm it serves the model; print the box convention in use."""
     planner = _connect(url, model, box_format, timeout)
-    console.print(f"[green]ok[/] {planner.describe()}")
+    console.print(f"[green]ok[/] {shown(planner.describe())}")
 
 
 @planner_app.command("ground")
@@ -86,7 +90,11 @@ def ground(
         box = planner.ground(Instruction(target=target, text=f"grasp {target}"), observation)
     except PlannerError as error:
         fail(str(error), EXIT_FAILED)
-    console.print(f"{target}: x1={box.x1:.1f} y1={box.y1:.1f} x2={box.x2:.1f} y2={box.y2:.1f} (image pixels)")
+    except KeyboardInterrupt:
+        fail("stopped while waiting for the planner (Ctrl-C)", EXIT_INTERRUPTED)
+    console.print(
+        f"{shown(target)}: x1={box.x1:.1f} y1={box.y1:.1f} x2={box.x2:.1f} y2={box.y2:.1f} (image pixels)"
+    )
     if out is not None:
         picture = Image.fromarray(observation.head_rgb)
         ImageDraw.Draw(picture).rectangle(box.as_tuple(), outline=(255, 0, 0), width=2)
@@ -94,7 +102,7 @@ def ground(
             picture.save(out, format="PNG")
         except OSError as error:
             fail(f"cannot write {out}: {error}")
-        console.print(f"wrote {out}")
+        console.print(f"wrote {shown(out)}")
 
 
 @planner_app.command("propose")
@@ -113,8 +121,12 @@ def propose(
         plan = planner.propose(prompt, observation, [])
     except PlannerError as error:
         fail(str(error), EXIT_FAILED)
-    table = Table("#", "skill", "target", "instruction", title=f"plan for {prompt!r}")
+    except KeyboardInterrupt:
+        fail("stopped while waiting for the planner (Ctrl-C)", EXIT_INTERRUPTED)
+    table = Table("#", "skill", "target", "instruction", title=plain(f"plan for {prompt!r}"))
     for number, instruction in enumerate(plan.instructions, start=1):
-        table.add_row(str(number), instruction.skill, instruction.target, instruction.text)
+        table.add_row(
+            str(number), plain(instruction.skill), plain(instruction.target), plain(instruction.text)
+        )
     console.print(table)
-    console.print(f"reasoning: {plan.reasoning or '(none given)'}")
+    console.print(f"reasoning: {shown(plan.reasoning or '(none given)')}")

@@ -11,8 +11,9 @@ import typer
 from PIL import Image, ImageDraw, ImageFont
 
 from dexagent.agent.evaluation import EpisodeTask, Suite, SuiteError, run_grasp_episode
+from dexagent.agent.shown_text import shown
 from dexagent.cli.app import app
-from dexagent.cli.errors import console, fail
+from dexagent.cli.errors import EXIT_INTERRUPTED, console, fail
 from dexagent.controller.factory import ControllerNotFoundError, check_controller
 from dexagent.hardware import Observation
 from dexagent.hardware.errors import HardwareError
@@ -128,7 +129,7 @@ def show(
         legend,
     )
     _save(sheet, out)
-    console.print(f"wrote {out} ({scene.background.name} table, {scene.lighting.name} light)")
+    console.print(f"wrote {shown(out)} ({scene.background.name} table, {scene.lighting.name} light)")
 
 
 def _save(image: Image.Image, out: Path) -> None:
@@ -167,6 +168,9 @@ def _even(value: int) -> int:
     return value + value % 2  # H.264 needs even frame sides
 
 
+_VIDEO_FPS = 20.0  # one frame per control tick
+
+
 @sim_app.command("video")
 def video(
     out: Path = typer.Option(..., "--out", help="MP4 to write."),
@@ -191,18 +195,26 @@ def video(
         fail(f"--attempts must be at least 1, got {attempts}")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        writer = _VideoWriter(out, fps=20.0, caption=f"{controller} {skill}  seed {seed} {split}")
+        writer = _VideoWriter(out, fps=_VIDEO_FPS, caption=f"{controller} {skill}  seed {seed} {split}")
     except OSError as error:
         fail(f"cannot write {out}: {error.strerror or error}")
     task = EpisodeTask(0, split, seed, suite, controller, attempts, image_size)
     try:
         record = run_grasp_episode(task, on_tick=writer)
+    except KeyboardInterrupt:
+        fail(f"stopped (Ctrl-C); {out} holds the frames recorded so far", EXIT_INTERRUPTED)
     finally:
         writer.close()
     verdict = (
         f"[green]grasped[/] on attempt {record.success_attempt}"
         if record.success
-        else f"[red]failed[/] ({record.failure_reason})"
+        else f"[red]failed[/] ({shown(record.failure_reason)})"
     )
-    console.print(f"wrote {out}: {writer.frames} frames, target {record.target_name}: {verdict}")
-    console.print(f"{record.steps} steps, {record.wall_seconds:.1f} s")
+    console.print(
+        f"wrote {shown(out)}: {writer.frames} frames, target {shown(record.target_name)}: {verdict}"
+    )
+    # The video's length is its frames at the control rate; the wall time is only how long it took.
+    console.print(
+        f"{writer.frames / _VIDEO_FPS:.1f} s of video ({record.steps} control steps at {_VIDEO_FPS:g} Hz), "
+        f"recorded in {record.wall_seconds:.1f} s"
+    )

@@ -5,11 +5,16 @@ A checkpoint directory holds
     config.json              PolicyConfig.to_dict()
     normalizer.json          Normalizer.to_dict()
     training_state.safetensors / training_state.json   optional, for `dexagent train --resume`
+    manifest.json            written last: the size and SHA-256 of the weights and training state (the commit)
+    previous/                the checkpoint this one replaced (`save_checkpoint(keep_previous=True)`)
+
+A checkpoint is committed as a unit (`checkpoint_files`): a save killed half way leaves files
+the manifest does not describe; loading refuses them (`TornCheckpointError`) and the trainer
+resumes from `previous/`, saying so.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -19,26 +24,22 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from dexagent.controller.checkpoint_files import CONFIG_FILE as CONFIG_FILE
+from dexagent.controller.checkpoint_files import MANIFEST_FILE as MANIFEST_FILE
+from dexagent.controller.checkpoint_files import MODEL_FILE as MODEL_FILE
+from dexagent.controller.checkpoint_files import NORMALIZER_FILE as NORMALIZER_FILE
+from dexagent.controller.checkpoint_files import PREVIOUS_DIR as PREVIOUS_DIR
+from dexagent.controller.checkpoint_files import STATE_JSON_FILE as STATE_JSON_FILE
+from dexagent.controller.checkpoint_files import STATE_TENSORS_FILE as STATE_TENSORS_FILE
+from dexagent.controller.checkpoint_files import CheckpointError as CheckpointError
+from dexagent.controller.checkpoint_files import TornCheckpointError as TornCheckpointError
+from dexagent.controller.checkpoint_files import keep_previous as _keep_previous
+from dexagent.controller.checkpoint_files import read_json, write_json, write_manifest
+from dexagent.controller.checkpoint_files import restore_previous as restore_previous
+from dexagent.controller.checkpoint_files import verify_files as verify_files
 from dexagent.controller.config import ConfigError, PolicyConfig
 from dexagent.controller.normalizer import Normalizer, NormalizerError
 from dexagent.controller.policy import DexGraspPolicy
-
-MODEL_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
-NORMALIZER_FILE = "normalizer.json"
-STATE_TENSORS_FILE = "training_state.safetensors"
-STATE_JSON_FILE = "training_state.json"
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint is missing, corrupted or does not match its config; names the file and the problem."""
-
-
-def _write_json(path: Path, data: Any) -> None:
-    # Write then rename: an interrupted save never leaves a half-written JSON file.
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
 
 
 def _save_tensors(
@@ -52,40 +53,46 @@ def _save_tensors(
 
 
 def save_checkpoint(
-    directory: str | Path, policy: DexGraspPolicy, training_state: dict | None = None
+    directory: str | Path,
+    policy: DexGraspPolicy,
+    training_state: dict | None = None,
+    *,
+    keep_previous: bool = False,
 ) -> Path:
     """Write `policy` (and optionally the trainer's state) to `directory`; returns the directory.
 
     `training_state` is any nest of dicts/lists/tuples whose leaves are tensors, numpy arrays
     or JSON values; tensors and arrays go to training_state.safetensors, the structure to
     training_state.json. Non-string dict keys (e.g. optimizer state ids) survive the round trip.
+    With `keep_previous`, a complete checkpoint already in `directory` is first kept (hard
+    links) in `directory/previous/`, for a resume after a save that was killed half way.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.tmp"):  # left by a save killed between write and rename
+        stale.unlink()
+    if keep_previous:
+        _keep_previous(directory)
+    # What a run rewrites at every save; config.json and normalizer.json stay the same through a
+    # run (and a user may edit config.json's sampling settings), so they are not hashed.
+    files = [MODEL_FILE]
+    # A frozen encoder with a `source` (e.g. DINOv2) is named by the config, not copied.
     pretrained = policy.pretrained_keys()
     weights = {key: value for key, value in policy.state_dict().items() if key not in pretrained}
     _save_tensors(directory / MODEL_FILE, weights, metadata={"format": "dexagent-policy-v1"})
-    _write_json(directory / CONFIG_FILE, policy.config.to_dict())
-    _write_json(directory / NORMALIZER_FILE, policy.normalizer.to_dict())
+    write_json(directory / CONFIG_FILE, policy.config.to_dict())
+    write_json(directory / NORMALIZER_FILE, policy.normalizer.to_dict())
     if training_state is not None:
         tensors: dict[str, torch.Tensor] = {}
         structure = _encode(training_state, "state", tensors)
         _save_tensors(directory / STATE_TENSORS_FILE, tensors)
-        _write_json(directory / STATE_JSON_FILE, structure)
+        write_json(directory / STATE_JSON_FILE, structure)
+        files += [STATE_TENSORS_FILE, STATE_JSON_FILE]
+    else:  # a state left from an earlier save would not match these weights
+        for name in (STATE_TENSORS_FILE, STATE_JSON_FILE):
+            (directory / name).unlink(missing_ok=True)
+    write_manifest(directory, files)  # the commit
     return directory
-
-
-def _read_json(path: Path) -> Any:
-    if not path.is_file():
-        raise CheckpointError(
-            f"{path}: missing (a checkpoint needs {MODEL_FILE}, {CONFIG_FILE}, {NORMALIZER_FILE})"
-        )
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise CheckpointError(f"{path}: line {error.lineno}: not valid JSON ({error.msg})") from None
-    except UnicodeDecodeError:
-        raise CheckpointError(f"{path}: not a text file") from None
 
 
 def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
@@ -101,20 +108,19 @@ def load_config(directory: str | Path) -> PolicyConfig:
     """The PolicyConfig stored in a checkpoint directory."""
     path = Path(directory) / CONFIG_FILE
     try:
-        return PolicyConfig.from_dict(_read_json(path), where=str(path))
+        return PolicyConfig.from_dict(read_json(path), where=str(path))
     except (ConfigError, TypeError) as error:
         raise CheckpointError(str(error) if str(path) in str(error) else f"{path}: {error}") from None
 
 
-def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -> DexGraspPolicy:
-    """Rebuild the policy saved in `directory` on `device`, in eval mode."""
-    directory = Path(directory)
+def _read_parts(directory: Path) -> tuple[PolicyConfig, Normalizer, dict[str, torch.Tensor]]:
+    """Config, normaliser and weights of a checkpoint, each read in full and checked on its own."""
     if not directory.is_dir():
         raise CheckpointError(f"{directory}: no such checkpoint directory")
     config = load_config(directory)
     normalizer_path = directory / NORMALIZER_FILE
     try:
-        normalizer = Normalizer.from_dict(_read_json(normalizer_path), where=str(normalizer_path))
+        normalizer = Normalizer.from_dict(read_json(normalizer_path), where=str(normalizer_path))
     except NormalizerError as error:
         raise CheckpointError(str(error)) from None
     if normalizer.horizon not in (None, config.horizon):
@@ -122,14 +128,40 @@ def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -
             f"{normalizer_path}: action ranges for {normalizer.horizon} chunk offsets, "
             f"{directory / CONFIG_FILE} says horizon {config.horizon}"
         )
-    weights = _load_tensors(directory / MODEL_FILE)
-    # Frozen encoders with a `source` load it (e.g. DINOv2); the file holds everything else.
+    return config, normalizer, _load_tensors(directory / MODEL_FILE)
+
+
+def _verify_commit(directory: Path) -> None:
+    """After each file passed its own checks (with their precise messages): the files must be the
+    ones one save committed together."""
     try:
-        policy = DexGraspPolicy(config, normalizer)
-    except ConfigError as error:  # a frozen encoder's weights cannot be had (package, hub, folder)
+        verify_files(directory)
+    except TornCheckpointError as error:
+        kept = directory / PREVIOUS_DIR
+        hint = f"; the checkpoint before it is whole in {kept}" if (kept / MANIFEST_FILE).exists() else ""
+        raise TornCheckpointError(f"{error}{hint}") from None
+
+
+def _build(
+    directory: Path, config: PolicyConfig, normalizer: Normalizer, load_pretrained: bool = False
+) -> DexGraspPolicy:
+    try:
+        return DexGraspPolicy(config, normalizer, load_pretrained=load_pretrained)
+    except EncoderError as error:  # a frozen encoder's weights cannot be had (package, hub, folder)
         raise CheckpointError(f"{directory}: {error}") from None
+    except (ValueError, RuntimeError) as error:
+        raise CheckpointError(f"{directory / CONFIG_FILE}: cannot build this policy: {error}") from None
+
+
+def _stored(policy: DexGraspPolicy) -> dict[str, torch.Tensor]:
+    """The tensors a checkpoint file holds for this policy: all but its frozen pretrained encoders'."""
     pretrained = policy.pretrained_keys()
-    expected = {key: value for key, value in policy.state_dict().items() if key not in pretrained}
+    return {key: value for key, value in policy.state_dict().items() if key not in pretrained}
+
+
+def _check_weights(
+    directory: Path, weights: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]
+) -> None:
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))
     wrong = [
@@ -151,7 +183,31 @@ def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -
     bad = [k for k, v in weights.items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
         raise CheckpointError(f"{directory / MODEL_FILE}: NaN/inf in {len(bad)} tensors (e.g. {bad[:3]})")
-    policy.load_state_dict(weights, strict=False)
+
+
+def check_checkpoint(directory: str | Path) -> PolicyConfig:
+    """Read and check the whole checkpoint in `directory` without building its weights; its config.
+
+    Every file is read (weights readable, normaliser finite, the files the manifest committed),
+    and the weights' names and shapes are compared with the config's policy, built on the
+    meta device (no memory, no time): what a command checks before its first tick."""
+    directory = Path(directory)
+    config, normalizer, weights = _read_parts(directory)
+    with torch.device("meta"):
+        expected = _stored(_build(directory, config, normalizer))
+    _check_weights(directory, weights, expected)
+    _verify_commit(directory)
+    return config
+
+
+def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -> DexGraspPolicy:
+    """Rebuild the policy saved in `directory` on `device`, in eval mode."""
+    directory = Path(directory)
+    config, normalizer, weights = _read_parts(directory)
+    policy = _build(directory, config, normalizer, load_pretrained=True)
+    _check_weights(directory, weights, _stored(policy))
+    _verify_commit(directory)
+    policy.load_state_dict(weights, strict=False)  # strict on _stored(policy), checked above
     return policy.to(device).eval()
 
 
@@ -160,7 +216,7 @@ def load_training_state(directory: str | Path) -> dict | None:
     directory = Path(directory)
     if not (directory / STATE_JSON_FILE).exists():
         return None
-    structure = _read_json(directory / STATE_JSON_FILE)
+    structure = read_json(directory / STATE_JSON_FILE)
     tensors = _load_tensors(directory / STATE_TENSORS_FILE)
     try:
         return _decode(structure, tensors)

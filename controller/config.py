@@ -137,6 +137,18 @@ class PolicyConfig:
 
     def __post_init__(self) -> None:
         problems: list[str] = []
+        # Bounds first: a config file's `horizon: 1e9` is refused here, not by running out of memory.
+        for what, value, top in (
+            ("horizon", self.horizon, 4096),
+            ("image_size", self.image_size, 4096),
+            ("train_timesteps", self.train_timesteps, 10_000),
+            ("dit.width", self.dit.width, 16_384),
+            ("dit.depth", self.dit.depth, 256),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+                problems.append(f"{what} must be an integer in 1..{top}, got {value!r}")
+        if problems:
+            raise ConfigError(f"invalid policy config {self.name!r}: " + "; ".join(problems))
         if self.image_size <= 0:
             problems.append(f"image_size must be positive, got {self.image_size}")
         for cam in ("head_encoder", "wrist_encoder"):

@@ -28,7 +28,8 @@ def default_checkpoint(skill: str) -> Path:
 
 
 def check_controller(name: str, skill: str) -> None:
-    """Raise ControllerNotFoundError now for a name `load_controller` would reject (cheap: builds nothing)."""
+    """Raise ControllerNotFoundError now for a name `load_controller` would reject (reads the whole
+    checkpoint but builds no weights: about a second for the shipped one)."""
     if skill not in SKILLS:
         raise ControllerNotFoundError(f"unknown skill {skill!r}; valid skills: {', '.join(SKILLS)}")
     if name == "scripted":
@@ -44,10 +45,12 @@ def check_controller(name: str, skill: str) -> None:
         raise ControllerNotFoundError(_NO_DEFAULT.format(skill=skill, folder=folder))
     if not folder.is_dir():
         raise ControllerNotFoundError(_NOT_A_CONTROLLER.format(name=name))
-    from dexagent.controller.checkpoint import CheckpointError, load_config
+    from dexagent.controller.checkpoint import CheckpointError, check_checkpoint
 
     try:
-        load_config(folder)  # reads config.json only: a wrong folder fails here, before any episode
+        # Every file read and checked (weights, shapes, normaliser): a broken checkpoint fails
+        # here with one line naming the file, before any episode or tick.
+        check_checkpoint(folder)
     except CheckpointError as error:
         raise ControllerNotFoundError(f"{folder} is not a usable checkpoint: {error}") from None
 

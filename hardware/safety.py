@@ -1,8 +1,8 @@
 """The safety layer: every action passes here before it reaches any robot.
 
-Three rules, in order: reject non-finite or misshapen actions (the robot holds
-position and the caller gets `UnsafeActionError`), clamp every joint to its
-limits, and limit how far any joint target moves in one tick.
+Three rules, in order: reject malformed actions (not real numbers, non-finite, beyond
+float32 or misshapen: the robot holds position and the caller gets `UnsafeActionError`),
+clamp every joint to its limits, and limit how far any joint target moves in one tick.
 """
 
 from __future__ import annotations
@@ -33,7 +33,16 @@ class SafetyLayer:
 
     def check(self, action: np.ndarray) -> np.ndarray:
         """Validate shape and finiteness; return the action as float32[13] or raise."""
-        array = np.asarray(action, dtype=np.float64)
+        try:
+            raw = np.asarray(action)
+        except (TypeError, ValueError, OverflowError) as error:  # ragged lists and the like
+            message = f"action is not an array of numbers ({error}); holding position"
+            raise UnsafeActionError(message) from None
+        # Only real numbers: strings, objects (e.g. ints too big for a machine word), booleans and
+        # complex numbers (whose imaginary part a cast would silently drop) are all refused.
+        if raw.dtype.kind not in "iuf":
+            raise UnsafeActionError(f"action must be real numbers, got {raw.dtype} values; holding position")
+        array = raw.astype(np.float64)
         if array.shape != (ACTION_DIM,):
             raise UnsafeActionError(
                 f"action must have shape ({ACTION_DIM},) (7 arm joints + 6 hand), got {array.shape}"
@@ -42,6 +51,10 @@ class SafetyLayer:
         if bad.any():
             names = [self.spec.joint_names[i] for i in np.flatnonzero(bad)]
             raise UnsafeActionError(f"action has NaN/inf for joints {names}; holding position")
+        huge = np.abs(array) > np.finfo(np.float32).max  # finite here, infinite once float32
+        if huge.any():
+            names = [self.spec.joint_names[i] for i in np.flatnonzero(huge)]
+            raise UnsafeActionError(f"action overflows float32 for joints {names}; holding position")
         return array.astype(np.float32)
 
     def filter(self, action: np.ndarray) -> np.ndarray:

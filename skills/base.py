@@ -166,9 +166,16 @@ B = TypeVar("B", bound=type[SkillBehaviour])
 
 
 def skill(
-    name: str, params: type[BaseModel], kind: SkillKind = "action", registry: SkillRegistry = REGISTRY
+    name: str,
+    params: type[BaseModel],
+    kind: SkillKind = "action",
+    registry: SkillRegistry = REGISTRY,
+    *,
+    reads: tuple[str, ...] = (),
+    writes: tuple[str, ...] = (),
 ) -> Callable[[B], B]:
-    """Class decorator: register a `SkillBehaviour` subclass as the skill `name`."""
+    """Class decorator: register a `SkillBehaviour` subclass as the skill `name`, with the blackboard
+    keys it reads and writes (every skill also writes `failure_reason` when it fails)."""
 
     def decorate(cls: B) -> B:
         doc_lines = (cls.__doc__ or "").strip().splitlines()
@@ -178,6 +185,8 @@ def skill(
             kind=kind,
             params=params,
             factory=cls,
+            reads=reads,
+            writes=tuple(dict.fromkeys((*writes, keys.FAILURE_REASON))),
         )
         cls.info = info
         registry.register(info)

@@ -16,3 +16,17 @@ HISTORY = "history"  # list[AttemptRecord]: every grasp attempt so far (the plan
 FAILURE_REASON = "failure_reason"  # str: why the last skill failed, e.g. "grasp: timeout after 12.0 s"
 COMPLETE = "complete"  # Verdict: the last completion check
 GRASPED = "grasped"  # list[str]: targets grasped and put away during this run
+
+# What the agent writes before the first tick (agent.compile.compile_run): any tree may read them.
+RUN_INPUTS = (
+    PROMPT,
+    FIRST_OBSERVATION,
+    PLAN,
+    INSTRUCTIONS,
+    INSTRUCTION,
+    TARGET,
+    HISTORY,
+    GRASPED,
+    HELD_OBJECT,
+    HELD_INDEX,
+)

@@ -19,7 +19,13 @@ class CompletionCheckParams(BaseModel):
     budget_s: float = Field(60.0, gt=0, description="seconds to wait for the planner's verdict")
 
 
-@skill("completion_check", CompletionCheckParams, kind="condition")
+@skill(
+    "completion_check",
+    CompletionCheckParams,
+    kind="condition",
+    reads=(keys.FIRST_OBSERVATION,),
+    writes=(keys.COMPLETE,),
+)
 class CompletionCheck(SkillBehaviour):
     """Succeed when the planner judges the prompt complete (comparing the first and current head images)."""
 

@@ -30,7 +30,7 @@ class TargetVisibleParams(BaseModel):
     budget_s: float = Field(30.0, gt=0, description="seconds to wait for the planner to ground it")
 
 
-@skill("holding", HoldingParams, kind="condition")
+@skill("holding", HoldingParams, kind="condition", reads=(keys.HELD_OBJECT, keys.HELD_INDEX))
 class Holding(SkillBehaviour):
     """Succeed while the hand holds the target (the last successful grasp, still in the closed hand)."""
 
@@ -56,7 +56,7 @@ class Holding(SkillBehaviour):
         return Status.SUCCESS
 
 
-@skill("target_visible", TargetVisibleParams, kind="condition")
+@skill("target_visible", TargetVisibleParams, kind="condition", writes=(keys.TARGET_BOX,))
 class TargetVisible(SkillBehaviour):
     """Succeed when the planner can find the target in the head image (ground truth checks it in sim)."""
 

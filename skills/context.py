@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -17,6 +17,7 @@ import numpy as np
 from dexagent.controller.interfaces import Controller
 from dexagent.hardware import Box, Observation, SafeRobot
 from dexagent.skills.planning import Planner
+from dexagent.skills.workers import DaemonExecutor
 
 SuccessCheck = Literal["ground_truth", "verifier"]
 EventLog = Callable[[str, Mapping[str, Any]], None]
@@ -56,7 +57,8 @@ class SkillContext:
     drop_pose: float32[13] joint targets with the hand over the bin (hand values ignored), None: no bin.
     log: event callback (event name, fields) for the episode log.
     namespace: blackboard prefix for the keys skills write ("" -> "/failure_reason").
-    executor: runs slow calls (planner, verifier) off the tick thread.
+    executor: runs slow calls (planner, verifier) off the tick thread; daemon threads by default, so a
+        call that hangs is abandoned when the run ends instead of keeping the process alive.
     observe: where skills read the current observation; the run loop injects one that renders once
         per tick and shares it (rendering is the slowest part of a sim tick). None: `robot.observe`.
     """
@@ -71,7 +73,7 @@ class SkillContext:
     drop_pose: np.ndarray | None = None
     log: EventLog = _no_log
     namespace: str = ""
-    executor: Executor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="skill"))
+    executor: Executor = field(default_factory=DaemonExecutor)
     observe: Callable[[], Observation] | None = None
     # Set when a skill sent an action this tick; the run loop holds position on ticks nobody acted,
     # so sim time keeps flowing at the control rate while skills wait for the planner.

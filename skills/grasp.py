@@ -293,11 +293,15 @@ class _AttemptBase(SkillBehaviour):
         self.verdict_future = None
 
 
-@skill("grasp", GraspParams)
+_GRASP_READS = (keys.HISTORY,)
+_GRASP_WRITES = (keys.TARGET, keys.TARGET_BOX, keys.HELD_OBJECT, keys.HELD_INDEX, keys.HISTORY)
+
+
+@skill("grasp", GraspParams, reads=_GRASP_READS, writes=_GRASP_WRITES)
 class Grasp(_AttemptBase):
     """Grasp the target and lift it (ground its box, run the grasp controller, check the grasp)."""
 
 
-@skill("push_then_grasp", PushThenGraspParams)
+@skill("push_then_grasp", PushThenGraspParams, reads=_GRASP_READS, writes=_GRASP_WRITES)
 class PushThenGrasp(_AttemptBase):
     """Push a flat target to the table edge until it overhangs, then grasp it from the side."""

@@ -82,11 +82,39 @@ def _lookup(blackboard: BlackboardReader | Mapping[str, Any], ref: BlackboardRef
         return _MISSING
 
 
-def _problems(error: ValidationError) -> list[tuple[str, str]]:
+_KINDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+_BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+# pydantic's error types that mean "not the expected kind of value" (their wording is pydantic's).
+_TYPE_ERRORS = (
+    "int_parsing", "int_type", "int_from_float", "float_parsing", "float_type", "bool_parsing",
+    "bool_type", "string_type", "greater_than", "greater_than_equal", "less_than", "less_than_equal",
+    "finite_number",
+)  # fmt: skip
+
+
+def _expected(model: type[BaseModel], field: str) -> str | None:
+    """What a field takes, in FORMAT.md's words ("an integer >= 1", "a number > 0 and <= 3")."""
+    info = model.model_fields.get(field)
+    kind = _KINDS.get(info.annotation) if info is not None else None  # type: ignore[arg-type]
+    if info is None or kind is None:
+        return None
+    bounds = [
+        f"{sign} {getattr(rule, name):g}"
+        for rule in info.metadata
+        for name, sign in _BOUNDS
+        if getattr(rule, name, None) is not None
+    ]
+    return f"{kind} {' and '.join(bounds)}".strip()
+
+
+def _problems(error: ValidationError, model: type[BaseModel]) -> list[tuple[str, str]]:
     out = []
     for item in error.errors():
         field = ".".join(str(part) for part in item["loc"]) or "(parameters)"
         message = "unknown parameter" if item["type"] == "extra_forbidden" else item["msg"]
+        expected = _expected(model, field) if item["type"] in _TYPE_ERRORS else None
+        if expected is not None:
+            message = f"expected {expected}"
         out.append((field, message))
     return out
 
@@ -111,7 +139,7 @@ def validate_static(info: SkillInfo, raw: Mapping[str, Any]) -> None:
         info.params.model_validate(literals)
     except ValidationError as error:
         # A field given as a reference is neither missing nor mistyped yet.
-        remaining = [(f, p) for f, p in _problems(error) if f.split(".")[0] not in refs]
+        remaining = [(f, p) for f, p in _problems(error, info.params) if f.split(".")[0] not in refs]
         if remaining:
             raise SkillParamError(info.name, remaining) from None
 
@@ -138,4 +166,4 @@ def resolve_params(
     try:
         return info.params.model_validate(values)
     except ValidationError as error:
-        raise SkillParamError(info.name, _problems(error)) from None
+        raise SkillParamError(info.name, _problems(error, info.params)) from None

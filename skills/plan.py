@@ -20,7 +20,12 @@ class PlanParams(BaseModel):
     allow_empty: bool = Field(True, description="succeed with an empty plan (nothing left to do)")
 
 
-@skill("plan", PlanParams)
+@skill(
+    "plan",
+    PlanParams,
+    reads=(keys.HISTORY,),
+    writes=(keys.PLAN, keys.INSTRUCTIONS, keys.INSTRUCTION, keys.TARGET),
+)
 class PlanStep(SkillBehaviour):
     """Ask the planner for the instructions still to do and write them to the blackboard."""
 

@@ -36,6 +36,10 @@ class SkillInfo:
     kind: SkillKind
     params: type[BaseModel]
     factory: SkillFactory
+    # Blackboard keys the skill reads (besides its "{key}" parameters) and writes: the manifest
+    # `dexagent tree validate` checks a tree against (a key read that nothing writes is an error).
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -79,6 +83,8 @@ class SkillRegistry:
         params: type[BaseModel],
         kind: SkillKind = "action",
         description: str | None = None,
+        reads: tuple[str, ...] = (),
+        writes: tuple[str, ...] = (),
     ) -> Callable[[SkillFactory], SkillFactory]:
         """Decorator registering a factory (usually a Behaviour class).
 
@@ -88,7 +94,16 @@ class SkillRegistry:
         def decorate(factory: SkillFactory) -> SkillFactory:
             doc_lines = (factory.__doc__ or "").strip().splitlines()
             line = description or (doc_lines[0] if doc_lines else "")
-            self.register(SkillInfo(name=name, description=line, kind=kind, params=params, factory=factory))
+            info = SkillInfo(
+                name=name,
+                description=line,
+                kind=kind,
+                params=params,
+                factory=factory,
+                reads=reads,
+                writes=writes,
+            )
+            self.register(info)
             return factory
 
         return decorate
@@ -115,9 +130,17 @@ class SkillRegistry:
         return list(self._skills)
 
     def manifest(self) -> list[dict[str, Any]]:
-        """One entry per skill: name, kind, description and the parameters' JSON schema."""
+        """One entry per skill: name, kind, description, the parameters' JSON schema and the blackboard
+        keys it reads and writes."""
         return [
-            {"name": s.name, "kind": s.kind, "description": s.description, "params": s.params_schema()}
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "description": s.description,
+                "params": s.params_schema(),
+                "reads": list(s.reads),
+                "writes": list(s.writes),
+            }
             for s in self._skills.values()
         ]
 

@@ -48,7 +48,12 @@ class Waypoint:
     dwell_s: float
 
 
-@skill("reset", ResetParams)
+@skill(
+    "reset",
+    ResetParams,
+    reads=(keys.HELD_OBJECT, keys.HELD_INDEX, keys.GRASPED),
+    writes=(keys.GRASPED, keys.HELD_OBJECT, keys.HELD_INDEX),
+)
 class Reset(SkillBehaviour):
     """Drop any held object in the bin, then return home with the hand open."""
 

@@ -106,3 +106,33 @@ def make_smooth_store(tmp_path: Path) -> Callable[..., object]:
         return DemoStore.open(path)
 
     return make
+
+
+# The fault table (tests/FAULTS.md): fault-injection tests record one row each, and the table
+# is printed at the end of the session, so every CI log carries the figures.
+FAULT_ROWS: list[tuple[str, str, str, str, str]] = []
+
+
+@pytest.fixture
+def fault_row() -> Callable[..., None]:
+    """record(fault, exit_code, seconds, traceback, data_lost): one row of the fault table."""
+
+    def record(
+        fault: str, exit_code: int | str, seconds: float | None, traceback: str, data_lost: str
+    ) -> None:
+        shown_seconds = "-" if seconds is None else f"{seconds:.2f}"
+        FAULT_ROWS.append((fault, str(exit_code), shown_seconds, traceback, data_lost))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not FAULT_ROWS:
+        return
+    terminalreporter.section("fault table (tests/FAULTS.md)")
+    terminalreporter.write_line(
+        "| fault or bad input | exit code | seconds to exit | traceback | data lost |"
+    )
+    terminalreporter.write_line("|---|---|---|---|---|")
+    for row in FAULT_ROWS:
+        terminalreporter.write_line("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")

@@ -17,9 +17,10 @@ from xml.parsers import expat
 
 from dexagent.skills.registry import SkillRegistry
 from dexagent.trees import model as m
+from dexagent.trees.blackboard_check import check_blackboard
 from dexagent.trees.errors import NodeFieldError, TreeSyntaxError, UnknownNodeTypeError, UnknownTreeSkillError
 from dexagent.trees.loader import check_subtrees
-from dexagent.trees.source import LineMap
+from dexagent.trees.source import MAX_DEPTH, LineMap
 from dexagent.trees.yaml_format import NodeParser
 
 CONTROL = {
@@ -51,6 +52,10 @@ def parse_xml(text: str, path: str) -> Element:
     root: list[Element] = []
 
     def start(tag: str, attributes: dict[str, str]) -> None:
+        # <root> and <BehaviorTree> wrap the tree's own levels; deeper would overflow the converter.
+        if len(stack) >= MAX_DEPTH + 2:
+            message = f"the tree is nested more than {MAX_DEPTH} nodes deep"
+            raise TreeSyntaxError(message, path, parser.CurrentLineNumber)
         element = Element(tag, dict(attributes), parser.CurrentLineNumber)
         (stack[-1].children if stack else root).append(element)
         stack.append(element)
@@ -137,6 +142,7 @@ def btcpp_document(text: str, path: str, registry: SkillRegistry) -> m.TreeDocum
         source=path,
     )
     check_subtrees(document)
+    check_blackboard(document, registry)
     return document
 
 

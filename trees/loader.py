@@ -8,22 +8,34 @@ DTDs refused. Every problem is a `TreeError` naming the file, line and field.
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 from typing import Any
 
 from dexagent.skills.registry import REGISTRY, SkillRegistry
 from dexagent.trees import model as m
+from dexagent.trees.blackboard_check import check_blackboard
 from dexagent.trees.errors import (
     BadReferenceError,
     NodeFieldError,
     TreeCycleError,
     TreeSyntaxError,
 )
-from dexagent.trees.library import resolve_tree
-from dexagent.trees.source import LineList, LineMap, read_yaml, read_yaml_text
+from dexagent.trees.library import LIBRARY, resolve_tree
+from dexagent.trees.source import MAX_DEPTH, LineList, LineMap, read_yaml, read_yaml_text
 from dexagent.trees.yaml_format import NodeParser
 
 TOP_LEVEL_KEYS = ("description", "include", "subtrees", "tree")
+
+
+INCLUDE_PATH_ENV = "DEXAGENT_TREE_INCLUDE_PATH"  # more folders includes may read, os.pathsep-separated
+
+
+def include_roots(tree_folder: Path) -> tuple[Path, ...]:
+    """The folders an `include:` may read from: the tree's own folder (and below), the bundled
+    library, and any the user lists in DEXAGENT_TREE_INCLUDE_PATH."""
+    extra = [Path(p).expanduser() for p in os.environ.get(INCLUDE_PATH_ENV, "").split(os.pathsep) if p]
+    return tuple(folder.resolve() for folder in (tree_folder, LIBRARY, *extra))
 
 
 def load_tree(name_or_path: str | Path, registry: SkillRegistry | None = None) -> m.TreeDocument:
@@ -34,18 +46,20 @@ def load_tree(name_or_path: str | Path, registry: SkillRegistry | None = None) -
         from dexagent.trees.btcpp import load_btcpp
 
         return load_btcpp(path, registry)
-    return _Loader(registry).document(path)
+    return _Loader(registry, include_roots(path.parent)).document(path)
 
 
 def load_tree_text(text: str, registry: SkillRegistry | None = None, path: str = "<tree>") -> m.TreeDocument:
     """Load a tree from YAML text (includes are resolved relative to the working directory)."""
     registry = REGISTRY if registry is None else registry
-    return _Loader(registry).document_from(read_yaml_text(text, path), path, Path.cwd())
+    loader = _Loader(registry, include_roots(Path.cwd()))
+    return loader.document_from(read_yaml_text(text, path), path, Path.cwd())
 
 
 class _Loader:
-    def __init__(self, registry: SkillRegistry) -> None:
+    def __init__(self, registry: SkillRegistry, roots: tuple[Path, ...]) -> None:
         self.registry = registry
+        self.roots = roots  # includes must resolve inside one of these
         self.including: list[Path] = []  # the include chain being loaded, for cycle messages
 
     def document(self, path: Path) -> m.TreeDocument:
@@ -57,6 +71,7 @@ class _Loader:
         root = NodeParser(path, self.registry).node(raw["tree"], raw.line_of("tree"))
         document = m.TreeDocument(root=root, subtrees=subtrees, description=description, source=path)
         check_subtrees(document)
+        check_blackboard(document, self.registry)
         return document
 
     def _file(
@@ -115,7 +130,15 @@ class _Loader:
         lines = entries.item_lines if isinstance(entries, LineList) else [line] * len(entries)
         loaded = []
         for entry, entry_line in zip(entries, lines, strict=True):
-            target = (folder / entry).resolve()
+            target = (folder / entry).resolve()  # symlinks and ".." resolved before the check
+            if not any(target.is_relative_to(root) for root in self.roots):
+                raise BadReferenceError(
+                    f"included file {entry!r} is outside the tree's folder and the bundled library "
+                    f"(list more folders in {INCLUDE_PATH_ENV} to allow it)",
+                    path,
+                    entry_line,
+                    "include",
+                )
             if not target.is_file():
                 raise BadReferenceError(
                     f"included file {entry!r} not found (looked at {target})", path, entry_line, "include"
@@ -152,7 +175,15 @@ class _Loader:
 def check_subtrees(document: m.TreeDocument) -> None:
     """Every `subtree:` names a known subtree and no subtree contains itself (`TreeError` otherwise)."""
 
-    def visit(node: m.Node, chain: list[str]) -> None:
+    def visit(node: m.Node, chain: list[str], depth: int = 1) -> None:
+        if depth > MAX_DEPTH:  # each file is bounded; subtrees inside subtrees could still stack up
+            at = node.at
+            raise TreeSyntaxError(
+                f"with its subtrees expanded the tree is nested more than {MAX_DEPTH} nodes deep "
+                f"(through {' -> '.join(chain) or 'the root'})",
+                at.file if at else document.source,
+                at.line if at else None,
+            )
         if isinstance(node, m.SubtreeNode):
             at = node.at
             if node.subtree not in document.subtrees:
@@ -173,10 +204,10 @@ def check_subtrees(document: m.TreeDocument) -> None:
                     at.line if at else None,
                     "subtree",
                 )
-            visit(document.subtrees[node.subtree], [*chain, node.subtree])
+            visit(document.subtrees[node.subtree], [*chain, node.subtree], depth + 1)
             return
         for child in m.children_of(node):
-            visit(child, chain)
+            visit(child, chain, depth + 1)
 
     visit(document.root, [])
     for name, node in document.subtrees.items():

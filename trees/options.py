@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from dexagent.trees.errors import NodeFieldError
-from dexagent.trees.source import LineMap
+from dexagent.trees.source import LineMap, quote
 
 # A blackboard key as written in a file: "target", "a/b", "a.b", "/abs/key".
 KEY_PATTERN = re.compile(r"^/?[A-Za-z_][A-Za-z0-9_]*(?:[./][A-Za-z_][A-Za-z0-9_]*)*$")
@@ -19,7 +19,7 @@ class OptionReader:
         self.path = path
 
     def _fail(self, raw: LineMap, key: str, expected: str) -> NodeFieldError:
-        return NodeFieldError(f"expected {expected}, got {raw[key]!r}", self.path, raw.line_of(key), key)
+        return NodeFieldError(f"expected {expected}, got {quote(raw[key])}", self.path, raw.line_of(key), key)
 
     def _string(self, raw: LineMap, key: str) -> str:
         if not isinstance(raw[key], str) or not raw[key]:

@@ -9,6 +9,7 @@ size because aliases can make a small file expand into a huge tree.
 
 from __future__ import annotations
 
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,10 @@ import yaml
 from dexagent.trees.errors import TreeSyntaxError
 
 MAX_VALUES = 20_000  # a tree file is hand-written; far beyond this is an alias bomb or a mistake
+MAX_DEPTH = 64  # tree levels (FORMAT.md): far beyond a hand-written tree, far below Python's recursion limit
+MAX_YAML_DEPTH = 2 * MAX_DEPTH + 8  # a tree level is a mapping and its list of children
+MAX_ALIASES = 100  # `*name` uses per file
+MAX_STRING = 10_000  # characters in one value
 
 
 class LineMap(dict[Any, Any]):
@@ -41,6 +46,28 @@ class LineList(list[Any]):
         self.item_lines: list[int] = []
 
 
+class _ShortRepr(reprlib.Repr):
+    """`repr` that stops early: an aliased value quoted in full could run to gigabytes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel, self.maxdict, self.maxlist, self.maxstring, self.maxother = 3, 4, 6, 80, 80
+
+    def repr_LineMap(self, value: LineMap, level: int) -> str:  # noqa: N802 (reprlib's naming)
+        return self.repr_dict(value, level)
+
+    def repr_LineList(self, value: LineList, level: int) -> str:  # noqa: N802
+        return self.repr_list(value, level)
+
+
+_SHORT = _ShortRepr()
+
+
+def quote(value: Any) -> str:
+    """A short repr of a value from a tree file, for error messages (nested values and long text cut)."""
+    return _SHORT.repr(value)
+
+
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader whose mappings and sequences are `LineMap`/`LineList`."""
 
@@ -48,6 +75,29 @@ class _LineLoader(yaml.SafeLoader):
         super().__init__(stream)
         self.path = path
         self.values = 0
+        self.aliases = 0
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        """PyYAML's composer recurses once per level: refuse deep nesting here, before it can overflow."""
+        line = self.peek_event().start_mark.line + 1
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                message = f"more than {MAX_ALIASES} YAML aliases (*name) in one file"
+                raise TreeSyntaxError(message, self.path, line)
+            return super().compose_node(parent, index)
+        self.depth += 1
+        try:
+            if self.depth > MAX_YAML_DEPTH:
+                raise TreeSyntaxError(
+                    f"nested more than {MAX_YAML_DEPTH} levels deep (a tree may be {MAX_DEPTH} nodes deep)",
+                    self.path,
+                    line,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
     def _count(self, node: yaml.Node) -> None:
         self.values += 1
@@ -91,6 +141,9 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineLis
 
 def _construct_scalar(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
     loader._count(node)
+    if len(node.value) > MAX_STRING:
+        message = f"a value of {len(node.value)} characters (at most {MAX_STRING})"
+        raise TreeSyntaxError(message, loader.path, node.start_mark.line + 1)
     tag = node.tag
     constructor = yaml.SafeLoader.yaml_constructors.get(tag)
     if constructor is None:
@@ -108,7 +161,9 @@ def read_yaml_text(text: str, path: str = "<tree>") -> Any:
     """Parse one YAML document with line numbers; `TreeSyntaxError` (with the line) on bad YAML."""
     loader = _LineLoader(text, path)
     try:
-        return loader.get_single_data()
+        data = loader.get_single_data()
+        _check_expanded_size(data, path)
+        return data
     except TreeSyntaxError:
         raise
     except yaml.MarkedYAMLError as error:
@@ -122,6 +177,38 @@ def read_yaml_text(text: str, path: str = "<tree>") -> Any:
         raise TreeSyntaxError(f"invalid YAML: {error}", path) from None
     finally:
         loader.dispose()
+
+
+def _check_expanded_size(data: Any, path: str) -> None:
+    """Refuse a document whose aliases make it stand for more than MAX_VALUES values once expanded.
+
+    An alias is one shared object, so loading stays small; but anything that walks the value
+    (a validator, an error message quoting it) would expand it. Sizes are memoised per object,
+    so this costs one visit per distinct object."""
+    sizes: dict[int, int] = {}
+
+    def size(value: Any) -> int:
+        if not isinstance(value, dict | list):
+            return 1
+        known = sizes.get(id(value))
+        if known is not None:
+            if known < 0:
+                message = "a value contains itself (a recursive YAML alias)"
+                raise TreeSyntaxError(message, path, value_line(value))
+            return known
+        sizes[id(value)] = -1  # being measured
+        items = value.values() if isinstance(value, dict) else value
+        total = 1 + sum(size(item) for item in items)
+        if total > MAX_VALUES:  # the first (innermost) value that is too big: its line is the culprit
+            message = f"this value expands to more than {MAX_VALUES} values (YAML aliases?)"
+            raise TreeSyntaxError(message, path, value_line(value))
+        sizes[id(value)] = total
+        return total
+
+    def value_line(value: Any) -> int:
+        return int(getattr(value, "line", 1))
+
+    size(data)
 
 
 def read_yaml(path: Path) -> Any:

@@ -26,7 +26,7 @@ from dexagent.trees.errors import (
     UnknownTreeSkillError,
 )
 from dexagent.trees.options import OptionReader
-from dexagent.trees.source import LineList, LineMap
+from dexagent.trees.source import MAX_DEPTH, LineList, LineMap, quote
 
 # The options each node type accepts besides `name` (skills take none: their body holds the params).
 OPTIONS: dict[str, tuple[str, ...]] = {
@@ -55,16 +55,26 @@ class NodeParser(OptionReader):
         super().__init__(path)
         self.registry = registry
         self.count = 0
+        self.depth = 0
 
     def node(self, raw: Any, line: int) -> m.Node:
         """Parse one node; `line` is where it was written (used when `raw` carries no line)."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise TreeSyntaxError(f"the tree is nested more than {MAX_DEPTH} nodes deep", self.path, line)
+            return self._node(raw, line)
+        finally:
+            self.depth -= 1
+
+    def _node(self, raw: Any, line: int) -> m.Node:
         self.count += 1
         if self.count > MAX_NODES:
             raise TreeSyntaxError(
                 f"the tree has more than {MAX_NODES} nodes (YAML aliases?)", self.path, line
             )
         if not isinstance(raw, LineMap):
-            shown = "nothing" if raw is None else repr(raw)
+            shown = "nothing" if raw is None else quote(raw)
             raise TreeSyntaxError(
                 "expected a node (a mapping such as `grasp: {target: cup}` or `sequence: [...]`), "
                 f"got {shown}",
@@ -103,7 +113,7 @@ class NodeParser(OptionReader):
         if kind == "subtree":
             if not isinstance(body, str) or not body.isidentifier():
                 raise NodeFieldError(
-                    f"expected the name of a subtree (an identifier), got {body!r}",
+                    f"expected the name of a subtree (an identifier), got {quote(body)}",
                     self.path,
                     body_line,
                     "subtree",
@@ -138,7 +148,7 @@ class NodeParser(OptionReader):
         skills = difflib.get_close_matches(str(key), self.registry.names(), n=3, cutoff=0.6)
         if skills:
             raise UnknownTreeSkillError(
-                f"unknown skill {key!r}; did you mean {', '.join(repr(s) for s in skills)}?",
+                f"unknown skill {quote(key)}; did you mean {', '.join(repr(s) for s in skills)}?",
                 self.path,
                 line,
                 str(key),
@@ -146,7 +156,7 @@ class NodeParser(OptionReader):
         types = difflib.get_close_matches(str(key), list(OPTIONS), n=2, cutoff=0.6)
         hint = f"; did you mean {', '.join(repr(t) for t in types)}?" if types else ""
         raise UnknownNodeTypeError(
-            f"unknown node type or skill {key!r}{hint} (node types: {', '.join(OPTIONS)}; "
+            f"unknown node type or skill {quote(key)}{hint} (node types: {', '.join(OPTIONS)}; "
             f"skills: {', '.join(self.registry.names()) or 'none registered'})",
             self.path,
             line,
@@ -208,7 +218,7 @@ class NodeParser(OptionReader):
         if not isinstance(body, LineMap):
             raise SkillParamsError(
                 f"the parameters of skill {skill!r} must be a mapping such as `{skill}: {{name: value}}`, "
-                f"got {body!r}",
+                f"got {quote(body)}",
                 self.path,
                 line,
                 skill,
@@ -229,7 +239,7 @@ class NodeParser(OptionReader):
                 expected = f" ({getattr(annotation, '__name__', annotation)})" if annotation else ""
                 problem = f"skill {skill!r} needs parameter {top!r}{expected}; it is missing"
             elif top in params:
-                problem = f"skill {skill!r}: {problem}, got {params[top]!r}"
+                problem = f"skill {skill!r}: {problem}, got {quote(params[top])}"
             else:
                 problem = f"skill {skill!r}: {problem}"
             raise SkillParamsError(problem, self.path, body.line_of(top), top) from None
@@ -253,7 +263,7 @@ class NodeParser(OptionReader):
                 return ref
             if _REF_LIKE.search(value):
                 raise BadReferenceError(
-                    f'malformed blackboard reference {value!r}: write the whole value as "{{key}}", '
+                    f"malformed blackboard reference {quote(value)}: write the whole value as " + '"{key}", '
                     "the key made of letters, digits and _ (segments joined by / or .)",
                     self.path,
                     line,

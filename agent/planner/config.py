@@ -18,6 +18,9 @@ ENV_MODEL = "DEXAGENT_PLANNER_MODEL"
 ENV_BOX_FORMAT = "DEXAGENT_PLANNER_BOX_FORMAT"
 # Local servers (vLLM, SGLang, Ollama) ignore the key, but the openai client insists on one.
 NO_KEY = "EMPTY"
+# Interactive defaults: a server that stopped answering costs at most ~30 s x 3 tries, not minutes.
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 2
 
 
 class OpenAIPlannerConfig(BaseModel):
@@ -33,8 +36,10 @@ class OpenAIPlannerConfig(BaseModel):
     box_format: BoxFormat = Field(description="how the model writes boxes (pixels or 0-1000)")
     # "json_schema": ask for each stage's schema via response_format (dropped once a server rejects it).
     response_format: Literal["json_schema", "none"] = "json_schema"
-    timeout: float = Field(60.0, gt=0, description="seconds to wait for one reply")
-    max_retries: int = Field(3, ge=0, description="retries of one request after 429/5xx/timeouts")
+    timeout: float = Field(DEFAULT_TIMEOUT, gt=0, description="seconds to wait for one reply")
+    max_retries: int = Field(
+        DEFAULT_RETRIES, ge=0, description="retries of one request after 429/5xx/timeouts"
+    )
     max_repairs: int = Field(2, ge=0, description="re-asks after an unusable reply, with the error fed back")
     max_retry_wait: float = Field(30.0, ge=0, description="cap on one wait between retries (Retry-After too)")
     backoff: float = Field(0.5, ge=0, description="first wait between retries; doubles each retry")

@@ -14,7 +14,12 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from dexagent.agent.planner import prompts
-from dexagent.agent.planner.config import OpenAIPlannerConfig, resolve_config
+from dexagent.agent.planner.config import (
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    OpenAIPlannerConfig,
+    resolve_config,
+)
 from dexagent.agent.planner.errors import PlannerError, ReplyError
 from dexagent.agent.planner.images import SentImage, encode_image
 from dexagent.agent.planner.replies import (
@@ -47,8 +52,8 @@ class OpenAIPlanner:
         api_key: str | None = None,
         *,
         box_format: str = "auto",
-        timeout: float = 60.0,
-        max_retries: int = 3,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_RETRIES,
         sleep: Callable[[float], None] = time.sleep,
         config: OpenAIPlannerConfig | None = None,
         **options: Any,

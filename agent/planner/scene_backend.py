@@ -219,7 +219,9 @@ class ScenePlanner:
             state = "has been taken off the table" if done else "is still on the table"
             return Verdict(ok=done, reasoning=f"{query.describe()} {state}")
         if not remaining:
-            return Verdict(ok=True, reasoning=f"none of {query.describe()} is left on the table")
+            # "no objects are left", not "none of all objects is left"
+            left = query.describe().removeprefix("all ")
+            return Verdict(ok=True, reasoning=f"no {left} are left on the table")
         names = ", ".join(self.target_phrase(obj) for obj in remaining)
         return Verdict(
             ok=False, reasoning=f"{len(remaining)} of {query.describe()} still on the table: {names}"

@@ -17,13 +17,16 @@ Crash safety: an episode's frames are written first, then its metadata and its
 end, and only then is it committed by bumping the root attribute
 `committed_episodes` (one atomic file replace). Anything past the committed
 episodes is an interrupted write: readers ignore it and the next writer
-truncates it, so a store killed at any point holds only whole episodes.
+truncates it, so a store killed at any point holds only whole episodes. Creation
+commits the same way: the root attributes are written last, and a store killed before
+them (empty arrays, no attributes) is created again by the next writer.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,6 +187,11 @@ class DemoStore:
                 root = _create(store_path, image_size, control_hz)
             else:
                 root = _open_group(store_path, mode="r+")
+                if _half_created(root):
+                    # A creation interrupted before its attributes were written: no episode can be
+                    # in it, so it is created again rather than refused forever.
+                    _clear(store_path)
+                    root = _create(store_path, image_size, control_hz)
                 _check_layout(store_path, root)
                 stored_size = dict(root.attrs)["image_size"]
                 if stored_size != image_size:
@@ -375,6 +383,29 @@ def _create(path: Path, image_size: int, control_hz: float) -> zarr.Group:
         }
     )
     return root
+
+
+def _half_created(root: zarr.Group) -> bool:
+    """Whether `root` is a store whose creation stopped before its attributes (the commit) were written:
+    no attributes at all, and nothing but empty arrays of our layout in it."""
+    if dict(root.attrs):
+        return False
+    ours = {f"data/{key}" for key in FRAME_KEYS} | {f"meta/{n}" for n in (*_META_COLUMNS, "episode_ends")}
+    for name, member in root.members(max_depth=None):
+        if isinstance(member, zarr.Array) and (name not in ours or member.shape[0] != 0):
+            return False
+        if isinstance(member, zarr.Group) and name not in ("data", "meta"):
+            return False
+    return True
+
+
+def _clear(path: Path) -> None:
+    """Remove what is inside the store folder (the folder itself stays: it carries the writer's lock)."""
+    for child in path.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
 
 def _check_layout(path: Path, root: zarr.Group) -> None:

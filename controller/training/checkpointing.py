@@ -3,13 +3,15 @@
 The folder is an ordinary policy checkpoint (D's `save_checkpoint`: model.safetensors
 holding the **EMA** weights, which inference uses, + config.json + normalizer.json)
 plus the training state (training_state.safetensors/.json, written by save_checkpoint): the raw
-weights, optimizer, scheduler, EMA, RNG, step, the settings and the data split. The
-training state's JSON is written last, so the step it names is one whose whole state
-is on disk.
+weights, optimizer, scheduler, EMA, RNG, step, the settings and the data split. Each save
+is committed as a unit (a manifest of every file's hash, written last) and keeps the one
+before it in `previous/`: a resume after a save killed half way goes back to that one, loudly.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +20,15 @@ import torch
 
 from dexagent.controller.checkpoint import (
     MODEL_FILE,
+    PREVIOUS_DIR,
     STATE_JSON_FILE,
     CheckpointError,
+    TornCheckpointError,
     load_checkpoint,
     load_training_state,
+    restore_previous,
     save_checkpoint,
+    verify_files,
 )
 from dexagent.controller.config import PolicyConfig
 from dexagent.controller.data.augment import check_augment
@@ -87,7 +93,7 @@ def save_run(
         "rng": rng,
     }
     with ema.applied_to(policy):
-        save_checkpoint(out, policy, training_state=state)
+        save_checkpoint(out, policy, training_state=state, keep_previous=True)
 
 
 @dataclass
@@ -141,10 +147,28 @@ class ResumedRun:
             torch.cuda.set_rng_state_all(rng["cuda"])
 
 
-def load_run(out: Path, requested: PolicyConfig | None) -> ResumedRun:
-    """Open the run in `out` for `--resume`; a missing, corrupt or mismatched run raises TrainingError."""
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def load_run(out: Path, requested: PolicyConfig | None, warn: Callable[[str], None] = _warn) -> ResumedRun:
+    """Open the run in `out` for `--resume`; a missing, corrupt or mismatched run raises TrainingError.
+
+    A save that was killed half way is detected (the manifest does not describe the files): the
+    checkpoint kept before it is put back and the run continues from there, and `warn` says so."""
     if not out.is_dir():
         raise TrainingError(f"--resume: {out} does not exist; there is no run to continue")
+    try:
+        verify_files(out)
+    except TornCheckpointError as torn:
+        try:
+            restore_previous(out)
+        except CheckpointError as error:
+            raise TrainingError(f"--resume: {torn}; {error}") from None
+        warn(
+            f"the last save in {out} was interrupted ({torn}); continuing from the checkpoint "
+            f"saved before it, {out / PREVIOUS_DIR}, which is now back in place"
+        )
     try:
         policy = load_checkpoint(out)
         state = load_training_state(out)

@@ -141,3 +141,49 @@ def test_summary_table_reports_outcome_grasps_attempts_planner_and_time() -> Non
         "19.8 Hz achieved (target 20), 3 slow ticks",
     ):
         assert expected in text, expected
+
+
+def test_a_finished_leaf_no_longer_shows_its_running_feedback() -> None:
+    leaf = py_trees.behaviours.Success("grasp the cup")
+    leaf.feedback_message = "controlling 3.1/15 s"  # what it said while it ran
+    root = py_trees.composites.Sequence(
+        "clear", memory=True, children=[leaf, py_trees.behaviours.Running("reset")]
+    )
+    root.tick_once()
+    state = RunState(root=root, tick=1, sim_time=0.05, cadence=Cadence(20.0))
+    text = text_snapshot(state)
+    assert "✓ grasp the cup" in text and "controlling" not in text
+
+
+def _result(**changes: object) -> RunResult:
+    values: dict[str, object] = dict(
+        prompt="grasp the [/x] can",
+        completed=False,
+        reason="[/nope] is not on the table \x1b[31m",
+        interrupted=False,
+        tree_name="my_tree.yaml",
+        ticks=40,
+        sim_seconds=2.0,
+        wall_seconds=0.5,
+        grasped=[],
+        put_away=[],
+        attempts=0,
+        successful_attempts=0,
+        recoveries=0,
+        planner={"propose": {"calls": 1, "failed": 0, "mean_s": 0.1, "worst_s": 0.1}},
+        cadence={"target_hz": 20.0, "achieved_hz": 80.0, "ticks": 40, "slow_ticks": 1, "stages_ms": {}},
+        controller="default",
+        realtime=False,
+    )
+    values.update(changes)
+    return RunResult(**values)  # type: ignore[arg-type]
+
+
+def test_the_summary_names_the_controller_and_shows_text_as_text() -> None:
+    console = Console(width=140, file=io.StringIO(), record=True, color_system=None)
+    console.print(summary_table(_result(reason="[/nope] is not on the table \x1b[31mred")))
+    text = console.export_text()
+    assert "controller      │ default" in text and "tree            │ my_tree.yaml" in text
+    assert "grasp the [/x] can" in text and "[/nope] is not on the table \\x1b[31mred" in text
+    assert "propose: 1 call," in text and "1 slow tick" in text and "1 slow ticks" not in text
+    assert "80.0 ticks/s unpaced (--no-realtime)" in text and "Hz achieved" not in text

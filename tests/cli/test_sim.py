@@ -43,6 +43,8 @@ def test_video_records_a_scripted_episode(tmp_path: Path) -> None:
         frames = [np.asarray(frame) for frame in reader]
     assert len(frames) > 20  # one frame per control tick at 20 Hz
     assert frames[0].shape == (68, 96, 3)  # head | wrist, 48 px each, under a 20 px caption
+    # The video's own length, not the wall time it took to record, is what the line calls seconds.
+    assert f"{len(frames) / 20:.1f} s of video ({len(frames)} control steps at 20 Hz)" in output, output
 
 
 def test_video_refuses_a_default_controller_that_does_not_ship(tmp_path: Path) -> None:

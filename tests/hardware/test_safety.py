@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -98,3 +100,30 @@ def test_out_of_limit_action_is_clamped() -> None:
 def test_wrong_shape_is_rejected_with_a_clear_message() -> None:
     with pytest.raises(UnsafeActionError, match=r"shape \(13,\)"):
         SafetyLayer(SPEC).filter(np.zeros(7))
+
+
+MALFORMED_ACTIONS = {
+    "strings": ["0.1"] * ACTION_DIM,
+    "a Python int beyond any float": [10**400] + [0] * (ACTION_DIM - 1),
+    "a float beyond float32": [1e300] + [0.0] * (ACTION_DIM - 1),
+    "complex numbers": np.full(ACTION_DIM, 0.1 + 2j),
+    "booleans": [True] * ACTION_DIM,
+    "objects": [object()] * ACTION_DIM,
+    "a ragged list": [[0.0, 1.0], [0.0]] + [0.0] * (ACTION_DIM - 2),
+    "None": None,
+}
+
+
+@pytest.mark.parametrize("action", MALFORMED_ACTIONS.values(), ids=MALFORMED_ACTIONS.keys())
+def test_every_malformed_action_is_refused_by_the_safety_layer_and_holds(
+    action: object, request: pytest.FixtureRequest, fault_row: Callable[..., None]
+) -> None:
+    robot = RecordingRobot()
+    safe_robot = SafeRobot(robot)
+    safe_robot.act(SPEC.home + 0.01)
+    with pytest.raises(UnsafeActionError, match="holding position"):
+        safe_robot.act(action)  # type: ignore[arg-type]
+    assert len(robot.sent) == 2
+    np.testing.assert_array_equal(robot.sent[1], robot.sent[0])  # the hold: the last safe command
+    case = request.node.callspec.id
+    fault_row(f"action with {case}: `UnsafeActionError`, hold sent", "-", None, "none", "none")

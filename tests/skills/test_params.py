@@ -45,8 +45,8 @@ def test_reference_keys_are_absolute_on_the_blackboard() -> None:
     [
         ({}, "target", "Field required"),
         ({"target": ""}, "target", "at least 1 character"),
-        ({"target": 3}, "target", "valid string"),
-        ({"target": "cup", "budget_s": -1}, "budget_s", "greater than 0"),
+        ({"target": 3}, "target", "expected a string"),
+        ({"target": "cup", "budget_s": -1}, "budget_s", "expected a number > 0"),
         ({"target": "cup", "speed": 2}, "speed", r"unknown parameter \(allowed: target, budget_s"),
     ],
 )
@@ -87,5 +87,5 @@ def test_resolve_params_reports_an_unset_key() -> None:
 
 
 def test_resolve_params_reports_a_referenced_value_of_the_wrong_type() -> None:
-    with pytest.raises(SkillParamError, match="parameter 'budget_s': Input should be a valid number"):
+    with pytest.raises(SkillParamError, match="parameter 'budget_s': expected a number > 0"):
         resolve_params(GRASP, {"target": "cup", "budget_s": "{budget}"}, {"/budget": "soon"})

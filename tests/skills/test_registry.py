@@ -70,3 +70,14 @@ def test_json_schema_has_one_variant_per_skill_and_accepts_references() -> None:
     assert grasp["anyOf"][1]["pattern"].startswith("^\\{")
     plain = REGISTRY.json_schema(allow_refs=False)["oneOf"][0]["properties"]["params"]["properties"]["target"]
     assert "anyOf" not in plain
+
+
+def test_every_skill_declares_the_blackboard_keys_it_reads_and_writes() -> None:
+    from dexagent.skills import REGISTRY
+    from dexagent.skills import blackboard_keys as keys
+
+    manifest = {entry["name"]: entry for entry in REGISTRY.manifest()}
+    assert "history" in manifest["grasp"]["reads"] and "history" in manifest["grasp"]["writes"]
+    assert {"instructions", "instruction", "target"} <= set(manifest["plan"]["writes"])
+    for entry in manifest.values():
+        assert keys.FAILURE_REASON in entry["writes"]  # every skill says why it failed

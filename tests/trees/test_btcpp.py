@@ -71,7 +71,7 @@ def load_xml(text: str) -> m.TreeDocument:
         ),
         ("<Sequence><grap target='cup'/></Sequence>", UnknownTreeSkillError, 3, "did you mean 'grasp'"),
         ("<grasp/>", SkillParamsError, 3, "needs parameter 'target'"),
-        ("<grasp target='cup' budget_s='soon'/>", SkillParamsError, 3, "valid number"),
+        ("<grasp target='cup' budget_s='soon'/>", SkillParamsError, 3, "expected a number > 0, got 'soon'"),
         (
             "<Repeat num_cycles='-1'><reset/></Repeat>",
             NodeFieldError,

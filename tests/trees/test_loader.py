@@ -118,12 +118,12 @@ def test_a_subtree_referenced_twice_builds_two_independent_copies() -> None:
 
 
 def test_references_are_resolved_when_the_skill_starts() -> None:
-    text = 'tree: {sequence: [{grasp: {target: "{target}"}}, {grasp: {target: "{/other}"}}]}'
+    text = 'tree: {sequence: [{grasp: {target: "{target}"}}, {grasp: {target: "{/held_object}"}}]}'
     script = Script()
     registry = scripted_registry(script)
     root = build_behaviour(load_tree_text(text, registry), context=None, registry=registry)  # type: ignore[arg-type]
     py_trees.blackboard.Blackboard.set("/target", "the red cup")
-    py_trees.blackboard.Blackboard.set("/other", "the can")
+    py_trees.blackboard.Blackboard.set("/held_object", "the can")
     tick_until_done(root)
     assert script.log == ["grasp(the red cup)", "grasp(the can)"]
 

@@ -79,6 +79,7 @@ def test_group_prompt_plans_every_match_and_completes_when_they_are_gone(
     assert planner.propose(prompt, after, []).instructions == ()
     verdict = planner.is_complete(prompt, observation, after)
     assert verdict.ok, verdict.reasoning
+    assert verdict.reasoning.startswith("no ") and "none of all" not in verdict.reasoning
     others = [o.index for o in robot.objects if not wanted(o)]
     assert all(planner.on_table(i) for i in others)  # the rest of the scene was not asked for
 

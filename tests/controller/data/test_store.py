@@ -157,3 +157,49 @@ def test_an_episode_index_out_of_range_says_how_many_there_are(tmp_path: Path) -
         store.append_episode(*make_episode(2, 0))
         with pytest.raises(IndexError, match="holds 1 episodes"):
             store.episode_slice(1)
+
+
+class _Killed(BaseException):
+    """Stands in for a kill: nothing after the point where it is raised runs."""
+
+
+@pytest.mark.parametrize("arrays_made", [0, 3, None], ids=["no arrays", "some arrays", "every array"])
+def test_a_store_whose_creation_was_interrupted_is_created_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arrays_made: int | None
+) -> None:
+    path = tmp_path / "demos.zarr"
+    made = 0
+    real_create_array = zarr.Group.create_array
+
+    def create_array(self: zarr.Group, *args: object, **kwargs: object) -> zarr.Array:
+        nonlocal made
+        if arrays_made is not None and made == arrays_made:
+            raise _Killed
+        made += 1
+        return real_create_array(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def update_attributes(self: zarr.Group, *args: object, **kwargs: object) -> None:
+        raise _Killed  # killed before the attributes, creation's commit, were written
+
+    with monkeypatch.context() as patch:
+        patch.setattr(zarr.Group, "create_array", create_array)
+        patch.setattr(zarr.Group, "update_attributes", update_attributes)
+        with pytest.raises(_Killed):
+            DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0)
+    assert (path / "zarr.json").is_file()  # what a kill leaves behind
+
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0) as store:
+        store.append_episode(*make_episode(4, 0))
+    reader = DemoStore.open(path)
+    assert reader.num_episodes == 1 and reader.num_frames == 4
+
+
+def test_a_store_with_episodes_is_never_taken_for_a_half_created_one(tmp_path: Path) -> None:
+    path = tmp_path / "demos.zarr"
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0) as store:
+        store.append_episode(*make_episode(4, 0))
+    root = zarr.open_group(str(path), mode="r+")
+    root.attrs.clear()  # a damaged store with data in it: refused, never wiped
+    with pytest.raises(StoreError, match="not a dexagent demonstration store"):
+        DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0)
+    assert zarr.open_group(str(path), mode="r")["data/action"].shape[0] == 4
