@@ -12,22 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
-from dexagent.hardware.errors import HardwareError
+from dexagent.hardware.robot_config import RobotConfig, RobotConfigError
 from dexagent.hardware.types import Robot
 
-
-class RobotConfigError(HardwareError):
-    """A robot config names an unknown type or has an invalid field."""
-
-
-class RobotConfig(BaseModel):
-    """Base of every robot config: `type` names the registry entry."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    type: str
+__all__ = ["RobotConfig", "RobotConfigError", "make_robot", "register_robot", "robot_config_from_dict"]
 
 
 @dataclass(frozen=True)

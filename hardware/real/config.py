@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from dexagent.hardware.registry import RobotConfig
+from dexagent.hardware.robot_config import RobotConfig
 from dexagent.hardware.types import ARM_DOF, HAND_DOF, RobotSpec
 
 # Our joint order: 7 arm joints, then the hand as the sim's actuators.

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from dexagent.hardware.registry import RobotConfig
+from dexagent.hardware.robot_config import RobotConfig
 
 SimSplit = Literal["seen", "unseen-objects", "unseen-backgrounds", "unseen-lighting"]
 
