@@ -8,6 +8,7 @@ The device is found by `find_device(serial)`; tests hand in an `rs.software_devi
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -165,8 +166,6 @@ class RealSenseCamera:
             self._thread = None
         if self._sensor is not None:
             for release in (self._sensor.stop, self._sensor.close):
-                try:
+                with contextlib.suppress(RuntimeError):  # already stopped, or the device is gone
                     release()
-                except RuntimeError:
-                    pass  # already stopped, or the device is gone
             self._sensor = None
