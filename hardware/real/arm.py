@@ -144,7 +144,10 @@ class RealManArm:
     def stream_to(self, joints_rad: np.ndarray) -> None:
         """Set the 20 Hz target of the 100 Hz set-point stream (started on first use)."""
         joints = self._checked(joints_rad)
-        if self._streamer is None or (not self._streamer.running and self._streamer.fault is None):
+        if self._streamer is not None and self._streamer.fault is not None:
+            fault, self._streamer = self._streamer.fault, None
+            raise fault  # once: the next target starts a new stream if the link is still up
+        if self._streamer is None or not self._streamer.running:
             self._streamer = JointStreamer(
                 self._send_canfd,
                 self.read_joints(),
