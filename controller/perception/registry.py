@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dexagent.controller.interfaces import MaskTracker
 
@@ -98,4 +98,56 @@ def _build_oracle(options: Any) -> MaskTracker:
 
 register_tracker(
     "oracle", "the simulator's segmentation of the target (sim only, exact)", NoOptions, _build_oracle
+)
+
+
+class SamCutieOptions(BaseModel):
+    """Options of the `sam+cutie` tracker (the paper's pair)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sam_checkpoint: str = Field(description="path of a SAM checkpoint, e.g. sam_vit_b_01ec64.pth")
+    sam_model_type: str = Field("vit_b", description="vit_b, vit_l or vit_h (must match the checkpoint)")
+    cutie_weights: str = Field(description="path of Cutie's weights, e.g. cutie-base-mega.pth")
+    device: str = Field("cpu", description="torch device: cpu or cuda")
+
+
+class Sam2Options(BaseModel):
+    """Options of the streaming `sam2` tracker."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    checkpoint: str = Field(description="path of a SAM2.1 checkpoint, e.g. sam2.1_hiera_tiny.pt")
+    size: str = Field("tiny", description="tiny, small, base_plus or large (must match the checkpoint)")
+    device: str = Field("cpu", description="torch device: cpu or cuda")
+    margin: float = Field(0.15, ge=0, le=2, description="grow the last mask's box by this fraction per frame")
+    min_score: float = Field(
+        0.5, ge=0, le=1, description="below this predicted IoU the target counts as hidden"
+    )
+
+
+def _build_sam_cutie(options: Any) -> MaskTracker:
+    from dexagent.controller.perception.cutie_tracker import SamCutieTracker, load_cutie
+    from dexagent.controller.perception.sam import SamSegmenter, load_sam
+
+    sam = load_sam(options.sam_checkpoint, options.sam_model_type, options.device)
+    processor = load_cutie(options.cutie_weights, options.device)
+    return SamCutieTracker(SamSegmenter(sam), processor, options.device)
+
+
+def _build_sam2(options: Any) -> MaskTracker:
+    from dexagent.controller.perception.sam2_tracker import Sam2StreamTracker, load_sam2
+
+    predictor = load_sam2(options.size, options.checkpoint, options.device)
+    return Sam2StreamTracker(predictor, margin=options.margin, min_score=options.min_score)
+
+
+register_tracker(
+    "sam+cutie",
+    "SAM turns the box into a mask, Cutie tracks it (the paper)",
+    SamCutieOptions,
+    _build_sam_cutie,
+)
+register_tracker(
+    "sam2", "SAM2's image predictor re-prompted frame by frame (streaming)", Sam2Options, _build_sam2
 )
