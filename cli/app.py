@@ -43,7 +43,7 @@ from dexagent.cli import run  # noqa: E402, F401, I001  (the main command first)
 from dexagent.cli import collect, eval, sim  # noqa: E402, F401
 from dexagent.cli import train, controller  # noqa: E402, F401
 from dexagent.cli import tree, skills, planner  # noqa: E402, F401
-from dexagent.cli import doctor  # noqa: E402, F401
+from dexagent.cli import doctor, calibrate  # noqa: E402, F401
 
 
 def main() -> None:

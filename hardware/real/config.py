@@ -110,6 +110,23 @@ class SafetyConfig(_Section):
     estop_key: str | None = Field("space", description="a key on the terminal that triggers it; null: none")
 
 
+class HeadCameraPose(_Section):
+    """Where the head camera is, in the frame of the sim: arm base at the origin, x forward, z up, metres."""
+
+    position_m: tuple[float, float, float] = Field(description="camera centre")
+    look_at_m: tuple[float, float, float] = Field(
+        description="a point on the optical axis (e.g. table centre)"
+    )
+    vertical_fov_deg: float = Field(42.0, gt=1, lt=179, description="D435 colour at 640x480: about 42")
+
+
+class CalibrationConfig(_Section):
+    """What was measured on this robot where it may differ from the sim embodiment."""
+
+    head_camera: HeadCameraPose | None = None
+    wrist_vertical_fov_deg: float | None = Field(None, gt=1, lt=179, description="D405 colour: about 58")
+
+
 class RealRobotConfig(RobotConfig):
     """A real RealMan arm + Modbus hand + RealSense head and wrist cameras."""
 
@@ -119,6 +136,7 @@ class RealRobotConfig(RobotConfig):
     cameras: CamerasConfig
     poses: PosesConfig = Field(default_factory=lambda: PosesConfig.model_validate({}))
     safety: SafetyConfig = Field(default_factory=lambda: SafetyConfig.model_validate({}))
+    calibration: CalibrationConfig = Field(default_factory=lambda: CalibrationConfig.model_validate({}))
     control_hz: float = Field(20.0, gt=0, le=100.0)
 
     @model_validator(mode="after")

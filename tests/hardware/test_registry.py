@@ -107,3 +107,10 @@ def test_bad_config_files_name_the_file_line_and_field(
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(RobotConfigFileError, match="cannot read the robot config"):
         load_robot_config(tmp_path / "nope.yaml")
+
+
+def test_the_shipped_example_config_is_valid() -> None:
+    example = Path(__file__).resolve().parents[2] / "hardware" / "real" / "robot.example.yaml"
+    config = load_robot_config(example)
+    assert isinstance(config, RealRobotConfig) and config.poses.bin is not None
+    assert config.calibration.head_camera is not None
