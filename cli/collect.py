@@ -38,10 +38,23 @@ def collect(
         help="DART noise: std (rad) of a drifting offset on the executed arm joints in free-space "
         "phases; demos record the expert's clean action, so they show corrections.",
     ),
+    robot: str = typer.Option("sim", help="sim (scripted expert) or real (kinesthetic: guide, then replay)."),
+    robot_config: Path | None = typer.Option(None, "--robot-config", help="--robot real: the robot's YAML."),
+    tracker: str = typer.Option("sam2", help="--robot real: the mask tracker for the target."),
+    tracker_option: list[str] = typer.Option([], "--tracker-option", help="--robot real: KEY=VALUE."),
 ) -> None:
-    """Record scripted-expert demonstrations in sim; failed attempts are counted and dropped."""
+    """Record demonstrations: scripted experts in sim, or kinesthetic ones on the real robot."""
     if episodes <= 0:
         fail(f"--episodes must be positive, got {episodes}")
+    if robot not in ("sim", "real"):
+        fail(f"unknown robot {robot!r}; choose sim or real")
+    if robot == "real":
+        from dexagent.cli.collect_real import run_real_collection
+        from dexagent.cli.run_real import parse_options
+
+        options = parse_options(tracker_option, "--tracker-option")
+        run_real_collection(out, robot_config, episodes, skill, image_size, tracker, options)
+        return
     if workers < 1:
         fail(f"--workers must be at least 1, got {workers}")
     try:

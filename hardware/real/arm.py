@@ -179,6 +179,15 @@ class RealManArm:
         self.stop_streaming()
         self._call("rm_set_arm_emergency_stop", self.sdk.rm_set_arm_emergency_stop, engaged)
 
+    def start_drag(self) -> None:
+        """Drag-teach mode: the operator guides the arm by hand (the controller records nothing)."""
+        self.stop_streaming()
+        self._call("rm_start_drag_teach", self.sdk.rm_start_drag_teach, 0)
+
+    def stop_drag(self) -> None:
+        """Leave drag-teach mode; the arm holds where the operator left it."""
+        self._call("rm_stop_drag_teach", self.sdk.rm_stop_drag_teach)
+
     def clear_errors(self) -> None:
         """Clear the controller's system errors (rm_clear_system_err)."""
         self._call("rm_clear_system_err", self.sdk.rm_clear_system_err)

@@ -111,6 +111,20 @@ class RealRobot:
             self._stop_motion()
             raise
 
+    def command_hand(self, values: np.ndarray) -> None:
+        """Move only the hand to `values` float[6] in [0, 1] (e.g. while the operator guides the arm)."""
+        self._refuse_if_stopped()
+        self.hand.command(np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0))
+
+    def start_drag(self) -> None:
+        """Let the operator guide the arm by hand (RealMan drag-teach mode)."""
+        self._refuse_if_stopped()
+        self.arm.start_drag()
+
+    def stop_drag(self) -> None:
+        """End drag-teach mode (also safe during an emergency stop)."""
+        self.arm.stop_drag()
+
     def close(self) -> None:
         """Stop motion and release every device (safe to call twice)."""
         if self._closed:

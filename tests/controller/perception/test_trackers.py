@@ -110,9 +110,9 @@ def test_sam2_tiny_with_random_weights_runs_the_stream_on_sim_frames(episode: Tr
     from dexagent.controller.perception.sam2_tracker import load_sam2
 
     tracker = Sam2StreamTracker(load_sam2("tiny", None, "cpu"))
-    short = TrackedEpisode(episode.frames[:3], episode.target, episode.start_box)
+    short = TrackedEpisode(episode.frames[:2], episode.target, episode.start_box)  # ~35 s per 1024 px frame
     ious = track_ious(tracker, short)
-    assert len(ious) == 3 and all(iou is None or 0.0 <= iou <= 1.0 for iou in ious)
+    assert len(ious) == 2 and all(iou is None or 0.0 <= iou <= 1.0 for iou in ious)
 
 
 @pytest.mark.skipif(not HAS_SAM, reason="the perception extra (segment-anything) is not installed")

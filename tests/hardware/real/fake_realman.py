@@ -27,6 +27,7 @@ class FakeRealMan:
         self.codes: dict[str, int] = {}  # method -> the code it returns from now on
         self.estop = False
         self.deleted = False
+        self.dragging = False
         self._lock = threading.Lock()
 
     def _record(self, name: str) -> int:
@@ -70,6 +71,15 @@ class FakeRealMan:
         if code == 0:
             self.estop = state
         return code
+
+    def rm_start_drag_teach(self, trajectory_record: int) -> int:
+        code = self._record("rm_start_drag_teach")
+        self.dragging = code == 0
+        return code
+
+    def rm_stop_drag_teach(self) -> int:
+        self.dragging = False
+        return self._record("rm_stop_drag_teach")
 
     def rm_clear_system_err(self) -> int:
         return self._record("rm_clear_system_err")

@@ -6,14 +6,13 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from fake_realman import FakeRealMan
 from modbus_hand_sim import HandState, free_port, tcp_hand
-from software_camera import SoftwareCamera
+from real_rig import HEAD, WRIST, Rig, robot_config
 
 from dexagent.hardware import SafeRobot
 from dexagent.hardware.config_file import load_robot_config
@@ -23,52 +22,9 @@ from dexagent.hardware.errors import (
     EmergencyStopError,
     UnsafeActionError,
 )
-from dexagent.hardware.real.config import RealRobotConfig
 from dexagent.hardware.real.estop import key_estop, signal_estop
 from dexagent.hardware.real.robot import RealRobot
 from dexagent.hardware.registry import make_robot
-
-HEAD, WRIST = "111111111111", "222222222222"
-
-
-def _config(hand_port: int, **fields: object) -> RealRobotConfig:
-    return RealRobotConfig.model_validate(
-        {
-            "hand": {"host": "127.0.0.1", "port": hand_port, "timeout_s": 0.2, "retries": 0},
-            "cameras": {
-                "head": {"serial": HEAD, "width": 64, "height": 48},
-                "wrist": {"serial": WRIST, "width": 64, "height": 48},
-                "frame_timeout_s": 0.5,
-            },
-            **fields,
-        }
-    )
-
-
-class Rig:
-    def __init__(
-        self, robot: RealRobot, arm: FakeRealMan, hand: HandState, cameras: dict[str, SoftwareCamera]
-    ):
-        self.robot, self.arm, self.hand, self.cameras = robot, arm, hand, cameras
-
-
-@pytest.fixture
-def rig() -> Iterator[Rig]:
-    state = HandState()
-    cameras = {HEAD: SoftwareCamera(HEAD), WRIST: SoftwareCamera(WRIST)}
-    arm = FakeRealMan()
-    with tcp_hand(state) as (port, _):
-        robot = RealRobot.connect(
-            _config(port), make_arm_sdk=lambda: arm, find_camera=lambda s: cameras[s].device
-        )
-        for camera in cameras.values():
-            camera.start_streaming()
-        try:
-            yield Rig(robot, arm, state, cameras)
-        finally:
-            robot.close()
-            for camera in cameras.values():
-                camera.unplug()
 
 
 def test_observe_reads_both_cameras_and_the_state_in_our_units(rig: Rig) -> None:
@@ -159,7 +115,7 @@ def test_a_failed_connect_releases_what_had_connected() -> None:
     state = HandState()
     arm = FakeRealMan()
     with tcp_hand(state) as (port, _), pytest.raises(DeviceUnreachableError, match=f"serial {HEAD}"):
-        RealRobot.connect(_config(port), make_arm_sdk=lambda: arm)  # no cameras on this machine
+        RealRobot.connect(robot_config(port), make_arm_sdk=lambda: arm)  # no cameras on this machine
     assert arm.deleted
 
 
