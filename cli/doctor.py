@@ -8,8 +8,10 @@ Every check is bounded by --timeout: a silent device never hangs the doctor.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -26,6 +28,7 @@ from dexagent.cli.doctor_checks import (
     weight_checks,
 )
 from dexagent.cli.errors import EXIT_FAILED, console, fail
+from dexagent.cli.run_real import parse_options
 from dexagent.controller.perception import TrackerConfigError, tracker_factory
 from dexagent.hardware.config_file import RobotConfigFileError, load_robot_config
 from dexagent.hardware.real.config import RealRobotConfig
@@ -38,12 +41,24 @@ def _robot_checks(config: RealRobotConfig, timeout_s: float) -> list[Check]:
     return [Check("robot", d.name, d.ok, d.detail) for d in devices]
 
 
-def _tracker_check(name: str, required: bool) -> Check:
+def _tracker_check(name: str, options: dict[str, Any], required: bool) -> Check:
+    """Options valid, its packages importable, the weight files present (the model is not loaded)."""
     try:
-        tracker_factory(name)
+        tracker_factory(name, **options)
     except TrackerConfigError as error:
         return Check("perception", f"{name} tracker", False, str(error), required)
-    return Check("perception", f"{name} tracker", True, "registered", required)
+    packages = {"sam2": ("sam2",), "sam+cutie": ("segment_anything", "cutie")}.get(name, ())
+    missing = [p for p in packages if importlib.util.find_spec(p) is None]
+    if missing:
+        return Check("perception", f"{name} tracker", False, f"not installed: {', '.join(missing)}", required)
+    files = {k: v for k, v in options.items() if ("checkpoint" in k or "weights" in k) and isinstance(v, str)}
+    absent = [f"{k}={v}" for k, v in files.items() if not Path(v).expanduser().is_file()]
+    if absent:
+        return Check(
+            "perception", f"{name} tracker", False, f"weights not found: {', '.join(absent)}", required
+        )
+    shown = ", ".join(f"{k}={v}" for k, v in files.items()) or "no weights needed"
+    return Check("perception", f"{name} tracker", True, shown, required)
 
 
 def _table(checks: list[Check]) -> Table:
@@ -67,6 +82,7 @@ def doctor(
         None, help="Also check this OpenAI-compatible VLM endpoint (or OPENAI_BASE_URL)."
     ),
     tracker: str = typer.Option("sam2", help="The mask tracker a real-robot run would use."),
+    tracker_option: list[str] = typer.Option([], "--tracker-option", help="Its options, KEY=VALUE."),
     timeout: float = typer.Option(2.0, help="Seconds any one device or server may take to answer."),
 ) -> None:
     """Check Python, torch/GPU, MuJoCo rendering, optional packages, weights, devices and the VLM."""
@@ -86,7 +102,8 @@ def doctor(
     checks.append(rendering if real is None else Check(**{**rendering.__dict__, "required": False}))
     checks += package_checks(REAL_PACKAGES if real is not None else ())
     checks += weight_checks()
-    checks.append(_tracker_check(tracker, required=real is not None))
+    options = parse_options(tracker_option, "--tracker-option")
+    checks.append(_tracker_check(tracker, options, required=real is not None))
     url = planner_url or os.environ.get("OPENAI_BASE_URL")
     if url:
         checks.append(planner_check(url, timeout))

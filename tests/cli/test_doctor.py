@@ -111,3 +111,14 @@ def test_a_bad_robot_config_is_bad_input(tmp_path: Path) -> None:
     path.write_text("type: real\ncameras: 3\n")
     code, output = _doctor("--robot-config", str(path))
     assert code == 2 and f"{path}:2:" in output.replace("\n", "")
+
+
+def test_the_tracker_row_checks_options_packages_and_weight_files(tmp_path: Path) -> None:
+    code, output = _doctor("--tracker", "sam2")
+    assert "checkpoint': Field required" in " ".join(output.split())
+    weights = tmp_path / "sam2.1_hiera_tiny.pt"
+    code, output = _doctor("--tracker", "sam2", "--tracker-option", f"checkpoint={weights}")
+    output = " ".join(output.split())
+    assert ("not installed: sam2" in output) or ("weights not found" in output)
+    code, output = _doctor("--tracker", "oracle")
+    assert code == 0 and "no weights needed" in output
