@@ -42,6 +42,8 @@ def collect(
     robot_config: Path | None = typer.Option(None, "--robot-config", help="--robot real: the robot's YAML."),
     tracker: str = typer.Option("sam2", help="--robot real: the mask tracker for the target."),
     tracker_option: list[str] = typer.Option([], "--tracker-option", help="--robot real: KEY=VALUE."),
+    planner_url: str | None = typer.Option(None, help="--robot real: a VLM that proposes each target's box."),
+    planner_model: str | None = typer.Option(None, help="--robot real: the VLM's model name."),
 ) -> None:
     """Record demonstrations: scripted experts in sim, or kinesthetic ones on the real robot."""
     if episodes <= 0:
@@ -53,7 +55,15 @@ def collect(
         from dexagent.cli.run_real import parse_options
 
         options = parse_options(tracker_option, "--tracker-option")
-        run_real_collection(out, robot_config, episodes, skill, image_size, tracker, options)
+        planner = None
+        if planner_url is not None:
+            from dexagent.agent.planner import PlannerError, build_planner
+
+            try:
+                planner = build_planner("openai", base_url=planner_url, model=planner_model)
+            except PlannerError as error:
+                fail(f"planner: {error}")
+        run_real_collection(out, robot_config, episodes, skill, image_size, tracker, options, planner)
         return
     if workers < 1:
         fail(f"--workers must be at least 1, got {workers}")

@@ -27,10 +27,17 @@ from dexagent.controller.data import DemoStore, EpisodeMetadata, StoreError
 from dexagent.controller.data.kinesthetic import record_guided, replay_and_record
 from dexagent.controller.data.spool import EpisodeSpool
 from dexagent.controller.perception import TrackerConfigError, TrackerFactory, tracker_factory
-from dexagent.hardware import Box, HardwareError, SafeRobot
+from dexagent.hardware import Box, HardwareError, Observation, SafeRobot
 from dexagent.hardware.config_file import RobotConfigFileError, load_robot_config
 from dexagent.hardware.real.config import RealRobotConfig
 from dexagent.hardware.registry import make_robot
+from dexagent.skills.planning import Instruction, Planner
+
+
+def planner_box(planner: Planner, instruction: str, observation: Observation) -> Box:
+    """The planner's box around the instruction's target in the head image (`ground`)."""
+    target = instruction.removeprefix("grasp the ").strip() or instruction
+    return planner.ground(Instruction(skill="grasp", target=target, text=instruction), observation)
 
 
 def parse_box(text: str, width: int, height: int) -> Box:
@@ -109,6 +116,7 @@ def run_real_collection(
     image_size: int,
     tracker: str,
     options: dict[str, Any],
+    planner: Planner | None = None,
 ) -> None:
     """The interactive kinesthetic workflow on the configured robot."""
     if robot_config is None:
@@ -135,7 +143,7 @@ def run_real_collection(
         except HardwareError as error:
             fail(f"cannot connect the robot: {error}")
         try:
-            _episodes(robot, store, spool_root, episodes, skill, image_size, make_tracker)
+            _episodes(robot, store, spool_root, episodes, skill, image_size, make_tracker, planner)
         except HardwareError as error:
             err_console.print(f"[bold red]the robot stopped:[/] {error} (kept episodes are safe in {out})")
         finally:
@@ -150,6 +158,7 @@ def _episodes(
     skill: str,
     size: int,
     make_tracker: TrackerFactory,
+    planner: Planner | None,
 ) -> None:
     kept = 0
     while kept < episodes:
@@ -159,9 +168,17 @@ def _episodes(
         preview = spool_root.parent / f"{store.path.name}.head.png"
         Image.fromarray(first.head_rgb).save(preview)
         height, width = first.head_rgb.shape[:2]
+        suggested = None
+        if planner is not None:
+            try:
+                found = planner_box(planner, instruction, first)
+                suggested = ",".join(f"{v:.0f}" for v in found.as_tuple())
+            except Exception as error:  # the planner is an outer boundary: say why, let the operator type it
+                err_console.print(f"[yellow]the planner found no box: {error}[/]")
         while True:
             try:
-                box = parse_box(Prompt.ask(f"target box x1,y1,x2,y2 on {preview}"), width, height)
+                answer = Prompt.ask(f"target box x1,y1,x2,y2 on {preview}", default=suggested)
+                box = parse_box(answer or "", width, height)
                 break
             except ValueError as error:
                 err_console.print(f"[red]{error}[/]")

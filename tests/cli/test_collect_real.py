@@ -76,3 +76,16 @@ def test_boxes_typed_by_the_operator_are_checked() -> None:
         parse_box("10,20", 640, 480)
     with pytest.raises(ValueError, match="inside the 640x480 image"):
         parse_box("10,20,700,40", 640, 480)
+
+
+def test_the_planner_proposes_the_targets_box_on_the_head_image() -> None:
+    from dexagent.agent.planner import ScenePlanner
+    from dexagent.cli.collect_real import planner_box
+    from dexagent.hardware.sim.robot import SimRobot
+    from dexagent.hardware.sim.scenes import sample_scene
+
+    with SimRobot(sample_scene(3, n_objects=2), image_size=64) as sim:
+        name = sim.objects[0].name.replace("_", " ")
+        box = planner_box(ScenePlanner(sim), f"grasp the {name}", sim.observe())
+        truth = sim.object_box(0)
+        assert truth is not None and box.iou(truth) > 0.99
