@@ -76,7 +76,10 @@ class RealManArm:
         self._lower = np.radians(config.lower_deg)
         self._upper = np.radians(config.upper_deg)
         self._streamer: JointStreamer | None = None
-        self._lock = threading.Lock()  # the SDK handle is used by the stream thread and the caller
+        # The SDK handle is shared by the stream thread and the caller. Re-entrant: an emergency stop
+        # from a signal handler runs on the main thread, possibly while it holds the lock.
+        self._lock = threading.RLock()
+        self._halted = False  # set by stop(): a set-point already queued behind the lock is dropped
         self.alive = True  # False once the link failed: no more motion, no delete
 
     @classmethod
@@ -139,7 +142,10 @@ class RealManArm:
         self._call("rm_movej", self.sdk.rm_movej, to_degrees(joints), self.config.move_speed, 0, 0, 1)
 
     def _send_canfd(self, joints_rad: np.ndarray) -> None:
-        self._call("rm_movej_canfd", self.sdk.rm_movej_canfd, to_degrees(joints_rad), self.config.follow)
+        with self._lock:
+            if self._halted:
+                return  # stopped while this set-point waited for the lock: it must not go out
+            self._call("rm_movej_canfd", self.sdk.rm_movej_canfd, to_degrees(joints_rad), self.config.follow)
 
     def stream_to(self, joints_rad: np.ndarray) -> None:
         """Set the 20 Hz target of the 100 Hz set-point stream (started on first use)."""
@@ -148,6 +154,7 @@ class RealManArm:
             fault, self._streamer = self._streamer.fault, None
             raise fault  # once: the next target starts a new stream if the link is still up
         if self._streamer is None or not self._streamer.running:
+            self._halted = False
             self._streamer = JointStreamer(
                 self._send_canfd,
                 self.read_joints(),
@@ -169,10 +176,14 @@ class RealManArm:
             self._streamer = None
 
     def stop(self) -> None:
-        """Stop motion now: end the stream and tell the controller to stop (rm_set_arm_stop)."""
-        self.stop_streaming()
-        if self.alive:
-            self._call("rm_set_arm_stop", self.sdk.rm_set_arm_stop)
+        """Stop motion now: no further set-point leaves, the controller is told to stop
+        (rm_set_arm_stop) without waiting for the stream thread, which is then ended."""
+        self._halted = True
+        try:
+            if self.alive:
+                self._call("rm_set_arm_stop", self.sdk.rm_set_arm_stop)
+        finally:
+            self.stop_streaming()
 
     def emergency_stop(self, engaged: bool = True) -> None:
         """Engage (or release) the controller's emergency stop."""
