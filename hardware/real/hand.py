@@ -48,6 +48,7 @@ class ModbusHand:
         self.registers = config.registers
         self._client = client
         self._slots = np.array(self.registers.slots)
+        self._stale = False  # a request timed out: reconnect before the next one
 
     @classmethod
     def connect(cls, config: HandConfig) -> ModbusHand:
@@ -113,13 +114,21 @@ class ModbusHand:
     def _call(self, what: str, request: Any, *args: Any, **kwargs: Any) -> Any:
         from pymodbus.exceptions import ModbusException
 
+        if self._stale:
+            # After a timeout the hand's late answer may still arrive and be taken for the answer
+            # to the next request: start from a fresh connection instead.
+            self._client.close()
+            self._client.connect()
+            self._stale = False
         try:
             response = request(*args, device_id=self.config.unit_id, **kwargs)
         except ModbusException as error:
+            self._stale = True
             raise DeviceTimeoutError(
                 DEVICE, f"no answer to {what} within {self.config.timeout_s} s ({error}); is it powered?"
             ) from None
         except OSError as error:
+            self._stale = True
             raise DeviceTimeoutError(DEVICE, f"the link broke during {what}: {error}") from None
         if response.isError():
             raise DeviceFaultError(DEVICE, f"the hand refused {what}: {response}")
@@ -127,7 +136,13 @@ class ModbusHand:
 
     def _read(self, address: int, what: str) -> list[int]:
         response = self._call(what, self._client.read_holding_registers, address, count=HAND_DOF)
-        return list(response.registers)
+        registers = list(getattr(response, "registers", None) or [])
+        if len(registers) != HAND_DOF:
+            self._stale = True
+            raise DeviceFaultError(
+                DEVICE, f"{what}: expected {HAND_DOF} registers, the reply had {len(registers)}"
+            )
+        return registers
 
     def _write(self, address: int, values: list[int], what: str) -> None:
         self._call(what, self._client.write_registers, address, values)

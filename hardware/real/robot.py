@@ -78,9 +78,13 @@ class RealRobot:
 
     def observe(self) -> Observation:
         """Latest head and wrist frames and the measured 13-D state (arm rad, hand [0, 1])."""
-        head = self.cameras["head"].read()
-        wrist = self.cameras["wrist"].read()
-        state = np.concatenate([self.arm.read_joints(), self.hand.read_angles()]).astype(np.float32)
+        try:
+            head = self.cameras["head"].read()
+            wrist = self.cameras["wrist"].read()
+            state = np.concatenate([self.arm.read_joints(), self.hand.read_angles()]).astype(np.float32)
+        except DriverError:
+            self._stop_motion()  # blind or numb: nothing keeps moving on the last target
+            raise
         return Observation(head, wrist, state, time.monotonic() - self._started)
 
     def act(self, action: np.ndarray) -> None:
