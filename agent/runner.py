@@ -27,6 +27,7 @@ from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachable
 from dexagent.agent.timed_planner import TimedPlanner
 from dexagent.controller.interfaces import Controller
 from dexagent.hardware import ARM_DOF, HardwareError, Observation, Robot, SafeRobot
+from dexagent.hardware.errors import DriverError
 from dexagent.skills import SkillContext
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.context import SceneTruth
@@ -274,19 +275,29 @@ class AgentRun:
 
     def _tick(self, root: py_trees.behaviour.Behaviour) -> None:
         self.log.tick, self.log.sim_time = self.ticks, self.clock()
+        observation: Observation | None = None
         with self.cadence.stage("observe"):
-            observation = self._observe()
+            try:
+                observation = self._observe()
+            except DriverError as error:
+                # A device fault (a camera gone, a silent hand): the robot already stopped. The
+                # skill that asks for this tick's observation gets the same error and fails, so
+                # the tree can recover; if the fault lasts, every attempt fails and the run ends.
+                self.log.write("robot_fault", {"error": str(error)})
         self.context.acted_this_tick = False
         act_before = self.timed_robot.act_seconds
         tree_started = time.perf_counter()
         root.tick_once()
         if not self.context.acted_this_tick:
-            self.context.hold()
+            try:
+                self.context.hold()
+            except DriverError as error:
+                self.log.write("robot_fault", {"error": str(error)})
         act = self.timed_robot.act_seconds - act_before
         self.cadence.add("decide", time.perf_counter() - tree_started - act)
         self.cadence.add("act", act)
         self._count_recoveries(root)
-        if self.on_frame is not None:
+        if self.on_frame is not None and observation is not None:
             with self.cadence.stage("video"):
                 self.on_frame(observation)
         self.ticks += 1

@@ -18,10 +18,11 @@ from dexagent.agent.planner.scene_backend import ScenePlanner
 from dexagent.agent.runner import AgentRun, RunConfig, RunResult, RunState
 from dexagent.controller.factory import load_controller
 from dexagent.hardware import ARM_DOF, Box, Observation
+from dexagent.hardware.registry import make_robot
+from dexagent.hardware.sim.config import SimRobotConfig
 from dexagent.hardware.sim.model import ARM_HOME, BIN_CENTER, BIN_HALF
 from dexagent.hardware.sim.motion import ArmIK
 from dexagent.hardware.sim.robot import SimRobot
-from dexagent.hardware.sim.scenes import sample_scene
 from dexagent.skills.planning import Planner
 
 DROP_HEIGHT = 0.2  # m above the table top for the grasp site when the hand opens over the bin
@@ -29,7 +30,10 @@ DROP_HEIGHT = 0.2  # m above the table top for the grasp site when the hand open
 
 def build_sim_robot(seed: int, n_objects: int = 6, split: str = "seen", image_size: int = 224) -> SimRobot:
     """A `SimRobot` in the seeded scene (`SceneError`/`HardwareError` on bad arguments)."""
-    return SimRobot(sample_scene(seed, split=split, n_objects=n_objects), image_size=image_size)
+    config = SimRobotConfig(seed=seed, objects=n_objects, split=split, image_size=image_size)  # type: ignore[arg-type]
+    robot = make_robot(config)  # the robot registry, as `--robot real` goes through it
+    assert isinstance(robot, SimRobot)
+    return robot
 
 
 @lru_cache(maxsize=1)

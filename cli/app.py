@@ -43,6 +43,7 @@ from dexagent.cli import run  # noqa: E402, F401, I001  (the main command first)
 from dexagent.cli import collect, data, eval, sim  # noqa: E402, F401
 from dexagent.cli import train, controller, controller_hub  # noqa: E402, F401
 from dexagent.cli import tree, skills, planner  # noqa: E402, F401
+from dexagent.cli import doctor, calibrate  # noqa: E402, F401
 
 
 def main() -> None:

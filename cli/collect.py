@@ -36,10 +36,33 @@ def collect(
         help="DART noise: std (rad) of a drifting offset on the executed arm joints in free-space "
         "phases; demos record the expert's clean action, so they show corrections.",
     ),
+    robot: str = typer.Option("sim", help="sim (scripted expert) or real (kinesthetic: guide, then replay)."),
+    robot_config: Path | None = typer.Option(None, "--robot-config", help="--robot real: the robot's YAML."),
+    tracker: str = typer.Option("sam2", help="--robot real: the mask tracker for the target."),
+    tracker_option: list[str] = typer.Option([], "--tracker-option", help="--robot real: KEY=VALUE."),
+    planner_url: str | None = typer.Option(None, help="--robot real: a VLM that proposes each target's box."),
+    planner_model: str | None = typer.Option(None, help="--robot real: the VLM's model name."),
 ) -> None:
-    """Record scripted-expert demonstrations in sim; failed attempts are counted and dropped."""
+    """Record demonstrations: scripted experts in sim, or kinesthetic ones on the real robot."""
     if episodes <= 0:
         fail(f"--episodes must be positive, got {episodes}")
+    if robot not in ("sim", "real"):
+        fail(f"unknown robot {robot!r}; choose sim or real")
+    if robot == "real":
+        from dexagent.cli.collect_real import run_real_collection
+        from dexagent.cli.run_real import parse_options
+
+        options = parse_options(tracker_option, "--tracker-option")
+        planner = None
+        if planner_url is not None:
+            from dexagent.agent.planner import PlannerError, build_planner
+
+            try:
+                planner = build_planner("openai", base_url=planner_url, model=planner_model)
+            except PlannerError as error:
+                fail(f"planner: {error}")
+        run_real_collection(out, robot_config, episodes, skill, image_size, tracker, options, planner)
+        return
     if workers < 1:
         fail(f"--workers must be at least 1, got {workers}")
     try:

@@ -25,6 +25,7 @@ from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, err_console, fail
 from dexagent.controller.factory import ControllerNotFoundError, check_controller, controller_image_size
 from dexagent.hardware import HardwareError
+from dexagent.hardware.registry import robot_types
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import SPLITS
 from dexagent.skills.planning import Planner
@@ -32,7 +33,7 @@ from dexagent.trees.errors import TreeError
 from dexagent.trees.loader import load_tree
 from dexagent.trees.model import SkillNode, children_of
 
-ROBOTS = ("sim",)
+ROBOTS = tuple(robot_types())  # the robot registry: sim, real
 CONTROLLED_SKILLS = ("grasp", "push_then_grasp")
 DEFAULT_IMAGE_SIZE = 224
 
@@ -79,9 +80,9 @@ def _check_inputs(
         fail(f"unknown robot {robot!r}; this build drives: {', '.join(ROBOTS)}")
     if planner not in PLANNER_BACKENDS:
         fail(f"unknown planner {planner!r}; choose one of {', '.join(PLANNER_BACKENDS)}")
-    if not 1 <= objects <= 8:
+    if robot == "sim" and not 1 <= objects <= 8:
         fail(f"--objects must be between 1 and 8, got {objects}")
-    if split not in SPLITS:
+    if robot == "sim" and split not in SPLITS:
         fail(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     try:
         skills, trees = _controlled_skills(prompt, tree)
@@ -111,6 +112,17 @@ def run(
     ),
     controller: str = typer.Option(
         "default", help="default (the shipped checkpoint), scripted (sim expert) or a checkpoint folder."
+    ),
+    robot_config: Path | None = typer.Option(
+        None,
+        "--robot-config",
+        help="--robot real: the robot's YAML file (addresses, serials, limits, poses).",
+    ),
+    tracker: str = typer.Option("sam2", help="--robot real: the mask tracker (sam2 or sam+cutie)."),
+    tracker_option: list[str] = typer.Option(
+        [],
+        "--tracker-option",
+        help="--robot real: a tracker option KEY=VALUE (repeatable), e.g. checkpoint=...",
     ),
     tree: str | None = typer.Option(
         None, help="A bundled tree name or a tree file; default: chosen from the plan."
@@ -148,6 +160,24 @@ def run(
     stopped with Ctrl-C or SIGTERM.
     """
     skills = _check_inputs(prompt, robot, planner, controller, tree, objects, split)
+    if robot == "real":
+        from dexagent.cli.run_real import parse_options, run_on_real_robot
+
+        openai = {"base_url": planner_url, "model": planner_model, "box_format": planner_box_format}
+        run_on_real_robot(
+            prompt,
+            robot_config=robot_config,
+            planner=planner,
+            planner_options=openai if planner == "openai" else {},
+            controller=controller,
+            tracker=tracker,
+            tracker_options=parse_options(tracker_option, "--tracker-option"),
+            tree=tree,
+            log=log,
+            max_seconds=max_seconds,
+            live=live,
+        )
+        return
     if image_size is None:
         image_size = _camera_size(controller, skills)
     if max_seconds <= 0:

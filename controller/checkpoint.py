@@ -147,7 +147,7 @@ def _build(
 ) -> DexGraspPolicy:
     try:
         return DexGraspPolicy(config, normalizer, load_pretrained=load_pretrained)
-    except EncoderError as error:  # a frozen encoder's weights cannot be had (package, hub, folder)
+    except ConfigError as error:  # a frozen encoder's weights cannot be had (package, hub, folder)
         raise CheckpointError(f"{directory}: {error}") from None
     except (ValueError, RuntimeError) as error:
         raise CheckpointError(f"{directory / CONFIG_FILE}: cannot build this policy: {error}") from None

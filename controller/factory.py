@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dexagent.controller.interfaces import Controller
+from dexagent.controller.perception import TrackerFactory, tracker_factory
 from dexagent.hardware import Robot
 
 SKILLS = ("grasp", "push_then_grasp")
@@ -68,7 +69,13 @@ def controller_image_size(name: str, skill: str) -> int | None:
 
 
 def load_controller(
-    name: str, robot: Robot, skill: str, *, seed: int = 0, synchronous: bool | None = None
+    name: str,
+    robot: Robot,
+    skill: str,
+    *,
+    seed: int = 0,
+    synchronous: bool | None = None,
+    tracker: TrackerFactory | None = None,
 ) -> Controller:
     """Build the controller called `name` for `skill` on `robot`.
 
@@ -78,12 +85,14 @@ def load_controller(
     `synchronous`: a learned controller predicts in the tick (the default in sim, where time
     stands still while the policy thinks: exact and repeatable) or in the background (the
     default on a real robot).
+    `tracker` makes the learned controller's mask tracker (default: the sim's `oracle`); see
+    `dexagent.controller.perception` for the registered ones.
     """
     check_controller(name, skill)
     if name == "scripted":
         return _scripted(robot, skill)
     folder = default_checkpoint(skill) if name == "default" else Path(name).expanduser()
-    return _learned(folder, robot, seed, synchronous)
+    return _learned(folder, robot, seed, synchronous, tracker or tracker_factory("oracle"))
 
 
 def _scripted(robot: Robot, skill: str) -> Controller:
@@ -97,18 +106,19 @@ def _scripted(robot: Robot, skill: str) -> Controller:
     return ScriptedController(robot, skill=skill)
 
 
-def _learned(folder: Path, robot: Robot, seed: int, synchronous: bool | None) -> Controller:
+def _learned(
+    folder: Path, robot: Robot, seed: int, synchronous: bool | None, tracker: TrackerFactory
+) -> Controller:
     # Lazy: the learned stack imports torch and the encoders, which `scripted` runs never need.
     from dexagent.controller.checkpoint import CheckpointError
     from dexagent.controller.runtime import PolicyController
-    from dexagent.controller.trackers import OracleTracker
     from dexagent.hardware.sim.robot import SimRobot
 
     if synchronous is None:
         synchronous = isinstance(robot, SimRobot)
     try:
         controller: Controller = PolicyController.from_checkpoint(
-            folder, OracleTracker(), spec=robot.spec, synchronous=synchronous, seed=seed
+            folder, tracker(), spec=robot.spec, synchronous=synchronous, seed=seed
         )
     except CheckpointError as error:
         raise ControllerNotFoundError(f"cannot load the learned controller from {folder}: {error}") from None

@@ -1,4 +1,4 @@
-"""Exceptions raised by robots and the safety layer."""
+"""Exceptions raised by robots, their drivers and the safety layer."""
 
 
 class HardwareError(RuntimeError):
@@ -7,3 +7,27 @@ class HardwareError(RuntimeError):
 
 class UnsafeActionError(HardwareError):
     """An action was rejected by the safety layer (NaN/inf or wrong shape); the robot held position."""
+
+
+class DriverError(HardwareError):
+    """A real device failed; `device` names it ("arm", "hand", "head camera", ...)."""
+
+    def __init__(self, device: str, message: str) -> None:
+        super().__init__(f"{device}: {message}")
+        self.device = device
+
+
+class DeviceUnreachableError(DriverError):
+    """A device could not be connected to (wrong address, cable, power, missing library)."""
+
+
+class DeviceTimeoutError(DriverError):
+    """A device stopped answering within its timeout (a camera gone, a hand silent)."""
+
+
+class DeviceFaultError(DriverError):
+    """A device answered with an error (an error code, error bits); the message says which."""
+
+
+class EmergencyStopError(HardwareError):
+    """The emergency stop is engaged: the robot holds and refuses motion until it is released."""

@@ -16,6 +16,7 @@ import py_trees
 from py_trees.common import Access, Status
 from pydantic import BaseModel
 
+from dexagent.hardware.errors import DriverError
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.context import SkillContext
 from dexagent.skills.errors import SkillParamError
@@ -99,7 +100,14 @@ class SkillBehaviour(py_trees.behaviour.Behaviour):
         # A budget of N ticks' worth of time allows exactly N ticks of work (tolerating float sums).
         if budget is not None and elapsed >= budget - 1e-9:
             return self.on_timeout(budget)
-        return self.poll()
+        try:
+            return self.poll()
+        except DriverError as error:
+            # A device fault (a silent hand, an arm error code, a camera gone): the robot already
+            # stopped itself; this attempt fails, and the tree may recover. An emergency stop is no
+            # DriverError: it ends the run.
+            self.context.log("robot_fault", {"skill": self.info.name, "node": self.name, "error": str(error)})
+            return self.fail(f"robot fault: {error}")
 
     def terminate(self, new_status: Status) -> None:
         if self.params is None:

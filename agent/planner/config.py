@@ -32,10 +32,12 @@ class OpenAIPlannerConfig(BaseModel):
         min_length=1, description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1"
     )
     model: str = Field(min_length=1, description="the served model name")
-    api_key: str = NO_KEY
+    api_key: str = Field(NO_KEY, description="API key (local servers ignore it)")
     box_format: BoxFormat = Field(description="how the model writes boxes (pixels or 0-1000)")
     # "json_schema": ask for each stage's schema via response_format (dropped once a server rejects it).
-    response_format: Literal["json_schema", "none"] = "json_schema"
+    response_format: Literal["json_schema", "none"] = Field(
+        "json_schema", description="ask for each stage's JSON schema, or rely on the instructions"
+    )
     timeout: float = Field(DEFAULT_TIMEOUT, gt=0, description="seconds to wait for one reply")
     max_retries: int = Field(
         DEFAULT_RETRIES, ge=0, description="retries of one request after 429/5xx/timeouts"
@@ -43,14 +45,14 @@ class OpenAIPlannerConfig(BaseModel):
     max_repairs: int = Field(2, ge=0, description="re-asks after an unusable reply, with the error fed back")
     max_retry_wait: float = Field(30.0, ge=0, description="cap on one wait between retries (Retry-After too)")
     backoff: float = Field(0.5, ge=0, description="first wait between retries; doubles each retry")
-    temperature: float = Field(0.0, ge=0)
-    max_tokens: int = Field(1024, gt=0)
+    temperature: float = Field(0.0, ge=0, description="sampling temperature")
+    max_tokens: int = Field(1024, gt=0, description="longest reply")
     image_max_side: int = Field(
         1024, ge=28, description="images larger than this are downscaled before sending"
     )
-    image_encoding: ImageEncoding = "png"
+    image_encoding: ImageEncoding = Field("png", description="how images are sent (png or jpeg)")
     # Qwen2.5-VL only: keep at or below the server's max_pixels, so the server does not resize again.
-    max_pixels: int = Field(MAX_PIXELS, ge=56 * 56)
+    max_pixels: int = Field(MAX_PIXELS, ge=56 * 56, description="Qwen2.5-VL: the server's max_pixels")
 
 
 def _validation_message(error: ValidationError) -> str:

@@ -65,7 +65,8 @@ def test_a_prompt_that_cannot_be_done_exits_1_with_the_reason() -> None:
     ("args", "message"),
     [
         (["--planner", "oracle"], "unknown planner 'oracle'"),
-        (["--robot", "real"], "unknown robot 'real'"),
+        (["--robot", "mars"], "unknown robot 'mars'"),
+        (["--robot", "real"], "--robot real needs --robot-config FILE"),
         (["--objects", "0"], "--objects must be between 1 and 8"),
         (["--split", "mars"], "unknown split 'mars'"),
         (["--tree", "no_such_tree"], "no_such_tree"),

@@ -1,0 +1,118 @@
+"""`dexagent doctor`: what works on this machine, and whether the chosen configuration can run.
+
+Exit 0: everything the configuration needs works (the sim by default; with --robot-config, the
+real robot's devices and drivers; with --planner-url, the VLM endpoint). Exit 1: something it
+needs does not (the table says what and why). Exit 2: bad input (e.g. an invalid config file).
+Every check is bounded by --timeout: a silent device never hangs the doctor.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from dexagent.cli.app import app
+from dexagent.cli.doctor_checks import (
+    REAL_PACKAGES,
+    Check,
+    mujoco_check,
+    package_checks,
+    planner_check,
+    system_checks,
+    weight_checks,
+)
+from dexagent.cli.errors import EXIT_FAILED, console, fail
+from dexagent.cli.run_real import parse_options
+from dexagent.controller.perception import TrackerConfigError, tracker_factory
+from dexagent.hardware.config_file import RobotConfigFileError, load_robot_config
+from dexagent.hardware.real.config import RealRobotConfig
+
+
+def _robot_checks(config: RealRobotConfig, timeout_s: float) -> list[Check]:
+    from dexagent.hardware.real.probe import check_arm, check_cameras, check_hand
+
+    devices = [check_arm(config, timeout_s), check_hand(config, timeout_s), *check_cameras(config, timeout_s)]
+    return [Check("robot", d.name, d.ok, d.detail) for d in devices]
+
+
+def _tracker_check(name: str, options: dict[str, Any], required: bool) -> Check:
+    """Options valid, its packages importable, the weight files present (the model is not loaded)."""
+    try:
+        tracker_factory(name, **options)
+    except TrackerConfigError as error:
+        return Check("perception", f"{name} tracker", False, str(error), required)
+    packages = {"sam2": ("sam2",), "sam+cutie": ("segment_anything", "cutie")}.get(name, ())
+    missing = [p for p in packages if importlib.util.find_spec(p) is None]
+    if missing:
+        return Check("perception", f"{name} tracker", False, f"not installed: {', '.join(missing)}", required)
+    files = {k: v for k, v in options.items() if ("checkpoint" in k or "weights" in k) and isinstance(v, str)}
+    absent = [f"{k}={v}" for k, v in files.items() if not Path(v).expanduser().is_file()]
+    if absent:
+        return Check(
+            "perception", f"{name} tracker", False, f"weights not found: {', '.join(absent)}", required
+        )
+    shown = ", ".join(f"{k}={v}" for k, v in files.items()) or "no weights needed"
+    return Check("perception", f"{name} tracker", True, shown, required)
+
+
+def _table(checks: list[Check]) -> Table:
+    table = Table(title="dexagent doctor", show_lines=False)
+    table.add_column("area", style="dim")
+    table.add_column("check")
+    table.add_column("status")
+    table.add_column("detail", overflow="fold")
+    for check in checks:
+        status = "[green]ok[/]" if check.ok else "[red]FAIL[/]" if check.required else "[yellow]missing[/]"
+        table.add_row(check.area, check.name, status, escape(check.detail))
+    return table
+
+
+@app.command("doctor")
+def doctor(
+    robot_config: Path | None = typer.Option(
+        None, "--robot-config", help="Also check every device of this robot config (reachable, status)."
+    ),
+    planner_url: str | None = typer.Option(
+        None, help="Also check this OpenAI-compatible VLM endpoint (or OPENAI_BASE_URL)."
+    ),
+    tracker: str = typer.Option("sam2", help="The mask tracker a real-robot run would use."),
+    tracker_option: list[str] = typer.Option([], "--tracker-option", help="Its options, KEY=VALUE."),
+    timeout: float = typer.Option(2.0, help="Seconds any one device or server may take to answer."),
+) -> None:
+    """Check Python, torch/GPU, MuJoCo rendering, optional packages, weights, devices and the VLM."""
+    if timeout <= 0:
+        fail(f"--timeout must be positive, got {timeout}")
+    real: RealRobotConfig | None = None
+    if robot_config is not None:
+        try:
+            loaded = load_robot_config(robot_config)
+        except RobotConfigFileError as error:
+            fail(str(error))
+        if isinstance(loaded, RealRobotConfig):
+            real = loaded
+    checks = system_checks()
+    rendering = mujoco_check(max(timeout, 20.0))  # a first EGL start-up can take seconds
+    # The real robot does not render: a machine without EGL can still drive it.
+    checks.append(rendering if real is None else Check(**{**rendering.__dict__, "required": False}))
+    checks += package_checks(REAL_PACKAGES if real is not None else ())
+    checks += weight_checks()
+    options = parse_options(tracker_option, "--tracker-option")
+    checks.append(_tracker_check(tracker, options, required=real is not None))
+    url = planner_url or os.environ.get("OPENAI_BASE_URL")
+    if url:
+        checks.append(planner_check(url, timeout))
+    if real is not None:
+        checks += _robot_checks(real, timeout)
+    console.print(_table(checks))
+    blocking = [c for c in checks if c.required and not c.ok]
+    target = f"the real robot in {robot_config}" if real is not None else "the simulation"
+    if blocking:
+        console.print(f"[red]{target} cannot run:[/] {', '.join(escape(c.name) for c in blocking)}")
+        raise typer.Exit(EXIT_FAILED)
+    console.print(f"[green]{target} can run on this machine[/]")

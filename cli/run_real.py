@@ -1,0 +1,136 @@
+"""`dexagent run --robot real --robot-config robot.yaml`: the agent on the real arm, hand and cameras.
+
+Bad input (config file, planner, tracker) fails before any device moves (exit 2). While the
+run ticks, the configured signal (default SIGUSR1) or key (default space) is the emergency
+stop: the arm stops at once and holds; the run ends and says so.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from dexagent.agent.episode_log import EpisodeLog
+from dexagent.agent.live_view import LiveView, summary_table
+from dexagent.agent.planner import PlannerError, build_planner
+from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
+from dexagent.agent.robot_world import robot_agent_run
+from dexagent.agent.runner import RunConfig
+from dexagent.cli.errors import EXIT_FAILED, console, err_console, fail
+from dexagent.controller.perception import TrackerConfigError, tracker_factory
+from dexagent.hardware import HardwareError
+from dexagent.hardware.config_file import RobotConfigFileError, load_robot_config
+from dexagent.hardware.real.config import RealRobotConfig
+from dexagent.hardware.real.estop import key_estop, signal_estop
+from dexagent.hardware.registry import make_robot
+
+
+def parse_options(pairs: list[str], flag: str) -> dict[str, Any]:
+    """KEY=VALUE pairs (numbers and true/false parsed) into a dict; a bad pair exits 2."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            fail(f"{flag} {pair!r}: expected KEY=VALUE")
+        parsed: Any = value
+        if value.lower() in ("true", "false"):
+            parsed = value.lower() == "true"
+        else:
+            for kind in (int, float):
+                try:
+                    parsed = kind(value)
+                    break
+                except ValueError:
+                    continue
+        options[key] = parsed
+    return options
+
+
+def run_on_real_robot(
+    prompt: str,
+    *,
+    robot_config: Path | None,
+    planner: str,
+    planner_options: dict[str, Any],
+    controller: str,
+    tracker: str,
+    tracker_options: dict[str, Any],
+    tree: str | None,
+    log: Path | None,
+    max_seconds: float,
+    live: bool,
+) -> None:
+    """Build the real robot from its config file and run the agent on it."""
+    if robot_config is None:
+        fail("--robot real needs --robot-config FILE (see hardware/real/robot.example.yaml)")
+    try:
+        config = load_robot_config(robot_config)
+    except RobotConfigFileError as error:
+        fail(str(error))
+    if not isinstance(config, RealRobotConfig):
+        fail(f"{robot_config}: --robot real needs `type: real`, the file says `type: {config.type}`")
+    try:
+        make_tracker = tracker_factory(tracker, **tracker_options)
+    except TrackerConfigError as error:
+        fail(f"--tracker {tracker}: {error}")
+    try:
+        the_planner = build_planner(planner, None, **planner_options)
+    except (PlannerUnreachableError, PlannerConfigError, PlannerError) as error:
+        fail(f"planner {planner}: {error}")
+    try:
+        robot = make_robot(config)
+    except HardwareError as error:
+        fail(f"cannot connect the robot: {error}")
+    assert hasattr(robot, "emergency_stop")
+    run_config = RunConfig(
+        prompt=prompt,
+        tree=tree,
+        max_seconds=max_seconds,
+        control_hz=config.control_hz,
+        realtime=True,
+        success_check="verifier",
+    )
+    episode_log = EpisodeLog(log)
+    view = LiveView(console, enabled=live and console.is_terminal)
+    drop = config.pose("bin") if config.poses.bin is not None else None
+    agent = robot_agent_run(
+        robot,
+        the_planner,
+        controller,
+        make_tracker,
+        run_config,
+        drop_pose=drop,
+        log=episode_log,
+        on_tick=view.update,
+    )
+    episode_log.write(
+        "setup", {"robot": "real", "config": str(robot_config), "planner": planner, "tracker": tracker}
+    )
+
+    def emergency_stop(reason: str) -> None:
+        robot.emergency_stop(reason)  # type: ignore[attr-defined]
+        agent.request_stop(reason)
+
+    safety = config.safety
+    console.print(f"[dim]emergency stop: {safety.estop_key or 'no'} key, {safety.estop_signal}[/]")
+    try:
+        with ExitStack() as stack:
+            stack.enter_context(signal_estop(safety.estop_signal, emergency_stop))
+            stack.enter_context(key_estop(safety.estop_key, emergency_stop))
+            stack.enter_context(view)
+            robot.home()
+            result = agent.run()
+    except (PlannerUnreachableError, PlannerConfigError) as error:
+        fail(f"planner: {error}")
+    except HardwareError as error:
+        fail(f"the robot stopped before the run: {error}")
+    finally:
+        episode_log.close()
+        robot.close()
+    console.print(summary_table(result))
+    if not result.completed:
+        err_console.print(f"[bold red]not completed:[/] {result.reason}")
+        raise typer.Exit(EXIT_FAILED)

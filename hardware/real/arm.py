@@ -1,0 +1,215 @@
+"""`RealManArm`: the RealMan RM75 through RealMan's official Python SDK (`Robotic_Arm`).
+
+The SDK speaks degrees; dexagent speaks radians: every conversion happens here. Motion
+during control goes through `rm_movej_canfd` in follow mode at 100 Hz (see `JointStreamer`);
+blocking moves (home) through `rm_movej`. SDK return codes become our exceptions with their
+meaning. A handle that failed to connect (`id == -1`) is never sent motion or deleted: the
+SDK's `rm_delete_robot_arm()` never returns after a motion command on such a handle.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from dexagent.hardware.errors import (
+    DeviceFaultError,
+    DeviceTimeoutError,
+    DeviceUnreachableError,
+    DriverError,
+)
+from dexagent.hardware.real.config import ArmConfig
+from dexagent.hardware.real.joint_stream import JointStreamer
+from dexagent.hardware.types import ARM_DOF
+
+DEVICE = "arm"
+# What the SDK's return codes mean (Robotic_Arm.rm_robot_interface docstrings).
+RETURN_CODES = {
+    0: "ok",
+    1: "the controller refused the command (bad parameter, or the arm is in an error or stop state)",
+    -1: "the command could not be sent (the network link to the controller failed)",
+    -2: "no reply from the controller in time (link down, or the controller is busy)",
+    -3: "the controller's reply could not be parsed (SDK and controller versions differ?)",
+}
+_DELETE_TIMEOUT_S = 2.0
+
+
+def check_code(code: int, what: str) -> None:
+    """Raise the exception an SDK return `code` of `what` means (nothing for 0)."""
+    if code == 0:
+        return
+    meaning = RETURN_CODES.get(code, "an unknown return code")
+    message = f"{what} failed with code {code}: {meaning}"
+    if code == -1:
+        raise DeviceUnreachableError(DEVICE, message)
+    if code == -2:
+        raise DeviceTimeoutError(DEVICE, message)
+    raise DeviceFaultError(DEVICE, message)
+
+
+def official_sdk() -> Any:
+    """A `Robotic_Arm.rm_robot_interface.RoboticArm` (RealMan's SDK, PyPI `robotic-arm`)."""
+    try:
+        from Robotic_Arm.rm_robot_interface import RoboticArm, rm_thread_mode_e
+    except ImportError as error:
+        raise DeviceUnreachableError(
+            DEVICE, f"RealMan's SDK cannot be imported ({error}); pip install 'dexagent[real]'"
+        ) from None
+    return RoboticArm(rm_thread_mode_e.RM_TRIPLE_MODE_E)
+
+
+def to_degrees(joints_rad: np.ndarray) -> list[float]:
+    return [math.degrees(float(v)) for v in np.asarray(joints_rad).reshape(-1)[:ARM_DOF]]
+
+
+class RealManArm:
+    """A connected arm. `connect(config)`, then `read_joints`, `move_to`, `stream_to`, `stop`, `close`."""
+
+    def __init__(self, sdk: Any, config: ArmConfig, control_hz: float = 20.0) -> None:
+        self.sdk = sdk
+        self.config = config
+        self.control_hz = control_hz
+        self._lower = np.radians(config.lower_deg)
+        self._upper = np.radians(config.upper_deg)
+        self._streamer: JointStreamer | None = None
+        # The SDK handle is shared by the stream thread and the caller. Re-entrant: an emergency stop
+        # from a signal handler runs on the main thread, possibly while it holds the lock.
+        self._lock = threading.RLock()
+        self._halted = False  # set by stop(): a set-point already queued behind the lock is dropped
+        self.alive = True  # False once the link failed: no more motion, no delete
+
+    @classmethod
+    def connect(
+        cls, config: ArmConfig, control_hz: float = 20.0, make_sdk: Callable[[], Any] = official_sdk
+    ) -> RealManArm:
+        """Connect to the controller at config.ip:port; `DeviceUnreachableError` when it does not answer."""
+        sdk = make_sdk()
+        handle = sdk.rm_create_robot_arm(config.ip, config.port)
+        if getattr(handle, "id", -1) == -1:
+            # A failed handle: sending motion to it, then deleting it, hangs the SDK forever.
+            raise DeviceUnreachableError(
+                DEVICE,
+                f"no RealMan controller answers at {config.ip}:{config.port} "
+                "(power, network cable, the IP in the robot config, or another client holding it)",
+            )
+        arm = cls(sdk, config, control_hz)
+        try:
+            arm.read_joints()
+        except DriverError:
+            arm.alive = False
+            raise
+        return arm
+
+    def _call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not self.alive:
+            raise DeviceUnreachableError(DEVICE, f"{what} refused: the link to the arm failed earlier")
+        with self._lock:
+            result = method(*args, **kwargs)
+        code = result[0] if isinstance(result, tuple) else result
+        try:
+            check_code(int(code), what)
+        except (DeviceUnreachableError, DeviceTimeoutError):
+            self.alive = False
+            raise
+        return result
+
+    def read_joints(self) -> np.ndarray:
+        """The measured joint angles float64[7] in radians."""
+        _, degrees = self._call("rm_get_joint_degree", self.sdk.rm_get_joint_degree)
+        return np.radians(np.asarray(degrees[:ARM_DOF], dtype=np.float64))
+
+    def read_errors(self) -> dict[str, Any]:
+        """The controller's error fields (rm_get_current_arm_state), for diagnostics."""
+        _, state = self._call("rm_get_current_arm_state", self.sdk.rm_get_current_arm_state)
+        return {key: value for key, value in state.items() if "err" in key}
+
+    def _checked(self, joints_rad: np.ndarray) -> np.ndarray:
+        joints = np.asarray(joints_rad, dtype=np.float64).reshape(-1)
+        if joints.shape != (ARM_DOF,) or not np.all(np.isfinite(joints)):
+            raise DeviceFaultError(DEVICE, f"a joint target is {ARM_DOF} finite angles, got {joints_rad!r}")
+        if np.any(joints < self._lower - 1e-6) or np.any(joints > self._upper + 1e-6):
+            raise DeviceFaultError(DEVICE, f"joint target {to_degrees(joints)} deg is outside the arm limits")
+        return joints
+
+    def move_to(self, joints_rad: np.ndarray) -> None:
+        """Blocking planned move (rm_movej) to `joints_rad`, at config.move_speed percent."""
+        joints = self._checked(joints_rad)
+        self.stop_streaming()
+        self._call("rm_movej", self.sdk.rm_movej, to_degrees(joints), self.config.move_speed, 0, 0, 1)
+
+    def _send_canfd(self, joints_rad: np.ndarray) -> None:
+        with self._lock:
+            if self._halted:
+                return  # stopped while this set-point waited for the lock: it must not go out
+            self._call("rm_movej_canfd", self.sdk.rm_movej_canfd, to_degrees(joints_rad), self.config.follow)
+
+    def stream_to(self, joints_rad: np.ndarray) -> None:
+        """Set the 20 Hz target of the 100 Hz set-point stream (started on first use)."""
+        joints = self._checked(joints_rad)
+        if self._streamer is not None and self._streamer.fault is not None:
+            fault, self._streamer = self._streamer.fault, None
+            raise fault  # once: the next target starts a new stream if the link is still up
+        if self._streamer is None or not self._streamer.running:
+            self._halted = False
+            self._streamer = JointStreamer(
+                self._send_canfd,
+                self.read_joints(),
+                rate_hz=self.config.stream_hz,
+                control_hz=self.control_hz,
+            )
+        self._streamer.set_target(joints)
+
+    @property
+    def stream_fault(self) -> DriverError | None:
+        """The error that stopped the set-point stream, if one did."""
+        fault = self._streamer.fault if self._streamer is not None else None
+        return fault if isinstance(fault, DriverError) else None
+
+    def stop_streaming(self) -> None:
+        """Stop the set-point stream (the arm holds its last set-point)."""
+        if self._streamer is not None:
+            self._streamer.stop()
+            self._streamer = None
+
+    def stop(self) -> None:
+        """Stop motion now: no further set-point leaves, the controller is told to stop
+        (rm_set_arm_stop) without waiting for the stream thread, which is then ended."""
+        self._halted = True
+        try:
+            if self.alive:
+                self._call("rm_set_arm_stop", self.sdk.rm_set_arm_stop)
+        finally:
+            self.stop_streaming()
+
+    def emergency_stop(self, engaged: bool = True) -> None:
+        """Engage (or release) the controller's emergency stop."""
+        self.stop_streaming()
+        self._call("rm_set_arm_emergency_stop", self.sdk.rm_set_arm_emergency_stop, engaged)
+
+    def start_drag(self) -> None:
+        """Drag-teach mode: the operator guides the arm by hand (the controller records nothing)."""
+        self.stop_streaming()
+        self._call("rm_start_drag_teach", self.sdk.rm_start_drag_teach, 0)
+
+    def stop_drag(self) -> None:
+        """Leave drag-teach mode; the arm holds where the operator left it."""
+        self._call("rm_stop_drag_teach", self.sdk.rm_stop_drag_teach)
+
+    def clear_errors(self) -> None:
+        """Clear the controller's system errors (rm_clear_system_err)."""
+        self._call("rm_clear_system_err", self.sdk.rm_clear_system_err)
+
+    def close(self) -> None:
+        """Stop streaming and release the handle; a dead link is never deleted (the SDK would hang)."""
+        self.stop_streaming()
+        if not self.alive:
+            return
+        self.alive = False
+        # Bounded: a controller that vanished mid-run must not hang our shutdown.
+        done = threading.Thread(target=self.sdk.rm_delete_robot_arm, name="arm-delete", daemon=True)
+        done.start()
+        done.join(_DELETE_TIMEOUT_S)
