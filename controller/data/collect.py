@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dexagent.controller.data.perturb import PerturbedExpert
 from dexagent.controller.data.rollout import (
     ATTEMPT_SECONDS,
     NOT_VISIBLE,
@@ -24,7 +25,6 @@ from dexagent.controller.data.rollout import (
     instruction_for,
     run_attempt,
 )
-from dexagent.controller.data.perturb import PerturbedExpert
 from dexagent.controller.data.store import EpisodeFrames, EpisodeMetadata
 from dexagent.hardware import Observation, SafeRobot
 from dexagent.hardware.sim.robot import SimRobot

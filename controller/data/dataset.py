@@ -253,7 +253,11 @@ class ChunkDataset:
             "first_mask": mask_to_tensor(arrays.head_mask[self._first[frames]], self.image_size),
         }
         # What both cameras of a sample share (a table's colours, a light): drawn once per batch.
-        drawn = [augment.draw(len(frames), generator) for augment in self.augments] if generator is not None else []
+        drawn = (
+            [augment.draw(len(frames), generator) for augment in self.augments]
+            if generator is not None
+            else []
+        )
         for camera in IMAGE_KEYS:
             feature_key = camera.replace("_rgb", "_features")
             if feature_key in self.features:
@@ -262,7 +266,9 @@ class ChunkDataset:
                 continue
             rgb = rgb_to_tensor(np.asarray(getattr(arrays, camera)[frames]), self.image_size)
             if generator is not None and camera in self.augment_cameras and self.augments:
-                table_masks = np.asarray(getattr(arrays, camera.replace("_rgb", "_table"))[frames], dtype=bool)
+                table_masks = np.asarray(
+                    getattr(arrays, camera.replace("_rgb", "_table"))[frames], dtype=bool
+                )
                 table = mask_to_tensor(table_masks, self.image_size)
                 for augment, shared in zip(self.augments, drawn, strict=True):
                     rgb = augment(rgb, table, shared, generator)

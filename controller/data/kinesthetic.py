@@ -84,7 +84,9 @@ def record_guided(
     return np.stack(trajectory)
 
 
-def move_to_start(robot: SafeRobot, start: np.ndarray, *, tolerance: float = 0.01, max_ticks: int = 400) -> None:
+def move_to_start(
+    robot: SafeRobot, start: np.ndarray, *, tolerance: float = 0.01, max_ticks: int = 400
+) -> None:
     """Rate-limited approach to `start` (not recorded): the safety layer sets the pace."""
     wait = _paced(robot.spec.control_hz)
     for _ in range(max_ticks):

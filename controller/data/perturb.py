@@ -24,7 +24,13 @@ if TYPE_CHECKING:  # the scripted stack (mink, experts) loads only where demos a
     from dexagent.controller.scripted import ScriptedController
 
 # Phase name -> how the noise scale evolves over it: "full" or "fade" (1 -> 0 across the phase).
-NOISY_PHASES = {"approach": "full", "descend": "fade", "retreat": "full", "line_up": "full", "move_in": "fade"}
+NOISY_PHASES = {
+    "approach": "full",
+    "descend": "fade",
+    "retreat": "full",
+    "line_up": "full",
+    "move_in": "fade",
+}
 CORRELATION_TICKS = 10.0  # the offset's time constant at 20 Hz (0.5 s): drifts, not jitter
 
 

@@ -414,13 +414,9 @@ def _check_layout(path: Path, root: zarr.Group) -> None:
         raise StoreError(f"{path} is a zarr store but not a dexagent demonstration store (attrs.format)")
     version = attrs.get("format_version")
     if version != FORMAT_VERSION:
-        missing = [
-            what for v, what in _ADDED_IN.items() if isinstance(version, int) and version < v
-        ]
+        missing = [what for v, what in _ADDED_IN.items() if isinstance(version, int) and version < v]
         hint = f" (it lacks {'; '.join(missing)}: collect its demos again)" if missing else ""
-        raise StoreError(
-            f"{path} has format_version {version}; this dexagent reads {FORMAT_VERSION}{hint}"
-        )
+        raise StoreError(f"{path} has format_version {version}; this dexagent reads {FORMAT_VERSION}{hint}")
     committed = int(attrs.get("committed_episodes", 0))
     expected = [f"data/{key}" for key in FRAME_KEYS] + [f"meta/{n}" for n in (*_META_COLUMNS, "episode_ends")]
     for name in expected:

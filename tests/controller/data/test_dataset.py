@@ -91,7 +91,9 @@ def test_per_offset_quantile_ranges_follow_each_chunk_offset(tmp_path: Path) -> 
     assert low.shape == high.shape == (4, 13)
     # Offset k of frame f's chunk is min(f + k, last) - f: 0 at offset 0, up to k further on.
     assert low[:, 0].tolist() == [0.0, 0.0, 0.0, 0.0] and high[:, 0].tolist() == [0.0, 1.0, 2.0, 3.0]
-    q_low, q_high = chunk_target_range(arrays, frames, horizon=4, relative=True, per_offset=True, quantile=0.25)
+    q_low, q_high = chunk_target_range(
+        arrays, frames, horizon=4, relative=True, per_offset=True, quantile=0.25
+    )
     chunks = ChunkDataset(arrays, np.arange(4), horizon=4, image_size=8).batch(frames)
     third = (chunks["action"] - chunks["state"][:, None])[:, 3, 0].numpy()
     np.testing.assert_allclose([q_low[3, 0], q_high[3, 0]], np.quantile(third, [0.25, 0.75]))
@@ -163,7 +165,12 @@ def test_jitter_touches_only_trainable_cameras(tmp_path: Path) -> None:
     arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
     plain = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8)
     jittered = ChunkDataset(
-        arrays, np.arange(4), horizon=2, image_size=8, augments=[ColorJitter()], augment_cameras=("wrist_rgb",)
+        arrays,
+        np.arange(4),
+        horizon=2,
+        image_size=8,
+        augments=[ColorJitter()],
+        augment_cameras=("wrist_rgb",),
     )
     positions = np.arange(8)
     a, b = plain.batch(positions), jittered.batch(positions, torch.Generator().manual_seed(0))
@@ -252,10 +259,16 @@ def test_random_conv_rejects_bad_settings() -> None:
 def test_random_conv_follows_the_jitter_on_trainable_cameras(tmp_path: Path) -> None:
     arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
     jitter_only = ChunkDataset(
-        arrays, np.arange(4), horizon=2, image_size=8, augments=[ColorJitter()], augment_cameras=("wrist_rgb",)
+        arrays,
+        np.arange(4),
+        horizon=2,
+        image_size=8,
+        augments=[ColorJitter()],
+        augment_cameras=("wrist_rgb",),
     )
     both = ChunkDataset(
-        arrays, np.arange(4), horizon=2, image_size=8, augments=[ColorJitter(), RandomConv(probability=1.0)], augment_cameras=("wrist_rgb",),
+        arrays, np.arange(4), horizon=2, image_size=8, augments=[ColorJitter(), RandomConv(probability=1.0)],
+        augment_cameras=("wrist_rgb",),
     )  # fmt: skip
     positions = np.arange(8)
     a = jitter_only.batch(positions, torch.Generator().manual_seed(0))
@@ -309,7 +322,12 @@ def test_table_retexture_rejects_bad_settings_and_shapes() -> None:
         TableRetexture(grids=(0,))
     with pytest.raises(ValueError, match=r"\(B, 1, S, S\) table masks"):
         retexture = TableRetexture()
-        retexture(torch.zeros(2, 3, 8, 8), torch.zeros(2, 8, 8), retexture.draw(2, torch.Generator()), torch.Generator())
+        retexture(
+            torch.zeros(2, 3, 8, 8),
+            torch.zeros(2, 8, 8),
+            retexture.draw(2, torch.Generator()),
+            torch.Generator(),
+        )
 
 
 def test_the_dataset_retextures_the_stored_table_of_trainable_cameras_only(tmp_path: Path) -> None:
@@ -328,7 +346,9 @@ def test_the_dataset_retextures_the_stored_table_of_trainable_cameras_only(tmp_p
     assert torch.equal(a["head_rgb"][~table], b["head_rgb"][~table])  # the target's pixels stay
     assert not torch.equal(a["head_rgb"][table], b["head_rgb"][table])
     # Reproducible from the generator, as a resumed run needs.
-    assert torch.equal(b["head_rgb"], retextured.batch(positions, torch.Generator().manual_seed(0))["head_rgb"])
+    assert torch.equal(
+        b["head_rgb"], retextured.batch(positions, torch.Generator().manual_seed(0))["head_rgb"]
+    )
 
 
 def test_relight_scales_the_whole_image_by_the_drawn_gains() -> None:
@@ -343,7 +363,9 @@ def test_relight_scales_the_whole_image_by_the_drawn_gains() -> None:
     ratio = (out[chosen] / rgb[chosen]).flatten(2)  # (C, 3, S*S); the scene has no black pixel
     assert torch.allclose(ratio, ratio[..., :1].expand_as(ratio), atol=1e-5)
     gain, first, second = ratio[..., 0], gains[chosen, 0], gains[chosen, 1]
-    assert bool(((gain >= torch.minimum(first, second) - 1e-5) & (gain <= torch.maximum(first, second) + 1e-5)).all())
+    assert bool(
+        ((gain >= torch.minimum(first, second) - 1e-5) & (gain <= torch.maximum(first, second) + 1e-5)).all()
+    )
     low, high = relight.brightness
     assert float(gains.amax()) <= high and float(gains.amin()) >= low * (1 - relight.tint)
     assert float(gains[chosen].amax(-1).amin()) < 0.6  # some lights are dim, as the unseen "dim" one
