@@ -74,6 +74,12 @@ def train_command(
         help="An augmentation of trainable-encoder images as TYPE=PROBABILITY, repeatable, applied in "
         "the given order: retexture_table, relight, color_jitter, random_conv. Default color_jitter=1.",
     ),
+    log_to: list[str] | None = typer.Option(
+        None,
+        "--log-to",
+        help="Where scalars go, repeatable: tensorboard (default, OUT/tb) and/or wandb "
+        "(WANDB_MODE=offline works without a network).",
+    ),
     workers: int = typer.Option(
         0, "--workers", help="Processes building batches (0: in the training process)."
     ),
@@ -120,6 +126,7 @@ def train_command(
             seed=seed,
             cache_features=cache_features,
             obs_stride=obs_stride,
+            log_to=tuple(log_to) if log_to else ("tensorboard",),
             augment=augments,
             workers=workers,
             init_from=str(init_from) if init_from is not None else "",

@@ -8,6 +8,8 @@ from typing import Any
 
 from dexagent.controller.data.augment import DEFAULT_AUGMENT, AugmentError, check_augment
 
+LOGGERS = ("tensorboard", "wandb")
+
 
 class TrainingError(ValueError):
     """A training run cannot start or continue: bad settings, data, or checkpoint."""
@@ -43,6 +45,9 @@ class TrainConfig:
     # (controller/data/augment.py: retexture_table, relight, color_jitter, random_conv).
     augment: tuple[tuple[str, float], ...] = DEFAULT_AUGMENT
     workers: int = 0
+    # Where scalars go besides the progress bar: "tensorboard" (OUT/tb) and/or "wandb" (Weights &
+    # Biases; WANDB_MODE=offline writes a local run that `wandb sync` uploads later).
+    log_to: tuple[str, ...] = ("tensorboard",)
     # A checkpoint folder whose weights the run starts from (controller/training/warm_start.py).
     init_from: str = ""
 
@@ -65,6 +70,10 @@ class TrainConfig:
             problems.append(f"lr must be positive, got {self.lr}")
         if self.warmup_steps < 0 or self.workers < 0 or self.weight_decay < 0 or self.grad_clip <= 0:
             problems.append("warmup_steps, workers and weight_decay must be >= 0 and grad_clip > 0")
+        object.__setattr__(self, "log_to", tuple(self.log_to))
+        unknown = sorted(set(self.log_to) - set(LOGGERS))
+        if unknown:
+            problems.append(f"log_to: unknown {unknown}; choose from {list(LOGGERS)}")
         try:  # JSON gives lists; the config keeps tuples so it compares and hashes as data
             object.__setattr__(self, "augment", check_augment(self.augment))
         except AugmentError as error:

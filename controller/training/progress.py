@@ -27,6 +27,8 @@ class TrainingLog:
         enabled: bool,
         show_progress: bool,
         samples_per_step: int,
+        log_to: tuple[str, ...] = ("tensorboard",),
+        run_config: dict[str, Any] | None = None,
     ) -> None:
         self.out = out
         self.console = console
@@ -35,6 +37,9 @@ class TrainingLog:
         self.enabled = enabled
         self.samples_per_step = samples_per_step
         self._writer: Any = None
+        self._wandb: Any = None
+        self.log_to = log_to
+        self.run_config = run_config or {}
         self._seconds = 0.0
         self._window = 0
         self._progress = Progress(
@@ -53,10 +58,12 @@ class TrainingLog:
         )
 
     def __enter__(self) -> TrainingLog:
-        if self.enabled:
+        if self.enabled and "tensorboard" in self.log_to:
             from torch.utils.tensorboard import SummaryWriter
 
             self._writer = SummaryWriter(log_dir=str(self.out / "tb"))
+        if self.enabled and "wandb" in self.log_to:
+            self._wandb = _start_wandb(self.out, self.run_config)
         self._progress.start()
         return self
 
@@ -64,6 +71,15 @@ class TrainingLog:
         self._progress.stop()
         if self._writer is not None:
             self._writer.close()
+        if self._wandb is not None:
+            self._wandb.finish()
+
+    def _scalars(self, step: int, values: dict[str, float]) -> None:
+        if self._writer is not None:
+            for name, value in values.items():
+                self._writer.add_scalar(name, value, step)
+        if self._wandb is not None:
+            self._wandb.log(values, step=step)
 
     def describe(
         self,
@@ -110,15 +126,13 @@ class TrainingLog:
                 f"{left / 60:.0f} min left"
             )
             self._next_line = step + max(1, self.total // 20)
-        self._writer.add_scalar("train/loss", loss, step)
-        self._writer.add_scalar("train/lr", lr, step)
-        self._writer.add_scalar("train/samples_per_s", rate, step)
+        self._scalars(step, {"train/loss": loss, "train/lr": lr, "train/samples_per_s": rate})
 
     def validation(self, step: int, loss: float) -> None:
         if not self.enabled:
             return
         self._progress.update(self._task, val=f"{loss:.4f}")
-        self._writer.add_scalar("val/loss", loss, step)
+        self._scalars(step, {"val/loss": loss})
 
     def summary(self, result: TrainResult) -> None:
         last = result.losses[-1][1] if result.losses else float("nan")
@@ -129,3 +143,24 @@ class TrainingLog:
             f"{result.samples_per_second:.0f} samples/s ({result.cpu_seconds_per_step:.3f} CPU s/step); "
             f"checkpoint in {self.out}"
         )
+
+
+def _start_wandb(out: Path, run_config: dict[str, Any]) -> Any:
+    """A Weights & Biases run writing under OUT/wandb (offline with WANDB_MODE=offline)."""
+    try:
+        import wandb
+    except ImportError:
+        from dexagent.controller.training.config import TrainingError
+
+        raise TrainingError("--log-to wandb needs the wandb package: pip install 'dexagent[wandb]'") from None
+    (out / "wandb").mkdir(parents=True, exist_ok=True)
+    return wandb.init(
+        project="dexagent", name=out.name, dir=str(out), config=run_config, resume="allow", id=_run_id(out)
+    )
+
+
+def _run_id(out: Path) -> str:
+    """One W&B run per output folder, so --resume continues the same run's curves."""
+    import hashlib
+
+    return hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]

@@ -158,7 +158,8 @@ def train(
     result = TrainResult(out=out, step=start)
     log = TrainingLog(
         out, console, total=config.steps, start=start, enabled=main, show_progress=show_progress,
-        samples_per_step=config.batch_size * world,
+        samples_per_step=config.batch_size * world, log_to=config.log_to,
+        run_config={"train": config.to_dict(), "policy": policy.config.to_dict()},
     )  # fmt: skip
     if main:
         log.describe(arrays, split, train_set, policy, config, accelerator)

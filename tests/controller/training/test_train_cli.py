@@ -157,3 +157,22 @@ def test_a_run_shorter_than_its_warm_up_is_warned_about(
     )  # fmt: skip
     assert code == 0, output
     assert "warning: --steps 3 ends inside the 500-step learning-rate warm-up" in output
+
+
+def test_training_logs_to_weights_and_biases_offline(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path, monkeypatch
+) -> None:
+    pytest.importorskip("wandb")
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    config, out = _config_file(tmp_path, tiny_config()), tmp_path / "run"
+    code, output = _train(
+        "--data", str(demo_store()), "--out", str(out), "--config", str(config), "--steps", "4",
+        "--batch", "4", "--warmup", "1", "--val-every", "2", "--log-to", "wandb", "--log-to", "tensorboard",
+    )  # fmt: skip
+    assert code == 0, output
+    runs = list((out / "wandb").glob("offline-run-*/run-*.wandb"))
+    assert len(runs) == 1 and runs[0].stat().st_size > 0  # the offline run `wandb sync` uploads
+    assert any((out / "tb").iterdir())
+    code, output = _train("--data", str(demo_store()), "--out", str(tmp_path / "x"), "--log-to", "mlflow")
+    assert code == 2 and "log_to: unknown ['mlflow']" in output
