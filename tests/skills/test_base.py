@@ -139,3 +139,33 @@ def test_slow_work_runs_off_the_tick_thread(arm: KinematicArm) -> None:
         leaf.tick_once()
     assert leaf.status == Status.SUCCESS
     context.shutdown()
+
+
+def test_skill_workers_are_daemon_threads_that_run_at_most_two_calls_at_once() -> None:
+    """A hung call never keeps the process alive, and a burst of calls waits its turn."""
+    import threading
+    import time
+
+    from dexagent.skills.workers import DaemonExecutor
+
+    executor = DaemonExecutor(max_workers=2)
+    running, peak, lock = [0], [0], threading.Lock()
+    release = threading.Event()
+
+    def call(index: int) -> int:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        release.wait(5)
+        with lock:
+            running[0] -= 1
+        return index
+
+    calls = [executor.submit(call, index) for index in range(5)]
+    time.sleep(0.2)
+    assert peak[0] == 2 and all(
+        thread.daemon for thread in threading.enumerate() if thread.name.startswith("skill")
+    )
+    release.set()
+    assert [future.result(timeout=5) for future in calls] == [0, 1, 2, 3, 4]
+    executor.shutdown()
