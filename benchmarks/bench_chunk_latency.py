@@ -37,6 +37,7 @@ def _batch(policy: DexGraspPolicy, device: torch.device) -> dict[str, torch.Tens
         "head_mask": mask,
         "first_mask": mask.clone(),
         "state": torch.zeros(1, 13),
+        "tick": torch.zeros(1),  # read by configs with time_input (sim), ignored by the others
     }
     return {k: v.to(device) for k, v in batch.items()}
 

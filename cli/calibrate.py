@@ -13,10 +13,9 @@ import typer
 from rich.table import Table
 
 from dexagent.cli.app import app
-from dexagent.cli.errors import EXIT_FAILED, console, fail
-from dexagent.hardware.config_file import RobotConfigFileError, load_robot_config
+from dexagent.cli.errors import EXIT_FAILED, console
+from dexagent.cli.real_config import load_real_robot_config
 from dexagent.hardware.real.calibration import compare_to_sim
-from dexagent.hardware.real.config import RealRobotConfig
 
 calibrate_app = typer.Typer(help="Compare your robot with the sim embodiment the controllers learned on.")
 app.add_typer(calibrate_app, name="calibrate")
@@ -30,12 +29,7 @@ def check(
     show_all: bool = typer.Option(False, "--all", help="Also list what matches."),
 ) -> None:
     """List joint-range, home-pose and camera differences from the sim; exit 1 when one is far off."""
-    try:
-        config = load_robot_config(robot_config)
-    except RobotConfigFileError as error:
-        fail(str(error))
-    if not isinstance(config, RealRobotConfig):
-        fail(f"{robot_config}: calibrate check needs `type: real`, the file says `type: {config.type}`")
+    config = load_real_robot_config(robot_config, "calibrate check")
     rows = compare_to_sim(config)
     table = Table(title=f"{robot_config} against the sim embodiment")
     for column in ("what", "sim", "yours", "verdict"):

@@ -23,13 +23,12 @@ from PIL import Image
 from rich.prompt import Confirm, Prompt
 
 from dexagent.cli.errors import console, err_console, fail
+from dexagent.cli.real_config import load_real_robot_config
 from dexagent.controller.data import DemoStore, EpisodeMetadata, StoreError
 from dexagent.controller.data.kinesthetic import record_guided, replay_and_record
 from dexagent.controller.data.spool import EpisodeSpool
 from dexagent.controller.perception import TrackerConfigError, TrackerFactory, tracker_factory
 from dexagent.hardware import Box, HardwareError, Observation, SafeRobot
-from dexagent.hardware.config_file import RobotConfigFileError, load_robot_config
-from dexagent.hardware.real.config import RealRobotConfig
 from dexagent.hardware.registry import make_robot
 from dexagent.skills.planning import Instruction, Planner
 
@@ -119,14 +118,7 @@ def run_real_collection(
     planner: Planner | None = None,
 ) -> None:
     """The interactive kinesthetic workflow on the configured robot."""
-    if robot_config is None:
-        fail("--robot real needs --robot-config FILE")
-    try:
-        config = load_robot_config(robot_config)
-    except RobotConfigFileError as error:
-        fail(str(error))
-    if not isinstance(config, RealRobotConfig):
-        fail(f"{robot_config}: --robot real needs `type: real`, the file says `type: {config.type}`")
+    config = load_real_robot_config(robot_config, "--robot real")
     try:
         make_tracker: TrackerFactory = tracker_factory(tracker, **options)
     except TrackerConfigError as error:

@@ -20,10 +20,9 @@ from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachable
 from dexagent.agent.robot_world import robot_agent_run
 from dexagent.agent.runner import RunConfig
 from dexagent.cli.errors import EXIT_FAILED, console, err_console, fail
+from dexagent.cli.real_config import load_real_robot_config
 from dexagent.controller.perception import TrackerConfigError, tracker_factory
 from dexagent.hardware import HardwareError
-from dexagent.hardware.config_file import RobotConfigFileError, load_robot_config
-from dexagent.hardware.real.config import RealRobotConfig
 from dexagent.hardware.real.estop import key_estop, signal_estop
 from dexagent.hardware.registry import make_robot
 
@@ -64,14 +63,7 @@ def run_on_real_robot(
     live: bool,
 ) -> None:
     """Build the real robot from its config file and run the agent on it."""
-    if robot_config is None:
-        fail("--robot real needs --robot-config FILE (see hardware/real/robot.example.yaml)")
-    try:
-        config = load_robot_config(robot_config)
-    except RobotConfigFileError as error:
-        fail(str(error))
-    if not isinstance(config, RealRobotConfig):
-        fail(f"{robot_config}: --robot real needs `type: real`, the file says `type: {config.type}`")
+    config = load_real_robot_config(robot_config, "--robot real")
     try:
         make_tracker = tracker_factory(tracker, **tracker_options)
     except TrackerConfigError as error:
