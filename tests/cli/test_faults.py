@@ -120,6 +120,18 @@ def _no_traceback(output: str, escaped: bool) -> str:
 # ---- 1. a stop while the planner hangs ---------------------------------------------------------
 
 
+def _start_waiting_on(command: list[str], hanging_vlm: Any) -> subprocess.Popen[bytes]:
+    """Start `command` and return once the VLM that never answers has received its first request."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ)
+    )
+    deadline = time.monotonic() + 120
+    while hanging_vlm.chat_requests == 0 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert hanging_vlm.chat_requests, process.communicate()[0].decode()
+    return process
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("signals", "label"),
@@ -138,13 +150,7 @@ def test_a_stop_ends_the_run_at_once_while_the_vlm_hangs(
         "--planner", "openai", "--planner-url", hanging_vlm.url, "--planner-model", "qwen2.5-vl-7b",
         "--log", str(log),
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ)
-    )
-    deadline = time.monotonic() + 120
-    while hanging_vlm.chat_requests == 0 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.05)
-    assert hanging_vlm.chat_requests, process.communicate()[0].decode()
+    process = _start_waiting_on(command, hanging_vlm)
     stopped = time.perf_counter()
     for number, sig in enumerate(signals):
         if number:
@@ -401,13 +407,7 @@ def test_ctrl_c_while_planner_propose_waits_for_the_vlm_exits_130(
         sys.executable, "-m", "dexagent.cli.app", "planner", "propose", str(image), "clear the table",
         "--planner-url", hanging_vlm.url, "--planner-model", "qwen2.5-vl-7b",
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ)
-    )
-    deadline = time.monotonic() + 120
-    while hanging_vlm.chat_requests == 0 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.05)
-    assert hanging_vlm.chat_requests, process.communicate()[0].decode()
+    process = _start_waiting_on(command, hanging_vlm)
     stopped = time.perf_counter()
     process.send_signal(signal.SIGINT)
     try:
