@@ -107,6 +107,7 @@ def compile_run(
     board.set(context.key(keys.PROMPT), prompt)
     board.set(context.key(keys.FIRST_OBSERVATION), first_observation)
     board.set(context.key(keys.PLAN), plan)
+    board.set(context.key(keys.FIRST_PLAN), plan)
     board.set(context.key(keys.INSTRUCTIONS), instructions)
     board.set(context.key(keys.INSTRUCTION), instructions[0] if instructions else None)
     board.set(context.key(keys.TARGET), instructions[0].target if instructions else None)
