@@ -2,10 +2,11 @@
 
 The planner's first plan decides the shape of the run: a prompt about every object
 ("clear the table", "grasp all bottles") becomes the re-planning loop of `clear_table`
-or `grasp_all`; a prompt about one object becomes `grasp_object`, or
-`nonprehensile_grasp` when the planner chose push-then-grasp for it. A user's
-`--tree` replaces the choice. The plan goes on the blackboard either way, so a tree
-can start from it; the bundled trees re-plan at every round (the paper's monitor loop).
+or `grasp_all`; a prompt about one object becomes the tree its skill's spec names:
+`grasp_object`, or `nonprehensile_grasp` when the planner chose push-then-grasp for it.
+A user's `--tree` replaces the choice. The plan goes on the blackboard either way, so a
+tree can start from it: the tree's first `plan` step takes it instead of asking the
+planner again (skills/plan.py); later rounds re-plan (the paper's monitor loop).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import py_trees
 
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL
 from dexagent.hardware import Observation
 from dexagent.skills import REGISTRY, SkillContext, SkillError, SkillRegistry, validate_static
 from dexagent.skills import blackboard_keys as keys
@@ -62,16 +64,26 @@ def choose_tree(prompt: str, plan: Plan) -> tuple[str, str]:
         if _CLEAR.search(prompt):
             return "clear_table", "the prompt asks to clear the table: plan, grasp each, re-plan until done"
         return "grasp_all", "the prompt asks for every matching object: grasp each, re-plan for what is left"
-    if plan.instructions and plan.instructions[0].skill == "push_then_grasp":
-        return "nonprehensile_grasp", "the planner chose push-then-grasp for the one target (a flat object)"
-    return "grasp_object", "the prompt names one object: grasp it with the recovery ladder"
+    default = _one_target_tree(DEFAULT_SKILL)
+    chosen = _one_target_tree(plan.instructions[0].skill) if plan.instructions else default
+    if chosen != default:
+        skill = plan.instructions[0].skill.replace("_", "-")
+        return chosen, f"the planner chose {skill} for the one target"
+    return default, "the prompt names one object: grasp it with the recovery ladder"
+
+
+def _one_target_tree(skill: str) -> str:
+    """The bundled tree a controller-driven skill's spec names for one target (else the default skill's)."""
+    tree = CONTROLLED_SKILLS.get(skill).tree or CONTROLLED_SKILLS.get(DEFAULT_SKILL).tree
+    assert tree is not None, "the default skill's spec names its tree"
+    return tree
 
 
 def candidate_trees(prompt: str) -> tuple[str, ...]:
     """The bundled trees `choose_tree` can pick for `prompt`, before the first plan is known."""
     if _PLURAL.search(prompt):
         return ("clear_table",) if _CLEAR.search(prompt) else ("grasp_all",)
-    return ("grasp_object", "nonprehensile_grasp")
+    return tuple(dict.fromkeys(_one_target_tree(spec.name) for spec in CONTROLLED_SKILLS))
 
 
 def compile_run(
@@ -95,6 +107,7 @@ def compile_run(
     board.set(context.key(keys.PROMPT), prompt)
     board.set(context.key(keys.FIRST_OBSERVATION), first_observation)
     board.set(context.key(keys.PLAN), plan)
+    board.set(context.key(keys.FIRST_PLAN), plan)
     board.set(context.key(keys.INSTRUCTIONS), instructions)
     board.set(context.key(keys.INSTRUCTION), instructions[0] if instructions else None)
     board.set(context.key(keys.TARGET), instructions[0].target if instructions else None)

@@ -5,10 +5,14 @@ leaf commanded the robot (sim time keeps flowing while the planner thinks), reco
 the cadence, and sleep to the next period when running in real time. Ctrl-C
 preempts the tree (running skills stop their controllers and hold), opens the hand,
 and still returns a result so the caller writes the log and the summary.
+
+Each run keeps its blackboard keys in a namespace of its own ("/run_7/target"), so runs in
+one process never see each other's keys; they are taken away when the run returns.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from concurrent import futures
@@ -35,6 +39,7 @@ from dexagent.skills.planning import AttemptRecord, Plan, Planner
 from dexagent.trees.composites import Recovery
 
 _STOP_POLL_S = 0.05  # how often a wait for the planner looks for a stop request
+_RUN_NUMBERS = itertools.count(1)  # each run's blackboard namespace is /run_<n>, unique in the process
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,7 @@ class AgentRun:
             drop_pose=drop_pose,
             log=self.log.write,
             observe=self._observe,
+            namespace=f"/run_{next(_RUN_NUMBERS)}",
         )
         self.compiled: CompiledRun | None = None
         # Set by request_stop (e.g. from a Ctrl-C handler); the loop checks it between ticks, so a
@@ -188,7 +194,12 @@ class AgentRun:
 
     def run(self) -> RunResult:
         """Plan, compile and tick until done, out of time or interrupted; never leaves the arm moving."""
-        py_trees.blackboard.Blackboard.clear()
+        try:
+            return self._run()
+        finally:
+            self._release_blackboard()
+
+    def _run(self) -> RunResult:
         started = time.perf_counter()
         self.log.write("run_start", {"prompt": self.config.prompt, "config": self.config.__dict__})
         try:
@@ -338,6 +349,19 @@ class AgentRun:
             self.log.write("stop_failed", {"error": str(error)})
             return
         self.log.write("stopped_safely", {"hand": "open", "ticks": steps})
+
+    def _release_blackboard(self) -> None:
+        """Take this run's keys and its nodes' blackboard clients off the process-wide blackboard."""
+        board = py_trees.blackboard.Blackboard
+        if self.compiled is not None:
+            for node in self.compiled.root.iterate():
+                for client in node.blackboards:
+                    client.unregister(clear=True)
+        prefix = self.context.namespace + "/"
+        for key in [key for key in board.storage if key.startswith(prefix)]:
+            board.unset(key)
+        for key in [key for key in board.metadata if key.startswith(prefix)]:
+            del board.metadata[key]
 
     def _read(self, key: str) -> Any:
         board = py_trees.blackboard.Blackboard

@@ -70,7 +70,7 @@ def drop_pose() -> np.ndarray:
 
 
 class SimTruth:
-    """`SimRobot`'s ground truth as skills use it (`SceneTruth`), plus whether an object lies in the bin."""
+    """`SimRobot`'s ground truth as skills use it (`SceneTruth`), the bin included."""
 
     def __init__(self, robot: SimRobot) -> None:
         self.robot = robot

@@ -13,7 +13,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from dexagent.controller.factory import SKILLS, default_checkpoint
+from dexagent.controller.factory import default_checkpoint
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def package_checks(required: tuple[str, ...]) -> list[Check]:
 
 def weight_checks() -> list[Check]:
     checks = []
-    for skill in SKILLS:
+    for skill in CONTROLLED_SKILLS.names():
         folder = default_checkpoint(skill)
         found = (folder / "config.json").is_file()
         detail = (

@@ -24,6 +24,7 @@ from dexagent.agent.video import VideoRecorder
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, err_console, fail
 from dexagent.controller.factory import ControllerNotFoundError, check_controller, controller_image_size
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import HardwareError
 from dexagent.hardware.registry import robot_types
 from dexagent.hardware.sim.robot import SimRobot
@@ -34,7 +35,6 @@ from dexagent.trees.loader import load_tree
 from dexagent.trees.model import SkillNode, children_of
 
 ROBOTS = tuple(robot_types())  # the robot registry: sim, real
-CONTROLLED_SKILLS = ("grasp", "push_then_grasp")
 DEFAULT_IMAGE_SIZE = 224
 
 
@@ -66,7 +66,7 @@ def _controlled_skills(prompt: str, tree: str | None) -> tuple[tuple[str, ...], 
         if tree is not None
         else "the bundled tree for this prompt (" + " or ".join(names) + ")"
     )
-    return tuple(skill for skill in CONTROLLED_SKILLS if skill in used), label
+    return tuple(skill for skill in CONTROLLED_SKILLS.names() if skill in used), label
 
 
 def _check_inputs(

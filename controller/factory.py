@@ -6,9 +6,9 @@ from pathlib import Path
 
 from dexagent.controller.interfaces import Controller
 from dexagent.controller.perception import TrackerFactory, tracker_factory
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import Robot
 
-SKILLS = ("grasp", "push_then_grasp")
 CHECKPOINTS_DIR = Path(__file__).resolve().parent / "checkpoints"
 
 
@@ -31,14 +31,14 @@ def default_checkpoint(skill: str) -> Path:
 def check_controller(name: str, skill: str) -> None:
     """Raise ControllerNotFoundError now for a name `load_controller` would reject (reads the whole
     checkpoint but builds no weights: about a second for the shipped one)."""
-    if skill not in SKILLS:
-        raise ControllerNotFoundError(f"unknown skill {skill!r}; valid skills: {', '.join(SKILLS)}")
+    if skill not in CONTROLLED_SKILLS:
+        valid = ", ".join(CONTROLLED_SKILLS.names())
+        raise ControllerNotFoundError(f"unknown skill {skill!r}; valid skills: {valid}")
     if name == "scripted":
-        from dexagent.controller.scripted import EXPERTS
-
-        if skill not in EXPERTS:
+        if CONTROLLED_SKILLS.get(skill).expert is None:
+            experts = ", ".join(s.name for s in CONTROLLED_SKILLS if s.expert is not None)
             raise ControllerNotFoundError(
-                f"the scripted controller has no expert for skill {skill!r} (it has: {', '.join(EXPERTS)})"
+                f"the scripted controller has no expert for skill {skill!r} (it has: {experts})"
             )
         return
     folder = default_checkpoint(skill) if name == "default" else Path(name).expanduser()

@@ -1,8 +1,8 @@
 """`ScriptedController`: the sim's privileged experts behind the `Controller` protocol.
 
 It turns the planner's box into a target object by the sim's head segmentation,
-then lets the expert for the skill drive. Experts are looked up by skill name in
-`EXPERTS`; a new skill's expert is one entry there (or a `register_expert` call).
+then lets the expert for the skill drive. Each skill's spec names its expert
+(`controller/skill_spec.py`); a new skill's expert comes with its registration there.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from typing import Protocol
 
 import numpy as np
 
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import Box, Observation
-from dexagent.hardware.sim.expert import GraspExpert
-from dexagent.hardware.sim.push_expert import PushThenGraspExpert
 from dexagent.hardware.sim.robot import SimRobot
 
 
@@ -33,13 +32,6 @@ class ScriptedExpert(Protocol):
 
 
 ExpertFactory = Callable[[SimRobot, int], ScriptedExpert]
-
-EXPERTS: dict[str, ExpertFactory] = {"grasp": GraspExpert, "push_then_grasp": PushThenGraspExpert}
-
-
-def register_expert(skill: str, factory: ExpertFactory) -> None:
-    """Make `ScriptedController(robot, skill)` use `factory(robot, target_index)` for `skill`."""
-    EXPERTS[skill] = factory
 
 
 def target_under_box(segmentation: np.ndarray, box: Box, image_shape: tuple[int, int]) -> int | None:
@@ -63,10 +55,13 @@ class ScriptedController:
     """Implements `Controller` with a privileged scripted expert (sim only)."""
 
     def __init__(self, robot: SimRobot, skill: str = "grasp") -> None:
-        if skill not in EXPERTS:
+        spec = CONTROLLED_SKILLS.get(skill) if skill in CONTROLLED_SKILLS else None
+        if spec is None or spec.expert is None:
+            known = sorted(s.name for s in CONTROLLED_SKILLS if s.expert is not None)
             raise ScriptedControllerError(
-                f"no scripted expert for skill {skill!r}; known: {', '.join(sorted(EXPERTS))}"
+                f"no scripted expert for skill {skill!r}; known: {', '.join(known)}"
             )
+        self.make_expert: ExpertFactory = spec.expert_factory()
         self.robot = robot
         self.skill = skill
         self.target_index: int | None = None
@@ -85,7 +80,7 @@ class ScriptedController:
             box = target_box.as_tuple()
             raise ScriptedControllerError(f"no object is visible inside the target box {box}")
         self.target_index = target
-        self.expert = EXPERTS[self.skill](self.robot, target)
+        self.expert = self.make_expert(self.robot, target)
 
     def act(self, observation: Observation) -> np.ndarray:
         """The expert's float32[13] action for this tick."""

@@ -45,12 +45,15 @@ class SkillBehaviour(py_trees.behaviour.Behaviour):
         self._param_error: str | None = None
         self._futures: list[Future[Any]] = []
         self.bb = self.attach_blackboard_client(name=name)
-        for ref in refs_in(self.raw_params).values():
-            self.bb.register_key(context.key(ref.key), access=Access.READ)
-        for key in self.READS:
-            self.bb.register_key(context.key(key), access=Access.READ)
-        for key in _COMMON_WRITES + self.WRITES:
-            self.bb.register_key(context.key(key), access=Access.WRITE)
+        # Each key once (write access reads too): a client that holds a key twice cannot let go of it.
+        writes = dict.fromkeys(context.key(key) for key in _COMMON_WRITES + self.WRITES)
+        reads = [context.key(ref.key) for ref in refs_in(self.raw_params).values()]
+        reads += [context.key(key) for key in self.READS]
+        for key in dict.fromkeys(reads):
+            if key not in writes:
+                self.bb.register_key(key, access=Access.READ)
+        for key in writes:
+            self.bb.register_key(key, access=Access.WRITE)
 
     # -- hooks for subclasses -------------------------------------------------------------
 

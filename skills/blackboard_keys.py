@@ -1,4 +1,4 @@
-"""The blackboard keys skills and the agent share (absolute names; prefix with `SkillContext.namespace`).
+"""The blackboard keys skills and the agent share (names in the run's namespace: `SkillContext.key`).
 
 Tree files refer to them as "{target}", "{instructions}", ...
 """
@@ -7,6 +7,9 @@ PROMPT = "prompt"  # str: the user's prompt
 FIRST_OBSERVATION = "first_observation"  # Observation: the scene when the run started
 INSTRUCTIONS = "instructions"  # list[Instruction]: the planner's remaining instructions (written by `plan`)
 PLAN = "plan"  # Plan: the last plan, with the planner's reasoning
+# Plan | None: the agent's first plan (it chose the tree), until the tree's first `plan` step takes
+# it instead of asking the planner the same question about the same frame again.
+FIRST_PLAN = "first_plan"
 INSTRUCTION = "instruction"  # Instruction: the one being attempted (a for-each over INSTRUCTIONS writes it)
 TARGET = "target"  # str: the current target's referring expression
 TARGET_BOX = "target_box"  # Box: where the planner grounded the current target (head image pixels)
@@ -22,6 +25,7 @@ RUN_INPUTS = (
     PROMPT,
     FIRST_OBSERVATION,
     PLAN,
+    FIRST_PLAN,
     INSTRUCTIONS,
     INSTRUCTION,
     TARGET,

@@ -37,6 +37,12 @@ class SceneTruth(Protocol):
 
     def in_contact_with_hand(self, index: int) -> bool: ...
 
+    def in_bin(self, index: int) -> bool:
+        """Object `index` rests in the bin (what `reset` checks after opening the hand over it)."""
+
+    def remove_object(self, index: int) -> None:
+        """Take object `index` out of the scene (`reset` tidies away what landed in the bin)."""
+
 
 def _no_log(event: str, fields: Mapping[str, Any]) -> None:
     """The default event log: drop events."""
@@ -56,7 +62,8 @@ class SkillContext:
     scene: the simulator's ground truth, None on a real robot.
     drop_pose: float32[13] joint targets with the hand over the bin (hand values ignored), None: no bin.
     log: event callback (event name, fields) for the episode log.
-    namespace: blackboard prefix for the keys skills write ("" -> "/failure_reason").
+    namespace: the run's blackboard namespace: "/run_3" keeps its keys apart ("/run_3/target") from
+        every other run's in the process; "" puts them at the root ("/target").
     executor: runs slow calls (planner, verifier) off the tick thread; daemon threads by default, so a
         call that hangs is abandoned when the run ends instead of keeping the process alive.
     observe: where skills read the current observation; the run loop injects one that renders once
@@ -84,10 +91,15 @@ class SkillContext:
             raise ValueError("success_check='ground_truth' needs the simulator's ground truth (scene=...)")
         if self.tick_period <= 0:
             raise ValueError(f"tick_period must be positive, got {self.tick_period}")
+        if self.scene is not None and not isinstance(self.scene, SceneTruth):
+            declared = [name for name, method in vars(SceneTruth).items() if callable(method)]
+            declared = [name for name in declared if not name.startswith("_")]
+            missing = [name for name in declared if not callable(getattr(self.scene, name, None))]
+            raise TypeError(f"scene {type(self.scene).__name__} lacks SceneTruth's {', '.join(missing)}")
 
     def key(self, name: str) -> str:
-        """The absolute blackboard key for `name` in this run's namespace."""
-        return f"{self.namespace}/{name.lstrip('/')}"
+        """The blackboard key for `name`: in this run's namespace, unless `name` is absolute ("/abs/key")."""
+        return name if name.startswith("/") else f"{self.namespace}/{name}"
 
     def observation(self) -> Observation:
         """The current observation (shared within a tick when the run loop injects `observe`)."""

@@ -1,4 +1,8 @@
-"""`grasp(target)` and `push_then_grasp(target)`: ground the target, run the controller closed-loop, decide.
+"""`grasp(target)`, `push_then_grasp(target)`: ground the target, run the controller closed-loop, decide.
+
+Every controller-driven skill registered in `controller/skill_spec.py` becomes a skill leaf
+here, with the description and default budget its spec gives: registering a spec is all it
+takes for trees, `dexagent skills` and the planner to know it.
 
 One attempt is three phases, none of which blocks a tick:
 grounding (planner.ground on a worker thread) -> control (controller.act -> robot.act
@@ -15,14 +19,16 @@ from typing import Annotated, Any
 
 import numpy as np
 from py_trees.common import Status
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 
 from dexagent.controller.interfaces import Controller
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL, ControlledSkill
 from dexagent.hardware import ARM_DOF, Box, Observation
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.base import SkillBehaviour, skill
 from dexagent.skills.params import parse_ref
 from dexagent.skills.planning import AttemptRecord, Instruction, Verdict
+from dexagent.skills.registry import REGISTRY
 
 
 def _target_text(value: Any) -> Any:
@@ -33,6 +39,7 @@ def _target_text(value: Any) -> Any:
 Target = Annotated[str, StringConstraints(min_length=1), BeforeValidator(_target_text)]
 
 
+# The parameters of every controller-driven skill; `budget_s` defaults to its spec's budget.
 class GraspParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -41,10 +48,6 @@ class GraspParams(BaseModel):
     verify_interval_s: float = Field(
         2.0, gt=0, description="least seconds between two verifier calls (verifier mode only)"
     )
-
-
-class PushThenGraspParams(GraspParams):
-    budget_s: float = Field(30.0, gt=0, description="seconds for the whole attempt, grounding included")
 
 
 def target_index(observation: Observation, box: Box) -> int | None:
@@ -88,7 +91,7 @@ class _AttemptBase(SkillBehaviour):
         assert isinstance(params, GraspParams)
         skill_verb = self.info.name.replace("_", " ")
         self.instruction = Instruction(
-            skill="push_then_grasp" if self.info.name == "push_then_grasp" else "grasp",
+            skill=self.info.name,
             target=params.target,
             text=f"{skill_verb} {params.target}",
         )
@@ -96,7 +99,7 @@ class _AttemptBase(SkillBehaviour):
         self.skip_reason = ""
         if planned is not None and planned.skill == self.info.name:
             self.instruction = planned  # the planner's own wording helps a VLM ground the target
-        elif planned is not None and self.info.name == "grasp":
+        elif planned is not None and self.info.name == DEFAULT_SKILL:
             # The planner said a direct grasp will not work (a flat object): leave it to the next branch.
             self.skip_reason = f"the planner chose {planned.skill} for {planned.target!r}"
         self.controller: Controller | None = None
@@ -297,11 +300,21 @@ _GRASP_READS = (keys.HISTORY,)
 _GRASP_WRITES = (keys.TARGET, keys.TARGET_BOX, keys.HELD_OBJECT, keys.HELD_INDEX, keys.HISTORY)
 
 
-@skill("grasp", GraspParams, reads=_GRASP_READS, writes=_GRASP_WRITES)
-class Grasp(_AttemptBase):
-    """Grasp the target and lift it (ground its box, run the grasp controller, check the grasp)."""
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
 
 
-@skill("push_then_grasp", PushThenGraspParams, reads=_GRASP_READS, writes=_GRASP_WRITES)
-class PushThenGrasp(_AttemptBase):
-    """Push a flat target to the table edge until it overhangs, then grasp it from the side."""
+def _register_leaf(spec: ControlledSkill) -> None:
+    """Make the controller-driven skill `spec` a skill leaf: its parameters, its behaviour class."""
+    budget = Field(spec.budget_s, gt=0, description="seconds for the whole attempt, grounding included")
+    params = create_model(f"{_camel(spec.name)}Params", __base__=GraspParams, budget_s=(float, budget))
+    namespace = {"__doc__": spec.description, "__module__": __name__}
+    behaviour = type(_camel(spec.name), (_AttemptBase,), namespace)
+    skill(spec.name, params, reads=_GRASP_READS, writes=_GRASP_WRITES)(behaviour)
+
+
+def _unregister_leaf(spec: ControlledSkill) -> None:
+    REGISTRY.unregister(spec.name)
+
+
+CONTROLLED_SKILLS.subscribe(_register_leaf, _unregister_leaf)

@@ -76,7 +76,7 @@ def _lookup(blackboard: BlackboardReader | Mapping[str, Any], ref: BlackboardRef
                 return blackboard[key]
         return _MISSING
     try:
-        return blackboard.get(ref.absolute_key)
+        return blackboard.get(ref.key)  # relative keys stay relative: the reader knows the run's namespace
     except (KeyError, AttributeError):
         # py_trees raises KeyError for an unset key, AttributeError for an unregistered one.
         return _MISSING

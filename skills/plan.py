@@ -1,4 +1,8 @@
-"""`plan(prompt)`: ask the planner for the remaining instructions (the paper's monitor/replan step)."""
+"""`plan(prompt)`: ask the planner for the remaining instructions (the paper's monitor/replan step).
+
+The agent asks for a first plan before the tree exists (it picks the tree); the tree's first
+`plan` step, asking the same about the same frame, takes that plan instead of asking again.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from concurrent.futures import Future
 from py_trees.common import Status
 from pydantic import BaseModel, ConfigDict, Field
 
+from dexagent.hardware import Observation
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.base import SkillBehaviour, skill
-from dexagent.skills.planning import Plan
+from dexagent.skills.planning import AttemptRecord, Plan
 
 
 class PlanParams(BaseModel):
@@ -20,26 +25,40 @@ class PlanParams(BaseModel):
     allow_empty: bool = Field(True, description="succeed with an empty plan (nothing left to do)")
 
 
-@skill(
-    "plan",
-    PlanParams,
-    reads=(keys.HISTORY,),
-    writes=(keys.PLAN, keys.INSTRUCTIONS, keys.INSTRUCTION, keys.TARGET),
-)
+_READS = (keys.HISTORY, keys.PROMPT, keys.FIRST_OBSERVATION, keys.FIRST_PLAN)
+_WRITES = (keys.PLAN, keys.INSTRUCTIONS, keys.INSTRUCTION, keys.TARGET, keys.FIRST_PLAN)
+
+
+@skill("plan", PlanParams, reads=_READS, writes=_WRITES)
 class PlanStep(SkillBehaviour):
     """Ask the planner for the instructions still to do and write them to the blackboard."""
 
-    READS = (keys.HISTORY,)
-    WRITES = (keys.PLAN, keys.INSTRUCTIONS, keys.INSTRUCTION, keys.TARGET)
+    READS = _READS
+    WRITES = _WRITES
 
     def start(self) -> None:
         params = self.params
         assert isinstance(params, PlanParams)
         history = tuple(self.read(keys.HISTORY) or ())
         observation = self.context.observation()
-        self.future: Future[Plan] = self.submit(
-            self.context.planner.propose, params.prompt, observation, history
-        )
+        first = self._first_plan(params.prompt, observation, history)
+        self.reused = first is not None
+        if first is not None:
+            self.write(keys.FIRST_PLAN, None)  # taken once: a later step asks the planner
+            self.future: Future[Plan] = Future()
+            self.future.set_result(first)
+            return
+        self.future = self.submit(self.context.planner.propose, params.prompt, observation, history)
+
+    def _first_plan(
+        self, prompt: str, observation: Observation, history: tuple[AttemptRecord, ...]
+    ) -> Plan | None:
+        """The agent's first plan when this step asks what it asked: the run's prompt, nothing attempted
+        yet, and the very frame the first plan was made from (no tick has passed since)."""
+        first = self.read(keys.FIRST_PLAN)
+        if not isinstance(first, Plan) or history or prompt != self.read(keys.PROMPT):
+            return None
+        return first if self.read(keys.FIRST_OBSERVATION) is observation else None
 
     def poll(self) -> Status:
         params = self.params
@@ -62,6 +81,7 @@ class PlanStep(SkillBehaviour):
                 "prompt": params.prompt,
                 "instructions": [i.text for i in instructions],
                 "reasoning": plan.reasoning,
+                "reused_first_plan": self.reused,
             },
         )
         if not instructions and not params.allow_empty:

@@ -8,13 +8,23 @@ skills can ground targets and verify grasps without importing the agent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, Protocol, runtime_checkable
+from typing import Annotated, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL
 from dexagent.hardware import Box, Observation
 
-SkillName = Literal["grasp", "push_then_grasp"]
+
+def _controlled_skill(name: str) -> str:
+    if name not in CONTROLLED_SKILLS:
+        known = ", ".join(CONTROLLED_SKILLS.names())
+        raise ValueError(f"unknown skill {name!r}; the planner's skills are: {known}")
+    return name
+
+
+# A controller-driven skill's name, checked against the registry when the instruction is made.
+SkillName = Annotated[str, AfterValidator(_controlled_skill)]
 
 
 class Instruction(BaseModel):
@@ -22,7 +32,7 @@ class Instruction(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    skill: SkillName = "grasp"
+    skill: SkillName = DEFAULT_SKILL
     target: str = Field(min_length=1, description="the object, as a referring expression")
     text: str = Field(min_length=1, description="the instruction as a sentence")
 

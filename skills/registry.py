@@ -1,8 +1,10 @@
 """The skill registry: the one place that maps a skill name to its parameters and implementation.
 
-Tree files are validated against it, the planner's JSON schema and `dexagent skills`
-are generated from it (BehaviorTree.CPP's manifest idea): adding a skill means
-registering it here and nowhere else.
+Tree files are validated against it and `dexagent skills` is generated from it
+(BehaviorTree.CPP's manifest idea): adding a skill means registering it here (the
+`skills.base.skill` decorator) and nowhere else. A controller-driven skill (grasp,
+push_then_grasp) is registered once, as a spec in `controller/skill_spec.py`: its leaf
+appears here (`skills/grasp.py`) and the planner's skills come from the same spec.
 """
 
 from __future__ import annotations
@@ -76,37 +78,10 @@ class SkillRegistry:
         self._skills[info.name] = info
         return info
 
-    def skill(
-        self,
-        name: str,
-        *,
-        params: type[BaseModel],
-        kind: SkillKind = "action",
-        description: str | None = None,
-        reads: tuple[str, ...] = (),
-        writes: tuple[str, ...] = (),
-    ) -> Callable[[SkillFactory], SkillFactory]:
-        """Decorator registering a factory (usually a Behaviour class).
-
-        The description defaults to the first line of the factory's docstring.
-        """
-
-        def decorate(factory: SkillFactory) -> SkillFactory:
-            doc_lines = (factory.__doc__ or "").strip().splitlines()
-            line = description or (doc_lines[0] if doc_lines else "")
-            info = SkillInfo(
-                name=name,
-                description=line,
-                kind=kind,
-                params=params,
-                factory=factory,
-                reads=reads,
-                writes=writes,
-            )
-            self.register(info)
-            return factory
-
-        return decorate
+    def unregister(self, name: str) -> None:
+        """Take the skill called `name` away again (`UnknownSkillError` when there is none)."""
+        self.get(name)
+        del self._skills[name]
 
     def get(self, name: str) -> SkillInfo:
         """The skill called `name`, or `UnknownSkillError` with close matches."""

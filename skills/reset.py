@@ -4,8 +4,8 @@ The paper resets after every grasp. Here the reset is a short list of joint-spac
 waypoints (over the bin -> open the hand -> home), each reached with a
 minimum-jerk profile whose peak joint speed is `speed_rad_s` (a jerky carry shakes
 the held object loose); the safety layer still checks every command. In sim the
-object falls into the bin; `remove_object` (when the sim offers it) takes away
-only objects that did land there, so a missed drop stays visible to the next plan.
+object falls into the bin; the scene's `remove_object` takes away only objects that
+did land there, so a missed drop stays visible to the next plan.
 """
 
 from __future__ import annotations
@@ -149,9 +149,9 @@ class Reset(SkillBehaviour):
         landed: bool | None = None
         scene = self.context.scene
         index = self.held_index
-        if scene is not None and index is not None and hasattr(scene, "in_bin"):
+        if scene is not None and index is not None:
             landed = bool(scene.in_bin(index))
-            if landed and hasattr(scene, "remove_object"):
+            if landed:
                 scene.remove_object(index)
         if self.held is not None and landed is not False:
             self.write(keys.GRASPED, [*(self.read(keys.GRASPED) or []), self.held])

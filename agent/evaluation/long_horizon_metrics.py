@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS
+
 if TYPE_CHECKING:
     from dexagent.agent.evaluation.runner import EpisodeRecord, EvalConfig
 
@@ -30,7 +32,6 @@ COUNTS = (
     "checks",
     "checks_correct",
 )
-ATTEMPT_SKILLS = ("grasp", "push_then_grasp")
 RATES = (
     "task_success",
     "attempts_per_grasp",
@@ -104,7 +105,9 @@ def episode_metrics(events: Sequence[Mapping[str, Any]]) -> EpisodeMetrics:
     successful_attempts = sum(
         1
         for e in events
-        if e.get("event") == "skill_end" and e.get("skill") in ATTEMPT_SKILLS and e.get("status") == "SUCCESS"
+        if e.get("event") == "skill_end"
+        and e.get("skill") in CONTROLLED_SKILLS
+        and e.get("status") == "SUCCESS"
     )
     proposals, proposals_correct = _graded(events, "eval_proposal")
     boxes, boxes_correct = _graded(events, "eval_ground")

@@ -20,14 +20,9 @@ import numpy as np
 
 from dexagent.agent.evaluation.suites import Suite, SuiteError
 from dexagent.controller.data.collect import scene_seed
-from dexagent.controller.data.rollout import (
-    ATTEMPT_SECONDS,
-    NOT_VISIBLE,
-    TickCallback,
-    choose_target,
-    run_attempt,
-)
+from dexagent.controller.data.rollout import NOT_VISIBLE, TickCallback, choose_target, run_attempt
 from dexagent.controller.factory import load_controller
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import SafeRobot
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scenes import SceneError, sample_scene
@@ -166,7 +161,7 @@ def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) ->
                     robot,
                     controller,
                     target,
-                    seconds=ATTEMPT_SECONDS[suite.skill],
+                    seconds=CONTROLLED_SKILLS.get(suite.skill).attempt_seconds,
                     on_tick=on_tick,
                     realtime=task.realtime,
                 )

@@ -1,5 +1,8 @@
 """Evaluation suites: which scenes an evaluation draws, in one registry (add a suite with one entry).
 
+A controller-driven skill's own suite comes from its spec (`controller/skill_spec.py`):
+`nonprehensile` is push_then_grasp's.
+
 The grasping suites mirror the paper's protocol (Section 5.2, Table 1) in sim: seen
 objects on the white table under white light, then held-out objects, backgrounds
 and lightings. `generalization` mixes the three unseen splits in the proportions of
@@ -14,7 +17,7 @@ from typing import Any
 
 from dexagent.agent.evaluation.long_horizon import LONG_HORIZON_SPLIT, run_long_horizon_episode
 from dexagent.agent.evaluation.long_horizon_metrics import long_horizon_report
-from dexagent.controller.factory import SKILLS
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS, ControlledSkill
 from dexagent.hardware.sim.scene_spec import SPLITS
 
 
@@ -44,13 +47,20 @@ class Suite:
         for split, weight in self.splits:
             if split not in SPLITS or weight <= 0:
                 raise SuiteError(f"suite {self.name!r}: bad split entry ({split!r}, {weight})")
-        if self.skill not in SKILLS:
+        if self.skill not in CONTROLLED_SKILLS:
             raise SuiteError(f"suite {self.name!r}: unknown skill {self.skill!r}")
+
+    @classmethod
+    def of_skill(cls, spec: ControlledSkill) -> Suite:
+        """The suite a controller-driven skill's spec declares (it must declare one)."""
+        assert spec.suite is not None
+        own = spec.suite
+        return cls(own.name, own.description, own.splits, skill=spec.name, n_objects=own.n_objects)
 
     @property
     def flat_target(self) -> bool:
-        """Push-then-grasp scenes put a flat object (the target) on the table."""
-        return self.skill == "push_then_grasp"
+        """Scenes for a skill on flat targets (push_then_grasp) put a flat target on the table."""
+        return CONTROLLED_SKILLS.get(self.skill).flat_target
 
     def split_plan(self, episodes: int) -> list[str]:
         """The split of each of `episodes` episodes: counts proportional to the weights, in blocks.
@@ -69,7 +79,8 @@ class Suite:
         return [split for (split, _), count in zip(self.splits, counts, strict=True) for _ in range(count)]
 
 
-SUITES: dict[str, Suite] = {
+# The paper's protocol for grasping, and long-horizon prompts; skills' own suites are added below.
+_PROTOCOL_SUITES: dict[str, Suite] = {
     suite.name: suite
     for suite in (
         Suite("seen", "seen objects, white table, white light (Table 1a)", (("seen", 1),)),
@@ -90,13 +101,6 @@ SUITES: dict[str, Suite] = {
             n_objects=1,
         ),
         Suite(
-            "nonprehensile",
-            "a flat object in clutter: push it over the table edge, then grasp it; unseen splits "
-            "weighted like the paper's 36 / 72 / 36 tests (Table 1e)",
-            (("unseen-objects", 36), ("unseen-backgrounds", 72), ("unseen-lighting", 36)),
-            skill="push_then_grasp",
-        ),
-        Suite(
             "long-horizon",
             "the paper's four prompts (clear the table, grasp all bottles / green objects / food) run "
             "by the whole agent, prompts round-robin; held-out objects (Table 1b)",
@@ -111,9 +115,29 @@ SUITES: dict[str, Suite] = {
 }
 
 
+def _skill_suites() -> dict[str, Suite]:
+    """The suites the controller-driven skills' specs declare, registered at any time."""
+    suites = {}
+    for spec in CONTROLLED_SKILLS:
+        if spec.suite is not None:
+            if spec.suite.name in _PROTOCOL_SUITES:
+                raise SuiteError(f"skill {spec.name!r} declares suite {spec.suite.name!r}, which exists")
+            suites[spec.suite.name] = Suite.of_skill(spec)
+    return suites
+
+
+def all_suites() -> dict[str, Suite]:
+    """Every suite: the paper's protocol, long-horizon, and each controller-driven skill's own."""
+    return {**_PROTOCOL_SUITES, **_skill_suites()}
+
+
+SUITES = all_suites()  # as registered at import; `get_suite` also finds skills registered later
+
+
 def get_suite(name: str) -> Suite:
     """The suite called `name`, or a SuiteError listing the suites there are."""
+    suites = all_suites()
     try:
-        return SUITES[name]
+        return suites[name]
     except KeyError:
-        raise SuiteError(f"unknown suite {name!r}; valid suites: {', '.join(SUITES)}") from None
+        raise SuiteError(f"unknown suite {name!r}; valid suites: {', '.join(suites)}") from None

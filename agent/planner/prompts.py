@@ -8,19 +8,11 @@ head image, verify a grasp (head + wrist images), check whether the prompt is co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, get_args
+from typing import Any
 
 from dexagent.agent.planner.boxes import BoxFormat, Size, describe_convention
-from dexagent.skills import REGISTRY
-from dexagent.skills.planning import AttemptRecord, Instruction, SkillName
-
-PLANNER_SKILLS: tuple[str, ...] = get_args(SkillName)
-# Used when the skill registry has no entry (yet) for a planner-facing skill.
-_FALLBACK_DESCRIPTIONS = {
-    "grasp": "pick the object up with the dexterous hand and lift it off the table",
-    "push_then_grasp": "for a flat, wide object (plate, book, flat box): push it over the table edge, "
-    "then grasp it",
-}
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS
+from dexagent.skills.planning import AttemptRecord, Instruction
 
 SYSTEM_PROMPT = (
     "You are the high-level planner of a robot arm with a five-fingered dexterous hand. "
@@ -33,12 +25,8 @@ SYSTEM_PROMPT = (
 
 
 def skill_menu() -> str:
-    """One line per skill the planner may choose, described by the skill registry."""
-    lines = []
-    for name in PLANNER_SKILLS:
-        description = REGISTRY.get(name).description if name in REGISTRY else _FALLBACK_DESCRIPTIONS[name]
-        lines.append(f'- "{name}": {description}')
-    return "\n".join(lines)
+    """One line per skill the planner may choose: the controller-driven skills, as their specs say."""
+    return "\n".join(f'- "{spec.name}": {spec.description}' for spec in CONTROLLED_SKILLS)
 
 
 def _history_lines(history: Sequence[AttemptRecord]) -> str:
@@ -128,7 +116,7 @@ def response_schemas() -> dict[str, dict[str, Any]]:
     instruction = {
         "type": "object",
         "properties": {
-            "skill": {"type": "string", "enum": list(PLANNER_SKILLS)},
+            "skill": {"type": "string", "enum": list(CONTROLLED_SKILLS.names())},
             "target": {"type": "string"},
             "text": {"type": "string"},
         },

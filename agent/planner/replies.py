@@ -13,7 +13,7 @@ from typing import Any
 from dexagent.agent.planner.boxes import BoxFormat, Size, coordinates_in_reply, to_image_box
 from dexagent.agent.planner.errors import ReplyError
 from dexagent.agent.planner.parsing import as_bool, dicts_in, field, json_values, normalise_key, reasoning_in
-from dexagent.agent.planner.prompts import PLANNER_SKILLS
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL, ControlledSkill
 from dexagent.hardware import Box
 from dexagent.skills.planning import Instruction, Plan, Verdict
 
@@ -33,25 +33,6 @@ _LIST_KEYS = (
 _SKILL_KEYS = ("skill", "action", "primitive", "skill_name", "type", "motion")
 _TARGET_KEYS = ("target", "object", "target_object", "object_name", "item", "obj", "name")
 _TEXT_KEYS = ("text", "instruction", "sentence", "description", "command", "step")
-_SKILL_SYNONYMS = {
-    "grasp": "grasp",
-    "pick": "grasp",
-    "pick_up": "grasp",
-    "pickup": "grasp",
-    "grab": "grasp",
-    "take": "grasp",
-    "lift": "grasp",
-    "push_then_grasp": "push_then_grasp",
-    "push_and_grasp": "push_then_grasp",
-    "push_grasp": "push_then_grasp",
-    "pushthengrasp": "push_then_grasp",
-    "push": "push_then_grasp",
-    "nonprehensile_grasp": "push_then_grasp",
-}
-_VERB = re.compile(
-    r"^\s*(?:please\s+)?(?:push\s+(?:and|then)\s+grasp|grasp|pick\s+up|pick|grab|take|lift|push)\s+",
-    re.IGNORECASE,
-)
 VERIFY_KEYS = (
     "success",
     "grasped",
@@ -105,16 +86,34 @@ def _prose(reply: str) -> str:
 
 
 def _skill(raw: Any, number: int) -> str:
-    name = normalise_key(str(raw)) if raw is not None else "grasp"
-    if name not in _SKILL_SYNONYMS:
-        allowed = ", ".join(f'"{s}"' for s in PLANNER_SKILLS)
+    if raw is None:
+        return DEFAULT_SKILL
+    spec = CONTROLLED_SKILLS.by_word(str(raw))
+    if spec is None:
+        allowed = ", ".join(f'"{s}"' for s in CONTROLLED_SKILLS.names())
         raise ReplyError(f'instruction {number} has unknown skill "{raw}"; use one of {allowed}.')
-    return _SKILL_SYNONYMS[name]
+    return spec.name
+
+
+def _leading_verb(text: str, whole_word: bool = True) -> tuple[ControlledSkill, int] | None:
+    """The skill whose name or synonym starts `text` ("please push the plate ..."), and where it ends.
+
+    Words are every registered skill's, longest first, so "push and grasp" wins over "push".
+    """
+    words = [(word, spec) for spec in CONTROLLED_SKILLS for word in spec.words()]
+    words.sort(key=lambda pair: -len(pair[0]))
+    for word, spec in words:
+        verb = r"[\s_-]+".join(re.escape(part) for part in word.split())
+        match = re.match(r"^\s*(?:please\s+)?" + verb + (r"\s+" if whole_word else ""), text, re.IGNORECASE)
+        if match:
+            return spec, match.end()
+    return None
 
 
 def _target_from_text(text: str) -> str:
     """'push the plate to the table edge, then grasp it' -> 'the plate'."""
-    target = _VERB.sub("", text)
+    leading = _leading_verb(text)
+    target = text[leading[1] :] if leading is not None else text
     target = re.sub(r",?\s*(?:and\s+)?then\s+(?:grasp|pick).*$", "", target, flags=re.IGNORECASE)
     target = re.sub(
         r"\s+(?:to|toward|towards|over|off)\s+the\s+(?:table\s+)?edge.*$", "", target, flags=re.IGNORECASE
@@ -133,15 +132,15 @@ def _instruction(item: Any, number: int) -> Instruction:
     skills = field(record, _SKILL_KEYS)
     text = texts[0].strip() if texts else ""
     skill_raw = skills[0] if skills else None
-    if skill_raw is None and text and re.match(r"^\s*push", text, re.IGNORECASE):
-        skill_raw = "push_then_grasp"
-    skill = _skill(skill_raw, number)
+    # No skill given: the text's verb says it ("pushing the plate ..." is push_then_grasp).
+    leading = _leading_verb(text, whole_word=False) if skill_raw is None and text else None
+    skill = leading[0].name if leading is not None else _skill(skill_raw, number)
     target = targets[0].strip() if targets else _target_from_text(text)
     if not target:
         raise ReplyError(f'instruction {number} names no target object; give "target", e.g. "the red cup".')
     if not text:
-        text = f"grasp {target}" if skill == "grasp" else f"push {target} over the table edge, then grasp it"
-    return Instruction(skill=skill, target=target, text=text)  # type: ignore[arg-type]
+        text = CONTROLLED_SKILLS.get(skill).instruction_text(target)
+    return Instruction(skill=skill, target=target, text=text)
 
 
 def _instruction_list(values: list[Any]) -> tuple[list[Any], dict[str, Any]] | None:

@@ -23,6 +23,7 @@ from dexagent.agent.planner.grammar import (
     parse_prompt,
 )
 from dexagent.agent.planner.grammar import parse_description as _parse_description
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import Box, Observation
 from dexagent.hardware.sim.scene_spec import TABLE_X, TABLE_Y
 from dexagent.skills.planning import AttemptRecord, Instruction, Plan, Verdict
@@ -100,13 +101,11 @@ class ScenePlanner:
         return "the " + obj.name.replace("_", " ")
 
     def instruction_for(self, obj: SceneObjectInfo) -> Instruction:
-        """The instruction to grasp `obj`: push_then_grasp for flat objects, grasp otherwise."""
+        """The instruction to grasp `obj`: the skill for flat targets (push_then_grasp) for flat objects,
+        the first other one (grasp) otherwise."""
         target = self.target_phrase(obj)
-        if obj.flat:
-            return Instruction(
-                skill="push_then_grasp", target=target, text=f"push {target} to the table edge, then grasp it"
-            )
-        return Instruction(skill="grasp", target=target, text=f"grasp {target}")
+        spec = CONTROLLED_SKILLS.for_flat_target(obj.flat)
+        return Instruction(skill=spec.name, target=target, text=spec.instruction_text(target))
 
     def resolve(self, target: str) -> int:
         """The index of the object `target` refers to: its name, else a description (prefer on-table)."""

@@ -17,15 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from dexagent.controller.data.perturb import PerturbedExpert
-from dexagent.controller.data.rollout import (
-    ATTEMPT_SECONDS,
-    NOT_VISIBLE,
-    SKILLS,
-    choose_target,
-    instruction_for,
-    run_attempt,
-)
+from dexagent.controller.data.rollout import NOT_VISIBLE, choose_target, instruction_for, run_attempt
 from dexagent.controller.data.store import EpisodeFrames, EpisodeMetadata
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import Observation, SafeRobot
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import SPLITS
@@ -53,8 +47,9 @@ class CollectJob:
     noise: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.skill not in SKILLS:
-            raise CollectError(f"unknown skill {self.skill!r}; valid skills: {', '.join(SKILLS)}")
+        if self.skill not in CONTROLLED_SKILLS:
+            valid = ", ".join(CONTROLLED_SKILLS.names())
+            raise CollectError(f"unknown skill {self.skill!r}; valid skills: {valid}")
         if self.split not in SPLITS:
             raise CollectError(f"unknown split {self.split!r}; valid splits: {', '.join(SPLITS)}")
         if not 16 <= self.image_size <= 1024:
@@ -94,8 +89,9 @@ def record_demo(job: CollectJob, index: int) -> Demo:
 
     started = time.perf_counter()
     seed = scene_seed(job.seed, index, COLLECT_STREAM)
+    spec = CONTROLLED_SKILLS.get(job.skill)
     try:
-        scene = sample_scene(seed, job.split, job.n_objects, flat_target=job.skill == "push_then_grasp")
+        scene = sample_scene(seed, job.split, job.n_objects, flat_target=spec.flat_target)
     except SceneError:  # this seed's objects do not fit on the table; the next attempt draws anew
         return Demo(index, seed, False, NO_SCENE, 0, time.perf_counter() - started)
     with SimRobot(scene, image_size=job.image_size) as sim:
@@ -128,7 +124,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
                 robot,
                 controller,
                 target,
-                seconds=ATTEMPT_SECONDS[job.skill],
+                seconds=spec.attempt_seconds,
                 on_tick=record,
                 on_observe=observed,
             )

@@ -15,13 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dexagent.controller.factory import SKILLS
 from dexagent.controller.interfaces import Controller
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import ARM_DOF, Observation, SafeRobot, UnsafeActionError
 from dexagent.hardware.sim.robot import SceneObject, SimRobot
-
-# Sim seconds one attempt may take, hold time included (a scripted grasp needs ~7 s, a push ~10 s).
-ATTEMPT_SECONDS = {"grasp": 12.0, "push_then_grasp": 20.0}
 
 # Why an attempt failed, as written into evaluation records.
 TIMEOUT = "timeout"  # the budget ran out and the hand never closed
@@ -32,7 +29,7 @@ UNSAFE_ACTION = "unsafe action"
 NOT_VISIBLE = "target not visible"
 GAVE_UP = "controller gave up"
 
-__all__ = ["SKILLS", "AttemptOutcome", "choose_target", "instruction_for", "run_attempt"]
+__all__ = ["AttemptOutcome", "choose_target", "instruction_for", "run_attempt"]
 
 TickCallback = Callable[[Observation, np.ndarray], None]
 ObserveCallback = Callable[[Observation], None]
@@ -53,10 +50,10 @@ def choose_target(
 ) -> int:
     """The target's object index, drawn by the scene seed among visible objects the skill applies to.
 
-    `grasp` takes objects that can be grasped directly; `push_then_grasp` only flat ones.
-    Returns -1 when no object qualifies.
+    A skill for flat targets (push_then_grasp) takes only flat objects, any other (grasp) only
+    objects that can be grasped directly. Returns -1 when no object qualifies.
     """
-    wants_flat = skill == "push_then_grasp"
+    wants_flat = CONTROLLED_SKILLS.get(skill).flat_target
     candidates = [o.index for o, seen in zip(objects, visible, strict=True) if seen and o.flat == wants_flat]
     if not candidates:
         return -1

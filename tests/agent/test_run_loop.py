@@ -6,13 +6,14 @@ import os
 from pathlib import Path
 
 import numpy as np
+import py_trees
 import pytest
 
 os.environ.setdefault("MUJOCO_GL", "egl")  # offscreen rendering; must precede MuJoCo's GL setup
 
 from dexagent.agent.episode_log import EpisodeLog, read_log
 from dexagent.agent.planner import build_planner
-from dexagent.agent.runner import AgentRun, RunConfig, RunState
+from dexagent.agent.runner import AgentRun, RunConfig, RunResult, RunState
 from dexagent.agent.sim_world import SimTruth, build_sim_robot, drop_pose, run_prompt_in_sim
 from dexagent.controller.factory import load_controller
 from dexagent.hardware import ARM_DOF, Box, Observation
@@ -58,7 +59,8 @@ def test_grasp_prompt_completes_and_leaves_a_log(sim: SimRobot, tmp_path: Path) 
     assert result.completed, result.reason
     assert result.tree_name == "grasp_object"
     assert result.grasped == [target] and result.attempts == 1 and result.successful_attempts == 1
-    assert result.planner["propose"]["calls"] >= 1 and result.planner["ground"]["calls"] >= 1
+    # One plan: the agent's first plan picked the tree, and the tree's plan step took it.
+    assert result.planner["propose"]["calls"] == 1 and result.planner["ground"]["calls"] >= 1
     assert result.cadence["ticks"] == result.ticks > 100
     events = read_log(tmp_path / "run.jsonl")
     assert events[0]["event"] == "run_start" and events[-1]["event"] == "run_end"
@@ -182,3 +184,82 @@ def test_a_requested_stop_lands_between_ticks_and_stops_safely(sim: SimRobot) ->
     names = [e["event"] for e in run.log.events]
     assert "skill_preempted" in names and names[-2:] == ["stopped_safely", "run_end"]
     assert result.ticks == 60 + 5  # no tick ran after the request; then 5 ticks to open the hand
+
+
+TWO_PLANS = """
+description: Plan, then plan again at once.
+tree:
+  sequence:
+    - plan: {prompt: "{prompt}", allow_empty: false}
+    - plan: {prompt: "{prompt}", allow_empty: false}
+"""
+PLAN_AFTER_MOVING = """
+description: Go home first, then plan.
+tree:
+  sequence:
+    - reset: {drop: false}
+    - plan: {prompt: "{prompt}", allow_empty: false}
+"""
+
+
+@pytest.mark.parametrize(
+    ("tree_text", "reused"),
+    [(TWO_PLANS, [True, False]), (PLAN_AFTER_MOVING, [False])],
+    ids=["first-plan-step-reuses-it", "plan-on-a-later-frame-asks-again"],
+)
+def test_the_first_plan_is_asked_for_once(
+    sim: SimRobot, tmp_path: Path, tree_text: str, reused: list[bool]
+) -> None:
+    """The agent's first plan picks the tree; the tree's first `plan` on that same frame takes it
+    instead of asking again; any other `plan` step asks the planner."""
+    tree = tmp_path / "plans.yaml"
+    tree.write_text(tree_text)
+    run = make_run(sim, f"grasp {graspable_target(sim)}", tree=tree)
+    result = run.run()
+    assert result.completed, result.reason
+    assert result.planner["propose"]["calls"] == 2  # the agent's first plan, and one plan step
+    plans = [e for e in run.log.events if e["event"] == "plan"]
+    assert [e["reused_first_plan"] for e in plans] == reused
+    first = next(e for e in run.log.events if e["event"] == "first_plan")
+    assert plans[0]["instructions"] == first["instructions"]
+
+
+def test_two_runs_in_one_process_keep_their_blackboards_apart(sim: SimRobot, tmp_path: Path) -> None:
+    """A second run, started and finished while the first is mid-tree, neither sees nor disturbs the
+    first's keys; each run's keys and blackboard clients are gone once it returns."""
+    board = py_trees.blackboard.Blackboard
+    clients_before = len(board.clients)
+    other_sim = build_sim_robot(SEED + 1, n_objects=2, image_size=64)
+    prompts = (f"grasp {graspable_target(sim)}", f"grasp {graspable_target(other_sim)}")
+    still = {"controllers": lambda skill: StillController()}
+    tree = tmp_path / "once_more.yaml"
+    tree.write_text(RECOVERY_TREE)
+    first = make_run(sim, prompts[0], tree=tree, **still)
+    second = make_run(other_sim, prompts[1], tree=tree, **still)
+    assert first.context.namespace != second.context.namespace
+    seen_by_second: list[tuple[object, object]] = []
+
+    def watch(state: RunState) -> None:
+        seen_by_second.append(
+            (board.get(first.context.key("prompt")), board.get(second.context.key("prompt")))
+        )
+
+    second.on_tick = watch
+    second_result: list[RunResult] = []
+
+    def start_second(state: RunState) -> None:
+        if state.tick == 5:  # the first run is grasping: its history, target and plan are live
+            second_result.append(second.run())
+
+    first.on_tick = start_second
+    try:
+        first_result = first.run()
+    finally:
+        other_sim.close()
+    assert seen_by_second and set(seen_by_second) == {prompts}
+    for result in (first_result, second_result[0]):
+        assert result.reason == "grasp: timeout after 1.0 s"
+        assert result.attempts == 2 and result.recoveries == 1  # its own attempts only
+    for run in (first, second):
+        assert not [key for key in board.storage if key.startswith(run.context.namespace + "/")]
+    assert len(board.clients) == clients_before

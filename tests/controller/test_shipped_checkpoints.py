@@ -10,13 +10,13 @@ import pytest
 from dexagent.controller.checkpoint import CONFIG_FILE, MODEL_FILE, NORMALIZER_FILE, load_checkpoint
 from dexagent.controller.data.rollout import run_attempt
 from dexagent.controller.factory import (
-    SKILLS,
     ControllerNotFoundError,
     check_controller,
     controller_image_size,
     default_checkpoint,
     load_controller,
 )
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import SafeRobot
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scenes import sample_scene
@@ -27,9 +27,9 @@ SHIPPED = ("grasp",)
 
 
 def test_the_shipped_skills_are_exactly_those_with_a_checkpoint_folder() -> None:
-    present = tuple(skill for skill in SKILLS if default_checkpoint(skill).is_dir())
+    present = tuple(skill for skill in CONTROLLED_SKILLS.names() if default_checkpoint(skill).is_dir())
     assert present == SHIPPED
-    for skill in set(SKILLS) - set(SHIPPED):
+    for skill in set(CONTROLLED_SKILLS.names()) - set(SHIPPED):
         with pytest.raises(ControllerNotFoundError, match="use --controller scripted"):
             check_controller("default", skill)
 

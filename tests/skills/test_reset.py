@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import py_trees
+import pytest
 from py_trees.common import Status
 
 from dexagent.hardware import ARM_DOF
@@ -82,3 +83,25 @@ def test_reset_out_of_time_names_the_waypoint(arm: KinematicArm) -> None:
     assert py_trees.blackboard.Blackboard.get("/failure_reason") == (
         "reset: timeout after 0.3 s while moving to 'over_bin'"
     )
+
+
+class _SceneWithoutABin:
+    """Ground truth for grasps only: it cannot say what landed in the bin, nor take it away."""
+
+    def object_box(self, index: int) -> None:
+        return None
+
+    def grasp_success(self, index: int) -> bool:
+        return False
+
+    def is_lifted(self, index: int) -> bool:
+        return False
+
+    def in_contact_with_hand(self, index: int) -> bool:
+        return False
+
+
+def test_a_scene_must_offer_what_reset_needs_before_any_skill_runs(arm: KinematicArm) -> None:
+    with pytest.raises(TypeError, match="_SceneWithoutABin lacks SceneTruth's in_bin, remove_object"):
+        make_context(arm, ScriptedPlanner(), ClosingController(), drop_pose=DROP, scene=_SceneWithoutABin())
+    make_context(arm, ScriptedPlanner(), ClosingController(), drop_pose=DROP, scene=FakeScene(arm=arm))
