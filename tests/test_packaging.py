@@ -42,3 +42,22 @@ def test_folders_import_only_downwards() -> None:
                             f"{source.relative_to(ROOT)} imports {name}: "
                             f"{top}/ may only import from {sorted(allowed)}"
                         )
+
+
+def test_no_file_holds_merge_conflict_markers() -> None:
+    """A merge resolved by hand once left `<<<<<<<` / `>>>>>>>` lines in the README."""
+    folders = [*ORDER, "tests", "benchmarks", "docs", ".ci"]
+    files = [path for folder in folders for path in (ROOT / folder).rglob("*") if path.is_file()]
+    files += [path for path in ROOT.iterdir() if path.is_file()]
+    found = []
+    for path in files:
+        if path.suffix not in {".py", ".md", ".yaml", ".yml", ".toml", ".json", ".txt", ""}:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.startswith(("<<<<<<< ", ">>>>>>> ")):
+                found.append(f"{path.relative_to(ROOT)}:{number}")
+    assert not found, f"merge-conflict markers left in: {', '.join(found)}"
