@@ -23,7 +23,10 @@ from dexagent.agent.evaluation import (
 )
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_INTERRUPTED, console, fail
-from dexagent.controller.factory import ControllerNotFoundError, check_controller
+from dexagent.controller.factory import ControllerNotFoundError, check_controller, controller_image_size
+
+# The scripted experts' figures are measured at the shipped checkpoint's render size.
+SCRIPTED_IMAGE_SIZE = 96
 
 
 @app.command("eval")
@@ -46,7 +49,12 @@ def evaluate(
         help="Write a self-contained HTML report (table, charts, failure reasons, videos of failed "
         "episodes and a few successes, replayed after the run) into this folder.",
     ),
-    image_size: int = typer.Option(96, "--image-size", help="Square camera images, pixels."),
+    image_size: int | None = typer.Option(
+        None,
+        "--image-size",
+        help="Square camera images, pixels (default: the size the learned controller's demos were "
+        f"rendered at; {SCRIPTED_IMAGE_SIZE} for scripted).",
+    ),
     realtime: bool = typer.Option(
         False,
         "--realtime",
@@ -58,6 +66,9 @@ def evaluate(
     try:
         chosen = get_suite(suite)
         controller = controller or chosen.default_controller
+        check_controller(controller, chosen.skill)
+        if image_size is None:
+            image_size = controller_image_size(controller, chosen.skill) or SCRIPTED_IMAGE_SIZE
         config = EvalConfig(
             suite=chosen,
             controller=controller,
@@ -69,7 +80,6 @@ def evaluate(
         )
         if workers < 1:
             raise SuiteError(f"--workers must be at least 1, got {workers}")
-        check_controller(controller, chosen.skill)
     except (SuiteError, ControllerNotFoundError) as error:
         fail(str(error))
     if json_out is not None:

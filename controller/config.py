@@ -93,6 +93,10 @@ class PolicyConfig:
 
     name: str = "sim"
     image_size: int = 96
+    # The camera frames' size in the demos the policy learned from, set by the trainer from the
+    # store (None: `image_size`). Frames are resized to `image_size` on the way in, so `run` and
+    # `eval` render at this size: a 112 px render is not a 224 px render resized to 112.
+    camera_size: int | None = None
     # 96 px -> 12x12 CNN grid, pooled to 6x6 tokens per camera: the obs sequence stays short
     # (73 tokens) so training runs at ~0.1-0.2 s/step on 2 cores; the mask ViT sees full-res
     # 16x16 px patches and the target position is given explicitly.
@@ -151,6 +155,8 @@ class PolicyConfig:
             raise ConfigError(f"invalid policy config {self.name!r}: " + "; ".join(problems))
         if self.image_size <= 0:
             problems.append(f"image_size must be positive, got {self.image_size}")
+        if self.camera_size is not None and not 16 <= self.camera_size <= 4096:
+            problems.append(f"camera_size must be in 16..4096 pixels, got {self.camera_size}")
         for cam in ("head_encoder", "wrist_encoder"):
             enc: EncoderConfig = getattr(self, cam)
             if enc.kind not in ("dinov2", "cnn", "pixels"):
@@ -191,6 +197,11 @@ class PolicyConfig:
             problems.append("mask_encoder.width must be divisible by mask_encoder.heads")
         if problems:
             raise ConfigError(f"invalid policy config {self.name!r}: " + "; ".join(problems))
+
+    @property
+    def render_size(self) -> int:
+        """The size to render camera frames at for this policy: its demos' size."""
+        return self.camera_size or self.image_size
 
     @property
     def head_grid(self) -> int:

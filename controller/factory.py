@@ -65,7 +65,7 @@ def controller_image_size(name: str, skill: str) -> int | None:
     from dexagent.controller.checkpoint import load_config
 
     folder = default_checkpoint(skill) if name == "default" else Path(name).expanduser()
-    return load_config(folder).image_size
+    return load_config(folder).render_size
 
 
 def load_controller(

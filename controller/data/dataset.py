@@ -66,6 +66,11 @@ class DemoArrays:
     def num_frames(self) -> int:
         return int(self.episode_ends[-1]) if len(self.episode_ends) else 0
 
+    @property
+    def image_size(self) -> int:
+        """P: the side of the stored camera frames."""
+        return int(self.head_mask.shape[1])
+
     def episode_starts(self) -> np.ndarray:
         """int64 (E,) first frame of every episode."""
         return np.concatenate([[0], self.episode_ends[:-1]]).astype(np.int64)

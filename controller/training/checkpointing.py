@@ -10,6 +10,7 @@ before it in `previous/`: a resume after a save killed half way goes back to tha
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -178,6 +179,9 @@ def load_run(out: Path, requested: PolicyConfig | None, warn: Callable[[str], No
         raise TrainingError(
             f"--resume: {out / STATE_JSON_FILE} is missing; this checkpoint cannot be continued"
         )
+    if requested is not None and requested.camera_size is None:
+        # The trainer sets the camera size from the data; a preset leaves it open.
+        requested = dataclasses.replace(requested, camera_size=policy.config.camera_size)
     if requested is not None and requested.to_dict() != policy.config.to_dict():
         saved, asked = policy.config.to_dict(), requested.to_dict()
         differing = sorted(key for key in asked if asked[key] != saved.get(key))

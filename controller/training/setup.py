@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,7 @@ def build_policy(
 ) -> DexGraspPolicy:
     """A fresh policy with a normaliser from the training episodes (and `init_from`'s weights)."""
     torch.manual_seed(config.seed)  # the same initial weights for the same seed
+    policy_config = dataclasses.replace(policy_config, camera_size=arrays.image_size)
     train_frames = arrays.frames_of(split.train)
     per_offset = policy_config.action_range == "per_offset"
     low, high = chunk_target_range(

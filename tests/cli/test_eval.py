@@ -69,3 +69,27 @@ def test_a_scripted_eval_prints_the_table_and_writes_the_json_report(tmp_path: P
         assert set(record) >= {"wall_seconds", "failure_reason", "success_attempt"}
         assert record["split"] == "seen" and record["steps"] > 0
         assert (record["failure_reason"] is None) == record["success"]
+
+
+@pytest.mark.slow
+def test_a_checkpoint_is_evaluated_at_the_size_its_demos_were_rendered_at(
+    tmp_path: Path, tiny_config
+) -> None:
+    """No --image-size: the sim renders at the checkpoint's camera size (48), not the policy's input
+    size (32) nor the scripted default (96)."""
+    from dexagent.controller.checkpoint import save_checkpoint
+    from dexagent.controller.normalizer import Normalizer
+    from dexagent.controller.policy import DexGraspPolicy
+    from dexagent.hardware.sim.robot import sim_robot_spec
+
+    spec = sim_robot_spec()
+    policy = DexGraspPolicy(
+        tiny_config(camera_size=48), Normalizer.from_limits(spec.lower, spec.upper), load_pretrained=False
+    )
+    folder = save_checkpoint(tmp_path / "ckpt", policy)
+    report_path = tmp_path / "report.json"
+    code, output = evaluate(
+        "--controller", str(folder), "--suite", "single-object", "--episodes", "1", "--json", str(report_path)
+    )
+    assert code == 0, output
+    assert json.loads(report_path.read_text())["image_size"] == 48

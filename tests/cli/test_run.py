@@ -140,7 +140,7 @@ def test_run_drives_the_sim_with_a_learned_checkpoint_folder(tmp_path: Path, tin
     from dexagent.controller.policy import DexGraspPolicy
     from dexagent.hardware.sim.robot import sim_robot_spec
 
-    config = tiny_config()
+    config = tiny_config(camera_size=48)  # demos rendered at 48 px, resized to the policy's 32
     spec = sim_robot_spec()
     policy = DexGraspPolicy(config, Normalizer.from_limits(spec.lower, spec.upper), load_pretrained=False)
     folder = save_checkpoint(tmp_path / "ckpt", policy)
@@ -158,6 +158,6 @@ def test_run_drives_the_sim_with_a_learned_checkpoint_folder(tmp_path: Path, tin
     kinds = {event.get("event") for event in events}
     assert "run_end" in kinds, kinds
     assert any(event.get("event") == "grounded" for event in events), kinds
-    # The sim renders at the size the policy was trained at, not the scripted default.
+    # The sim renders at the size the policy's demos were rendered at, not the scripted default.
     setup = next(event for event in events if event.get("event") == "setup")
-    assert setup["image_size"] == config.image_size != 224
+    assert setup["image_size"] == 48 != config.image_size

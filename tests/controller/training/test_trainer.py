@@ -67,6 +67,21 @@ def test_resume_continues_the_loss_curve_exactly(
     assert resumed["scheduler"]["last_epoch"] == uninterrupted["scheduler"]["last_epoch"] == 24
 
 
+def test_the_checkpoint_records_the_size_its_demos_were_rendered_at(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    """24 px demos, a 16 px policy: `run` and `eval` must render at 24, so the checkpoint says so,
+    and a resume that names the preset (which leaves the size open) is not a config mismatch."""
+    data = demo_store(image_size=24)
+    train(data, tmp_path / "run", _settings(steps=4), tiny_config(), show_progress=False)
+    saved = load_checkpoint(tmp_path / "run").config
+    assert saved.camera_size == 24 and saved.image_size == 16 and saved.render_size == 24
+    longer = train(
+        data, tmp_path / "run", _settings(steps=6), tiny_config(), resume=True, show_progress=False
+    )
+    assert longer.step == 6
+
+
 def test_resume_from_a_periodic_checkpoint_can_extend_the_run(
     demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
 ) -> None:
