@@ -12,9 +12,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
-from dexagent.controller.data import DemoStore, StoreError
-from dexagent.controller.data.collect import CollectError, CollectJob, attempt_indices, iter_demos
-from dexagent.hardware.sim.robot import sim_robot_spec
 
 
 def _folder_bytes(path: Path) -> int:
@@ -65,6 +62,11 @@ def collect(
         return
     if workers < 1:
         fail(f"--workers must be at least 1, got {workers}")
+    # Heavy imports (MuJoCo, zarr) here, so `dexagent --help` stays fast.
+    from dexagent.controller.data import DemoStore, StoreError
+    from dexagent.controller.data.collect import CollectError, CollectJob, attempt_indices, iter_demos
+    from dexagent.hardware.sim.robot import sim_robot_spec
+
     try:
         job = CollectJob(
             skill=skill, split=split, image_size=image_size, n_objects=objects, seed=seed, noise=noise

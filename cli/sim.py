@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import colorsys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import imageio.v2 as imageio
 import numpy as np
@@ -17,8 +18,10 @@ from dexagent.cli.errors import EXIT_INTERRUPTED, console, fail
 from dexagent.controller.factory import ControllerNotFoundError, check_controller
 from dexagent.hardware import Observation
 from dexagent.hardware.errors import HardwareError
-from dexagent.hardware.sim.robot import SceneObject, SimRobot
 from dexagent.hardware.sim.scenes import sample_scene
+
+if TYPE_CHECKING:
+    from dexagent.hardware.sim.robot import SceneObject
 
 sim_app = typer.Typer(help="Look at the simulation: render a scene, record an episode.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
@@ -103,6 +106,8 @@ def show(
     image_size: int = typer.Option(320, "--image-size", help="Square camera images, pixels."),
 ) -> None:
     """Render the head camera, the wrist camera and the head segmentation side by side."""
+    from dexagent.hardware.sim.robot import SimRobot  # MuJoCo here, so `dexagent --help` stays fast
+
     if out.suffix.lower() != ".png":
         fail(f"--out {out} must end in .png")
     try:
