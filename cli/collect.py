@@ -12,9 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
-from dexagent.controller.data import DemoStore, StoreError
-from dexagent.controller.data.collect import CollectError, CollectJob, attempt_indices, iter_demos
-from dexagent.hardware.sim.robot import sim_robot_spec
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL
+from dexagent.hardware.sim.scene_spec import SPLITS
 
 
 def _folder_bytes(path: Path) -> int:
@@ -25,9 +24,9 @@ def _folder_bytes(path: Path) -> int:
 def collect(
     episodes: int = typer.Option(..., "--episodes", "-n", help="Successful demonstrations to record."),
     out: Path = typer.Option(..., "--out", help="Zarr store to create, or to append to if it exists."),
-    skill: str = typer.Option("grasp", help="grasp | push_then_grasp"),
+    skill: str = typer.Option(DEFAULT_SKILL, help=" | ".join(CONTROLLED_SKILLS.names())),
     seed: int = typer.Option(0, help="Base seed: scene seeds derive from it and the attempt index."),
-    split: str = typer.Option("seen", help="seen | unseen-objects | unseen-backgrounds | unseen-lighting"),
+    split: str = typer.Option("seen", help=" | ".join(SPLITS)),
     image_size: int = typer.Option(96, "--image-size", help="Square camera images, pixels."),
     workers: int = typer.Option(1, help="Processes producing episodes while this one writes."),
     objects: int = typer.Option(6, help="Objects per scene (1-8)."),
@@ -65,6 +64,11 @@ def collect(
         return
     if workers < 1:
         fail(f"--workers must be at least 1, got {workers}")
+    # Heavy imports (MuJoCo, zarr) here, so `dexagent --help` stays fast.
+    from dexagent.controller.data import DemoStore, StoreError
+    from dexagent.controller.data.collect import CollectError, CollectJob, attempt_indices, iter_demos
+    from dexagent.hardware.sim.robot import sim_robot_spec
+
     try:
         job = CollectJob(
             skill=skill, split=split, image_size=image_size, n_objects=objects, seed=seed, noise=noise

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
 import typer
 from rich.table import Table
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import console, fail
-from dexagent.controller.checkpoint import CheckpointError, load_checkpoint
 from dexagent.controller.config import ConfigError, PolicyConfig, config_names, get_config
-from dexagent.controller.encoders import token_count
-from dexagent.controller.policy import DexGraspPolicy
+
+# torch and the model code load inside the command, so `dexagent --help` stays fast.
+if TYPE_CHECKING:
+    from dexagent.controller.policy import DexGraspPolicy
 
 controller_app = typer.Typer(help="Inspect DiT controller configs and checkpoints.", no_args_is_help=True)
 app.add_typer(controller_app, name="controller")
@@ -21,6 +22,11 @@ app.add_typer(controller_app, name="controller")
 
 def _policy_for(name: str) -> tuple[DexGraspPolicy, str]:
     """The policy named by CONFIG and where it came from; configs are built without weights."""
+    import torch
+
+    from dexagent.controller.checkpoint import load_checkpoint
+    from dexagent.controller.policy import DexGraspPolicy
+
     path = Path(name)
     if path.is_dir():
         return load_checkpoint(path), f"checkpoint {path}"
@@ -33,6 +39,8 @@ def _policy_for(name: str) -> tuple[DexGraspPolicy, str]:
 
 
 def _describe(config: PolicyConfig) -> str:
+    from dexagent.controller.encoders import token_count
+
     head = token_count(config.head_encoder, config.image_size)
     wrist = token_count(config.wrist_encoder, config.image_size)
     encoders = " / ".join(
@@ -57,6 +65,8 @@ def info(
     ),
 ) -> None:
     """Print parameter counts per part (trainable vs frozen) and the architecture of CONFIG."""
+    from dexagent.controller.checkpoint import CheckpointError
+
     try:
         policy, source = _policy_for(config)
     except (ConfigError, CheckpointError) as error:

@@ -8,7 +8,6 @@ import typer
 
 from dexagent.cli.controller import controller_app
 from dexagent.cli.errors import console, fail
-from dexagent.controller.hub import HubError, pull, push, stage
 
 
 @controller_app.command("push")
@@ -24,6 +23,8 @@ def push_command(
     ),
 ) -> None:
     """Upload CHECKPOINT (weights, config, normaliser, model card) to the hub model repo REPO_ID."""
+    from dexagent.controller.hub import HubError, push, stage  # torch: here, so --help stays fast
+
     if not checkpoint.is_dir():
         fail(f"{checkpoint} is not a checkpoint folder")
     try:
@@ -47,6 +48,8 @@ def pull_command(
     offline: bool = typer.Option(False, help="Use the local hub cache only (as HF_HUB_OFFLINE=1 does)."),
 ) -> None:
     """Download the controller at SOURCE into OUT and check that it loads."""
+    from dexagent.controller.hub import HubError, pull  # torch: here, so --help stays fast
+
     try:
         folder = pull(source, out, revision=revision, offline=offline)
     except HubError as error:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -13,13 +14,12 @@ from rich.table import Table
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import console, fail
-from dexagent.controller.data import DemoStore, StoreError
-from dexagent.controller.data.dexgraspvla_format import export_dexgraspvla, import_dexgraspvla
-from dexagent.controller.data.info import summarise_store
-from dexagent.controller.data.lerobot_export import export_lerobot
-from dexagent.controller.data.lerobot_import import ImportSummary, import_lerobot
-from dexagent.controller.data.lerobot_layout import FEATURE_OF_ARRAY
-from dexagent.controller.data.thumbnails import thumbnail_sheet
+
+# The stores' libraries (zarr, video codecs, MuJoCo for re-texturing) load inside the commands,
+# so `dexagent --help` stays fast.
+if TYPE_CHECKING:
+    from dexagent.controller.data import DemoStore
+    from dexagent.controller.data.lerobot_import import ImportSummary
 
 FORMATS = ("lerobot", "dexgraspvla")
 data_app = typer.Typer(
@@ -47,6 +47,8 @@ def _progress(verb: str, total: int) -> tuple[Progress, Callable[[int], None]]:
 
 
 def _open(store: Path) -> DemoStore:
+    from dexagent.controller.data import DemoStore, StoreError
+
     try:
         return DemoStore.open(store)
     except StoreError as error:
@@ -60,6 +62,10 @@ def info(
     episodes: int = typer.Option(6, "--episodes", "-n", help="Episodes on the thumbnail sheet."),
 ) -> None:
     """Episodes, frames, cameras, sizes, splits and skills of STORE; optionally a thumbnail sheet."""
+    from dexagent.controller.data import StoreError
+    from dexagent.controller.data.info import summarise_store
+    from dexagent.controller.data.thumbnails import thumbnail_sheet
+
     opened = _open(store)
     summary = summarise_store(opened)
     console.print(f"[bold]{summary.path}[/]")
@@ -110,6 +116,10 @@ def export(
     table_masks: bool = typer.Option(True, help="Include the sim's table masks (for re-texturing)."),
 ) -> None:
     """Write STORE as a LeRobot v3 dataset or in the official DexGraspVLA zarr layout."""
+    from dexagent.controller.data import StoreError
+    from dexagent.controller.data.dexgraspvla_format import export_dexgraspvla
+    from dexagent.controller.data.lerobot_export import export_lerobot
+
     _check_format(format_name)
     opened = _open(store)
     progress, advance = _progress(f"export {format_name}", opened.num_episodes)
@@ -136,6 +146,8 @@ def export(
 
 
 def _feature_map(entries: list[str]) -> dict[str, str]:
+    from dexagent.controller.data.lerobot_layout import FEATURE_OF_ARRAY
+
     mapping = {}
     for entry in entries:
         array, sep, feature = entry.partition("=")
@@ -166,6 +178,10 @@ def import_(
     ),
 ) -> None:
     """Read a LeRobot v3 dataset or an official DexGraspVLA store into a demonstration store."""
+    from dexagent.controller.data import StoreError
+    from dexagent.controller.data.dexgraspvla_format import import_dexgraspvla
+    from dexagent.controller.data.lerobot_import import import_lerobot
+
     format_name = _detect(source) if format_name == "auto" else format_name
     _check_format(format_name)
     mapping = _feature_map(feature)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -27,12 +27,14 @@ from dexagent.controller.factory import ControllerNotFoundError, check_controlle
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import HardwareError
 from dexagent.hardware.registry import robot_types
-from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import SPLITS
 from dexagent.skills.planning import Planner
 from dexagent.trees.errors import TreeError
 from dexagent.trees.loader import load_tree
 from dexagent.trees.model import SkillNode, children_of
+
+if TYPE_CHECKING:
+    from dexagent.hardware.sim.robot import SimRobot  # MuJoCo loads when the sim is built
 
 ROBOTS = tuple(robot_types())  # the robot registry: sim, real
 DEFAULT_IMAGE_SIZE = 224

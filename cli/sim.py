@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import colorsys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import imageio.v2 as imageio
 import numpy as np
@@ -15,10 +16,14 @@ from dexagent.agent.shown_text import shown
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_INTERRUPTED, console, fail
 from dexagent.controller.factory import ControllerNotFoundError, check_controller
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL
 from dexagent.hardware import Observation
 from dexagent.hardware.errors import HardwareError
-from dexagent.hardware.sim.robot import SceneObject, SimRobot
+from dexagent.hardware.sim.scene_spec import SPLITS
 from dexagent.hardware.sim.scenes import sample_scene
+
+if TYPE_CHECKING:
+    from dexagent.hardware.sim.robot import SceneObject
 
 sim_app = typer.Typer(help="Look at the simulation: render a scene, record an episode.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
@@ -27,6 +32,8 @@ _BACKGROUND = (28, 28, 32)
 _TEXT = (235, 235, 235)
 _MARGIN = 8
 _TITLE = 22
+# The controller-driven skills whose targets are flat objects, e.g. "push_then_grasp".
+_FLAT_TARGET_SKILLS = " / ".join(spec.name for spec in CONTROLLED_SKILLS if spec.flat_target)
 
 
 def object_colours(count: int) -> np.ndarray:
@@ -97,12 +104,16 @@ def _label(scene_object: SceneObject) -> str:
 def show(
     out: Path = typer.Option(..., "--out", help="PNG to write."),
     seed: int = typer.Option(0, help="Scene seed (the scene_seed of an eval record or a demo)."),
-    split: str = typer.Option("seen", help="seen | unseen-objects | unseen-backgrounds | unseen-lighting"),
+    split: str = typer.Option("seen", help=" | ".join(SPLITS)),
     objects: int = typer.Option(6, help="Objects in the scene (1-8)."),
-    flat_target: bool = typer.Option(False, "--flat-target", help="A push_then_grasp scene (flat object)."),
+    flat_target: bool = typer.Option(
+        False, "--flat-target", help=f"A {_FLAT_TARGET_SKILLS} scene (flat object)."
+    ),
     image_size: int = typer.Option(320, "--image-size", help="Square camera images, pixels."),
 ) -> None:
     """Render the head camera, the wrist camera and the head segmentation side by side."""
+    from dexagent.hardware.sim.robot import SimRobot  # MuJoCo here, so `dexagent --help` stays fast
+
     if out.suffix.lower() != ".png":
         fail(f"--out {out} must end in .png")
     try:
@@ -175,9 +186,9 @@ _VIDEO_FPS = 20.0  # one frame per control tick
 def video(
     out: Path = typer.Option(..., "--out", help="MP4 to write."),
     controller: str = typer.Option("scripted", help="scripted | default | PATH to a checkpoint folder."),
-    skill: str = typer.Option("grasp", help="grasp | push_then_grasp"),
+    skill: str = typer.Option(DEFAULT_SKILL, help=" | ".join(CONTROLLED_SKILLS.names())),
     seed: int = typer.Option(0, help="Scene seed (the scene_seed of an eval record or a demo)."),
-    split: str = typer.Option("seen", help="seen | unseen-objects | unseen-backgrounds | unseen-lighting"),
+    split: str = typer.Option("seen", help=" | ".join(SPLITS)),
     objects: int = typer.Option(6, help="Objects in the scene (1-8)."),
     attempts: int = typer.Option(1, help="Attempts on the scene (re-homing between them)."),
     image_size: int = typer.Option(224, "--image-size", help="Square camera images, pixels."),

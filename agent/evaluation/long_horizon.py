@@ -24,16 +24,16 @@ from dexagent.agent.planner.errors import PlannerError
 from dexagent.agent.planner.grammar import TargetQuery, parse_prompt
 from dexagent.agent.planner.scene_backend import ScenePlanner
 from dexagent.agent.runner import RunConfig
-from dexagent.agent.sim_world import SimTruth, sim_agent_run
-from dexagent.controller.data.collect import scene_seed
 from dexagent.hardware import Box, Observation
-from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import SceneSpec
 from dexagent.hardware.sim.scenes import SceneError, sample_scene
 from dexagent.skills.planning import AttemptRecord, Instruction, Plan, Planner, Verdict
 
+# The simulator (MuJoCo, the arm's IK) loads when an episode runs, not on import: the suite
+# registry imports this module, and `dexagent eval --help` lists the suites without the sim.
 if TYPE_CHECKING:
     from dexagent.agent.evaluation.runner import EpisodeRecord, EpisodeTask
+    from dexagent.hardware.sim.robot import SimRobot
 
 PROMPTS = ("clear the table", "grasp all bottles", "grasp all green objects", "grasp all food")
 CLEAR_PROMPT_OBJECTS = 3  # the paper's "clear the table" scenes
@@ -64,6 +64,8 @@ def candidate_scenes(prompt: str, seed: int) -> Iterator[SceneSpec]:
     "clear the table": 3 objects. Other prompts: 3 or 4 objects (drawn from the seed), of which
     exactly `RELEVANT_OBJECTS` match. Scenes that do not fit on the table are skipped.
     """
+    from dexagent.controller.data.collect import scene_seed
+
     query = parse_prompt(prompt)
     clear = query.plural and not query.kind and not query.colours  # every object
     for draw in range(MAX_SCENE_DRAWS):
@@ -80,6 +82,8 @@ def candidate_scenes(prompt: str, seed: int) -> Iterator[SceneSpec]:
 
 def select_scene(prompt: str, seed: int, image_size: int) -> SimRobot:
     """The first candidate scene whose objects are all visible from the head camera, built."""
+    from dexagent.hardware.sim.robot import SimRobot
+
     for scene in candidate_scenes(prompt, seed):
         sim = SimRobot(scene, image_size=image_size)
         if all(sim.object_box(o.index) is not None for o in sim.objects):
@@ -166,6 +170,8 @@ class GradedPlanner:
 
 def log_final_state(sim: SimRobot, relevant: Sequence[int], log: EpisodeLog) -> None:
     """The `eval_final` event: where every object ended up (task success is judged from it)."""
+    from dexagent.agent.sim_world import SimTruth
+
     oracle, truth = ScenePlanner(sim), SimTruth(sim)
     log.write(
         "eval_final",
@@ -204,6 +210,7 @@ class InlineExecutor(Executor):
 def run_long_horizon_episode(task: EpisodeTask) -> EpisodeRecord:
     """Run one long-horizon episode with the scene planner and `task.controller`; metrics from its log."""
     from dexagent.agent.evaluation.runner import EpisodeRecord, _seed_random_streams
+    from dexagent.agent.sim_world import sim_agent_run
 
     started = time.perf_counter()
     prompt = prompt_for(task.index)

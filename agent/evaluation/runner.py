@@ -15,17 +15,20 @@ import time
 from collections.abc import Callable, Generator
 from contextlib import closing
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dexagent.agent.evaluation.suites import Suite, SuiteError
-from dexagent.controller.data.collect import scene_seed
-from dexagent.controller.data.rollout import NOT_VISIBLE, TickCallback, choose_target, run_attempt
 from dexagent.controller.factory import load_controller
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import SafeRobot
-from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scenes import SceneError, sample_scene
+
+# The simulator (MuJoCo) and the rollout load when episodes are planned or run, not on import:
+# `dexagent eval --help` lists the suites without them.
+if TYPE_CHECKING:
+    from dexagent.controller.data.rollout import TickCallback
 
 EVAL_STREAM = 2  # seed stream of `eval`; `collect` uses 1, so training scenes are held out
 _SCENE_REDRAWS = 20  # a scene that does not fit, or lacks a visible target, is redrawn (rare)
@@ -106,6 +109,8 @@ class EpisodeRecord:
 
 def plan_tasks(config: EvalConfig) -> list[EpisodeTask]:
     """The episodes of an evaluation, in order."""
+    from dexagent.controller.data.collect import scene_seed
+
     return [
         EpisodeTask(
             index=index,
@@ -130,6 +135,10 @@ def run_episode(task: EpisodeTask) -> EpisodeRecord:
 
 def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) -> EpisodeRecord:
     """Sample the scene, pick the target, then up to `attempts` attempts, re-homing between them."""
+    from dexagent.controller.data.collect import scene_seed
+    from dexagent.controller.data.rollout import NOT_VISIBLE, choose_target, run_attempt
+    from dexagent.hardware.sim.robot import SimRobot
+
     started = time.perf_counter()
     suite, seed = task.suite, task.scene_seed
     for _ in range(_SCENE_REDRAWS):

@@ -108,7 +108,8 @@ _PROTOCOL_SUITES: dict[str, Suite] = {
             n_objects=4,
             run_episode=run_long_horizon_episode,
             report=long_horizon_report,
-            # Until a learned checkpoint ships, the sim expert backs the skills.
+            # The prompts' trees also use push_then_grasp, which ships no learned checkpoint: the
+            # sim expert backs every skill unless --controller names another controller.
             default_controller="scripted",
         ),
     )

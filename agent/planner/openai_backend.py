@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dexagent.agent.planner import prompts
 from dexagent.agent.planner.config import (
@@ -29,9 +29,11 @@ from dexagent.agent.planner.replies import (
     plan_from_reply,
     verdict_from_reply,
 )
-from dexagent.agent.planner.transport import ChatTransport, Message
 from dexagent.hardware import Box, Observation
 from dexagent.skills.planning import AttemptRecord, Instruction, Plan, Verdict
+
+if TYPE_CHECKING:
+    from dexagent.agent.planner.transport import Message
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,6 +69,10 @@ class OpenAIPlanner:
             max_retries=max_retries,
             **options,
         )
+        # The transport brings the openai library (a fifth of a second to import): loaded when a
+        # planner is made, so commands that never talk to a server start without it.
+        from dexagent.agent.planner.transport import ChatTransport
+
         self._transport = ChatTransport(self.config, sleep=sleep)
 
     def __repr__(self) -> str:

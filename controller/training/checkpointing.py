@@ -1,6 +1,6 @@
 """Saving a training run into its output folder and picking it up again with `--resume`.
 
-The folder is an ordinary policy checkpoint (D's `save_checkpoint`: model.safetensors
+The folder is an ordinary policy checkpoint (`checkpoint.save_checkpoint`: model.safetensors
 holding the **EMA** weights, which inference uses, + config.json + normalizer.json)
 plus the training state (training_state.safetensors/.json, written by save_checkpoint): the raw
 weights, optimizer, scheduler, EMA, RNG, step, the settings and the data split. Each save

@@ -9,7 +9,6 @@ the scene and cheap to build.
 from __future__ import annotations
 
 import mink
-import mujoco
 import numpy as np
 
 from dexagent.hardware.errors import HardwareError
@@ -147,16 +146,3 @@ def site_rotation(approach: np.ndarray, pinch_axis: np.ndarray) -> np.ndarray:
         raise ValueError("pinch axis is parallel to the approach direction")
     x /= norm
     return np.column_stack([x, np.cross(z, x), z])
-
-
-def yaw_matrix(yaw: float) -> np.ndarray:
-    """float[3,3] rotation about world z."""
-    c, s = np.cos(yaw), np.sin(yaw)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-
-
-def quat_to_matrix(quat: np.ndarray) -> np.ndarray:
-    """float[3,3] from a MuJoCo (w, x, y, z) quaternion float[4]."""
-    matrix = np.zeros(9)
-    mujoco.mju_quat2Mat(matrix, np.asarray(quat, dtype=np.float64))
-    return matrix.reshape(3, 3)

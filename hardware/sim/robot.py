@@ -193,10 +193,6 @@ class SimRobot:
         """float32[3]: the object's frame origin in world coordinates."""
         return self.data.xpos[self._body(i)].astype(np.float32)
 
-    def object_quat(self, i: int) -> np.ndarray:
-        """float32[4]: the object's orientation (w, x, y, z)."""
-        return self.data.xquat[self._body(i)].astype(np.float32)
-
     def object_height(self, i: int) -> float:
         """Height of the object's lowest point above the table top (m)."""
         return self.object_z_range(i)[0] - TABLE_TOP_Z

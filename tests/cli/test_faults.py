@@ -283,8 +283,8 @@ def test_a_broken_checkpoint_exits_2_naming_the_file(
 
 
 def _alias_bomb() -> str:
-    # 9**6 = 531,441 values once expanded. (The 9**9 took 3.5 GB and more before the fix:
-    # too much to try on a shared CI machine should the fix ever break.)
+    # 9**6 = 531,441 values once expanded. (A 9**9 bomb took 3.5 GB and more before the loader
+    # bounded the expanded size: too much to try on a shared CI machine should that bound break.)
     value = "&l0 [" + ", ".join(["x"] * 9) + "]"
     for level in range(1, 6):
         value = f"&l{level} [{value}, " + ", ".join([f"*l{level - 1}"] * 8) + "]"

@@ -21,7 +21,7 @@ from dexagent.hardware import SafeRobot
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scenes import sample_scene
 
-MAX_BYTES = 20 * 1024 * 1024  # the budget per shipped checkpoint
+MAX_BYTES = 20 * 1024 * 1024  # the size budget per shipped checkpoint (each ships inside the wheel)
 # The skills a learned checkpoint ships for; the others say "use --controller scripted".
 SHIPPED = ("grasp",)
 

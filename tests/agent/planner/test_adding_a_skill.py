@@ -3,12 +3,15 @@
 A skill that exists only in this test is registered in `CONTROLLED_SKILLS` and nowhere else;
 `dexagent skills`, the tree-file schema, tree validation, the planner (its prompt, its
 response schema and its reading of replies, through the real openai client), the compiler,
-the controller factory and the eval suites all offer it, and forget it when it goes.
+the controller factory, the eval suites and the `--skill` help of `dexagent collect` and
+`dexagent sim video` all offer it, and forget it when it goes.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -114,6 +117,26 @@ def test_controllers_data_and_eval_know_a_registered_skill(scoop: ControlledSkil
     assert CollectJob(skill="scoop").skill == "scoop"
     suite = get_suite("scooping")
     assert (suite.skill, suite.n_objects, suite.flat_target) == ("scoop", 2, False)
+
+
+# The command-line help is written when the CLI loads, so the skill is registered before that, in a
+# fresh interpreter (this one loaded the CLI long ago).
+_HELP_PROBE = """
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS, ControlledSkill
+CONTROLLED_SKILLS.register(
+    ControlledSkill(name="scoop", description="Scoop.", budget_s=9.0, attempt_seconds=8.0)
+)
+from typer.testing import CliRunner
+from dexagent.cli.app import app
+for args in (["collect", "--help"], ["sim", "video", "--help"]):
+    print(CliRunner().invoke(app, args, env={"COLUMNS": "200"}).output)
+"""
+
+
+def test_collect_and_sim_video_offer_a_skill_registered_before_the_cli_loads() -> None:
+    done = subprocess.run([sys.executable, "-c", _HELP_PROBE], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("grasp | push_then_grasp | scoop") == 2, done.stdout
 
 
 def test_an_unregistered_skill_is_gone_everywhere(scoop: ControlledSkill) -> None:

@@ -1,4 +1,4 @@
-"""Tiny hand-built scenes for the sim tests (B's sampler builds the real procedural ones)."""
+"""Tiny hand-built scenes for the sim tests (`hardware/sim/scenes.py` samples the real procedural ones)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,108 @@
+"""Commands that compute nothing start without the heavy libraries: help, tree files, skills.
+
+The model and sim libraries take seconds to import together; these commands must not pay for
+them. A fresh interpreter runs the commands (this test session has imported everything long
+ago) and reports which of the libraries are loaded after each one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+# Each takes a tenth of a second or more to import (torch and diffusers whole seconds).
+HEAVY = ("torch", "diffusers", "transformers", "mujoco", "mink", "zarr", "openai")
+# The planner check talks to a server, so it needs the openai client; the rest stays out.
+HEAVY_FOR_PLANNER_CHECK = tuple(name for name in HEAVY if name != "openai")
+
+LISTINGS = [
+    ["tree", "list"],
+    ["tree", "show", "grasp_object"],
+    ["tree", "validate", "grasp_object"],
+    ["tree", "schema"],
+    ["skills"],
+    ["skills", "--json"],
+    ["skills", "--schema"],
+]
+# Port 9 (discard) is closed: the check fails at once with "cannot reach" (exit 2).
+PLANNER_CHECK = [
+    "planner",
+    "check",
+    "--planner-url",
+    "http://127.0.0.1:9/v1",
+    "--planner-model",
+    "any-model",
+    "--planner-box-format",
+    "qwen2.5-vl",
+    "--timeout",
+    "2",
+]
+
+# Runs in a fresh interpreter: every command's --help, then the listings, then the planner check,
+# in that order; after each, the heavy modules loaded so far (so the first to show one is to blame).
+PROBE = """
+import json, sys
+import typer
+from typer.testing import CliRunner
+from dexagent.cli.app import app
+
+heavy, listings, planner_check = json.loads(sys.argv[1])
+
+def command_paths(command, path):
+    yield path
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from command_paths(sub, [*path, name])
+
+runs = [[*path, "--help"] for path in command_paths(typer.main.get_command(app), [])]
+runs += [*listings, planner_check]
+runner = CliRunner()
+report = []
+for args in runs:
+    result = runner.invoke(app, args)
+    loaded = [name for name in heavy if name in sys.modules]
+    report.append({"args": args, "exit_code": result.exit_code, "output": result.output, "loaded": loaded})
+print(json.dumps(report))
+"""
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, dict[str, Any]]:
+    """Each command line's exit code, output and the heavy modules loaded by then, by command line."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps([HEAVY, LISTINGS, PLANNER_CHECK])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return {" ".join(run["args"]): run for run in json.loads(done.stdout)}
+
+
+def test_every_command_help_starts_without_heavy_libraries(runs: dict[str, dict[str, Any]]) -> None:
+    helps = {line: run for line, run in runs.items() if line.endswith("--help")}
+    assert {"--help", "run --help", "tree list --help", "planner check --help"} <= set(helps)
+    for line, run in helps.items():
+        assert run["exit_code"] == 0, f"dexagent {line}: {run['output']}"
+        assert run["loaded"] == [], f"dexagent {line} imported {run['loaded']}"
+
+
+@pytest.mark.parametrize("args", LISTINGS, ids=" ".join)
+def test_listing_starts_without_heavy_libraries(runs: dict[str, dict[str, Any]], args: list[str]) -> None:
+    run = runs[" ".join(args)]
+    assert run["exit_code"] == 0, run["output"]
+    assert run["output"].strip()
+    assert run["loaded"] == [], f"dexagent {' '.join(args)} imported {run['loaded']}"
+
+
+def test_planner_check_loads_the_client_but_no_model_or_sim(runs: dict[str, dict[str, Any]]) -> None:
+    run = runs[" ".join(PLANNER_CHECK)]
+    assert run["exit_code"] == 2 and "cannot reach" in run["output"], run["output"]
+    assert not set(run["loaded"]) & set(HEAVY_FOR_PLANNER_CHECK), run["loaded"]
