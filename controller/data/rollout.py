@@ -17,7 +17,7 @@ import numpy as np
 from dexagent.controller.cadence import Cadence, Pacer
 from dexagent.controller.interfaces import Controller
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
-from dexagent.hardware import ARM_DOF, Observation, SafeRobot, UnsafeActionError
+from dexagent.hardware import Observation, SafeRobot, UnsafeActionError, hand_closed
 from dexagent.hardware.sim.robot import SceneObject, SimRobot
 
 # Why an attempt failed, as written into evaluation records.
@@ -34,7 +34,6 @@ __all__ = ["AttemptOutcome", "choose_target", "instruction_for", "run_attempt"]
 TickCallback = Callable[[Observation, np.ndarray], None]
 ObserveCallback = Callable[[Observation], None]
 
-HAND_CLOSED = 0.5  # mean hand command (1 = open) below which the hand counts as closing
 OFF_TABLE = -0.05  # m: an object whose lowest point is this far below the table top fell off
 
 
@@ -123,7 +122,7 @@ def run_attempt(
             return outcome(False, step, UNSAFE_ACTION)
         executed = robot.safety.hold_action  # what the safety layer let through this tick
         assert executed is not None  # set by the act above
-        closed = closed or float(np.mean(executed[ARM_DOF:])) < HAND_CLOSED
+        closed = closed or hand_closed(executed)  # what was commanded: the fingers may stop on an object
         if on_tick is not None:
             with cadence.stage("record"):
                 on_tick(observation, executed)
