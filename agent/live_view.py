@@ -16,6 +16,7 @@ from rich.tree import Tree
 
 from dexagent.agent.runner import RunResult, RunState
 from dexagent.agent.shown_text import plain, visible
+from dexagent.controller.cadence import render_cadence
 
 _GLYPH = {
     Status.SUCCESS: ("✓", "green"),
@@ -137,18 +138,7 @@ def summary_table(result: RunResult) -> Table:
     table.add_row(
         "time", f"{result.sim_seconds:.1f} s sim, {result.wall_seconds:.1f} s wall, {result.ticks} ticks"
     )
-    cadence = result.cadence
-    if not cadence["ticks"]:
+    if not result.cadence["ticks"]:
         return table  # the run ended before the first tick: there is no cadence to report
-    stages = ", ".join(
-        f"{name} {v['mean']:.1f}/{v['worst']:.1f} ms" for name, v in cadence["stages_ms"].items()
-    )
-    if result.realtime:
-        rate = f"{cadence['achieved_hz']} Hz achieved (target {cadence['target_hz']:g})"
-    else:  # unpaced: a rate above the target is not an achievement, only how fast ticks ran
-        rate = f"{cadence['achieved_hz']} ticks/s unpaced (--no-realtime)"
-    table.add_row(
-        "cadence",
-        plain(f"{rate}, {_count(int(cadence['slow_ticks']), 'slow tick')}\n{stages} (mean/worst)"),
-    )
+    table.add_row("cadence", plain(render_cadence(result.cadence)))
     return table

@@ -24,11 +24,11 @@ import numpy as np
 import py_trees
 from py_trees.common import Status
 
-from dexagent.agent.cadence import Cadence
 from dexagent.agent.compile import CompiledRun, compile_run
 from dexagent.agent.episode_log import EpisodeLog
 from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
 from dexagent.agent.timed_planner import TimedPlanner
+from dexagent.controller.cadence import Cadence, Pacer
 from dexagent.controller.interfaces import Controller
 from dexagent.hardware import ARM_DOF, HardwareError, Observation, Robot, SafeRobot
 from dexagent.hardware.errors import DriverError
@@ -145,17 +145,21 @@ class AgentRun:
         self.period = 1.0 / config.control_hz
         self.ticks = 0
         self.clock = clock or (lambda: self.ticks * self.period)
-        self.cadence = Cadence(config.control_hz)
+        self.pacer = Pacer(config.control_hz, paced=config.realtime)
+        self.cadence = self.pacer.cadence
         self.on_tick = on_tick
         self.on_frame = on_frame
         self._observation: Observation | None = None
         self._observed_tick = -1
         self.recoveries = 0
         self._recovering: set[int] = set()
+        # Skills start controllers on worker threads; only the tick thread writes the cadence report.
+        self._controllers: list[Controller] = []  # started, their figures not yet taken
+        self._finished: list[Cadence] = []  # figures of finished controllers, for the tick thread
         self.context = SkillContext(
             robot=self.robot,
             planner=self.planner,
-            controllers=controllers,
+            controllers=self._controller_for(controllers),
             clock=self.clock,
             tick_period=self.period,
             success_check="ground_truth" if config.success_check == "ground_truth" else "verifier",
@@ -170,6 +174,30 @@ class AgentRun:
         # stop never lands in the middle of a tick's bookkeeping.
         self._stop_requested = ""
         self._in_loop = False  # planning or ticking: where an immediate stop (KeyboardInterrupt) is handled
+
+    def _controller_for(self, controllers: Callable[[str], Controller]) -> Callable[[str], Controller]:
+        """`controllers`, whose controllers' own latencies and starved ticks join the cadence report."""
+
+        def make(skill: str) -> Controller:
+            # The attempts before this one have finished (one skill acts at a time): keep their
+            # figures and let them go before the next loads, so a run never holds two policies.
+            self._take_figures()
+            controller = controllers(skill)
+            self._controllers.append(controller)
+            return controller
+
+        return make
+
+    def _take_figures(self) -> None:
+        while self._controllers:
+            figures = Cadence(self.cadence.target_hz, paced=self.cadence.paced)
+            figures.add_controller(self._controllers.pop(0))
+            self._finished.append(figures)
+
+    def _fold_figures(self) -> None:
+        """Merge finished controllers' latencies and starved ticks into the report (tick thread only)."""
+        while self._finished:
+            self.cadence.merge(self._finished.pop(0))
 
     @property
     def stop_was_requested(self) -> bool:
@@ -250,7 +278,7 @@ class AgentRun:
         self.log.write("tree", {"name": self.compiled.tree_name, "why": self.compiled.reason})
         root = self.compiled.root
         root.setup_with_descendants()
-        next_tick = time.perf_counter()
+        self.pacer.start()
         while True:
             if self._stop_requested:
                 self._stop_safely()
@@ -276,13 +304,7 @@ class AgentRun:
                 reason = self._read(keys.FAILURE_REASON) or root.feedback_message or "the tree failed"
                 self._stop_safely()
                 return False, str(reason)
-            if self.config.realtime:
-                next_tick += self.period
-                delay = next_tick - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                else:
-                    next_tick = time.perf_counter()  # late: do not try to catch up with a burst
+            self.pacer.wait()  # to the next period when real time; a late tick does not start a burst
 
     def _tick(self, root: py_trees.behaviour.Behaviour) -> None:
         self.log.tick, self.log.sim_time = self.ticks, self.clock()
@@ -315,7 +337,8 @@ class AgentRun:
         if self.on_tick is not None:
             with self.cadence.stage("view"):
                 self.on_tick(self.state())
-        self.cadence.tick_done()
+        self._fold_figures()
+        self.pacer.tick_done()
 
     def _count_recoveries(self, root: py_trees.behaviour.Behaviour) -> None:
         """Count each time a Recovery node switches to its recovery branch."""
@@ -385,6 +408,8 @@ class AgentRun:
 
     def _result(self, completed: bool, reason: str, interrupted: bool, wall: float) -> RunResult:
         history: list[AttemptRecord] = list(self._read(keys.HISTORY) or [])
+        self._take_figures()  # the last attempt's controller has finished too
+        self._fold_figures()
         return RunResult(
             prompt=self.config.prompt,
             completed=completed,

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dexagent.controller.cadence import StageStats
 from dexagent.controller.checkpoint import load_checkpoint
 from dexagent.controller.interfaces import MaskTracker
 from dexagent.controller.policy import DexGraspPolicy
@@ -34,24 +35,6 @@ from dexagent.hardware import Box, Observation, RobotSpec
 
 class ControllerStateError(RuntimeError):
     """The controller was used out of order (act before reset)."""
-
-
-@dataclass
-class LatencyStat:
-    """Count, mean and worst of one stage's latency in seconds."""
-
-    count: int = 0
-    total_s: float = 0.0
-    worst_s: float = 0.0
-
-    def add(self, seconds: float) -> None:
-        self.count += 1
-        self.total_s += seconds
-        self.worst_s = max(self.worst_s, seconds)
-
-    @property
-    def mean_s(self) -> float:
-        return self.total_s / self.count if self.count else 0.0
 
 
 @dataclass
@@ -92,7 +75,7 @@ class PolicyController:
         self.control_hz = spec.control_hz if spec is not None else 20.0
         self.synchronous = synchronous
         self.seed = seed
-        self.stats: dict[str, LatencyStat] = {"track": LatencyStat(), "infer": LatencyStat()}
+        self.stats: dict[str, StageStats] = {"track": StageStats(), "infer": StageStats()}
         self.starved_ticks = 0
         self.nonfinite_actions = 0
         self.ticks = 0

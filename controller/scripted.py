@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
-from dexagent.hardware import Box, Observation
+from dexagent.hardware import Box, Observation, object_under_box
 from dexagent.hardware.sim.robot import SimRobot
 
 
@@ -32,23 +32,6 @@ class ScriptedExpert(Protocol):
 
 
 ExpertFactory = Callable[[SimRobot, int], ScriptedExpert]
-
-
-def target_under_box(segmentation: np.ndarray, box: Box, image_shape: tuple[int, int]) -> int | None:
-    """The object index with the most segmentation pixels inside `box`, or None when none is there.
-
-    segmentation: int32[H, W] object index per pixel (-1 background); `box` is in pixels of an
-    image of `image_shape` (H, W), rescaled here when the segmentation has another size.
-    """
-    height, width = segmentation.shape
-    scaled = box.scaled(width / image_shape[1], height / image_shape[0])
-    x1, y1 = max(0, int(np.floor(scaled.x1))), max(0, int(np.floor(scaled.y1)))
-    x2, y2 = min(width, int(np.ceil(scaled.x2))), min(height, int(np.ceil(scaled.y2)))
-    inside = segmentation[y1:y2, x1:x2]
-    inside = inside[inside >= 0]
-    if inside.size == 0:
-        return None
-    return int(np.bincount(inside).argmax())
 
 
 class ScriptedController:
@@ -75,7 +58,7 @@ class ScriptedController:
         image_shape = observation.head_rgb.shape[:2]
         if not observation.head_rgb.any():  # head camera not rendered: the box is in sim pixels
             image_shape = segmentation.shape
-        target = target_under_box(segmentation, target_box, (int(image_shape[0]), int(image_shape[1])))
+        target = object_under_box(segmentation, target_box, (int(image_shape[0]), int(image_shape[1])))
         if target is None:
             box = target_box.as_tuple()
             raise ScriptedControllerError(f"no object is visible inside the target box {box}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dexagent.hardware import Box, Observation
+from dexagent.hardware import Box, Observation, object_under_box
 
 
 class TrackerError(RuntimeError):
@@ -39,16 +39,12 @@ class OracleTracker:
     def start(self, observation: Observation, target_box: Box) -> np.ndarray:
         """The target's mask bool[H, W]; raises TrackerError when the box holds no object."""
         segmentation = _segmentation(observation)
-        height, width = segmentation.shape
-        x1, y1 = max(0, int(np.floor(target_box.x1))), max(0, int(np.floor(target_box.y1)))
-        x2, y2 = min(width, int(np.ceil(target_box.x2))), min(height, int(np.ceil(target_box.y2)))
-        inside = segmentation[y1:y2, x1:x2]
-        ids, counts = np.unique(inside[inside >= 0], return_counts=True)
-        if len(ids) == 0:
+        object_id = object_under_box(segmentation, target_box)
+        if object_id is None:
             raise TrackerError(
                 f"no object pixels inside the target box {target_box.as_tuple()} of the head image"
             )
-        self.object_id = int(ids[np.argmax(counts)])
+        self.object_id = object_id
         return segmentation == self.object_id
 
     def step(self, observation: Observation) -> np.ndarray:

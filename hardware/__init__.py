@@ -8,16 +8,20 @@ from dexagent.hardware.safety import SafeRobot, SafetyLayer
 from dexagent.hardware.types import (
     ACTION_DIM,
     ARM_DOF,
+    HAND_CLOSED_BELOW,
     HAND_DOF,
     Box,
     Observation,
     Robot,
     RobotSpec,
+    hand_closed,
+    object_under_box,
 )
 
 __all__ = [
     "ACTION_DIM",
     "ARM_DOF",
+    "HAND_CLOSED_BELOW",
     "HAND_DOF",
     "Box",
     "HardwareError",
@@ -27,4 +31,6 @@ __all__ = [
     "SafeRobot",
     "SafetyLayer",
     "UnsafeActionError",
+    "hand_closed",
+    "object_under_box",
 ]

@@ -10,6 +10,17 @@ import numpy as np
 ARM_DOF = 7
 HAND_DOF = 6
 ACTION_DIM = ARM_DOF + HAND_DOF  # 7 arm joint targets (rad) + 6 hand commands in [0, 1], 1 = open
+# The hand counts as closed (it may be holding something) when its mean joint value is below this.
+HAND_CLOSED_BELOW = 0.6
+
+
+def hand_closed(joints: np.ndarray) -> bool:
+    """Whether the hand of a 13-D action or state (1 = open) is closed: its mean below HAND_CLOSED_BELOW.
+
+    Read from a command it says what was asked; read from the measured state it says where the
+    fingers stopped, which around most objects is above the threshold (hardware/sim/NOTES.md).
+    """
+    return float(np.mean(np.asarray(joints)[ARM_DOF:])) < HAND_CLOSED_BELOW
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,30 @@ class Box:
         if len(xs) == 0:
             return None
         return cls(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+
+
+def object_under_box(
+    segmentation: np.ndarray | None, box: Box, image_shape: tuple[int, int] | None = None
+) -> int | None:
+    """The object a box in the head image points at: the id with the most pixels inside `box`.
+
+    segmentation: int32[H, W] object id per head pixel, -1 for background (None, as on a real
+    robot: None). `box` is in pixels of an image of `image_shape` (H, W), the segmentation's own
+    by default; it is rescaled to the segmentation, rounded outwards to whole pixels and clipped.
+    Ties go to the lowest id; None when no object pixel is inside.
+    """
+    if segmentation is None:
+        return None
+    height, width = segmentation.shape
+    if image_shape is not None:
+        box = box.scaled(width / image_shape[1], height / image_shape[0])
+    x1, y1 = max(0, int(np.floor(box.x1))), max(0, int(np.floor(box.y1)))
+    x2, y2 = min(width, int(np.ceil(box.x2))), min(height, int(np.ceil(box.y2)))
+    inside = segmentation[y1:y2, x1:x2]
+    inside = inside[inside >= 0]
+    if inside.size == 0:
+        return None
+    return int(np.bincount(inside).argmax())
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 
-import numpy as np
 from py_trees.common import Status
 from pydantic import BaseModel, ConfigDict, Field
 
-from dexagent.hardware import ARM_DOF, Box
+from dexagent.hardware import Box, hand_closed, object_under_box
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.base import SkillBehaviour, skill
-from dexagent.skills.grasp import Target, target_index
+from dexagent.skills.grasp import Target
 from dexagent.skills.planning import Instruction
-
-HAND_CLOSED_BELOW = 0.6  # mean hand command in [0, 1]; 1 = open
 
 
 class HoldingParams(BaseModel):
@@ -51,7 +48,7 @@ class Holding(SkillBehaviour):
             if not (scene.in_contact_with_hand(index) and scene.is_lifted(index)):
                 return self.fail(f"{held!r} is no longer in the hand")
             return Status.SUCCESS
-        if float(np.mean(self.context.observation().state[ARM_DOF:])) >= HAND_CLOSED_BELOW:
+        if not hand_closed(self.context.observation().state):
             return self.fail(f"the hand is open; {held!r} is not held")
         return Status.SUCCESS
 
@@ -79,7 +76,8 @@ class TargetVisible(SkillBehaviour):
             box = self.future.result()
         except Exception as error:  # the planner is an outer boundary (network, model, unknown target)
             return self.fail(f"planner could not find {params.target!r}: {error}")
-        if self.observation.head_segmentation is not None and target_index(self.observation, box) is None:
+        segmentation = self.observation.head_segmentation
+        if segmentation is not None and object_under_box(segmentation, box) is None:
             return self.fail(f"the box {box.as_tuple()} for {params.target!r} holds no object")
         self.write(keys.TARGET_BOX, box)
         return Status.SUCCESS

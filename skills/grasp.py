@@ -23,7 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from dexagent.controller.interfaces import Controller
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL, ControlledSkill
-from dexagent.hardware import ARM_DOF, Box, Observation
+from dexagent.hardware import ARM_DOF, Box, Observation, hand_closed, object_under_box
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.base import SkillBehaviour, skill
 from dexagent.skills.params import parse_ref
@@ -50,21 +50,6 @@ class GraspParams(BaseModel):
     )
 
 
-def target_index(observation: Observation, box: Box) -> int | None:
-    """The sim object most of `box` covers in the head segmentation (None without one or when empty)."""
-    segmentation = observation.head_segmentation
-    if segmentation is None:
-        return None
-    height, width = segmentation.shape
-    x1, y1 = max(0, int(box.x1)), max(0, int(box.y1))
-    x2, y2 = min(width, int(np.ceil(box.x2))), min(height, int(np.ceil(box.y2)))
-    ids = segmentation[y1:y2, x1:x2].ravel()
-    ids = ids[ids >= 0]
-    if ids.size == 0:
-        return None
-    return int(np.bincount(ids).argmax())
-
-
 def _close_started_controller(future: Future[Controller]) -> None:
     if not future.cancelled() and future.exception() is None:
         future.result().close()
@@ -83,7 +68,6 @@ class _AttemptBase(SkillBehaviour):
     # The arm counts as at rest when no joint moved more than this (rad) over the rest window.
     REST_RAD = 0.01
     REST_WINDOW_S = 0.5
-    HAND_CLOSED_BELOW = 0.6  # mean hand command in [0, 1]; 1 = open
     REHOLD_S = 2.0  # the sim's default hold time, for objects whose success flag latched earlier
 
     def start(self) -> None:
@@ -166,7 +150,7 @@ class _AttemptBase(SkillBehaviour):
         except Exception as error:  # the planner is an outer boundary: network, model, unknown target
             return self._record(False, f"planner could not ground {self.instruction.target!r}: {error}")
         self.write(keys.TARGET_BOX, box)
-        self.object_index = target_index(self.ground_observation, box)
+        self.object_index = object_under_box(self.ground_observation.head_segmentation, box)
         if self.context.success_check == "ground_truth" and self.object_index is None:
             return self._record(
                 False, f"no object in the grounded box {box.as_tuple()} for {self.instruction.target!r}"
@@ -258,7 +242,7 @@ class _AttemptBase(SkillBehaviour):
 
     def _settled(self, observation: Observation) -> bool:
         """The hand is closed and the arm has been still for the rest window: time to ask the verifier."""
-        if float(np.mean(observation.state[ARM_DOF:])) >= self.HAND_CLOSED_BELOW:
+        if not hand_closed(observation.state):
             return False
         if len(self.recent_arm) < (self.recent_arm.maxlen or 0):
             return False

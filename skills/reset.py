@@ -16,12 +16,11 @@ import numpy as np
 from py_trees.common import Status
 from pydantic import BaseModel, ConfigDict, Field
 
-from dexagent.hardware import ARM_DOF
+from dexagent.hardware import ARM_DOF, hand_closed
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.base import SkillBehaviour, skill
 
 HAND_OPEN = 1.0
-HAND_CLOSED_BELOW = 0.6  # mean hand command under this: the hand may be holding something
 HAND_SPEED = 2.0  # hand command units per second: open in ~1 s with the smooth profile
 MIN_JERK_PEAK = 1.875  # peak / average speed of a minimum-jerk move
 
@@ -69,9 +68,10 @@ class Reset(SkillBehaviour):
         home = spec.home.copy()
         home[ARM_DOF:] = HAND_OPEN
         held = self.read(keys.HELD_OBJECT)
-        hand_closed = float(np.mean(observation.state[ARM_DOF:])) < HAND_CLOSED_BELOW
         self.dropping = (
-            params.drop and self.context.drop_pose is not None and (held is not None or hand_closed)
+            params.drop
+            and self.context.drop_pose is not None
+            and (held is not None or hand_closed(observation.state))
         )
         self.held = held
         self.held_index = self.read(keys.HELD_INDEX)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from rich.table import Table
 
 from dexagent.agent.evaluation.runner import EpisodeRecord, EvalConfig
+from dexagent.controller.cadence import Cadence, merge_cadences
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,28 @@ def results_table(config: EvalConfig, records: list[EpisodeRecord]) -> Table:
     failures = failure_counts(records)
     if failures:
         notes.append("failures: " + ", ".join(f"{reason} {count}" for reason, count in failures.items()))
+    cadence = eval_cadence(records)
+    if cadence is not None:
+        text = cadence.render()
+        notes += ["cadence over all episodes:", text]
+        table.min_width = max(len(line) for line in text.splitlines()) + 4  # unwrapped, under the table
     table.caption = "\n".join(notes)
     table.caption_justify = "left"
     return table
+
+
+def eval_cadence(records: list[EpisodeRecord]) -> Cadence | None:
+    """The cadence of every episode's ticks as one report (--realtime runs; None otherwise)."""
+    cadences = [r.cadence for r in records if r.cadence is not None]
+    return merge_cadences(cadences) if cadences else None
+
+
+def _record_json(record: EpisodeRecord) -> dict[str, Any]:
+    row = {**asdict(replace(record, cadence=None)), "target_tags": list(record.target_tags)}
+    del row["cadence"]
+    if record.cadence is not None:
+        row["cadence"] = record.cadence.as_dict()
+    return row
 
 
 def failure_counts(records: list[EpisodeRecord]) -> dict[str, int]:
@@ -115,7 +135,7 @@ def report_json(config: EvalConfig, records: list[EpisodeRecord]) -> dict[str, A
         }
         for summary in split_summaries(config, records)[:-1]
     }
-    return {
+    report: dict[str, Any] = {
         "suite": config.suite.name,
         "controller": config.controller,
         "skill": config.suite.skill,
@@ -130,5 +150,9 @@ def report_json(config: EvalConfig, records: list[EpisodeRecord]) -> dict[str, A
         "mean_steps": overall.mean_steps,
         "failures": failure_counts(records),
         "splits": by_split,
-        "records": [{**asdict(r), "target_tags": list(r.target_tags)} for r in records],
+        "records": [_record_json(r) for r in records],
     }
+    cadence = eval_cadence(records)
+    if cadence is not None:
+        report["cadence"] = cadence.as_dict()
+    return report

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dexagent.agent.evaluation.suites import Suite, SuiteError
+from dexagent.controller.cadence import Cadence, merge_cadences
 from dexagent.controller.factory import load_controller
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import SafeRobot
@@ -89,6 +90,8 @@ class EpisodeRecord:
     wall_seconds: float
     failure_reason: str | None  # of the last attempt: timeout, dropped, unsafe action, ...
     extra: dict[str, float | str] = field(default_factory=dict)  # suite-specific figures
+    # How the wall-clock 20 Hz ticks kept time (--realtime only; in the tick, time is not a result).
+    cadence: Cadence | None = field(default=None, compare=False)
 
     def outcome(self) -> tuple[object, ...]:
         """Everything but the wall time: what `--workers` and repeated runs must reproduce."""
@@ -162,6 +165,7 @@ def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) ->
         synchronous = False if task.realtime else None  # None: the sim's default, in the tick
         controller = load_controller(task.controller, sim, suite.skill, seed=seed, synchronous=synchronous)
         steps, reason, success_attempt, attempt = 0, NOT_VISIBLE, None, 0
+        cadences: list[Cadence] = []
         try:
             for attempt in range(1, task.attempts + 1):
                 robot.home()
@@ -175,12 +179,18 @@ def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) ->
                     realtime=task.realtime,
                 )
                 steps += outcome.steps
+                if outcome.cadence is not None:
+                    cadences.append(outcome.cadence)
                 if outcome.success:
                     success_attempt = attempt
                     break
                 reason = outcome.reason or reason
         finally:
             controller.close()
+        cadence = None
+        if task.realtime and cadences:
+            cadence = merge_cadences(cadences)
+            cadence.add_controller(controller)  # its inference and tracking over all attempts, once
         target_object = sim.objects[target]
     return EpisodeRecord(
         index=task.index,
@@ -194,6 +204,7 @@ def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) ->
         steps=steps,
         wall_seconds=round(time.perf_counter() - started, 3),
         failure_reason=None if success_attempt is not None else reason,
+        cadence=cadence,
     )
 
 

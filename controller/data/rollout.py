@@ -9,15 +9,15 @@ the action actually executed after it, which is what a demonstration records.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from dexagent.controller.cadence import Cadence, Pacer
 from dexagent.controller.interfaces import Controller
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
-from dexagent.hardware import ARM_DOF, Observation, SafeRobot, UnsafeActionError
+from dexagent.hardware import Observation, SafeRobot, UnsafeActionError, hand_closed
 from dexagent.hardware.sim.robot import SceneObject, SimRobot
 
 # Why an attempt failed, as written into evaluation records.
@@ -34,7 +34,6 @@ __all__ = ["AttemptOutcome", "choose_target", "instruction_for", "run_attempt"]
 TickCallback = Callable[[Observation, np.ndarray], None]
 ObserveCallback = Callable[[Observation], None]
 
-HAND_CLOSED = 0.5  # mean hand command (1 = open) below which the hand counts as closing
 OFF_TABLE = -0.05  # m: an object whose lowest point is this far below the table top fell off
 
 
@@ -43,6 +42,9 @@ class AttemptOutcome:
     success: bool
     steps: int  # control ticks executed
     reason: str | None  # None on success, else one of the constants above
+    # How the ticks kept time (stages observe, decide, act, record); the controller's own stage
+    # latencies are not in it: a controller may outlive the attempt, its caller folds them in once.
+    cadence: Cadence | None = field(default=None, compare=False)
 
 
 def choose_target(
@@ -85,8 +87,11 @@ def run_attempt(
     sees every observation while the sim is still in the state it shows; `on_tick` sees it
     again, with the action taken after it, once that action has run. `realtime` paces the
     ticks to the wall clock at the control rate, as on the robot, so a controller that infers
-    in the background meets its real latency.
+    in the background meets its real latency; the outcome carries the ticks' cadence report.
     """
+
+    pacer = Pacer(robot.spec.control_hz, paced=realtime)
+    cadence = pacer.cadence
 
     def observe() -> Observation:
         observation = robot.observe()
@@ -94,36 +99,43 @@ def run_attempt(
             on_observe(observation)
         return observation
 
-    observation = observe()
+    def outcome(success: bool, steps: int, reason: str | None) -> AttemptOutcome:
+        return AttemptOutcome(success, steps, reason, cadence)
+
+    observation = observe()  # before the first tick: not part of the cadence
     box = sim.object_box(target)
     if box is None:
-        return AttemptOutcome(False, 0, NOT_VISIBLE)
+        return outcome(False, 0, NOT_VISIBLE)
     controller.reset(observation, box)
     ever_lifted = closed = False
     max_steps = round(seconds * robot.spec.control_hz)
-    next_tick = time.perf_counter()
+    pacer.start()
     for step in range(1, max_steps + 1):
-        if realtime:
-            next_tick += 1.0 / robot.spec.control_hz
-            time.sleep(max(0.0, next_tick - time.perf_counter()))
-        action = controller.act(observation)
+        pacer.wait()  # to this tick's period (no-op unless realtime)
+        with cadence.stage("decide"):
+            action = controller.act(observation)
         try:
-            robot.act(action)
+            with cadence.stage("act"):
+                robot.act(action)
         except UnsafeActionError:
-            return AttemptOutcome(False, step, UNSAFE_ACTION)
+            pacer.tick_done()
+            return outcome(False, step, UNSAFE_ACTION)
         executed = robot.safety.hold_action  # what the safety layer let through this tick
         assert executed is not None  # set by the act above
-        closed = closed or float(np.mean(executed[ARM_DOF:])) < HAND_CLOSED
+        closed = closed or hand_closed(executed)  # what was commanded: the fingers may stop on an object
         if on_tick is not None:
-            on_tick(observation, executed)
-        observation = observe()
+            with cadence.stage("record"):
+                on_tick(observation, executed)
+        with cadence.stage("observe"):
+            observation = observe()
+        pacer.tick_done()
         if sim.grasp_success(target):
-            return AttemptOutcome(True, step, None)
+            return outcome(True, step, None)
         ever_lifted = ever_lifted or sim.is_lifted(target)
         if getattr(controller, "failed", False):  # scripted experts say when they have given up
-            return AttemptOutcome(False, step, DROPPED if ever_lifted else GAVE_UP)
+            return outcome(False, step, DROPPED if ever_lifted else GAVE_UP)
     if ever_lifted:
-        return AttemptOutcome(False, max_steps, DROPPED)
+        return outcome(False, max_steps, DROPPED)
     if sim.object_height(target) < OFF_TABLE:
-        return AttemptOutcome(False, max_steps, KNOCKED_OFF)
-    return AttemptOutcome(False, max_steps, CLOSED_EMPTY if closed else TIMEOUT)
+        return outcome(False, max_steps, KNOCKED_OFF)
+    return outcome(False, max_steps, CLOSED_EMPTY if closed else TIMEOUT)

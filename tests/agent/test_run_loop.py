@@ -15,6 +15,7 @@ from dexagent.agent.episode_log import EpisodeLog, read_log
 from dexagent.agent.planner import build_planner
 from dexagent.agent.runner import AgentRun, RunConfig, RunResult, RunState
 from dexagent.agent.sim_world import SimTruth, build_sim_robot, drop_pose, run_prompt_in_sim
+from dexagent.controller.cadence import StageStats
 from dexagent.controller.factory import load_controller
 from dexagent.hardware import ARM_DOF, Box, Observation
 from dexagent.hardware.sim.robot import SimRobot
@@ -141,6 +142,34 @@ def test_a_failing_grasp_runs_the_recovery_branch_once_then_fails(sim: SimRobot,
     assert not result.completed
     assert result.reason == "grasp: timeout after 1.0 s"
     assert result.recoveries == 1 and result.attempts == 2 and result.successful_attempts == 0
+
+
+class TimedStillController(StillController):
+    """A StillController that times its inference and waited once per attempt, like a slow policy."""
+
+    def __init__(self) -> None:
+        self.stats = {"infer": StageStats()}
+        self.stats["infer"].add(0.25)
+        self.starved_ticks = 1
+
+
+def test_each_attempts_controller_joins_the_cadence_report_once(sim: SimRobot, tmp_path: Path) -> None:
+    tree = tmp_path / "once_more.yaml"
+    tree.write_text(RECOVERY_TREE)
+    started: list[TimedStillController] = []
+    result = make_run(
+        sim,
+        f"grasp {graspable_target(sim)}",
+        tree=tree,
+        controllers=lambda skill: started.append(TimedStillController()) or started[-1],
+    ).run()
+    assert result.attempts == len(started) == 2
+    cadence = result.cadence
+    assert cadence["starved_ticks"] == 2 and cadence["stages_ms"]["infer"]["count"] == 2
+    assert cadence["stages_ms"]["infer"]["worst"] == 250.0
+    # Every tree tick is in the report (the hand-opening steps of the safe stop are not tree ticks).
+    assert cadence["stages_ms"]["tick"]["count"] == cadence["ticks"] > 2 * 20  # two 1 s attempts
+    assert cadence["paced"] is False
 
 
 @pytest.mark.slow

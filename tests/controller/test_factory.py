@@ -82,4 +82,7 @@ def test_a_checkpoint_folder_loads_the_learned_controller_and_drives_the_sim(
     if realtime:
         assert time.perf_counter() - started >= 0.5 - 1 / 20  # 10 ticks paced at 20 Hz
     assert not outcome.success and outcome.steps == 10 and len(actions) == 10
+    assert outcome.cadence is not None and outcome.cadence.ticks == 10 and outcome.cadence.paced is realtime
+    if realtime:
+        assert outcome.cadence.achieved_hz <= 20.0 + 1e-9  # paced: never faster than the control rate
     assert all(np.all(a >= spec.lower) and np.all(a <= spec.upper) for a in actions)

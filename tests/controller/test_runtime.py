@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from dexagent.controller.cadence import Pacer
 from dexagent.controller.checkpoint import save_checkpoint
 from dexagent.controller.interfaces import Controller
 from dexagent.controller.normalizer import Normalizer
@@ -95,13 +96,14 @@ class _PlanPolicy(DexGraspPolicy):
 
 
 def _paced(controller: PolicyController, ticks: int) -> np.ndarray:
-    """Drive `controller` for `ticks` ticks at a wall-clock 20 Hz; the actions taken."""
+    """Drive `controller` for `ticks` ticks at a wall-clock 20 Hz, as every loop does; the actions taken."""
     controller.reset(_observation(), TARGET_BOX)
-    actions, next_tick = [], time.perf_counter()
+    actions, pacer = [], Pacer(20.0)
+    pacer.start()
     for i in range(ticks):
+        pacer.wait()
         actions.append(controller.act(_observation(i)))
-        next_tick += 1 / 20
-        time.sleep(max(0.0, next_tick - time.perf_counter()))
+        pacer.tick_done()
     controller.close()
     return np.stack(actions)
 

@@ -6,11 +6,10 @@ import os
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
-import numpy as np
 import pytest
 
 from dexagent.controller.interfaces import Controller
-from dexagent.controller.scripted import ScriptedController, ScriptedControllerError, target_under_box
+from dexagent.controller.scripted import ScriptedController, ScriptedControllerError
 from dexagent.hardware import Box, SafeRobot
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import (
@@ -38,16 +37,6 @@ def two_blocks() -> SceneSpec:
         PlacedObject(_block("blue_block", "blue", (0.1, 0.2, 0.9, 1.0)), 0.55, 0.1, -0.4),
     )
     return SceneSpec(3, "seen", objects, Background("white", "flat", (0.9,) * 3, (0.9,) * 3), light)
-
-
-def test_target_under_box_takes_the_object_filling_the_box_most() -> None:
-    segmentation = np.full((20, 20), -1, dtype=np.int32)
-    segmentation[2:6, 2:6] = 0
-    segmentation[4:12, 4:12] = 1
-    assert target_under_box(segmentation, Box(0, 0, 10, 10), (20, 20)) == 1
-    assert target_under_box(segmentation, Box(0, 0, 5, 5), (20, 20)) == 0
-    assert target_under_box(segmentation, Box(0, 0, 10, 10), (40, 40)) == 0  # box from a 2x image
-    assert target_under_box(segmentation, Box(14, 14, 20, 20), (20, 20)) is None
 
 
 def test_scripted_controller_grasps_the_boxed_object(two_blocks: SceneSpec) -> None:

@@ -9,9 +9,8 @@ import numpy as np
 import py_trees
 from py_trees.common import Status
 
-from dexagent.hardware import ARM_DOF, Box
+from dexagent.hardware import ARM_DOF, Box, object_under_box
 from dexagent.skills import REGISTRY
-from dexagent.skills.grasp import target_index
 from dexagent.skills.planning import Instruction
 from tests.skills.conftest import (
     ClosingController,
@@ -29,11 +28,11 @@ def blackboard(key: str) -> object:
     return py_trees.blackboard.Blackboard.get(key)
 
 
-def test_target_index_is_the_object_most_of_the_box_covers(arm: KinematicArm) -> None:
-    observation = arm.observe()
-    assert target_index(observation, Box(6, 6, 18, 18)) == 0
-    assert target_index(observation, Box(19, 19, 32, 32)) == 1
-    assert target_index(observation, Box(0, 0, 4, 4)) is None
+def test_the_grounded_object_is_the_one_most_of_the_box_covers(arm: KinematicArm) -> None:
+    segmentation = arm.observe().head_segmentation
+    assert object_under_box(segmentation, Box(6, 6, 18, 18)) == 0
+    assert object_under_box(segmentation, Box(19, 19, 32, 32)) == 1
+    assert object_under_box(segmentation, Box(0, 0, 4, 4)) is None
 
 
 def test_grasp_succeeds_by_ground_truth(arm: KinematicArm) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from rich.console import Console
 
@@ -14,6 +15,7 @@ from dexagent.agent.evaluation import (
     results_table,
     summarise,
 )
+from dexagent.controller.cadence import Cadence
 
 
 def record(
@@ -70,3 +72,35 @@ def test_table_has_a_row_per_split_and_the_aggregate() -> None:
     for row in ("unseen-objects", "unseen-backgrounds", "unseen-lighting", "generalization"):
         assert row in text
     assert "@3" in text and "75.0%" in text and "timeout 1" in text
+
+
+def _cadence(ticks: int, wall_s: float, slow: int, infer_ms: float) -> Cadence:
+    cadence = Cadence(20.0, ticks=ticks, wall_s=wall_s, slow_ticks=slow, starved_ticks=1)
+    cadence.add("infer", infer_ms / 1000)
+    return cadence
+
+
+def test_realtime_episodes_report_one_cadence_merged_over_the_episodes() -> None:
+    realtime = EvalConfig(suite=get_suite("generalization"), controller="x", episodes=2, realtime=True)
+    records = [
+        replace(RECORDS[0], cadence=_cadence(100, 5.0, 1, 60.0)),
+        replace(RECORDS[1], cadence=_cadence(300, 15.0, 2, 80.0)),
+    ]
+    report = json.loads(json.dumps(report_json(realtime, records)))
+    assert report["cadence"]["ticks"] == 400 and report["cadence"]["achieved_hz"] == 20.0
+    assert (report["cadence"]["slow_ticks"], report["cadence"]["starved_ticks"]) == (3, 2)
+    assert report["cadence"]["stages_ms"]["infer"] == {
+        "count": 2, "mean": 70.0, "p50": 60.0, "p95": 80.0, "worst": 80.0
+    }  # fmt: skip
+    assert report["records"][1]["cadence"]["ticks"] == 300
+    console = Console(record=True, width=140)
+    console.print(results_table(realtime, records))
+    lines = [line.rstrip() for line in console.export_text().splitlines()]
+    assert lines[-3:] == [  # under the table, each line whole
+        "cadence over all episodes:",
+        "20.0 Hz achieved (target 20) over 400 ticks, 3 slow ticks, 2 starved ticks",
+        "  infer  mean   70.0  p50   60.0  p95   80.0  worst   80.0 ms  (n=2)",
+    ]
+    # In the tick (not --realtime) time is not a result: no cadence anywhere.
+    in_the_tick = report_json(CONFIG, RECORDS)
+    assert "cadence" not in in_the_tick and "cadence" not in in_the_tick["records"][0]

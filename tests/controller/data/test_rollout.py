@@ -76,6 +76,10 @@ def test_an_attempt_that_never_lifts_times_out_after_the_budget(sim: SimRobot) -
     assert (outcome.success, outcome.steps, outcome.reason) == (False, 10, TIMEOUT)
     assert len(ticks) == 10 and ticks[0].shape == (13,)
     assert controller.boxes == [sim.object_box(0)] or controller.boxes[0].iou(sim.object_box(0)) > 0.5
+    cadence = outcome.cadence
+    assert cadence is not None and cadence.ticks == 10 and not cadence.paced
+    assert list(cadence.stages) == ["decide", "act", "record", "observe", "tick"]
+    assert all(stats.count == 10 for stats in cadence.stages.values())
 
 
 def test_every_observation_is_seen_before_its_tick_while_the_sim_still_shows_it(sim: SimRobot) -> None:
@@ -110,6 +114,7 @@ def test_a_nan_action_ends_the_attempt_as_unsafe(sim: SimRobot) -> None:
     robot.home()
     outcome = run_attempt(sim, robot, SendsNaN(), 0, seconds=1.0)
     assert (outcome.success, outcome.steps, outcome.reason) == (False, 1, UNSAFE_ACTION)
+    assert outcome.cadence is not None and outcome.cadence.ticks == 1  # the refused tick is counted
 
 
 def test_the_target_is_drawn_among_objects_the_skill_applies_to(sim: SimRobot) -> None:
