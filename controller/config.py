@@ -196,6 +196,10 @@ class PolicyConfig:
         if problems:
             raise ConfigError(f"invalid policy config {self.name!r}: " + "; ".join(problems))
 
+    def encoders(self) -> tuple[tuple[str, EncoderConfig], ...]:
+        """Each camera's image key in a demo store and its encoder."""
+        return (("head_rgb", self.head_encoder), ("wrist_rgb", self.wrist_encoder))
+
     @property
     def render_size(self) -> int:
         """The size to render camera frames at for this policy: its demos' size."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,8 +43,8 @@ class DemoArrays:
 
     action: np.ndarray  # float32 (K, 13)
     state: np.ndarray  # float32 (K, 13)
-    # Images stay on disk (zarr, read per slice) when training needs only cached features:
-    # a 224 px store of ~100k frames would not fit in memory.
+    # A camera whose frozen encoder's features are cached keeps its images on disk (zarr, read
+    # per slice): see `load_demo_arrays`.
     head_rgb: ImageArray  # uint8 (K, P, P, 3)
     wrist_rgb: ImageArray  # uint8 (K, P, P, 3)
     head_mask: np.ndarray  # bool (K, P, P)
@@ -88,8 +88,14 @@ class DemoArrays:
         return f"{self.num_frames}-{digest}"
 
 
-def load_demo_arrays(path: str | Path, *, images: bool = True) -> DemoArrays:
-    """Read a demo store into memory once; with `images=False` RGB and table masks stay on disk."""
+def load_demo_arrays(path: str | Path, *, on_disk: Collection[str] = ()) -> DemoArrays:
+    """Read a demo store into memory once, but for the cameras in `on_disk` ("head_rgb",
+    "wrist_rgb"): their RGB and table masks stay on disk (zarr, read per slice), for cameras whose
+    frozen encoder's features are cached. A 224 px store of ~100k frames would not fit in memory."""
+    unknown = set(on_disk) - set(IMAGE_KEYS)
+    if unknown:
+        raise DatasetError(f"on_disk names no camera: {sorted(unknown)} (cameras: {list(IMAGE_KEYS)})")
+    left_on_disk = {key for camera in on_disk for key in (camera, camera.replace("_rgb", "_table"))}
     try:
         store = DemoStore.open(path)
     except StoreError as error:
@@ -101,8 +107,7 @@ def load_demo_arrays(path: str | Path, *, images: bool = True) -> DemoArrays:
     arrays: dict[str, np.ndarray] = {}
     for key in ("action", "state", "head_rgb", "wrist_rgb", "head_mask", "head_table", "wrist_table"):
         try:
-            on_disk = not images and key in ("head_rgb", "wrist_rgb", "head_table", "wrist_table")
-            arrays[key] = store[key] if on_disk else np.asarray(store[key][:frames])
+            arrays[key] = store[key] if key in left_on_disk else np.asarray(store[key][:frames])
         except (KeyError, StoreError) as error:
             raise DatasetError(f"{path}: cannot read data/{key}: {error}") from None
         if arrays[key].shape[0] != frames:

@@ -65,11 +65,13 @@ def load_data(
     data: str | Path, config: TrainConfig, policy_config: PolicyConfig, resumed: ResumedRun | None
 ) -> tuple[DemoArrays, EpisodeSplit, dict[str, Any]]:
     """The demo arrays (images left on disk when cached features replace them), the split, its record."""
-    only_features = (
-        config.cache_features and policy_config.head_encoder.frozen and policy_config.wrist_encoder.frozen
+    cached = (
+        [camera for camera, encoder in policy_config.encoders() if encoder.frozen]
+        if config.cache_features
+        else []
     )
     try:
-        arrays = load_demo_arrays(data, images=not only_features)
+        arrays = load_demo_arrays(data, on_disk=cached)
     except DatasetError as error:
         raise TrainingError(str(error)) from None
     split = split_episodes(arrays.num_episodes, config.val_fraction, config.seed)
@@ -139,11 +141,7 @@ def build_datasets(
         if main:
             console.print(f"frozen features cached in {cache_path}")
     pcfg = policy.config
-    trainable_cameras = tuple(
-        camera
-        for camera, encoder in (("head_rgb", pcfg.head_encoder), ("wrist_rgb", pcfg.wrist_encoder))
-        if not encoder.frozen
-    )
+    trainable_cameras = tuple(camera for camera, encoder in pcfg.encoders() if not encoder.frozen)
     common: dict[str, Any] = dict(
         horizon=pcfg.horizon, image_size=pcfg.image_size, features=features, stride=config.obs_stride
     )

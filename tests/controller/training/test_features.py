@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from dexagent.controller.training.features import (
     load_or_build_feature_cache,
     read_feature_cache,
 )
+from dexagent.controller.training.setup import load_data
 
 torch.set_num_threads(1)
 
@@ -91,6 +93,30 @@ def test_training_from_the_cache_follows_the_on_the_fly_curve(
         data, tmp_path / "b", TrainConfig(**settings, cache_features=True), config, show_progress=False
     )  # type: ignore[arg-type]
     np.testing.assert_allclose([v for _, v in plain.losses], [v for _, v in cached.losses], rtol=2e-3)
+
+
+def test_a_frozen_head_beside_a_trainable_wrist_keeps_only_the_head_images_on_disk(
+    demo_store: Callable[..., Path],
+    tiny_config: Callable[..., PolicyConfig],
+    tiny_dinov2: str,
+    tmp_path: Path,
+) -> None:
+    """The `sim-dinov2-head` shape: the head's features come from the cache, so its images stay
+    on disk; the wrist's CNN trains on images held in memory. Same losses as without the cache."""
+    data = demo_store()
+    config = tiny_config(head_encoder=_encoder(tiny_dinov2))
+    assert config.head_encoder.frozen and not config.wrist_encoder.frozen
+    settings = TrainConfig(steps=4, batch_size=8, lr=1e-3, warmup_steps=2, val_every=2, save_every=4)
+    arrays, _, _ = load_data(data, dataclasses.replace(settings, cache_features=True), config, None)
+    assert isinstance(arrays.head_rgb, zarr.Array) and isinstance(arrays.head_table, zarr.Array)
+    assert isinstance(arrays.wrist_rgb, np.ndarray) and isinstance(arrays.wrist_table, np.ndarray)
+    plain = train(data, tmp_path / "a", settings, config, show_progress=False)
+    cached = train(
+        data, tmp_path / "b", dataclasses.replace(settings, cache_features=True), config, show_progress=False
+    )
+    np.testing.assert_allclose([v for _, v in plain.losses], [v for _, v in cached.losses], rtol=2e-3)
+    with pytest.raises(DatasetError, match="on_disk names no camera"):
+        load_demo_arrays(data, on_disk=["left_rgb"])
 
 
 def test_a_strided_cache_holds_and_serves_only_the_observed_frames(
