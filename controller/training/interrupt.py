@@ -1,4 +1,4 @@
-"""Ctrl-C during training: finish the current step, save it, stop — instead of losing the run."""
+"""Ctrl-C or SIGTERM during training: finish the current step, save it, stop — instead of losing the run."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import threading
 import torch
 from accelerate import Accelerator
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 
 class StopRequest:
-    """Context manager catching SIGINT as a request; `requested()` says when to save and stop.
+    """Context manager catching SIGINT and SIGTERM as a request; `requested()` says when to save and stop.
 
     Under `accelerate launch` every process gets the signal, maybe at different steps, so the
     request is agreed on across processes (any one asking stops all) to keep them in lock step.
@@ -19,11 +21,11 @@ class StopRequest:
     def __init__(self, accelerator: Accelerator) -> None:
         self.accelerator = accelerator
         self._flag = False
-        self._previous: object = None
+        self._previous: dict[int, object] = {}
 
     def __enter__(self) -> StopRequest:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in STOP_SIGNALS}
         return self
 
     def _handle(self, signum: int, frame: object) -> None:
@@ -40,5 +42,5 @@ class StopRequest:
         return bool(self.accelerator.reduce(flag, "max").item() > 0)
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)  # type: ignore[arg-type]

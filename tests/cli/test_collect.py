@@ -135,6 +135,37 @@ def test_a_collect_killed_with_sigkill_leaves_only_whole_episodes(tmp_path: Path
 
 
 @pytest.mark.slow
+def test_sigterm_stops_a_collect_with_workers_cleanly(tmp_path: Path) -> None:
+    """As a scheduler stops a job: exit 130, what was committed is said and kept, no worker's traceback."""
+    out = tmp_path / "demos.zarr"
+    entry_point = "from dexagent.cli.app import main; main()"  # what the `dexagent` script runs
+    command = [sys.executable, "-c", entry_point, "collect", "--episodes", "50", "--out", str(out)]
+    process = subprocess.Popen(
+        [*command, "--image-size", "32", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "MUJOCO_GL": "egl", "COLUMNS": "200"},
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.1)
+            try:
+                if DemoStore.open(out).num_episodes >= 1:
+                    break
+            except StoreError:  # not created yet
+                continue
+        assert process.poll() is None, "collect ended before it could be stopped"
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=60)[0].decode()
+    finally:
+        process.kill()
+    assert process.returncode == 130, output
+    assert "Traceback" not in output and "interrupted" in output, output
+    assert DemoStore.open(out).num_episodes >= 1
+
+
+@pytest.mark.slow
 def test_two_workers_record_the_same_demos_as_one(tmp_path: Path) -> None:
     stores = []
     for workers in ("1", "2"):
