@@ -110,7 +110,8 @@ def load_demo_arrays(path: str | Path, *, on_disk: Collection[str] = ()) -> Demo
             arrays[key] = store[key] if key in left_on_disk else np.asarray(store[key][:frames])
         except (KeyError, StoreError) as error:
             raise DatasetError(f"{path}: cannot read data/{key}: {error}") from None
-        if arrays[key].shape[0] != frames:
+        # Frames past the committed episodes (a write that was stopped half way) are never read.
+        if arrays[key].shape[0] < frames:
             raise DatasetError(
                 f"{path}: data/{key} has {arrays[key].shape[0]} frames, meta/episode_ends says {frames}"
             )

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import zarr
 
 from dexagent.controller.data.augment import ColorJitter, RandomConv, Relight, TableRetexture
 from dexagent.controller.data.dataset import (
@@ -201,6 +202,28 @@ def test_missing_or_empty_stores_are_clear_errors(tmp_path: Path) -> None:
     DemoStore.create_or_append(tmp_path / "empty.zarr", image_size=8, control_hz=20.0).close()
     with pytest.raises(DatasetError, match="no episodes"):
         load_demo_arrays(tmp_path / "empty.zarr")
+
+
+def test_frames_of_a_stopped_write_past_the_committed_episodes_are_not_read(tmp_path: Path) -> None:
+    """A collect stopped mid-episode leaves frames past meta/episode_ends until the next writer
+    cuts them; training reads the committed episodes, in memory or left on disk."""
+    path = _store(tmp_path / "d.zarr")
+    committed = load_demo_arrays(path)
+    root = zarr.open_group(str(path), mode="r+")
+    for key in ("action", "state", "head_rgb", "wrist_rgb", "head_mask", "head_table", "wrist_table"):
+        array = root[f"data/{key}"]
+        array.resize((array.shape[0] + 5, *array.shape[1:]))
+    for on_disk in ((), ("head_rgb",), ("head_rgb", "wrist_rgb")):
+        arrays = load_demo_arrays(path, on_disk=on_disk)
+        assert arrays.num_frames == committed.num_frames
+        dataset = ChunkDataset(arrays, np.arange(arrays.num_episodes), horizon=4, image_size=8)
+        assert len(dataset) == committed.num_frames
+        assert np.array_equal(
+            dataset.batch(np.arange(len(dataset)))["action"].numpy(),
+            ChunkDataset(committed, np.arange(committed.num_episodes), horizon=4, image_size=8)
+            .batch(np.arange(len(dataset)))["action"]
+            .numpy(),
+        )
 
 
 def test_colour_jitter_matches_grey_invariants() -> None:
