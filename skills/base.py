@@ -16,6 +16,7 @@ import py_trees
 from py_trees.common import Access, Status
 from pydantic import BaseModel
 
+from dexagent.hardware import Observation, hand_closed
 from dexagent.hardware.errors import DriverError
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.context import SkillContext
@@ -138,6 +139,13 @@ class SkillBehaviour(py_trees.behaviour.Behaviour):
 
     def params_dict(self) -> dict[str, Any]:
         return self.params.model_dump(mode="json") if self.params is not None else {}
+
+    def hand_is_closed(self, observation: Observation) -> bool:
+        """Whether the hand was commanded closed: the last action let through, or the measured
+        state before any. Fingers around an object stop short of the closed reading (a bottle
+        or a toy block holds them at 0.8), so the measured hand alone misses real grasps."""
+        last = self.context.robot.safety.hold_action
+        return hand_closed(last if last is not None else observation.state)
 
     def fail(self, reason: str, prefix: bool = True) -> Status:
         """Record why this skill failed (blackboard and event log) and return FAILURE."""

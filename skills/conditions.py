@@ -7,7 +7,7 @@ from concurrent.futures import Future
 from py_trees.common import Status
 from pydantic import BaseModel, ConfigDict, Field
 
-from dexagent.hardware import Box, hand_closed, object_under_box
+from dexagent.hardware import Box, object_under_box
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.base import SkillBehaviour, skill
 from dexagent.skills.grasp import Target
@@ -48,7 +48,7 @@ class Holding(SkillBehaviour):
             if not (scene.in_contact_with_hand(index) and scene.is_lifted(index)):
                 return self.fail(f"{held!r} is no longer in the hand")
             return Status.SUCCESS
-        if not hand_closed(self.context.observation().state):
+        if not self.hand_is_closed(self.context.observation()):
             return self.fail(f"the hand is open; {held!r} is not held")
         return Status.SUCCESS
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from dexagent.controller.interfaces import Controller
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL, ControlledSkill
-from dexagent.hardware import ARM_DOF, Box, Observation, hand_closed, object_under_box
+from dexagent.hardware import ARM_DOF, Box, Observation, object_under_box
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.base import SkillBehaviour, skill
 from dexagent.skills.params import parse_ref
@@ -242,7 +242,7 @@ class _AttemptBase(SkillBehaviour):
 
     def _settled(self, observation: Observation) -> bool:
         """The hand is closed and the arm has been still for the rest window: time to ask the verifier."""
-        if not hand_closed(observation.state):
+        if not self.hand_is_closed(observation):
             return False
         if len(self.recent_arm) < (self.recent_arm.maxlen or 0):
             return False

@@ -16,7 +16,7 @@ import numpy as np
 from py_trees.common import Status
 from pydantic import BaseModel, ConfigDict, Field
 
-from dexagent.hardware import ARM_DOF, hand_closed
+from dexagent.hardware import ARM_DOF
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.base import SkillBehaviour, skill
 
@@ -71,7 +71,7 @@ class Reset(SkillBehaviour):
         self.dropping = (
             params.drop
             and self.context.drop_pose is not None
-            and (held is not None or hand_closed(observation.state))
+            and (held is not None or self.hand_is_closed(observation))
         )
         self.held = held
         self.held_index = self.read(keys.HELD_INDEX)
