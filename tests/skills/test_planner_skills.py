@@ -79,9 +79,15 @@ def test_holding_on_a_robot_uses_the_closed_hand(arm: KinematicArm) -> None:
     leaf = REGISTRY.get("holding").build("holding?", {}, context)
     leaf.tick_once()
     assert leaf.status == Status.FAILURE  # the kinematic arm's hand is open
-    arm.state = np.array([0.0] * ARM_DOF + [0.1] * 6, np.float32)
+    for _ in range(30):  # the safety layer limits each step: close over a few ticks
+        context.act(np.array([0.0] * ARM_DOF + [0.1] * 6, np.float32))  # the hand is commanded closed
+    arm.state = np.array([0.0] * ARM_DOF + [0.8] * 6, np.float32)  # and its fingers stop on the cup
     leaf.tick_once()
     assert leaf.status == Status.SUCCESS
+    for _ in range(30):
+        context.act(np.array([0.0] * ARM_DOF + [1.0] * 6, np.float32))  # commanded open again
+    leaf.tick_once()
+    assert leaf.status == Status.FAILURE
 
 
 def test_target_visible_grounds_and_checks_the_box_holds_an_object(arm: KinematicArm) -> None:
