@@ -93,17 +93,19 @@ def test_appending_with_another_image_size_exits_2(tmp_path: Path) -> None:
     assert "holds 32 px images; cannot append 48 px" in " ".join(output.split())
 
 
+def _start_collect(out: Path, *options: str, output: int) -> subprocess.Popen[bytes]:
+    """`dexagent collect` of 50 demos into `out` in a process of its own, as the script runs it."""
+    entry_point = "from dexagent.cli.app import main; main()"  # what the `dexagent` script runs
+    command = [sys.executable, "-c", entry_point, "collect", "--episodes", "50", "--out", str(out), *options]
+    stderr = subprocess.STDOUT if output == subprocess.PIPE else output
+    env = {**os.environ, "MUJOCO_GL": "egl", "COLUMNS": "200"}
+    return subprocess.Popen(command, stdout=output, stderr=stderr, env=env)
+
+
 @pytest.mark.slow
 def test_a_collect_killed_with_sigkill_leaves_only_whole_episodes(tmp_path: Path) -> None:
     out = tmp_path / "demos.zarr"
-    entry_point = "from dexagent.cli.app import main; main()"  # what the `dexagent` script runs
-    command = [sys.executable, "-c", entry_point, "collect", "--episodes", "50", "--out", str(out)]
-    process = subprocess.Popen(
-        [*command, "--image-size", "64"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "MUJOCO_GL": "egl"},
-    )
+    process = _start_collect(out, "--image-size", "64", output=subprocess.DEVNULL)
     try:
         # Kill as soon as frames are written past the committed episodes (mid-write), or at the
         # latest once three episodes are committed (then the fourth is being recorded).
@@ -138,14 +140,7 @@ def test_a_collect_killed_with_sigkill_leaves_only_whole_episodes(tmp_path: Path
 def test_sigterm_stops_a_collect_with_workers_cleanly(tmp_path: Path) -> None:
     """As a scheduler stops a job: exit 130, what was committed is said and kept, no worker's traceback."""
     out = tmp_path / "demos.zarr"
-    entry_point = "from dexagent.cli.app import main; main()"  # what the `dexagent` script runs
-    command = [sys.executable, "-c", entry_point, "collect", "--episodes", "50", "--out", str(out)]
-    process = subprocess.Popen(
-        [*command, "--image-size", "32", "--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "MUJOCO_GL": "egl", "COLUMNS": "200"},
-    )
+    process = _start_collect(out, "--image-size", "32", "--workers", "2", output=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and process.poll() is None:
