@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import typer
@@ -13,23 +14,40 @@ EXIT_INTERRUPTED = 130
 DEFAULT_STEPS = 10_000
 
 
-def _planned_steps(out: Path) -> int:
-    """The total steps the run in `out` was started for; the default when it cannot be read
+# Options whose value, when not given, `--resume` takes from the run (option name -> TrainConfig field).
+RESUMED_OPTIONS = {
+    "steps": "steps",
+    "batch": "batch_size",
+    "lr": "lr",
+    "warmup": "warmup_steps",
+    "seed": "seed",
+    "cache_features": "cache_features",
+    "obs_stride": "obs_stride",
+    "augment": "augment",
+}
+
+
+def _saved_settings(out: Path) -> dict[str, object]:
+    """The training settings the run in `out` was saved with; empty when they cannot be read
     (training then says what is wrong with the run)."""
     from dexagent.controller.checkpoint import CheckpointError, load_training_state
 
     try:
-        state = load_training_state(out)
-    except CheckpointError:
-        return DEFAULT_STEPS
-    try:
-        return int(state["train_config"]["steps"])  # type: ignore[index]
-    except (KeyError, TypeError, ValueError):
-        return DEFAULT_STEPS
+        saved = load_training_state(out)["train_config"]  # type: ignore[index]
+    except (CheckpointError, KeyError, TypeError):
+        return {}
+    return dict(saved) if isinstance(saved, dict) else {}
+
+
+def _given(ctx: typer.Context, option: str) -> bool:
+    """Whether the user passed `option` (rather than it taking its default)."""
+    source = ctx.get_parameter_source(option)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
 @app.command("train")
 def train_command(
+    ctx: typer.Context,
     data: Path = typer.Option(..., "--data", help="Demo store written by `dexagent collect` (zarr folder)."),
     out: Path = typer.Option(
         ..., "--out", help="Run folder: the checkpoint (latest), its training state, tb/ logs."
@@ -109,15 +127,21 @@ def train_command(
         policy_config = get_config(config) if config is not None else (None if resume else get_config("sim"))
     except ConfigError as error:
         fail(str(error))
-    if steps is None:
-        steps = _planned_steps(out) if resume else DEFAULT_STEPS
     try:
         augments = tuple(parse_augment(text) for text in augment) if augment else DEFAULT_AUGMENT
     except AugmentError as error:
         fail(str(error))
+    # On --resume an option left out continues with the run's value; only one given is reported
+    # as ignored when the run keeps its own.
+    saved = _saved_settings(out) if resume else {}
+    resumed = {
+        field: saved[field]
+        for option, field in RESUMED_OPTIONS.items()
+        if field in saved and not _given(ctx, option)
+    }
     try:
         settings = TrainConfig(
-            steps=steps,
+            steps=steps if steps is not None else DEFAULT_STEPS,
             batch_size=batch,
             lr=lr,
             warmup_steps=warmup,
@@ -131,6 +155,7 @@ def train_command(
             workers=workers,
             init_from=str(init_from) if init_from is not None else "",
         )
+        settings = dataclasses.replace(settings, **resumed)
         result = train(data, out, settings, policy_config, resume=resume, console=console)
     except (TrainingError, ConfigError) as error:
         fail(str(error))

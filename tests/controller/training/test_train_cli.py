@@ -56,9 +56,13 @@ def test_train_writes_a_checkpoint_and_resume_continues_it(
     )  # in the order given: the order they apply in
     assert "(5 train / 1 val episodes;" in output and "augment: retexture_table 0.5, relight 0.25" in output
     assert "warning" not in output
-    code, output = _train(*common, "--steps", "6", "--resume", "--threads", "1")
+    # Options left out continue with the run's values (augment, lr); only a given one that the
+    # run keeps is reported as ignored.
+    code, output = _train(*common, "--steps", "6", "--resume", "--threads", "1", "--seed", "3")
     assert code == 0, output
     assert f"resuming {out} from step 4 of 6" in output
+    assert "ignored: seed=3 (continuing with 0)" in output
+    assert "augment=" not in output and "lr=" not in output
     assert load_training_state(out)["step"] == 6  # type: ignore[index]
     # Without --steps a resumed run keeps its own total (6), not the fresh-run default.
     code, output = _train(*common, "--resume")
