@@ -1,7 +1,7 @@
 """`dexagent collect --robot real`: kinesthetic demonstrations, as in the paper, into the same zarr store.
 
 Per episode: the operator names the target and marks its box on the saved head image, guides
-the arm through the grasp by hand (keys: c closes the hand, o opens it, Enter ends), then the
+the arm through the skill by hand (keys: c closes the hand, o opens it, Enter ends), then the
 robot replays the motion with position control while both cameras, the state and the tracked
 target mask are recorded. Every tick is spooled to disk as it comes; the operator keeps or
 discards the episode explicitly; an episode interrupted by a crash is offered on the next start.
@@ -28,15 +28,16 @@ from dexagent.controller.data import DemoStore, EpisodeMetadata, StoreError
 from dexagent.controller.data.kinesthetic import record_guided, replay_and_record
 from dexagent.controller.data.spool import EpisodeSpool
 from dexagent.controller.perception import TrackerConfigError, TrackerFactory, tracker_factory
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import Box, HardwareError, Observation, SafeRobot
 from dexagent.hardware.registry import make_robot
 from dexagent.skills.planning import Instruction, Planner
 
 
-def planner_box(planner: Planner, instruction: str, observation: Observation) -> Box:
+def planner_box(planner: Planner, skill: str, instruction: str, observation: Observation) -> Box:
     """The planner's box around the instruction's target in the head image (`ground`)."""
-    target = instruction.removeprefix("grasp the ").strip() or instruction
-    return planner.ground(Instruction(skill="grasp", target=target, text=instruction), observation)
+    target = CONTROLLED_SKILLS.get(skill).target_of(instruction)
+    return planner.ground(Instruction(skill=skill, target=target, text=instruction), observation)
 
 
 def parse_box(text: str, width: int, height: int) -> Box:
@@ -90,7 +91,7 @@ def _store_spool(store: DemoStore, spool: EpisodeSpool, skill: str) -> None:
     meta = spool.metadata()
     box = tuple(meta.get("target_box", (0.0, 0.0, 1.0, 1.0)))
     instruction = str(meta.get("instruction", ""))
-    target = instruction.removeprefix("grasp the ").strip() or "target"
+    target = CONTROLLED_SKILLS.get(skill).target_of(instruction) if instruction else "target"
     metadata = EpisodeMetadata(-1, "real", skill, target, "", "", (), instruction, box, frames.steps)  # type: ignore[arg-type]
     store.append_episode(frames, metadata)
 
@@ -154,7 +155,9 @@ def _episodes(
 ) -> None:
     kept = 0
     while kept < episodes:
-        instruction = Prompt.ask("instruction", default="grasp the cup")
+        instruction = Prompt.ask(
+            "instruction", default=CONTROLLED_SKILLS.get(skill).instruction_text("the cup")
+        )
         robot.home()
         first = robot.observe()
         preview = spool_root.parent / f"{store.path.name}.head.png"
@@ -163,7 +166,7 @@ def _episodes(
         suggested = None
         if planner is not None:
             try:
-                found = planner_box(planner, instruction, first)
+                found = planner_box(planner, skill, instruction, first)
                 suggested = ",".join(f"{v:.0f}" for v in found.as_tuple())
             except Exception as error:  # the planner is an outer boundary: say why, let the operator type it
                 err_console.print(f"[yellow]the planner found no box: {error}[/]")
@@ -175,8 +178,8 @@ def _episodes(
             except ValueError as error:
                 err_console.print(f"[red]{error}[/]")
         console.print(
-            "guide the arm through the grasp: [bold]c[/] closes the hand, [bold]o[/] opens it, "
-            "[bold]Enter[/] ends"
+            f"guide the arm through the {skill.replace('_', ' ')}: [bold]c[/] closes the hand, "
+            "[bold]o[/] opens it, [bold]Enter[/] ends"
         )
         with _operator_keys() as keys:
             trajectory = record_guided(robot, lambda: np.full(6, keys["hand"]), keys["done"].is_set)

@@ -84,6 +84,26 @@ class ControlledSkill:
         """The instruction sentence for `target`, e.g. "grasp the red cup"."""
         return self.sentence.replace("{target}", target)
 
+    def target_of(self, text: str) -> str:
+        """The object an instruction for this skill names: "grasp the red cup" -> "red cup".
+
+        The skill's own sentence is read backwards; otherwise a leading skill word (name or
+        synonym) is dropped. A leading "the" goes; text that is nothing but the verb stays whole."""
+        stripped = " ".join(text.split())
+        lowered = stripped.lower()
+        prefix, _, suffix = self.sentence.lower().partition("{target}")
+        if lowered.startswith(prefix) and lowered.endswith(suffix) and len(lowered) > len(prefix + suffix):
+            stripped = stripped[len(prefix) : len(stripped) - len(suffix)]
+        else:
+            for word in sorted(self.words(), key=len, reverse=True):
+                if lowered.startswith(word + " "):
+                    stripped = stripped[len(word) + 1 :]
+                    break
+        stripped = stripped.strip(" ,.")
+        if stripped.lower().startswith("the "):
+            stripped = stripped[4:]
+        return stripped.strip() or " ".join(text.split())
+
     def expert_factory(self) -> Callable[..., Any]:
         """The scripted expert's factory, imported now (the sim is not imported before it is needed)."""
         if self.expert is None:

@@ -86,6 +86,6 @@ def test_the_planner_proposes_the_targets_box_on_the_head_image() -> None:
 
     with SimRobot(sample_scene(3, n_objects=2), image_size=64) as sim:
         name = sim.objects[0].name.replace("_", " ")
-        box = planner_box(ScenePlanner(sim), f"grasp the {name}", sim.observe())
+        box = planner_box(ScenePlanner(sim), "grasp", f"grasp the {name}", sim.observe())
         truth = sim.object_box(0)
         assert truth is not None and box.iou(truth) > 0.99

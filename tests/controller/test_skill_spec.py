@@ -38,6 +38,24 @@ def test_the_bundled_skills_name_their_experts_budgets_and_targets() -> None:
 
 
 @pytest.mark.parametrize(
+    ("skill", "text", "target"),
+    [
+        ("grasp", "grasp the red cup", "red cup"),
+        ("grasp", "Pick up  the green water bottle.", "green water bottle"),
+        ("grasp", "the duck", "duck"),
+        ("grasp", "grasp", "grasp"),  # nothing but the verb: kept whole, not emptied
+        ("push_then_grasp", "push the plate over the table edge, then grasp it", "plate"),
+        ("push_then_grasp", "push and grasp the book", "book"),
+        ("push_then_grasp", "push the book", "book"),
+    ],
+)
+def test_an_instructions_target_is_read_back_from_its_text(skill: str, text: str, target: str) -> None:
+    spec = CONTROLLED_SKILLS.get(skill)
+    assert spec.target_of(text) == target
+    assert spec.target_of(spec.instruction_text(f"the {target}")) == target  # round trip
+
+
+@pytest.mark.parametrize(
     ("word", "skill"),
     [
         ("Pick-Up", "grasp"),
