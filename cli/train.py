@@ -70,7 +70,9 @@ def train_command(
         1000, "--save-every", help="Steps between checkpoints (and always at the end)."
     ),
     resume: bool = typer.Option(
-        False, "--resume", help="Continue the run in --out exactly where it stopped."
+        False,
+        "--resume",
+        help="Continue the run in --out exactly where it stopped; options left out keep the run's values.",
     ),
     init_from: Path | None = typer.Option(
         None,
