@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import typer
@@ -24,6 +23,7 @@ RESUMED_OPTIONS = {
     "cache_features": "cache_features",
     "obs_stride": "obs_stride",
     "augment": "augment",
+    "feature_views": "feature_views",
 }
 
 
@@ -94,6 +94,12 @@ def train_command(
         help="An augmentation of trainable-encoder images as TYPE=PROBABILITY, repeatable, applied in "
         "the given order: retexture_table, relight, color_jitter, random_conv. Default color_jitter=1.",
     ),
+    feature_views: int = typer.Option(
+        1,
+        "--feature-views",
+        help="With --cache-features: encode each frame this many times, as recorded and through "
+        "--augment, so the frozen encoders train on the augmentations too (each view costs one cache).",
+    ),
     log_to: list[str] | None = typer.Option(
         None,
         "--log-to",
@@ -142,7 +148,7 @@ def train_command(
         if field in saved and not _given(ctx, option)
     }
     try:
-        settings = TrainConfig(
+        given = dict(
             steps=steps if steps is not None else DEFAULT_STEPS,
             batch_size=batch,
             lr=lr,
@@ -152,12 +158,13 @@ def train_command(
             seed=seed,
             cache_features=cache_features,
             obs_stride=obs_stride,
+            feature_views=feature_views,
             log_to=tuple(log_to) if log_to else ("tensorboard",),
             augment=augments,
             workers=workers,
             init_from=str(init_from) if init_from is not None else "",
         )
-        settings = dataclasses.replace(settings, **resumed)
+        settings = TrainConfig(**{**given, **resumed})  # type: ignore[arg-type]
         result = train(data, out, settings, policy_config, resume=resume, console=console)
     except (TrainingError, ConfigError) as error:
         fail(str(error))

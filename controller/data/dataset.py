@@ -203,8 +203,10 @@ def observed_frames(arrays: DemoArrays, episodes: np.ndarray, stride: int = 1) -
 class ChunkDataset:
     """Samples (observation at t, action chunk from t) of a set of episodes.
 
-    `features`: cached frozen-encoder outputs per frame, e.g. {"head_features": (K, N, D)}; a
-    camera with cached features is not sent as RGB (the policy uses the features instead).
+    `features`: cached frozen-encoder outputs per frame and view, e.g. {"head_features": (K, V, N,
+    D)}; a camera with cached features is not sent as RGB (the policy uses the features instead).
+    Batches drawn with a generator take a random view per sample (shared by both cameras),
+    without one view 0, the frame as recorded.
     """
 
     def __init__(
@@ -269,11 +271,13 @@ class ChunkDataset:
             if generator is not None
             else []
         )
+        views = self._feature_views(len(frames), generator)
         for camera in IMAGE_KEYS:
             feature_key = camera.replace("_rgb", "_features")
             if feature_key in self.features:
-                rows = self._feature_row[frames]
-                batch[feature_key] = torch.from_numpy(np.asarray(self.features[feature_key][rows])).float()
+                rows = np.asarray(self.features[feature_key][self._feature_row[frames]])
+                chosen = rows[np.arange(len(frames)), views]  # (B, N, D)
+                batch[feature_key] = torch.from_numpy(chosen).float()
                 continue
             rgb = rgb_to_tensor(np.asarray(getattr(arrays, camera)[frames]), self.image_size)
             if generator is not None and camera in self.augment_cameras and self.augments:
@@ -285,6 +289,15 @@ class ChunkDataset:
                     rgb = augment(rgb, table, shared, generator)
             batch[camera] = rgb
         return batch
+
+    def _feature_views(self, batch: int, generator: torch.Generator | None) -> np.ndarray:
+        """int64 (B,) which cached view each sample reads: random with a generator, else view 0."""
+        if not self.features:
+            return np.zeros(batch, dtype=np.int64)
+        count = next(iter(self.features.values())).shape[1]
+        if generator is None or count == 1:  # one view draws nothing: the stream stays as it was
+            return np.zeros(batch, dtype=np.int64)
+        return torch.randint(count, (batch,), generator=generator).numpy()
 
 
 def batch_positions(

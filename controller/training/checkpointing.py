@@ -52,6 +52,7 @@ TRAJECTORY_FIELDS = (
     "cache_features",
     "obs_stride",
     "augment",
+    "feature_views",
 )
 
 # Settings of older runs that `augment` replaced: such a run cannot resume with the same data stream.

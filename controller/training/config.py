@@ -44,6 +44,9 @@ class TrainConfig:
     # Augmentations of trainable-encoder RGB as (type, probability) pairs, applied in this order
     # (controller/data/augment.py: retexture_table, relight, color_jitter, random_conv).
     augment: tuple[tuple[str, float], ...] = DEFAULT_AUGMENT
+    # With cache_features: encode each frame this many times, as recorded and through `augment`
+    # (controller/training/features.py), so frozen encoders see the augmentations too.
+    feature_views: int = 1
     workers: int = 0
     # Where scalars go besides the progress bar: "tensorboard" (OUT/tb) and/or "wandb" (Weights &
     # Biases; WANDB_MODE=offline writes a local run that `wandb sync` uploads later).
@@ -60,6 +63,7 @@ class TrainConfig:
             "save_every",
             "log_every",
             "obs_stride",
+            "feature_views",
         )
         problems = [
             f"{name} must be positive, got {getattr(self, name)}"
@@ -78,6 +82,8 @@ class TrainConfig:
             object.__setattr__(self, "augment", check_augment(self.augment))
         except AugmentError as error:
             problems.append(str(error))
+        if self.feature_views > 1 and not self.cache_features:
+            problems.append("feature_views > 1 needs cache_features (the views are cached features)")
         if not 0.0 <= self.val_fraction < 1.0:
             problems.append(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if problems:

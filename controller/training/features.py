@@ -8,6 +8,12 @@ encoded: a different encoder, size, stride or a grown store gets a new cache, ne
 one. Features are stored in half precision (a DINOv2-S token is 768 bytes instead of 1,536)
 with the list of frames they belong to (`frames`), so a strided cache holds only the frames a
 run trains from.
+
+A frozen encoder never sees a training augmentation unless the augmentation happens before the
+cache: with `views` > 1 every frame is encoded `views` times, as recorded (view 0) and through
+the run's augmentations (re-textured table, re-lighting, colour jitter), each view drawn from
+its own seeded generator. Arrays are (frames, views, tokens, width); training draws one view
+per sample, validation and inference use view 0.
 """
 
 from __future__ import annotations
@@ -16,19 +22,21 @@ import hashlib
 import json
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import zarr
 
+from dexagent.controller.data.augment import ImageAugment, build_augments
 from dexagent.controller.data.dataset import DemoArrays
 from dexagent.controller.policy import DexGraspPolicy
-from dexagent.controller.preprocess import rgb_to_tensor
+from dexagent.controller.preprocess import mask_to_tensor, rgb_to_tensor
 
 CACHE_FORMAT = "dexagent-feature-cache"
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: a views axis after the frames
 # Caches larger than this stay on disk and are read row by row (a 518 px DINOv2 B+L frame is ~10 MB).
 MAX_MEMORY_BYTES = 8 * 2**30
 CHUNK_BYTES = 4 * 2**20
@@ -49,13 +57,39 @@ def frozen_feature_keys(policy: DexGraspPolicy) -> list[str]:
     return keys
 
 
-def cache_key(policy: DexGraspPolicy, arrays: DemoArrays, frames: np.ndarray) -> str:
-    """`<encoder id>-<size>px-<hash>`: readable in a listing, unique for encoder + weights + data + frames."""
+@dataclass(frozen=True)
+class FeatureViews:
+    """How many times each frame is encoded: view 0 as recorded, the others through `augment`
+    (the training config's (type, probability) list), drawn from generators seeded by `seed`."""
+
+    count: int = 1
+    augment: tuple[tuple[str, float], ...] = ()
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.count < 1:
+            raise FeatureCacheError(f"feature views must be at least 1, got {self.count}")
+        if self.count > 1 and not build_augments(self.augment):
+            raise FeatureCacheError(
+                f"{self.count} feature views need an augmentation to draw them (--augment), got none"
+            )
+
+    def describe(self) -> str:
+        """What keys a cache: nothing for one plain view, so such caches keep their names."""
+        return "" if self.count == 1 else json.dumps([self.count, list(self.augment), self.seed])
+
+
+def cache_key(
+    policy: DexGraspPolicy, arrays: DemoArrays, frames: np.ndarray, views: FeatureViews = FeatureViews()
+) -> str:
+    """`<encoder id>-<size>px-<hash>`: readable in a listing, unique for encoder + weights + data +
+    frames + views."""
     config = policy.config
     digest = hashlib.sha256()
     digest.update(str(config.image_size).encode())
     digest.update(arrays.fingerprint().encode())
     digest.update(np.asarray(frames, dtype=np.int64).tobytes())
+    digest.update(views.describe().encode())
     names = []
     for key in frozen_feature_keys(policy):
         encoder_config = config.head_encoder if key == "head_features" else config.wrist_encoder
@@ -66,13 +100,32 @@ def cache_key(policy: DexGraspPolicy, arrays: DemoArrays, frames: np.ndarray) ->
             digest.update(name.encode())
             digest.update(tensor.detach().float().cpu().numpy().tobytes())
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", "+".join(dict.fromkeys(names)))
-    return f"{readable}-{config.image_size}px-{digest.hexdigest()[:12]}"
+    shown_views = f"-{views.count}views" if views.count > 1 else ""
+    return f"{readable}-{config.image_size}px{shown_views}-{digest.hexdigest()[:12]}"
 
 
 def cache_dir(data_path: str | Path) -> Path:
     """The folder holding every feature cache of one store."""
     data_path = Path(data_path)
     return data_path.parent / f"{data_path.name}.features"
+
+
+def _augmented(
+    images: dict[str, torch.Tensor],
+    tables: dict[str, torch.Tensor],
+    augments: Sequence[ImageAugment],
+    generator: torch.Generator,
+) -> dict[str, torch.Tensor]:
+    """Both cameras of each frame through `augments` in order, sharing what a sample shares (a table's
+    colours, a light), as training augments the images of a trainable encoder."""
+    batch = next(iter(images.values())).shape[0]
+    drawn = [augment.draw(batch, generator) for augment in augments]
+    out = {}
+    for camera, rgb in images.items():
+        for augment, shared in zip(augments, drawn, strict=True):
+            rgb = augment(rgb, tables[camera], shared, generator)
+        out[camera] = rgb
+    return out
 
 
 @torch.inference_mode()
@@ -82,6 +135,7 @@ def build_feature_cache(
     path: Path,
     frames: np.ndarray,
     *,
+    views: FeatureViews = FeatureViews(),
     batch_size: int = 32,
     device: torch.device | str = "cpu",
     on_progress: Callable[[int, int], None] | None = None,
@@ -102,6 +156,7 @@ def build_feature_cache(
         raise FeatureCacheError("the frames to cache must be a non-empty increasing list")
     root.create_array("frames", data=frames)
     image_size = policy.config.image_size
+    augments = build_augments(views.augment) if views.count > 1 else []
     targets: dict[str, zarr.Array] = {}
     was_training = policy.training
     policy.eval()
@@ -110,11 +165,30 @@ def build_feature_cache(
             block = frames[start : start + batch_size]
             # One contiguous read per camera, then the block's frames out of it (zarr or numpy).
             low, high = int(block[0]), int(block[-1]) + 1
-            head = rgb_to_tensor(np.asarray(arrays.head_rgb[low:high])[block - low], image_size)
-            wrist = rgb_to_tensor(np.asarray(arrays.wrist_rgb[low:high])[block - low], image_size)
-            encoded = policy.encode_frozen(head.to(device), wrist.to(device))
+            images = {
+                camera: rgb_to_tensor(np.asarray(getattr(arrays, camera)[low:high])[block - low], image_size)
+                for camera in ("head_rgb", "wrist_rgb")
+            }
+            tables = {}
+            if augments:
+                tables = {
+                    camera: mask_to_tensor(
+                        np.asarray(getattr(arrays, camera.replace("_rgb", "_table"))[low:high])[block - low],
+                        image_size,
+                    )
+                    for camera in images
+                }
+            encoded_views: dict[str, list[np.ndarray]] = {key: [] for key in keys}
+            for view in range(views.count):
+                shown = images
+                if view > 0:
+                    generator = torch.Generator().manual_seed((views.seed * 1_000_003 + start) * 64 + view)
+                    shown = _augmented(images, tables, augments, generator)
+                encoded = policy.encode_frozen(shown["head_rgb"].to(device), shown["wrist_rgb"].to(device))
+                for key in keys:
+                    encoded_views[key].append(encoded[key].float().cpu().numpy().astype(np.float16))
             for key in keys:
-                values = encoded[key].float().cpu().numpy().astype(np.float16)  # (b, N, D)
+                values = np.stack(encoded_views[key], axis=1)  # (b, views, N, D)
                 if key not in targets:
                     targets[key] = root.create_array(
                         key,
@@ -128,7 +202,13 @@ def build_feature_cache(
     finally:
         policy.train(was_training)
     root.attrs.update(
-        {"format": CACHE_FORMAT, "format_version": CACHE_VERSION, "frames": len(frames), "complete": True}
+        {
+            "format": CACHE_FORMAT,
+            "format_version": CACHE_VERSION,
+            "frames": len(frames),
+            "views": views.count,
+            "complete": True,
+        }
     )
 
 
@@ -140,14 +220,18 @@ class LazyFeatures:
         self.shape = array.shape
 
     def __getitem__(self, frames: np.ndarray) -> np.ndarray:
-        """float16 (len(frames), N, D) for the given cache rows, in their order."""
+        """float16 (len(frames), views, N, D) for the given cache rows, in their order."""
         unique, inverse = np.unique(np.asarray(frames), return_inverse=True)
         rows = np.asarray(self.array.oindex[unique])  # one read per touched chunk
         return rows[inverse]
 
 
 def read_feature_cache(
-    path: Path, keys: list[str], frames: np.ndarray, max_memory_bytes: int = MAX_MEMORY_BYTES
+    path: Path,
+    keys: list[str],
+    frames: np.ndarray,
+    views: int = 1,
+    max_memory_bytes: int = MAX_MEMORY_BYTES,
 ) -> dict[str, np.ndarray | LazyFeatures] | None:
     """The cached features (in memory when they fit in `max_memory_bytes`) and their "frames", or None
     when the cache is absent, incomplete, or holds other frames."""
@@ -168,7 +252,7 @@ def read_feature_cache(
         arrays: dict[str, zarr.Array] = {}
         for key in keys:
             array = root[key]
-            if not isinstance(array, zarr.Array) or array.shape[0] != len(frames):
+            if not isinstance(array, zarr.Array) or array.shape[:2] != (len(frames), views):
                 return None
             arrays[key] = array
         total = sum(int(np.prod(array.shape)) * array.dtype.itemsize for array in arrays.values())
@@ -188,11 +272,12 @@ def load_or_build_feature_cache(
     arrays: DemoArrays,
     frames: np.ndarray,
     *,
+    views: FeatureViews = FeatureViews(),
     build: bool = True,
     device: torch.device | str = "cpu",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, np.ndarray | LazyFeatures], Path]:
-    """The features of `frames` (float16 (N, T, D) per frozen camera, plus "frames") and their folder.
+    """The features of `frames` (float16 (N, views, T, D) per frozen camera, plus "frames") and their folder.
 
     With `build=False` (non-main processes in multi-GPU runs) a missing cache is an error.
     """
@@ -203,16 +288,18 @@ def load_or_build_feature_cache(
             f"--cache-features needs a frozen encoder, but config {config_name!r} trains both of its encoders"
         )
     frames = np.asarray(frames, dtype=np.int64)
-    path = cache_dir(data_path) / cache_key(policy, arrays, frames)
-    cached = read_feature_cache(path, keys, frames)
+    path = cache_dir(data_path) / cache_key(policy, arrays, frames, views)
+    cached = read_feature_cache(path, keys, frames, views.count)
     if cached is None:
         if not build:
             raise FeatureCacheError(f"{path}: feature cache missing or incomplete")
         try:
-            build_feature_cache(policy, arrays, path, frames, device=device, on_progress=on_progress)
+            build_feature_cache(
+                policy, arrays, path, frames, views=views, device=device, on_progress=on_progress
+            )
         except OSError as error:
             raise FeatureCacheError(f"cannot write the feature cache at {path}: {error}") from None
-        cached = read_feature_cache(path, keys, frames)
+        cached = read_feature_cache(path, keys, frames, views.count)
         if cached is None:
             raise FeatureCacheError(f"{path}: the feature cache just written does not read back")
     return cached, path

@@ -95,6 +95,8 @@ class TrainingLog:
         frozen = sum(p.numel() for p in policy.parameters() if not p.requires_grad)
         stride = f", every {config.obs_stride}th frame" if config.obs_stride > 1 else ""
         augment = ", ".join(f"{name} {p:g}" for name, p in config.augment) or "none"
+        if config.feature_views > 1:
+            augment += f" (frozen encoders: {config.feature_views} cached views per frame)"
         if config.steps < config.warmup_steps:
             self.console.print(
                 f"[yellow]warning: --steps {config.steps} ends inside the {config.warmup_steps}-step "

@@ -34,7 +34,11 @@ from dexagent.controller.policy import DexGraspPolicy
 from dexagent.controller.training.checkpointing import ResumedRun, holds_run, load_run
 from dexagent.controller.training.config import TrainConfig, TrainingError
 from dexagent.controller.training.ema import EMA
-from dexagent.controller.training.features import FeatureCacheError, load_or_build_feature_cache
+from dexagent.controller.training.features import (
+    FeatureCacheError,
+    FeatureViews,
+    load_or_build_feature_cache,
+)
 from dexagent.controller.training.schedule import warmup_cosine_scheduler
 from dexagent.controller.training.warm_start import warm_start
 
@@ -132,8 +136,9 @@ def build_datasets(
         with accelerator.main_process_first():
             observed = observed_frames(arrays, np.arange(arrays.num_episodes), config.obs_stride)
             try:
+                views = FeatureViews(config.feature_views, config.augment, config.seed)
                 features, cache_path = load_or_build_feature_cache(
-                    data, policy, arrays, observed, build=main, device=accelerator.device,
+                    data, policy, arrays, observed, views=views, build=main, device=accelerator.device,
                     on_progress=CacheProgress(console) if main else None,
                 )  # fmt: skip
             except FeatureCacheError as error:

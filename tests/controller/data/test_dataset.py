@@ -188,7 +188,8 @@ def test_resizes_to_the_policy_image_size(tmp_path: Path) -> None:
 
 def test_cached_features_replace_the_rgb(tmp_path: Path) -> None:
     arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))
-    features = {"head_features": np.arange(arrays.num_frames * 6, dtype=np.float32).reshape(-1, 2, 3)}
+    # (frames, views, tokens, width): one view
+    features = {"head_features": np.arange(arrays.num_frames * 6, dtype=np.float32).reshape(-1, 1, 2, 3)}
     batch = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8, features=features).batch(
         np.array([4, 0])
     )

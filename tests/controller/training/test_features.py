@@ -19,6 +19,8 @@ from dexagent.controller.normalizer import Normalizer
 from dexagent.controller.policy import DexGraspPolicy
 from dexagent.controller.training import TrainConfig, TrainingError, train
 from dexagent.controller.training.features import (
+    FeatureCacheError,
+    FeatureViews,
     LazyFeatures,
     cache_dir,
     cache_key,
@@ -62,7 +64,7 @@ def test_cached_features_give_the_same_loss_as_encoding_on_the_fly(
     every = np.arange(arrays.num_frames)
     features, path = load_or_build_feature_cache(data, policy, arrays, every)
     assert path.parent == cache_dir(data) and (path / "zarr.json").is_file()
-    assert features["head_features"].shape == (arrays.num_frames, 16, 16)
+    assert features["head_features"].shape == (arrays.num_frames, 1, 16, 16)  # (frames, views, N, D)
     assert features["head_features"].dtype == np.float16  # half the memory of float32
     episodes = np.arange(arrays.num_episodes)
     on_the_fly = ChunkDataset(arrays, episodes, horizon=4, image_size=16)
@@ -135,10 +137,50 @@ def test_a_strided_cache_holds_and_serves_only_the_observed_frames(
     dataset = ChunkDataset(arrays, episodes, horizon=4, image_size=16, features=sparse, stride=3)
     assert np.array_equal(dataset.frames, strided)
     batch = dataset.batch(np.arange(len(dataset)))
-    expected = np.asarray(full["head_features"])[strided].astype(np.float32)
+    expected = np.asarray(full["head_features"])[strided, 0].astype(np.float32)
     assert np.array_equal(batch["head_features"].numpy(), expected)
     with pytest.raises(DatasetError, match="lacks frames this dataset samples"):
         ChunkDataset(arrays, episodes, horizon=4, image_size=16, features=sparse, stride=1)
+
+
+def test_augmented_views_let_a_frozen_encoder_train_on_augmentations(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tiny_dinov2: str
+) -> None:
+    """View 0 is the frame as recorded (the plain cache's features); the others pass both cameras
+    through the run's augmentations. Training batches draw a view per sample, validation view 0."""
+    data = demo_store()
+    arrays = load_demo_arrays(data)
+    policy = DexGraspPolicy(_frozen_config(tiny_config, tiny_dinov2))
+    every = np.arange(arrays.num_frames)
+    plain, plain_path = load_or_build_feature_cache(data, policy, arrays, every)
+    views = FeatureViews(3, (("retexture_table", 1.0), ("relight", 1.0)), seed=0)
+    viewed, path = load_or_build_feature_cache(data, policy, arrays, every, views=views)
+    assert path != plain_path and "3views" in path.name
+    head = np.asarray(viewed["head_features"])
+    assert head.shape == (arrays.num_frames, 3, 16, 16)
+    assert np.array_equal(head[:, 0], np.asarray(plain["head_features"])[:, 0])
+    # Every augmented view moved the features, and the two augmented views differ from each other.
+    for view in (1, 2):
+        assert np.abs(head[:, view].astype(np.float32) - head[:, 0]).mean() > 1e-3
+    assert np.abs(head[:, 1].astype(np.float32) - head[:, 2]).mean() > 1e-3
+    rebuilt, _ = load_or_build_feature_cache(data, policy, arrays, every, views=views)
+    assert np.array_equal(np.asarray(rebuilt["wrist_features"]), np.asarray(viewed["wrist_features"]))
+
+    dataset = ChunkDataset(arrays, np.arange(arrays.num_episodes), horizon=4, image_size=16, features=viewed)
+    positions = np.arange(len(dataset))
+    rows = dataset.frames[positions]
+    assert np.array_equal(dataset.batch(positions)["head_features"].numpy(), head[rows, 0].astype(np.float32))
+    drawn = dataset.batch(positions, torch.Generator().manual_seed(1))
+    chosen = [
+        next(v for v in range(3) if np.array_equal(drawn["head_features"][i].numpy(), head[row, v]))
+        for i, row in enumerate(rows)
+    ]
+    assert set(chosen) == {0, 1, 2}  # every view is drawn
+    wrist = np.asarray(viewed["wrist_features"])
+    for i, row in enumerate(rows):  # both cameras of a sample read the same view
+        assert np.array_equal(drawn["wrist_features"][i].numpy(), wrist[row, chosen[i]])
+    with pytest.raises(FeatureCacheError, match="need an augmentation"):
+        FeatureViews(2, ())
 
 
 def test_the_cache_key_follows_encoder_weights_image_size_and_data(
@@ -200,3 +242,22 @@ def test_an_incomplete_cache_is_rebuilt(
     assert read_feature_cache(path, ["head_features"], every) is None
     again, _ = load_or_build_feature_cache(data, policy, arrays, every)
     assert np.array_equal(np.asarray(again["head_features"]), np.asarray(first["head_features"]))
+
+
+def test_a_run_trains_from_augmented_views_and_names_them(
+    demo_store: Callable[..., Path],
+    tiny_config: Callable[..., PolicyConfig],
+    tiny_dinov2: str,
+    tmp_path: Path,
+) -> None:
+    data = demo_store()
+    config = tiny_config(head_encoder=_encoder(tiny_dinov2))
+    settings = TrainConfig(
+        steps=4, batch_size=8, lr=1e-3, warmup_steps=2, val_every=2, save_every=4, cache_features=True,
+        feature_views=2, augment=(("retexture_table", 0.5), ("color_jitter", 1.0)),
+    )  # fmt: skip
+    result = train(data, tmp_path / "run", settings, config, show_progress=False)
+    assert result.step == 4 and all(np.isfinite(loss) for _, loss in result.losses)
+    assert [p.name for p in cache_dir(data).iterdir() if "2views" in p.name]
+    with pytest.raises(TrainingError, match="feature_views > 1 needs cache_features"):
+        TrainConfig(feature_views=2)
