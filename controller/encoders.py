@@ -85,9 +85,14 @@ class Dinov2Encoder(nn.Module):
         self.grid = image_size // config.patch_size
         self.normalise = _Normalise()
         if load_pretrained and config.source:
+            from transformers.utils import logging as hf_logging
+
             from dexagent.controller.encoder_import import resolve_source
 
             location = resolve_source(config.source)  # raises its own message for importable sources
+            # An eval builds one controller per episode: no "Loading weights" bar for each of them.
+            shown = hf_logging.is_progress_bar_enabled()
+            hf_logging.disable_progress_bar()
             try:
                 model = Dinov2Model.from_pretrained(location)
             except (OSError, ValueError) as error:
@@ -95,6 +100,9 @@ class Dinov2Encoder(nn.Module):
                     f"could not load DINOv2 from {config.source!r} (a hub id needs the weights in the "
                     f"local Hugging Face cache when offline; a folder needs config.json + weights): {error}"
                 ) from None
+            finally:
+                if shown:
+                    hf_logging.enable_progress_bar()
             self._check_matches(model.config)
         else:
             model = Dinov2Model(dinov2_config(config))
