@@ -357,8 +357,12 @@ def _sim_pixels() -> PolicyConfig:
 
 
 def _sim_no_mask() -> PolicyConfig:
-    """Ablation: the sim config without the target mask (tokens and position features)."""
-    return dataclasses.replace(_sim(), name="sim-no-mask", use_mask=False)
+    """Ablation: `sim-dinov2-head` without the target mask (its tokens and position features).
+
+    It is the best-measured frozen-DINOv2 variant with one switch flipped, so it trains from the
+    same feature cache and answers whether the mask matters.
+    """
+    return dataclasses.replace(_sim_dinov2_head(), name="sim-no-mask", use_mask=False)
 
 
 _NAMED = {
