@@ -65,6 +65,11 @@ class EpisodeMetadata:
     instruction: str  # e.g. "grasp the red apple"
     target_box: tuple[float, float, float, float]  # initial (x1, y1, x2, y2) in head-image pixels
     steps: int  # control ticks recorded (frames)
+    # Provenance of on-policy episodes (controller/data/on_policy.py); scripted demos keep the defaults.
+    round: int = 0  # the collection round: 0 scripted demos, k >= 1 rolled out by round k-1's policy
+    policy: str = "scripted"  # the checkpoint that drove, or "scripted"
+    beta: float = 1.0  # the probability that the expert drove a segment of ticks
+    outcome: str = ""  # "" when the target was grasped, else why the attempt failed
 
 
 # Column name -> (dtype, shape per episode) for the per-episode metadata arrays under meta/.
@@ -79,6 +84,14 @@ _META_COLUMNS: dict[str, tuple[Any, tuple[int, ...]]] = {
     "instruction": (str, ()),
     "target_box": ("float32", (4,)),
     "steps": ("int64", ()),
+}
+# Columns added after format 2 was fixed: a store without them reads as scripted demos (these
+# defaults), and gets them, filled with the defaults, when it is next opened for appending.
+_PROVENANCE_COLUMNS: dict[str, tuple[Any, Any]] = {
+    "round": ("int64", 0),
+    "policy": (str, "scripted"),
+    "beta": ("float32", 1.0),
+    "outcome": (str, ""),
 }
 
 
@@ -200,6 +213,7 @@ class DemoStore:
                         f"cannot append {image_size} px episodes (use --image-size "
                         f"{stored_size} or a new --out path)"
                     )
+            _add_provenance_columns(root)
             store = cls(store_path, root, writable=True, lock_fd=lock_fd)
             store._truncate_uncommitted()
             return store
@@ -246,6 +260,8 @@ class DemoStore:
         self.episode_slice(index)  # range check
         index %= self._committed
         row = {name: _array(self._root, f"meta/{name}")[index] for name in _META_COLUMNS}
+        for name, (_, default) in _PROVENANCE_COLUMNS.items():
+            row[name] = _array(self._root, f"meta/{name}")[index] if f"meta/{name}" in self._root else default
         tags = str(row["target_tags"])
         return EpisodeMetadata(
             seed=int(row["seed"]),  # type: ignore[arg-type]
@@ -258,12 +274,20 @@ class DemoStore:
             instruction=str(row["instruction"]),
             target_box=tuple(float(v) for v in row["target_box"]),  # type: ignore[arg-type, union-attr]
             steps=int(row["steps"]),  # type: ignore[arg-type]
+            round=int(row["round"]),  # type: ignore[arg-type]
+            policy=str(row["policy"]),
+            beta=float(row["beta"]),  # type: ignore[arg-type]
+            outcome=str(row["outcome"]),
         )
 
     def metadata_column(self, name: str) -> np.ndarray:
         """One metadata field for every committed episode, e.g. `metadata_column("seed")` -> int64[E]."""
-        if name not in _META_COLUMNS:
-            raise KeyError(f"no metadata column {name!r}; the store has {', '.join(_META_COLUMNS)}")
+        if name in _PROVENANCE_COLUMNS and f"meta/{name}" not in self._root:
+            dtype, default = _PROVENANCE_COLUMNS[name]
+            return np.full(self._committed, default, dtype=object if dtype is str else dtype)
+        if name not in _META_COLUMNS and name not in _PROVENANCE_COLUMNS:
+            known = ", ".join([*_META_COLUMNS, *_PROVENANCE_COLUMNS])
+            raise KeyError(f"no metadata column {name!r}; the store has {known}")
         return np.asarray(_array(self._root, f"meta/{name}")[: self._committed])
 
     def episode(self, index: int) -> EpisodeFrames:
@@ -320,7 +344,7 @@ class DemoStore:
             array = self[key]
             if array.shape[0] != frames:
                 array.resize((frames, *array.shape[1:]))
-        for name in (*_META_COLUMNS, "episode_ends"):
+        for name in (*_META_COLUMNS, *_PROVENANCE_COLUMNS, "episode_ends"):
             array = _array(self._root, f"meta/{name}")
             if array.shape[0] != episodes:
                 array.resize((episodes, *array.shape[1:]))
@@ -341,6 +365,10 @@ def _metadata_row(metadata: EpisodeMetadata) -> dict[str, Any]:
         "instruction": metadata.instruction,
         "target_box": np.asarray(metadata.target_box, dtype=np.float32),
         "steps": np.int64(metadata.steps),
+        "round": np.int64(metadata.round),
+        "policy": metadata.policy,
+        "beta": np.float32(metadata.beta),
+        "outcome": metadata.outcome,
     }
 
 
@@ -359,6 +387,19 @@ def _open_group(path: Path, mode: str) -> zarr.Group:
         return zarr.open_group(str(path), mode=mode)  # type: ignore[arg-type]
     except (OSError, ValueError, KeyError) as error:
         raise StoreError(f"cannot open the store at {path}: {error}") from error
+
+
+def _add_provenance_columns(root: zarr.Group) -> None:
+    """Create the provenance columns a store written before them lacks, filled with their defaults."""
+    committed = int(dict(root.attrs).get("committed_episodes", 0))  # type: ignore[arg-type]
+    for name, (dtype, default) in _PROVENANCE_COLUMNS.items():
+        if f"meta/{name}" in root:
+            continue
+        array = root.create_array(
+            f"meta/{name}", shape=(committed,), chunks=(META_CHUNK_EPISODES,), dtype=dtype
+        )
+        if committed:
+            array[:] = np.full(committed, default, dtype=object if dtype is str else dtype)
 
 
 def _create(path: Path, image_size: int, control_hz: float) -> zarr.Group:
@@ -390,7 +431,8 @@ def _half_created(root: zarr.Group) -> bool:
     no attributes at all, and nothing but empty arrays of our layout in it."""
     if dict(root.attrs):
         return False
-    ours = {f"data/{key}" for key in FRAME_KEYS} | {f"meta/{n}" for n in (*_META_COLUMNS, "episode_ends")}
+    meta = (*_META_COLUMNS, *_PROVENANCE_COLUMNS, "episode_ends")
+    ours = {f"data/{key}" for key in FRAME_KEYS} | {f"meta/{n}" for n in meta}
     for name, member in root.members(max_depth=None):
         if isinstance(member, zarr.Array) and (name not in ours or member.shape[0] != 0):
             return False
