@@ -80,7 +80,9 @@ def run(seed: int, controller: str) -> tuple[bool, int, str | None, str | None]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--episodes", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--controller", default="default", help="a checkpoint folder, or default")
@@ -103,9 +105,12 @@ def main() -> None:
             recovered += 1
         else:
             takeover_reasons[takeover] += 1
-    print(f"learned ({args.controller}): {learned}/{args.episodes} grasped; failures: {dict(learned_reasons)}")
+    print(
+        f"learned ({args.controller}): {learned}/{args.episodes} grasped; failures: {dict(learned_reasons)}"
+    )
     print(f"learned re-opens per failed attempt: {reopens_on_failures / max(failed, 1):.2f}")
-    print(f"expert takeover from the {failed} failure states: {recovered}/{failed} grasped; {dict(takeover_reasons)}")
+    reasons = dict(takeover_reasons)
+    print(f"expert takeover from the {failed} failure states: {recovered}/{failed} grasped; {reasons}")
     print(f"{time.perf_counter() - started:.0f} s")
 
 
