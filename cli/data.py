@@ -93,6 +93,8 @@ def info(
     ):
         console.print(f"{title}: " + (", ".join(f"{name} {count}" for name, count in counts.items()) or "-"))
     console.print(f"instructions: {summary.instructions} distinct")
+    rounds = [f"{name}: {n} ({grasped} grasped)" for name, (n, grasped) in summary.rounds.items()]
+    console.print("rounds: " + ("; ".join(rounds) or "-"), markup=False)
     if sheet is not None:
         try:
             shown = thumbnail_sheet(opened, sheet, episodes)

@@ -7,12 +7,15 @@ the demos a run keeps do not depend on how many workers produced them.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import multiprocessing
 import signal
 import time
 from collections import deque
 from collections.abc import Container, Generator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -175,7 +178,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
             target_box=box.as_tuple(),
             steps=frames.steps,
             round=job.round,
-            policy=job.policy or "scripted",
+            policy="scripted" if job.policy is None else policy_identity(job.policy, job.skill),
             beta=job.beta,
             outcome=outcome.reason or "",
         )
@@ -194,6 +197,16 @@ def record_demo(job: CollectJob, index: int) -> Demo:
             regrasps,
             expert_ticks,
         )
+
+
+@functools.cache
+def policy_identity(name: str, skill: str) -> str:
+    """`FOLDER@sha256:PREFIX` of a checkpoint's weights: which weights drove, even after `default` moves."""
+    from dexagent.controller.factory import default_checkpoint
+
+    folder = default_checkpoint(skill) if name == "default" else Path(name).expanduser()
+    digest = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+    return f"{folder}@sha256:{digest[:12]}"
 
 
 def _frames(
