@@ -15,6 +15,8 @@ err_console = Console(stderr=True)
 EXIT_OK = 0
 EXIT_FAILED = 1  # the job ran but did not succeed (e.g. the prompt was not completed)
 EXIT_BAD_INPUT = 2  # bad flag value, unreadable file, unreachable server at start
+# A device reported a fault the operator must look at (e.g. the hand's error bits): the arm stopped.
+EXIT_DEVICE_FAULT = 3
 # Stopped by Ctrl-C or SIGTERM, in every command (128 + SIGINT: the shell's convention).
 EXIT_INTERRUPTED = 130
 

@@ -158,8 +158,9 @@ def run(
 ) -> None:
     """Run the agent on PROMPT: plan, compile a skill tree, tick it at 20 Hz; exit 0 when the prompt is done.
 
-    Exit 1 when the prompt was not completed (the reason is printed), 2 for bad input, 130 when
-    stopped with Ctrl-C or SIGTERM.
+    Exit 1 when the prompt was not completed (the reason is printed), 2 for bad input, 3 when a
+    device reported a fault (e.g. the hand's error bits; clear them with `dexagent doctor
+    --robot-config FILE --clear-hand-errors` after looking), 130 when stopped with Ctrl-C or SIGTERM.
     """
     skills = _check_inputs(prompt, robot, planner, controller, tree, objects, split)
     if robot == "real":
@@ -274,8 +275,9 @@ def _stop_signals(agent: AgentRun) -> Iterator[None]:
             if agent.in_loop:
                 raise KeyboardInterrupt  # the operator insists: stop now, still safely (see AgentRun.run)
             return  # already stopping, or the run is over and its log and summary are being written
-        agent.request_stop()
-        err_console.print("[yellow]stopping safely (Ctrl-C again to stop at once)...[/]")
+        what = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+        agent.request_stop(f"stopped by the operator ({what})")
+        err_console.print(f"[yellow]stopping safely ({what}; Ctrl-C again to stop at once)...[/]")
 
     if threading.current_thread() is not threading.main_thread():
         yield  # signals can only be handled on the main thread (e.g. a test runner's worker)

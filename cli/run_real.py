@@ -1,15 +1,19 @@
 """`dexagent run --robot real --robot-config robot.yaml`: the agent on the real arm, hand and cameras.
 
-Bad input (config file, planner, tracker) fails before any device moves (exit 2). While the
-run ticks, the configured signal (default SIGUSR1) or key (default space) is the emergency
-stop: the arm stops at once and holds; the run ends and says so.
+Bad input (config file, planner, tracker and its weights, controller checkpoint) fails before
+any device is connected (exit 2); a device that does not answer fails before anything moves
+(exit 2). While the run ticks, the configured signal (default SIGUSR1) or key (default space)
+is the emergency stop: the arm stops at once and holds; the run ends and says so. A hand that
+reports error bits (at connect or mid-run) stops the arm within one control period; the run
+ends with exit 3 naming the finger and the error, and the operator clears the bits with
+`dexagent doctor --robot-config FILE --clear-hand-errors` after looking at the hand.
 """
 
 from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
@@ -19,10 +23,13 @@ from dexagent.agent.planner import PlannerError, build_planner
 from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
 from dexagent.agent.robot_world import robot_agent_run
 from dexagent.agent.runner import RunConfig
-from dexagent.cli.errors import EXIT_FAILED, console, err_console, fail
+from dexagent.agent.shown_text import shown
+from dexagent.cli.errors import EXIT_DEVICE_FAULT, EXIT_FAILED, console, err_console, fail
 from dexagent.cli.real_config import load_real_robot_config
+from dexagent.cli.tracker_check import tracker_check
 from dexagent.controller.perception import TrackerConfigError, tracker_factory
 from dexagent.hardware import HardwareError
+from dexagent.hardware.errors import FaultStopError
 from dexagent.hardware.real.estop import key_estop, signal_estop
 from dexagent.hardware.registry import make_robot
 
@@ -68,12 +75,17 @@ def run_on_real_robot(
         make_tracker = tracker_factory(tracker, **tracker_options)
     except TrackerConfigError as error:
         fail(f"--tracker {tracker}: {error}")
+    usable = tracker_check(tracker, tracker_options, required=True)
+    if not usable.ok:  # found now, not on the first grasp after the arm has moved
+        fail(f"--tracker {tracker}: {usable.detail}")
     try:
         the_planner = build_planner(planner, None, **planner_options)
     except (PlannerUnreachableError, PlannerConfigError, PlannerError) as error:
         fail(f"planner {planner}: {error}")
     try:
         robot = make_robot(config)
+    except FaultStopError as fault:
+        fault_stop(fault, robot_config)
     except HardwareError as error:
         fail(f"cannot connect the robot: {error}")
     assert hasattr(robot, "emergency_stop")
@@ -107,7 +119,7 @@ def run_on_real_robot(
         agent.request_stop(reason)
 
     safety = config.safety
-    console.print(f"[dim]emergency stop: {safety.estop_key or 'no'} key, {safety.estop_signal}[/]")
+    console.print(f"[dim]emergency stop: {shown(safety.estop_key or 'no')} key, {safety.estop_signal}[/]")
     try:
         with ExitStack() as stack:
             stack.enter_context(signal_estop(safety.estop_signal, emergency_stop))
@@ -117,12 +129,24 @@ def run_on_real_robot(
             result = agent.run()
     except (PlannerUnreachableError, PlannerConfigError) as error:
         fail(f"planner: {error}")
+    except FaultStopError as fault:
+        fault_stop(fault, robot_config)
     except HardwareError as error:
         fail(f"the robot stopped before the run: {error}")
     finally:
         episode_log.close()
         robot.close()
     console.print(summary_table(result))
+    latched = getattr(robot, "fault", None)
+    if isinstance(latched, FaultStopError):
+        fault_stop(latched, robot_config)
     if not result.completed:
-        err_console.print(f"[bold red]not completed:[/] {result.reason}")
+        err_console.print(f"[bold red]not completed:[/] {shown(result.reason)}")
         raise typer.Exit(EXIT_FAILED)
+
+
+def fault_stop(fault: FaultStopError, robot_config: Path | None) -> NoReturn:
+    """A device fault ended the run (the arm is stopped): name it and how to clear it; exit 3."""
+    hint = str(fault).replace("FILE", str(robot_config)) if robot_config is not None else str(fault)
+    err_console.print(f"[bold red]device fault, the arm is stopped:[/] {shown(hint)}")
+    raise typer.Exit(EXIT_DEVICE_FAULT)
