@@ -37,7 +37,8 @@ CASES: dict[str, tuple[bytes, str]] = {
     "20,000 nested `[`": (b"[" * 20_000, "nested more than 16 levels"),
     "a 5 MB file": (b"# " + b"x" * 5_000_000 + b"\n", "at most 200000"),
     "a 70-character host name label": (
-        f"type: real\n{CAMERAS}hand: {{host: {'a' * 70}.lab}}\n".encode(), "hand.host: Value error, not an IP"
+        f"type: real\n{CAMERAS}hand: {{host: {'a' * 70}.lab}}\n".encode(),
+        "hand.host: Value error, not an IP",
     ),
     "a malformed host name": (f"type: real\n{CAMERAS}arm: {{ip: 'arm controller!'}}\n".encode(), "arm.ip"),
     "`full_scale: 70000` in the hand's register map": (
