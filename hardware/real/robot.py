@@ -35,6 +35,8 @@ from dexagent.hardware.real.config import RealRobotConfig
 from dexagent.hardware.real.hand import ModbusHand
 from dexagent.hardware.types import ACTION_DIM, ARM_DOF, Observation
 
+FIRST_FRAME_S = 3.0  # how long a camera may take to deliver its first frame after it starts
+
 
 class RealRobot:
     """A connected real robot; build it with `RealRobot.connect(config)` (or `make_robot(config)`)."""
@@ -79,6 +81,8 @@ class RealRobot:
             opened.append(head.stop)
             wrist = RealSenseCamera("wrist", config.cameras.wrist, timeout, find_camera).start()
             opened.append(wrist.stop)
+            for camera in (head, wrist):  # a RealSense's first frame can take a while (auto-exposure)
+                camera.wait_first_frame(max(timeout, FIRST_FRAME_S))
             # Every device answered: only now is anything written, and only to a healthy hand.
             hand.check()
             hand.configure()

@@ -48,6 +48,7 @@ class RealCli:
     robots: list[RealRobot]
     on_tick: list[Callable[[RunState], None]]
     planner: Any
+    cameras: dict[str, SoftwareCamera]
 
     def invoke(self, *args: str) -> tuple[int, str, float]:
         started = time.perf_counter()
@@ -80,10 +81,13 @@ def real_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RealCl
     state = HandState()
     cameras = {HEAD: SoftwareCamera(HEAD), WRIST: SoftwareCamera(WRIST)}
     arm = FakeRealMan()
+    for camera in cameras.values():
+        camera.start_streaming()
     with tcp_hand(state) as (port, _):
         path = tmp_path / "robot.yaml"
         path.write_text(_config_text(port))
-        cli = RealCli(path, state, arm, [], [], ScriptedPlanner(boxes={"cup": Box(10, 10, 30, 30)}))
+        planner = ScriptedPlanner(boxes={"cup": Box(10, 10, 30, 30)})
+        cli = RealCli(path, state, arm, [], [], planner, cameras)
         cli.planner.plan = [Instruction(skill="grasp", target="cup", text="grasp the cup")]
         cli.planner.verdicts = [True]
 
@@ -91,8 +95,6 @@ def real_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RealCl
             robot = RealRobot.connect(
                 config, make_arm_sdk=lambda: arm, find_camera=lambda s: cameras[s].device
             )
-            for camera in cameras.values():
-                camera.start_streaming()
             cli.robots.append(robot)
             return robot
 
@@ -116,7 +118,7 @@ def real_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RealCl
         finally:
             for robot in cli.robots:
                 robot.close()
-            for camera in cameras.values():
+            for camera in list(cameras.values()):
                 camera.unplug()
 
 
@@ -206,6 +208,18 @@ def test_markup_in_a_prompt_ends_a_real_run_as_text(real_cli: RealCli, fault_row
     assert code == 1, output  # was a rich MarkupError traceback
     assert "grasp [/x] the cup" in output
     fault_row("prompt with markup `[/x]` (`run --robot real`)", code, seconds, "none", "none")
+
+
+def test_a_camera_that_never_streams_fails_connect_before_the_hand_is_written(
+    real_cli: RealCli, fault_row: Row
+) -> None:
+    real_cli.cameras["333333333333"] = SoftwareCamera("333333333333")  # plugged in, never streams
+    real_cli.config.write_text(real_cli.config.read_text().replace(WRIST, "333333333333"))
+    code, output, seconds = real_cli.run()
+    assert code == 2 and "wrist camera" in output and "no frame within 3 s" in output, output
+    # Before: the speed and force registers were written before the cameras were confirmed.
+    assert real_cli.hand.writes == [] and real_cli.arm.canfd == [] and real_cli.arm.movej == []
+    fault_row("`run --robot real` with a wrist camera that never streams", code, seconds, "none", "none")
 
 
 def test_doctor_only_reads_and_clears_hand_errors_when_asked(real_cli: RealCli, fault_row: Row) -> None:
