@@ -155,9 +155,11 @@ def test_an_error_bit_mid_run_stops_the_arm_within_a_period_and_ends_the_run_wit
     stops = [at for name, at in arm.calls if name == "rm_set_arm_stop" and at > raised["at"]]
     assert stops, arm.calls[-5:]
     period = 1 / 20.0
-    # The error register is read with every observation, once per control period.
+    # The error register is read with every observation, once per control period: the stop comes
+    # with the first observation after the bit (measured 49-50 ms here); half a period more is
+    # allowed for a loaded machine's thread wake-ups.
     latency = stops[0] - raised["at"]
-    assert latency <= period + 0.02, latency
+    assert latency <= 1.5 * period, latency
     moves = [n for n, at in arm.calls if n in ("rm_movej_canfd", "rm_movej") and at > stops[0]]
     assert moves == []
     fault_row(
@@ -232,5 +234,5 @@ def test_doctor_only_reads_and_clears_hand_errors_when_asked(real_cli: RealCli, 
     assert "errors were middle: over-current; cleared" in output, output
     assert real_cli.hand.clears == 1 and real_cli.hand.errors == [0] * 6
     assert [address for address, _ in real_cli.hand.writes] == [real_cli.hand.registers.clear_error]
-    fault = "`doctor --clear-hand-errors` on a hand with an over-current bit"
+    fault = "`doctor --clear-hand-errors` on a hand with an over-current bit (no arm or cameras: exit 1)"
     fault_row(fault, code, seconds, "none", "none")
