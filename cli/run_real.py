@@ -24,8 +24,9 @@ from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachable
 from dexagent.agent.robot_world import robot_agent_run
 from dexagent.agent.runner import RunConfig
 from dexagent.agent.shown_text import shown
-from dexagent.cli.errors import EXIT_DEVICE_FAULT, EXIT_FAILED, console, err_console, fail
+from dexagent.cli.errors import EXIT_DEVICE_FAULT, EXIT_FAILED, EXIT_INTERRUPTED, console, err_console, fail
 from dexagent.cli.real_config import load_real_robot_config
+from dexagent.cli.stop_signals import stop_signals
 from dexagent.cli.tracker_check import tracker_check
 from dexagent.controller.perception import TrackerConfigError, tracker_factory
 from dexagent.hardware import HardwareError
@@ -122,6 +123,7 @@ def run_on_real_robot(
     console.print(f"[dim]emergency stop: {shown(safety.estop_key or 'no')} key, {safety.estop_signal}[/]")
     try:
         with ExitStack() as stack:
+            stack.enter_context(stop_signals(agent))  # Ctrl-C / SIGTERM: a safe stop, exit 130
             stack.enter_context(signal_estop(safety.estop_signal, emergency_stop))
             stack.enter_context(key_estop(safety.estop_key, emergency_stop))
             stack.enter_context(view)
@@ -140,6 +142,9 @@ def run_on_real_robot(
     latched = getattr(robot, "fault", None)
     if isinstance(latched, FaultStopError):
         fault_stop(latched, robot_config)
+    if result.interrupted:
+        err_console.print(f"[yellow]stopped:[/] {shown(result.reason)}")
+        raise typer.Exit(EXIT_INTERRUPTED)
     if not result.completed:
         err_console.print(f"[bold red]not completed:[/] {shown(result.reason)}")
         raise typer.Exit(EXIT_FAILED)

@@ -9,6 +9,8 @@ policy), injected where the CLI builds them.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -236,3 +238,19 @@ def test_doctor_only_reads_and_clears_hand_errors_when_asked(real_cli: RealCli, 
     assert [address for address, _ in real_cli.hand.writes] == [real_cli.hand.registers.clear_error]
     fault = "`doctor --clear-hand-errors` on a hand with an over-current bit (no arm or cameras: exit 1)"
     fault_row(fault, code, seconds, "none", "none")
+
+
+def test_sigterm_mid_run_stops_a_real_run_safely_with_exit_130(real_cli: RealCli, fault_row: Row) -> None:
+    def terminate(tick: RunState) -> None:
+        if tick.tick == 6:
+            os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` or a scheduler's stop
+
+    real_cli.on_tick.append(terminate)
+    code, output, seconds = real_cli.run()
+    # Before: exit 1 "not completed", and a SIGTERM was reported as "Ctrl-C".
+    assert code == 130, output
+    assert "stopped: stopped by the operator (SIGTERM)" in output
+    assert real_cli.hand.registers.angle_set in [address for address, _ in real_cli.hand.writes]
+    fault_row(
+        "SIGTERM mid-run (`run --robot real`): the hand opens, the arm holds", code, seconds, "none", "none"
+    )
