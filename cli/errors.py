@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -26,3 +27,10 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     (it often quotes user input, file contents or a server's reply)."""
     err_console.print(f"[bold red]error:[/] {shown(message)}")
     raise typer.Exit(code)
+
+
+def fail_device_fault(fault: Exception, robot_config: Path | None) -> NoReturn:
+    """A device fault stopped the robot (the arm holds): name it and how to clear it; exit 3."""
+    hint = str(fault).replace("FILE", str(robot_config)) if robot_config is not None else str(fault)
+    err_console.print(f"[bold red]device fault, the arm is stopped:[/] {shown(hint)}")
+    raise typer.Exit(EXIT_DEVICE_FAULT)

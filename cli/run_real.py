@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 
@@ -24,7 +24,7 @@ from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachable
 from dexagent.agent.robot_world import robot_agent_run
 from dexagent.agent.runner import RunConfig
 from dexagent.agent.shown_text import shown
-from dexagent.cli.errors import EXIT_DEVICE_FAULT, EXIT_FAILED, EXIT_INTERRUPTED, console, err_console, fail
+from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, err_console, fail, fail_device_fault
 from dexagent.cli.real_config import load_real_robot_config
 from dexagent.cli.stop_signals import stop_signals
 from dexagent.cli.tracker_check import tracker_check
@@ -86,7 +86,7 @@ def run_on_real_robot(
     try:
         robot = make_robot(config)
     except FaultStopError as fault:
-        fault_stop(fault, robot_config)
+        fail_device_fault(fault, robot_config)
     except HardwareError as error:
         fail(f"cannot connect the robot: {error}")
     assert hasattr(robot, "emergency_stop")
@@ -132,7 +132,7 @@ def run_on_real_robot(
     except (PlannerUnreachableError, PlannerConfigError) as error:
         fail(f"planner: {error}")
     except FaultStopError as fault:
-        fault_stop(fault, robot_config)
+        fail_device_fault(fault, robot_config)
     except HardwareError as error:
         fail(f"the robot stopped before the run: {error}")
     finally:
@@ -141,17 +141,10 @@ def run_on_real_robot(
     console.print(summary_table(result))
     latched = getattr(robot, "fault", None)
     if isinstance(latched, FaultStopError):
-        fault_stop(latched, robot_config)
+        fail_device_fault(latched, robot_config)
     if result.interrupted:
         err_console.print(f"[yellow]stopped:[/] {shown(result.reason)}")
         raise typer.Exit(EXIT_INTERRUPTED)
     if not result.completed:
         err_console.print(f"[bold red]not completed:[/] {shown(result.reason)}")
         raise typer.Exit(EXIT_FAILED)
-
-
-def fault_stop(fault: FaultStopError, robot_config: Path | None) -> NoReturn:
-    """A device fault ended the run (the arm is stopped): name it and how to clear it; exit 3."""
-    hint = str(fault).replace("FILE", str(robot_config)) if robot_config is not None else str(fault)
-    err_console.print(f"[bold red]device fault, the arm is stopped:[/] {shown(hint)}")
-    raise typer.Exit(EXIT_DEVICE_FAULT)

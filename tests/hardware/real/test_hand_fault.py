@@ -254,3 +254,18 @@ def test_sigterm_mid_run_stops_a_real_run_safely_with_exit_130(real_cli: RealCli
     fault_row(
         "SIGTERM mid-run (`run --robot real`): the hand opens, the arm holds", code, seconds, "none", "none"
     )
+
+
+def test_kinesthetic_collection_with_a_hand_in_fault_exits_3(
+    real_cli: RealCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dexagent.cli import collect_real
+
+    monkeypatch.setattr(collect_real, "make_robot", run_real.make_robot)
+    real_cli.hand.errors[MIDDLE_SLOT] = OVER_CURRENT
+    code, output, _ = real_cli.invoke(
+        "collect", "-n", "1", "--out", str(tmp_path / "demos.zarr"), "--robot", "real",
+        "--robot-config", str(real_cli.config), "--tracker", "oracle", "--image-size", "16",
+    )  # fmt: skip
+    assert code == 3 and "hand: error bits set: middle: over-current" in output, output
+    assert real_cli.hand.writes == [] and real_cli.arm.movej == []
