@@ -60,14 +60,25 @@ def info(
     store: Path = typer.Argument(..., help="A demonstration store (from dexagent collect or data import)."),
     sheet: Path | None = typer.Option(None, "--sheet", help="Also write a thumbnail sheet (PNG) here."),
     episodes: int = typer.Option(6, "--episodes", "-n", help="Episodes on the thumbnail sheet."),
+    verify: bool = typer.Option(
+        True, help="Decode every chunk, so a store copied half way is found now (--no-verify: faster)."
+    ),
 ) -> None:
-    """Episodes, frames, cameras, sizes, splits and skills of STORE; optionally a thumbnail sheet."""
+    """Episodes, frames, cameras, sizes, splits and skills of STORE; optionally a thumbnail sheet.
+
+    Exit 2 when the store cannot be read or a chunk does not decode (the array and frames are named).
+    """
     from dexagent.controller.data import StoreError
     from dexagent.controller.data.info import summarise_store
+    from dexagent.controller.data.integrity import verify_store
     from dexagent.controller.data.thumbnails import thumbnail_sheet
 
     opened = _open(store)
-    summary = summarise_store(opened)
+    try:
+        checked = verify_store(opened) if verify else 0
+        summary = summarise_store(opened)
+    except StoreError as error:
+        fail(str(error))
     console.print(f"[bold]{summary.path}[/]")
     console.print(
         f"{summary.episodes} episodes, {summary.frames} frames ({summary.seconds / 60:.1f} min at "
@@ -95,6 +106,8 @@ def info(
     console.print(f"instructions: {summary.instructions} distinct")
     rounds = [f"{name}: {n} ({grasped} grasped)" for name, (n, grasped) in summary.rounds.items()]
     console.print("rounds: " + ("; ".join(rounds) or "-"), markup=False)
+    if verify:
+        console.print(f"every chunk decodes ({checked} data chunks read)")
     if sheet is not None:
         try:
             shown = thumbnail_sheet(opened, sheet, episodes)

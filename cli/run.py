@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -18,11 +13,12 @@ from dexagent.agent.live_view import LiveView, summary_table
 from dexagent.agent.planner import PLANNER_BACKENDS, PlannerError, build_planner
 from dexagent.agent.planner.config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
-from dexagent.agent.runner import AgentRun, RunConfig, RunResult
+from dexagent.agent.runner import RunConfig, RunResult
 from dexagent.agent.shown_text import shown
 from dexagent.agent.video import VideoRecorder
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, err_console, fail
+from dexagent.cli.stop_signals import stop_signals
 from dexagent.controller.factory import ControllerNotFoundError, check_controller, controller_image_size
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import HardwareError
@@ -158,8 +154,9 @@ def run(
 ) -> None:
     """Run the agent on PROMPT: plan, compile a skill tree, tick it at 20 Hz; exit 0 when the prompt is done.
 
-    Exit 1 when the prompt was not completed (the reason is printed), 2 for bad input, 130 when
-    stopped with Ctrl-C or SIGTERM.
+    Exit 1 when the prompt was not completed (the reason is printed), 2 for bad input, 3 when a
+    device reported a fault (e.g. the hand's error bits; clear them with `dexagent doctor
+    --robot-config FILE --clear-hand-errors` after looking), 130 when stopped with Ctrl-C or SIGTERM.
     """
     skills = _check_inputs(prompt, robot, planner, controller, tree, objects, split)
     if robot == "real":
@@ -231,7 +228,7 @@ def run(
         },
     )
     console.print(f"[dim]scene seed {seed} ({split}): {shown(', '.join(o.name for o in sim.objects))}[/]")
-    with _stop_signals(agent):  # held to the end: a late Ctrl-C must not cut the summary short
+    with stop_signals(agent):  # held to the end: a late Ctrl-C must not cut the summary short
         try:
             with view:
                 result = agent.run()
@@ -258,35 +255,6 @@ def _report(result: RunResult, video: Path | None, log: Path | None, recorder: V
     if not result.completed:
         err_console.print(f"[bold red]not completed:[/] {shown(result.reason)}")
         raise typer.Exit(EXIT_FAILED)
-
-
-@contextmanager
-def _stop_signals(agent: AgentRun) -> Iterator[None]:
-    """Ctrl-C (or SIGTERM) asks the run loop to stop safely at the next tick; a second one aborts at once;
-    once the loop is over, more are ignored while the log and the summary are written.
-
-    Set explicitly: a process started in the background inherits SIGINT as ignored, and then
-    Python never installs its own handler.
-    """
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        if agent.stop_was_requested:
-            if agent.in_loop:
-                raise KeyboardInterrupt  # the operator insists: stop now, still safely (see AgentRun.run)
-            return  # already stopping, or the run is over and its log and summary are being written
-        agent.request_stop()
-        err_console.print("[yellow]stopping safely (Ctrl-C again to stop at once)...[/]")
-
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals can only be handled on the main thread (e.g. a test runner's worker)
-        return
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            # Stopped: the command is exiting, and one more Ctrl-C must not turn that into a traceback.
-            signal.signal(sig, signal.SIG_IGN if agent.stop_was_requested else handler)
 
 
 def _planner(

@@ -162,7 +162,8 @@ class DemoStore:
         self.image_size = int(attrs["image_size"])
         self.control_hz = float(attrs["control_hz"])
         self._committed = int(attrs.get("committed_episodes", 0))
-        self._ends = np.asarray(_array(root, "meta/episode_ends")[: self._committed], dtype=np.int64)
+        ends = decoded(path, root, "meta/episode_ends", slice(0, self._committed))
+        self._ends = np.asarray(ends, dtype=np.int64)
 
     # ---- opening -------------------------------------------------------------------------
 
@@ -259,9 +260,10 @@ class DemoStore:
     def episode_metadata(self, index: int) -> EpisodeMetadata:
         self.episode_slice(index)  # range check
         index %= self._committed
-        row = {name: _array(self._root, f"meta/{name}")[index] for name in _META_COLUMNS}
+        row = {name: decoded(self.path, self._root, f"meta/{name}", index) for name in _META_COLUMNS}
         for name, (_, default) in _PROVENANCE_COLUMNS.items():
-            row[name] = _array(self._root, f"meta/{name}")[index] if f"meta/{name}" in self._root else default
+            stored = f"meta/{name}" in self._root
+            row[name] = decoded(self.path, self._root, f"meta/{name}", index) if stored else default
         tags = str(row["target_tags"])
         return EpisodeMetadata(
             seed=int(row["seed"]),  # type: ignore[arg-type]
@@ -288,12 +290,19 @@ class DemoStore:
         if name not in _META_COLUMNS and name not in _PROVENANCE_COLUMNS:
             known = ", ".join([*_META_COLUMNS, *_PROVENANCE_COLUMNS])
             raise KeyError(f"no metadata column {name!r}; the store has {known}")
-        return np.asarray(_array(self._root, f"meta/{name}")[: self._committed])
+        return np.asarray(decoded(self.path, self._root, f"meta/{name}", slice(0, self._committed)))
 
     def episode(self, index: int) -> EpisodeFrames:
         """Load all frames of one episode into memory."""
         frames = self.episode_slice(index)
-        return EpisodeFrames(**{key: np.asarray(self[key][frames]) for key in FRAME_KEYS})
+        return EpisodeFrames(
+            **{key: np.asarray(decoded(self.path, self._root, f"data/{key}", frames)) for key in FRAME_KEYS}
+        )
+
+    @property
+    def zarr_root(self) -> zarr.Group:
+        """The store's zarr group (read it; write only through `append_episode`)."""
+        return self._root
 
     @property
     def arrays(self) -> Mapping[str, zarr.Array]:
@@ -370,6 +379,18 @@ def _metadata_row(metadata: EpisodeMetadata) -> dict[str, Any]:
         "beta": np.float32(metadata.beta),
         "outcome": metadata.outcome,
     }
+
+
+def decoded(path: Path, root: zarr.Group, name: str, selection: Any) -> Any:
+    """`root[name][selection]`; a chunk that does not decode (a file cut short, bytes flipped) is a
+    `StoreError` naming the array, not the codec's own error."""
+    try:
+        return _array(root, name)[selection]
+    except (RuntimeError, ValueError, OSError) as error:
+        raise StoreError(
+            f"{path}/{name}: a chunk does not decode ({type(error).__name__}: {error}); the store is damaged "
+            "(a copy cut short?): copy it again or collect those episodes again"
+        ) from None
 
 
 def _array(root: zarr.Group, name: str) -> zarr.Array:
@@ -469,7 +490,7 @@ def _check_layout(path: Path, root: zarr.Group) -> None:
         minimum = committed if name.startswith("meta/") else 0
         if not isinstance(array, zarr.Array) or array.shape[0] < minimum:
             raise StoreError(f"{path}/{name} is shorter than the {committed} committed episodes")
-    ends = np.asarray(_array(root, "meta/episode_ends")[:committed])
+    ends = np.asarray(decoded(path, root, "meta/episode_ends", slice(0, committed)))
     frames = int(ends[-1]) if committed else 0
     if committed and (ends[0] <= 0 or np.any(np.diff(ends) <= 0)):
         raise StoreError(f"{path}/meta/episode_ends is not strictly increasing: the store is corrupt")
