@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import os
 import signal
+from typing import Any
 from importlib.metadata import PackageNotFoundError, version
 
 # Offscreen MuJoCo rendering on machines without a display; a user's own choice wins.
 os.environ.setdefault("MUJOCO_GL", "egl")
 
 import typer
+import typer.core
+
+
+def _flag_type(self: typer.core.TyperOption, ctx: Any) -> str | None:
+    """A flag's help row shows no value type: typer 0.29 prints `<bool>` beside `--help` and every
+    on/off switch, which reads as if the flag took a value."""
+    if self.is_flag and self.metavar is None:
+        return None
+    return _option_type(self, ctx)
+
+
+_option_type = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 app = typer.Typer(
     name="dexagent",

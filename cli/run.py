@@ -17,7 +17,11 @@ from dexagent.agent.episode_log import EpisodeLog
 from dexagent.agent.live_view import LiveView, summary_table
 from dexagent.agent.planner import PLANNER_BACKENDS, PlannerError, build_planner
 from dexagent.agent.planner.config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
-from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
+from dexagent.agent.planner.errors import (
+    PlannerConfigError,
+    PlannerUnreachableError,
+    PromptNotUnderstoodError,
+)
 from dexagent.agent.runner import AgentRun, RunConfig, RunResult
 from dexagent.agent.shown_text import shown
 from dexagent.agent.video import VideoRecorder
@@ -237,6 +241,8 @@ def run(
                 result = agent.run()
         except (PlannerUnreachableError, PlannerConfigError) as error:
             fail(f"planner: {error}")
+        except PromptNotUnderstoodError as error:
+            fail(str(error))
         finally:
             episode_log.close()
             if recorder is not None:
@@ -246,17 +252,17 @@ def run(
 
 
 def _report(result: RunResult, video: Path | None, log: Path | None, recorder: VideoRecorder | None) -> None:
-    """The summary, where the video and log went, and the exit code (0 done, 1 not done, 130 stopped)."""
+    """The summary, where the video and log went, and the exit code (0 done, 1 not done, 130 stopped).
+
+    The reason is in the summary's outcome row, said once."""
     console.print(summary_table(result))
     if video is not None:
         console.print(f"[dim]video: {shown(video)} ({recorder.frames if recorder else 0} frames)[/]")
     if log is not None:
         console.print(f"[dim]episode log: {shown(log)}[/]")
     if result.interrupted:
-        err_console.print(f"[yellow]stopped:[/] {shown(result.reason)}")
         raise typer.Exit(EXIT_INTERRUPTED)
     if not result.completed:
-        err_console.print(f"[bold red]not completed:[/] {shown(result.reason)}")
         raise typer.Exit(EXIT_FAILED)
 
 

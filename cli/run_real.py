@@ -16,10 +16,14 @@ import typer
 from dexagent.agent.episode_log import EpisodeLog
 from dexagent.agent.live_view import LiveView, summary_table
 from dexagent.agent.planner import PlannerError, build_planner
-from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
+from dexagent.agent.planner.errors import (
+    PlannerConfigError,
+    PlannerUnreachableError,
+    PromptNotUnderstoodError,
+)
 from dexagent.agent.robot_world import robot_agent_run
 from dexagent.agent.runner import RunConfig
-from dexagent.cli.errors import EXIT_FAILED, console, err_console, fail
+from dexagent.cli.errors import EXIT_FAILED, console, fail
 from dexagent.cli.real_config import load_real_robot_config
 from dexagent.controller.perception import TrackerConfigError, tracker_factory
 from dexagent.hardware import HardwareError
@@ -117,12 +121,13 @@ def run_on_real_robot(
             result = agent.run()
     except (PlannerUnreachableError, PlannerConfigError) as error:
         fail(f"planner: {error}")
+    except PromptNotUnderstoodError as error:
+        fail(str(error))
     except HardwareError as error:
         fail(f"the robot stopped before the run: {error}")
     finally:
         episode_log.close()
         robot.close()
-    console.print(summary_table(result))
+    console.print(summary_table(result))  # the reason is in its outcome row, said once
     if not result.completed:
-        err_console.print(f"[bold red]not completed:[/] {result.reason}")
         raise typer.Exit(EXIT_FAILED)

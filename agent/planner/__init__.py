@@ -9,6 +9,7 @@ from dexagent.agent.planner.errors import (
     PlannerConfigError,
     PlannerError,
     PlannerUnreachableError,
+    PromptNotUnderstoodError,
     ReplyError,
 )
 from dexagent.agent.planner.factory import PLANNER_BACKENDS, build_planner
@@ -26,6 +27,7 @@ __all__ = [
     "PlannerConfigError",
     "PlannerError",
     "PlannerUnreachableError",
+    "PromptNotUnderstoodError",
     "ReplyError",
     "ScenePlanner",
     "TargetQuery",

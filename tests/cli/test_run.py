@@ -54,11 +54,20 @@ def test_run_completes_prints_the_summary_and_writes_log_and_video(tmp_path: Pat
     assert frames == end["ticks"]  # one head|wrist frame per control tick
 
 
-def test_a_prompt_that_cannot_be_done_exits_1_with_the_reason() -> None:
-    result = runner.invoke(app, ["run", "grasp the purple unicorn", *FAST])
+def test_a_prompt_that_cannot_be_done_exits_1_with_the_reason_said_once() -> None:
+    result = runner.invoke(app, ["run", "grasp the banana", *FAST], env={"COLUMNS": "200"})
     assert result.exit_code == 1
     assert "not completed" in result.output
-    assert "the planner could not plan 'grasp the purple unicorn'" in " ".join(result.output.split())
+    reason = "the planner could not plan 'grasp the banana': no object in the scene is the banana"
+    assert " ".join(result.output.split()).count(reason) == 1, result.output
+
+
+def test_a_prompt_the_planner_does_not_understand_is_bad_input_exit_2() -> None:
+    result = runner.invoke(app, ["run", "asdf qwerty", *FAST], env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    output = " ".join(result.output.split())
+    assert "error: the scene planner does not understand the prompt 'asdf qwerty'" in output
+    assert output.count("does not understand") == 1 and "outcome" not in output
 
 
 @pytest.mark.parametrize(
