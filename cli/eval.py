@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import sys
+import time
 from pathlib import Path
 
 import typer
@@ -96,13 +97,26 @@ def evaluate(
         console=console,
         transient=True,
     )
-    successes = 0
+    successes = done = 0
+    started = time.perf_counter()
+    # Not on a terminal (a pipe, a log file, CI) the bar is not drawn: a line per 5% instead, as train does.
+    line_every = None if console.is_terminal else max(1, episodes // 20)
 
     def advance(record: EpisodeRecord) -> None:
-        nonlocal successes
+        nonlocal successes, done
         successes += record.success
-        done = record.index + 1
+        done += 1  # records may arrive out of order with --workers
         progress.update(bar, advance=1, rate=f"{successes}/{done} succeeded")
+        if line_every is not None and (done % line_every == 0 or done == episodes):
+            elapsed = time.perf_counter() - started
+            left = elapsed / done * (episodes - done)
+            console.print(
+                f"episode {done}/{episodes}: {successes}/{done} succeeded ({successes / done:.0%}), "
+                f"{elapsed:.0f} s elapsed, {left / 60:.1f} min left",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
 
     try:
         with progress:

@@ -14,7 +14,7 @@ import typer
 
 from dexagent.agent.compile import candidate_trees
 from dexagent.agent.episode_log import EpisodeLog
-from dexagent.agent.live_view import LiveView, summary_table
+from dexagent.agent.live_view import LINES_EVERY_S, LiveView, summary_table
 from dexagent.agent.planner import PLANNER_BACKENDS, PlannerError, build_planner
 from dexagent.agent.planner.config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from dexagent.agent.planner.errors import (
@@ -212,7 +212,9 @@ def run(
     )
     episode_log = EpisodeLog(log)
     recorder = VideoRecorder(video, fps=sim.spec.control_hz) if video is not None else None
-    view = LiveView(console, enabled=live and console.is_terminal)
+    # Not on a terminal (a pipe, a log file): a progress line every few seconds instead of the view.
+    lines_every_s = None if console.is_terminal else LINES_EVERY_S
+    view = LiveView(console, enabled=live and console.is_terminal, lines_every_s=lines_every_s)
     agent = sim_agent_run(
         sim,
         the_planner,

@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from dexagent.agent.episode_log import EpisodeLog
-from dexagent.agent.live_view import LiveView, summary_table
+from dexagent.agent.live_view import LINES_EVERY_S, LiveView, summary_table
 from dexagent.agent.planner import PlannerError, build_planner
 from dexagent.agent.planner.errors import (
     PlannerConfigError,
@@ -90,7 +90,8 @@ def run_on_real_robot(
         success_check="verifier",
     )
     episode_log = EpisodeLog(log)
-    view = LiveView(console, enabled=live and console.is_terminal)
+    lines_every_s = None if console.is_terminal else LINES_EVERY_S  # a pipe or log: progress lines
+    view = LiveView(console, enabled=live and console.is_terminal, lines_every_s=lines_every_s)
     drop = config.pose("bin") if config.poses.bin is not None else None
     agent = robot_agent_run(
         robot,

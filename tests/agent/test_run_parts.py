@@ -13,7 +13,7 @@ from py_trees.common import Status
 from rich.console import Console
 
 from dexagent.agent.episode_log import EpisodeLog, read_log, to_json
-from dexagent.agent.live_view import summary_table, text_snapshot
+from dexagent.agent.live_view import LiveView, progress_line, summary_table, text_snapshot
 from dexagent.agent.runner import RunResult, RunState
 from dexagent.agent.timed_planner import TimedPlanner
 from dexagent.controller.cadence import Cadence
@@ -188,3 +188,25 @@ def test_the_summary_names_the_controller_and_shows_text_as_text() -> None:
     assert "propose: 1 call," in text and "1 slow tick" in text and "1 slow ticks" not in text
     assert "80.0 ticks/s unpaced (target 20) over 40 ticks, 1 slow tick," in text
     assert "Hz achieved" not in text
+
+
+def test_without_the_live_view_progress_lines_name_the_tick_the_running_skill_and_the_target() -> None:
+    grasp = py_trees.behaviours.Running("grasp the cup")
+    root = py_trees.composites.Sequence("clear", memory=True, children=[grasp])
+    root.tick_once()
+    state = RunState(root=root, tick=42, sim_time=2.1, cadence=Cadence(20.0), target="the cup")
+    line = "tick 42 (t=2.1 s sim, 3 s elapsed): grasp the cup, target the cup; grasped 0"
+    assert progress_line(state, 3.2) == line
+    console = Console(width=40, file=io.StringIO(), record=True, color_system=None)
+    with LiveView(console, enabled=False, lines_every_s=0.0) as view:  # a line at every update
+        view.update(state)
+        view.update(RunState(root=None, tick=43, sim_time=2.2, cadence=Cadence(20.0)))
+    lines = console.export_text().splitlines()
+    assert [text.split(":", 1)[0] for text in lines] == [
+        "tick 42 (t=2.1 s sim, 0 s elapsed)",
+        "tick 43 (t=2.2 s sim, 0 s elapsed)",
+    ]
+    assert lines[1].endswith("planning; grasped 0")  # no tree yet: the planner is at work
+    with LiveView(console, enabled=False) as silent:  # no interval: nothing printed
+        silent.update(state)
+    assert len(console.export_text().splitlines()) == 0  # export_text cleared the record

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -47,6 +48,8 @@ def test_run_completes_prints_the_summary_and_writes_log_and_video(tmp_path: Pat
     )
     assert result.exit_code == 0, result.output
     assert "completed" in result.output and "objects grasped" in result.output and "cadence" in result.output
+    # Not a terminal: progress lines (the first at the first tick) in place of the live view.
+    assert re.search(r"^tick 1 \(t=[0-9.]+ s sim, 0 s elapsed\): .+; grasped 0$", result.output, re.M)
     events = [json.loads(line) for line in log.read_text().splitlines()]
     end = events[-1]
     assert end["event"] == "run_end" and end["completed"] is True
