@@ -65,6 +65,9 @@ def main() -> None:
     # SIGTERM (a scheduler's or `docker stop`'s stop, `kill`) stops every command as Ctrl-C does:
     # the same clean exit 130, saved work and no traceback; `run` installs its own safe stop.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # A process started in the background by a script inherits SIGINT as ignored, and Python then
+    # installs no handler: without this, `kill -INT` (or a test's Ctrl-C) would never stop it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     app()
 
 

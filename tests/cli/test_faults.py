@@ -120,10 +120,21 @@ def _no_traceback(output: str, escaped: bool) -> str:
 # ---- 1. a stop while the planner hangs ---------------------------------------------------------
 
 
+def _as_a_background_job() -> None:
+    # What a script's `cmd &` does (and so a suite started that way): SIGINT starts ignored. The
+    # command must stop on it anyway; set here so the test does not depend on how pytest was started.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _start_waiting_on(command: list[str], hanging_vlm: Any) -> subprocess.Popen[bytes]:
-    """Start `command` and return once the VLM that never answers has received its first request."""
+    """Start `command` and return once the VLM that never answers has received its first request
+    (the readiness signal: the command is then blocked in the call the stop must interrupt)."""
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ)
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ),
+        preexec_fn=_as_a_background_job,  # sets one signal disposition, nothing else
     )
     deadline = time.monotonic() + 120
     while hanging_vlm.chat_requests == 0 and time.monotonic() < deadline and process.poll() is None:
