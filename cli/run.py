@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import threading
 from collections.abc import Iterator
@@ -98,7 +99,14 @@ def _check_inputs(
         try:
             check_controller(controller, skill)
         except ControllerNotFoundError as error:
-            fail(f"--controller {controller}: {trees} uses {skill}: {error}")
+            if controller != "default":
+                fail(f"--controller {controller}: {trees} uses {skill}: {error}")
+            # The first thing a newcomer runs: say in one line what will work.
+            works = shlex.join(["dexagent", "run", prompt, *(["--tree", tree] if tree else [])])
+            fail(
+                f"--controller default: {trees} uses {skill}, and no learned checkpoint ships for it "
+                f"yet.\nThis works: {works} --controller scripted"
+            )
     return skills
 
 
@@ -117,7 +125,9 @@ def run(
         "auto", help="openai planner: box convention (auto: from the model)."
     ),
     controller: str = typer.Option(
-        "default", help="default (the shipped checkpoint), scripted (sim expert) or a checkpoint folder."
+        "default",
+        help="default (the learned checkpoints that ship, one per skill; a tree that needs a skill "
+        "without one stops before the run), scripted (the sim's expert) or a checkpoint folder.",
     ),
     robot_config: Path | None = typer.Option(
         None,

@@ -116,7 +116,10 @@ def test_without_a_shipped_checkpoint_the_default_controller_says_so(
     result = runner.invoke(app, ["run", "clear the table", "--objects", "2"])
     assert result.exit_code == 2
     output = " ".join(result.output.split())  # rich wraps long paths at the terminal width
-    assert "no learned checkpoint ships" in output and "--controller scripted" in output
+    assert "clear_table) uses grasp, and no learned checkpoint ships for it yet" in output
+    # One line a newcomer can paste, and it does run.
+    line = next(line for line in result.output.splitlines() if line.startswith("This works: "))
+    assert line == "This works: dexagent run 'clear the table' --controller scripted"
 
 
 @pytest.mark.slow
