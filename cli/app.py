@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 # Offscreen MuJoCo rendering on machines without a display; a user's own choice wins.
@@ -36,6 +35,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from importlib.metadata import PackageNotFoundError, version  # 50 ms: only for --version
+
         try:
             typer.echo(version("dexagent"))
         except PackageNotFoundError:

@@ -11,30 +11,22 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from dexagent.cli.app import app
-from dexagent.cli.doctor_checks import (
-    REAL_PACKAGES,
-    Check,
-    mujoco_check,
-    package_checks,
-    planner_check,
-    system_checks,
-    weight_checks,
-)
 from dexagent.cli.errors import EXIT_FAILED, console, fail
-from dexagent.cli.run_real import parse_options
-from dexagent.controller.perception import TrackerConfigError, tracker_factory
-from dexagent.hardware.config_file import RobotConfigFileError, load_robot_config
-from dexagent.hardware.real.config import RealRobotConfig
+
+if TYPE_CHECKING:  # the checks load when the doctor runs, so `dexagent --help` stays fast
+    from dexagent.cli.doctor_checks import Check
+    from dexagent.hardware.real.config import RealRobotConfig
 
 
 def _robot_checks(config: RealRobotConfig, timeout_s: float) -> list[Check]:
+    from dexagent.cli.doctor_checks import Check
     from dexagent.hardware.real.probe import check_arm, check_cameras, check_hand
 
     devices = [check_arm(config, timeout_s), check_hand(config, timeout_s), *check_cameras(config, timeout_s)]
@@ -43,6 +35,9 @@ def _robot_checks(config: RealRobotConfig, timeout_s: float) -> list[Check]:
 
 def _tracker_check(name: str, options: dict[str, Any], required: bool) -> Check:
     """Options valid, its packages importable, the weight files present (the model is not loaded)."""
+    from dexagent.cli.doctor_checks import Check
+    from dexagent.controller.perception import TrackerConfigError, tracker_factory
+
     try:
         tracker_factory(name, **options)
     except TrackerConfigError as error:
@@ -88,6 +83,19 @@ def doctor(
     timeout: float = typer.Option(2.0, help="Seconds any one device or server may take to answer."),
 ) -> None:
     """Check Python, torch/GPU, MuJoCo rendering, optional packages, weights, devices and the VLM."""
+    from dexagent.cli.doctor_checks import (
+        REAL_PACKAGES,
+        Check,
+        mujoco_check,
+        package_checks,
+        planner_check,
+        system_checks,
+        weight_checks,
+    )
+    from dexagent.cli.run_real import parse_options
+    from dexagent.hardware.config_file import RobotConfigFileError, load_robot_config
+    from dexagent.hardware.real.config import RealRobotConfig
+
     if timeout <= 0:
         fail(f"--timeout must be positive, got {timeout}")
     real: RealRobotConfig | None = None

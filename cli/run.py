@@ -13,41 +13,30 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dexagent.agent.compile import candidate_trees
-from dexagent.agent.episode_log import EpisodeLog
-from dexagent.agent.live_view import LINES_EVERY_S, LiveView, summary_table
-from dexagent.agent.planner import PLANNER_BACKENDS, PlannerError, build_planner
-from dexagent.agent.planner.config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
-from dexagent.agent.planner.errors import (
-    PlannerConfigError,
-    PlannerUnreachableError,
-    PromptNotUnderstoodError,
-)
-from dexagent.agent.runner import AgentRun, RunConfig, RunResult
+# Only what the options' help needs loads with the module (`dexagent --help` imports every command
+# module); the agent, the controllers and the sim load when the command runs.
+from dexagent.agent.planner.choices import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from dexagent.agent.shown_text import shown
-from dexagent.agent.video import VideoRecorder
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, err_console, fail
-from dexagent.controller.factory import ControllerNotFoundError, check_controller, controller_image_size
-from dexagent.controller.skill_spec import CONTROLLED_SKILLS
-from dexagent.hardware import HardwareError
-from dexagent.hardware.registry import robot_types
 from dexagent.hardware.sim.scene_spec import SPLITS
-from dexagent.skills.planning import Planner
-from dexagent.trees.errors import TreeError
-from dexagent.trees.loader import load_tree
-from dexagent.trees.model import SkillNode, children_of
 
 if TYPE_CHECKING:
+    from dexagent.agent.runner import AgentRun, RunResult
+    from dexagent.agent.video import VideoRecorder
     from dexagent.hardware.sim.robot import SimRobot  # MuJoCo loads when the sim is built
+    from dexagent.skills.planning import Planner
 
-ROBOTS = tuple(robot_types())  # the robot registry: sim, real
+# The robot registry's types (tests/cli/test_help.py keeps this line in step with it).
+ROBOTS_HELP = "The robot: sim (the MuJoCo sim) or real (the arm, hand and cameras of --robot-config)."
 DEFAULT_IMAGE_SIZE = 224
 
 
 def _camera_size(controller: str, skills: tuple[str, ...]) -> int:
     """Render at the size the learned policies saw in training: a 224 px frame resized to 96 is not
     the 96 px render they learned from. Scripted (or policies of different sizes): 224."""
+    from dexagent.controller.factory import controller_image_size
+
     sizes = {controller_image_size(controller, skill) for skill in skills}
     size = sizes.pop() if len(sizes) == 1 else None
     return size or DEFAULT_IMAGE_SIZE
@@ -58,6 +47,11 @@ def _controlled_skills(prompt: str, tree: str | None) -> tuple[tuple[str, ...], 
 
     With --tree, that tree's; without, those of every bundled tree the prompt can lead to (the
     first plan decides between grasp_object and nonprehensile_grasp for a one-object prompt)."""
+    from dexagent.agent.compile import candidate_trees
+    from dexagent.controller.skill_spec import CONTROLLED_SKILLS
+    from dexagent.trees.loader import load_tree
+    from dexagent.trees.model import SkillNode, children_of
+
     names = [tree] if tree is not None else list(candidate_trees(prompt))
     used: set[str] = set()
     for name in names:
@@ -81,10 +75,16 @@ def _check_inputs(
 ) -> tuple[str, ...]:
     """Everything that is bad input fails here, before a scene is built (exit 2); the skills that
     need a controller."""
+    from dexagent.agent.planner import PLANNER_BACKENDS
+    from dexagent.controller.factory import ControllerNotFoundError, check_controller
+    from dexagent.hardware.registry import robot_types
+    from dexagent.trees.errors import TreeError
+
+    robots = tuple(robot_types())
     if not prompt.strip():
         fail('the prompt is empty: say what to do, e.g. dexagent run "clear the table"')
-    if robot not in ROBOTS:
-        fail(f"unknown robot {robot!r}; this build drives: {', '.join(ROBOTS)}")
+    if robot not in robots:
+        fail(f"unknown robot {robot!r}; this build drives: {', '.join(robots)}")
     if planner not in PLANNER_BACKENDS:
         fail(f"unknown planner {planner!r}; choose one of {', '.join(PLANNER_BACKENDS)}")
     if robot == "sim" and not 1 <= objects <= 8:
@@ -113,7 +113,7 @@ def _check_inputs(
 @app.command("run")
 def run(
     prompt: str = typer.Argument(..., help='What to do, e.g. "clear the table" or "grasp the red cup".'),
-    robot: str = typer.Option("sim", help=f"The robot: {', '.join(ROBOTS)}."),
+    robot: str = typer.Option("sim", help=ROBOTS_HELP),
     planner: str = typer.Option(
         "scene", help="The planner: scene (sim ground truth) or openai (a VLM server)."
     ),
@@ -203,7 +203,17 @@ def run(
             "--planner-timeout must be positive and --planner-retries at least 0, "
             f"got {planner_timeout:g} and {planner_retries}"
         )
+    from dexagent.agent.episode_log import EpisodeLog
+    from dexagent.agent.live_view import LINES_EVERY_S, LiveView
+    from dexagent.agent.planner.errors import (
+        PlannerConfigError,
+        PlannerUnreachableError,
+        PromptNotUnderstoodError,
+    )
+    from dexagent.agent.runner import RunConfig
     from dexagent.agent.sim_world import build_sim_robot, sim_agent_run
+    from dexagent.agent.video import VideoRecorder
+    from dexagent.hardware import HardwareError
 
     try:
         sim = build_sim_robot(seed, n_objects=objects, split=split, image_size=image_size)
@@ -267,6 +277,8 @@ def _report(result: RunResult, video: Path | None, log: Path | None, recorder: V
     """The summary, where the video and log went, and the exit code (0 done, 1 not done, 130 stopped).
 
     The reason is in the summary's outcome row, said once."""
+    from dexagent.agent.live_view import summary_table
+
     console.print(summary_table(result))
     if video is not None:
         console.print(f"[dim]video: {shown(video)} ({recorder.frames if recorder else 0} frames)[/]")
@@ -310,6 +322,9 @@ def _stop_signals(agent: AgentRun) -> Iterator[None]:
 def _planner(
     name: str, sim: SimRobot, url: str | None, model: str | None, box_format: str, options: dict[str, Any]
 ) -> Planner:
+    from dexagent.agent.planner import build_planner
+    from dexagent.agent.planner.errors import PlannerConfigError, PlannerError, PlannerUnreachableError
+
     try:
         if name == "scene":
             return build_planner("scene", sim)

@@ -10,7 +10,6 @@ from rich.table import Table
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import console
-from dexagent.skills import REGISTRY
 
 
 def _type_name(prop: dict[str, Any]) -> str:
@@ -38,6 +37,8 @@ def skills(
     ),
 ) -> None:
     """List the skills trees can use: name, kind, what it does, its parameters and defaults."""
+    from dexagent.skills import REGISTRY  # the skills and py_trees: for this command, not for --help
+
     if schema:
         typer.echo(json.dumps(REGISTRY.json_schema(), indent=2))
         return

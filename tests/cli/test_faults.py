@@ -188,7 +188,7 @@ def test_markup_in_a_prompt_is_printed_as_text(fault_row: Row) -> None:
     prompt = "grasp the red soda can [/x] \x1b[31mred"
     code, output, seconds, escaped = _invoke(["run", prompt, *SCRIPTED_FAST, "--max-seconds", "2"])
     traceback = _no_traceback(output, escaped)
-    assert code == 1, output
+    assert code == 2, output  # the scene planner does not understand '[/x]': bad input, quoted as text
     assert "[/x]" in output and "\x1b[31m" not in output and "\\x1b[31mred" in output
     fault_row("prompt with markup `[/x]` and an ANSI escape", code, seconds, traceback, "none")
 

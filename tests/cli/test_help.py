@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import typer
 from typer.testing import CliRunner
 
@@ -38,3 +40,15 @@ def test_train_help_lists_every_preset_get_config_accepts() -> None:
     assert len(config_names()) >= 6
     for name in config_names():
         assert f" {name} |" in output, name
+
+
+def test_help_lines_written_out_name_every_registered_choice() -> None:
+    """Start-up keeps the registries out of --help; these lines must still list what they hold."""
+    from dexagent.agent.evaluation import SUITES
+    from dexagent.cli.eval import SUITES_HELP
+    from dexagent.cli.run import ROBOTS_HELP
+    from dexagent.hardware.registry import robot_types
+
+    assert robot_types() and all(f"{robot} (" in ROBOTS_HELP for robot in robot_types())
+    named = set(re.findall(r"[a-z][a-z-]*[a-z]", SUITES_HELP))
+    assert SUITES and set(SUITES) <= named, set(SUITES) - named
