@@ -5,7 +5,8 @@ turns (so a change in the machine's load touches them all alike); prints the med
 wall time of each, its ratio to a bare interpreter (`python -c pass`, the floor) and to an
 interpreter that imports only what any Typer + rich CLI imports
 (`python -c "import typer, rich.console, rich.table"`). The target: every command here within 2x
-of the latter.
+of the latter. For reference, a two-command Typer app that imports nothing else shows what Typer's
+own help renderer costs (it loads rich.markdown and rich.traceback on top of the bare import).
 
     python benchmarks/bench_startup.py
     python benchmarks/bench_startup.py --repeats 15
@@ -22,6 +23,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+# Two commands, so Typer renders a group's help as `dexagent --help` does.
+BARE_APP = """
+import typer
+app = typer.Typer()
+@app.command()
+def one(flag: bool = False) -> None: ...
+@app.command()
+def two(count: int = 1) -> None: ...
+app()
+"""
 
 
 def dexagent_command() -> list[str]:
@@ -65,6 +77,7 @@ def main() -> None:
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "typer + rich import": [sys.executable, "-c", "import typer, rich.console, rich.table"],
+        "bare typer app --help": [sys.executable, "-c", BARE_APP, "--help"],
         "dexagent --help": [*dexagent, "--help"],
         "dexagent tree list": [*dexagent, "tree", "list"],
         "dexagent skills": [*dexagent, "skills"],
