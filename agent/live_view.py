@@ -153,6 +153,15 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
+def scene_line(seed: int, split: str, object_names: list[str]) -> Table:
+    """`scene seed 3 (seen):` and the objects, which wrap in their own column, never mid-name."""
+    line = Table.grid(padding=(0, 1))
+    line.add_column(style="dim", no_wrap=True)
+    line.add_column(style="dim")
+    line.add_row(f"scene seed {seed} ({plain(split)}):", plain(", ".join(object_names)))
+    return line
+
+
 def summary_table(result: RunResult) -> Table:
     """The end-of-run summary: outcome, tree, controller, grasps, attempts, planner calls, time, cadence.
 
@@ -181,5 +190,18 @@ def summary_table(result: RunResult) -> Table:
     )
     if not result.cadence["ticks"]:
         return table  # the run ended before the first tick: there is no cadence to report
-    table.add_row("cadence", plain(render_cadence(result.cadence)))
+    table.add_row("cadence", _cadence_cell(result.cadence))
     return table
+
+
+def _cadence_cell(cadence: dict) -> RenderableType:
+    """The cadence headline, then the stage timings as aligned columns: at 80 columns the one-line
+    text form (`render_cadence`) wraps each stage in two."""
+    headline = plain(render_cadence({**cadence, "stages_ms": {}}))
+    stages = Table(box=None, padding=(0, 2, 0, 0), show_edge=False, header_style="dim")
+    for column in ("stage (ms)", "mean", "p50", "p95", "worst", "n"):
+        stages.add_column(column, justify="left" if column == "stage (ms)" else "right", no_wrap=True)
+    for name, figures in cadence["stages_ms"].items():
+        numbers = [f"{figures[key]:.1f}" for key in ("mean", "p50", "p95", "worst")]
+        stages.add_row(plain(name), *numbers, str(int(figures["count"])))
+    return Group(headline, stages) if cadence["stages_ms"] else headline

@@ -204,7 +204,7 @@ def run(
             f"got {planner_timeout:g} and {planner_retries}"
         )
     from dexagent.agent.episode_log import EpisodeLog
-    from dexagent.agent.live_view import LINES_EVERY_S, LiveView
+    from dexagent.agent.live_view import LINES_EVERY_S, LiveView, scene_line
     from dexagent.agent.planner.errors import (
         PlannerConfigError,
         PlannerUnreachableError,
@@ -256,7 +256,7 @@ def run(
             "image_size": image_size,
         },
     )
-    console.print(f"[dim]scene seed {seed} ({split}): {shown(', '.join(o.name for o in sim.objects))}[/]")
+    console.print(scene_line(seed, split, [o.name for o in sim.objects]))
     with _stop_signals(agent):  # held to the end: a late Ctrl-C must not cut the summary short
         try:
             with view:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from py_trees.common import Status
 from rich.console import Console
 
 from dexagent.agent.episode_log import EpisodeLog, read_log, to_json
-from dexagent.agent.live_view import LiveView, progress_line, summary_table, text_snapshot
+from dexagent.agent.live_view import LiveView, progress_line, scene_line, summary_table, text_snapshot
 from dexagent.agent.runner import RunResult, RunState
 from dexagent.agent.timed_planner import TimedPlanner
 from dexagent.controller.cadence import Cadence
@@ -130,9 +131,31 @@ def test_summary_table_reports_outcome_grasps_attempts_planner_and_time() -> Non
         "propose: 2 calls, mean 200.0 ms, worst 300.0 ms",
         "60.0 s sim, 58.2 s wall, 1200 ticks",
         "19.8 Hz achieved (target 20) over 1200 ticks, 3 slow ticks, 2 starved ticks",
-        "observe  mean   17.0  p50   16.5  p95   24.0  worst   26.1 ms  (n=1200)",
     ):
         assert expected in text, expected
+    assert re.search(r"stage \(ms\)\s+mean\s+p50\s+p95\s+worst\s+n\b", text)
+    assert re.search(r"observe\s+17\.0\s+16\.5\s+24\.0\s+26\.1\s+1200\b", text)
+
+
+def test_at_80_columns_the_summary_keeps_each_stage_and_object_name_on_one_line() -> None:
+    stages = {
+        name: {"count": 1200, "mean": 17.0, "p50": 16.5, "p95": 24.0, "worst": 326.1}
+        for name in ("observe", "decide", "act", "view", "tick")
+    }
+    result = _result(reason="time budget of 60 s spent", cadence={**_result().cadence, "stages_ms": stages})
+    console = Console(width=80, file=io.StringIO(), record=True, color_system=None)
+    console.print(summary_table(result))
+    console.print(scene_line(3, "seen", [f"object_number_{i}_with_a_long_name" for i in range(6)]))
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for stage in stages:  # the whole row: name, four figures and the count, not wrapped in two
+        assert any(re.search(rf"{stage}\s+17\.0\s+16\.5\s+24\.0\s+326\.1\s+1200\b", line) for line in lines)
+    scene = lines[lines.index(next(line for line in lines if line.startswith("scene seed 3 (seen): "))) :]
+    names = " ".join(scene).replace(",", " ").split()
+    assert [n for n in names if n.startswith("object_")] == [
+        f"object_number_{i}_with_a_long_name" for i in range(6)
+    ]
+    assert all(line.startswith(" " * len("scene seed 3 (seen): ")) for line in scene[1:])  # aligned
 
 
 def test_a_finished_leaf_no_longer_shows_its_running_feedback() -> None:
