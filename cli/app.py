@@ -18,11 +18,13 @@ def _flag_type(self: typer.core.TyperOption, ctx: Any) -> str | None:
     on/off switch, which reads as if the flag took a value."""
     if self.is_flag and self.metavar is None:
         return None
-    return _option_type(self, ctx)
+    return _option_type(self, ctx)  # type: ignore[misc]
 
 
-_option_type = typer.core.TyperOption.display_type_rich
-typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+# Only where this Typer has the hook (0.2x); older and newer releases keep their own rendering.
+_option_type = getattr(typer.core.TyperOption, "display_type_rich", None)
+if _option_type is not None:
+    typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 app = typer.Typer(
     name="dexagent",
