@@ -18,13 +18,17 @@ from typing import Any
 import typer
 
 from dexagent.agent.episode_log import EpisodeLog
-from dexagent.agent.live_view import LiveView, summary_table
+from dexagent.agent.live_view import LINES_EVERY_S, LiveView, summary_table
 from dexagent.agent.planner import PlannerError, build_planner
-from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
+from dexagent.agent.planner.errors import (
+    PlannerConfigError,
+    PlannerUnreachableError,
+    PromptNotUnderstoodError,
+)
 from dexagent.agent.robot_world import robot_agent_run
 from dexagent.agent.runner import RunConfig
 from dexagent.agent.shown_text import shown
-from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, err_console, fail, fail_device_fault
+from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail, fail_device_fault
 from dexagent.cli.real_config import load_real_robot_config
 from dexagent.cli.stop_signals import stop_signals
 from dexagent.cli.tracker_check import tracker_check
@@ -99,7 +103,8 @@ def run_on_real_robot(
         success_check="verifier",
     )
     episode_log = EpisodeLog(log)
-    view = LiveView(console, enabled=live and console.is_terminal)
+    lines_every_s = None if console.is_terminal else LINES_EVERY_S  # a pipe or log: progress lines
+    view = LiveView(console, enabled=live and console.is_terminal, lines_every_s=lines_every_s)
     drop = config.pose("bin") if config.poses.bin is not None else None
     agent = robot_agent_run(
         robot,
@@ -133,18 +138,18 @@ def run_on_real_robot(
         fail(f"planner: {error}")
     except FaultStopError as fault:
         fail_device_fault(fault, robot_config)
+    except PromptNotUnderstoodError as error:
+        fail(str(error))
     except HardwareError as error:
         fail(f"the robot stopped before the run: {error}")
     finally:
         episode_log.close()
         robot.close()
-    console.print(summary_table(result))
+    console.print(summary_table(result))  # the reason is in its outcome row, said once
     latched = getattr(robot, "fault", None)
     if isinstance(latched, FaultStopError):
         fail_device_fault(latched, robot_config)
     if result.interrupted:
-        err_console.print(f"[yellow]stopped:[/] {shown(result.reason)}")
         raise typer.Exit(EXIT_INTERRUPTED)
     if not result.completed:
-        err_console.print(f"[bold red]not completed:[/] {shown(result.reason)}")
         raise typer.Exit(EXIT_FAILED)

@@ -3,20 +3,48 @@
 Nothing here imports any other dexagent folder.
 """
 
-from dexagent.hardware.errors import HardwareError, UnsafeActionError
-from dexagent.hardware.safety import SafeRobot, SafetyLayer
-from dexagent.hardware.types import (
-    ACTION_DIM,
-    ARM_DOF,
-    HAND_CLOSED_BELOW,
-    HAND_DOF,
-    Box,
-    Observation,
-    Robot,
-    RobotSpec,
-    hand_closed,
-    object_under_box,
-)
+# The names below load on first use (PEP 562): `import dexagent.hardware.sim.scene_spec` for a
+# command's --help must not pay for numpy and the safety layer.
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "HardwareError": "dexagent.hardware.errors",
+    "UnsafeActionError": "dexagent.hardware.errors",
+    "SafeRobot": "dexagent.hardware.safety",
+    "SafetyLayer": "dexagent.hardware.safety",
+    **dict.fromkeys(
+        [
+            "ACTION_DIM",
+            "ARM_DOF",
+            "HAND_CLOSED_BELOW",
+            "HAND_DOF",
+            "Box",
+            "Observation",
+            "Robot",
+            "RobotSpec",
+            "hand_closed",
+            "object_under_box",
+        ],
+        "dexagent.hardware.types",
+    ),
+}
+
+if TYPE_CHECKING:
+    from dexagent.hardware.errors import HardwareError, UnsafeActionError
+    from dexagent.hardware.safety import SafeRobot, SafetyLayer
+    from dexagent.hardware.types import (
+        ACTION_DIM,
+        ARM_DOF,
+        HAND_CLOSED_BELOW,
+        HAND_DOF,
+        Box,
+        Observation,
+        Robot,
+        RobotSpec,
+        hand_closed,
+        object_under_box,
+    )
 
 __all__ = [
     "ACTION_DIM",
@@ -34,3 +62,11 @@ __all__ = [
     "hand_closed",
     "object_under_box",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # once loaded, a plain attribute
+    return value

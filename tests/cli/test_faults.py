@@ -120,10 +120,21 @@ def _no_traceback(output: str, escaped: bool) -> str:
 # ---- 1. a stop while the planner hangs ---------------------------------------------------------
 
 
+def _as_a_background_job() -> None:
+    # What a script's `cmd &` does (and so a suite started that way): SIGINT starts ignored. The
+    # command must stop on it anyway; set here so the test does not depend on how pytest was started.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _start_waiting_on(command: list[str], hanging_vlm: Any) -> subprocess.Popen[bytes]:
-    """Start `command` and return once the VLM that never answers has received its first request."""
+    """Start `command` and return once the VLM that never answers has received its first request
+    (the readiness signal: the command is then blocked in the call the stop must interrupt)."""
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ)
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ),
+        preexec_fn=_as_a_background_job,  # sets one signal disposition, nothing else
     )
     deadline = time.monotonic() + 120
     while hanging_vlm.chat_requests == 0 and time.monotonic() < deadline and process.poll() is None:
@@ -179,7 +190,7 @@ def test_markup_in_a_prompt_is_printed_as_text(fault_row: Row) -> None:
     prompt = "grasp the red soda can [/x] \x1b[31mred"
     code, output, seconds, escaped = _invoke(["run", prompt, *SCRIPTED_FAST, "--max-seconds", "2"])
     traceback = _no_traceback(output, escaped)
-    assert code == 1, output
+    assert code == 2, output  # the scene planner does not understand '[/x]': bad input, quoted as text
     assert "[/x]" in output and "\x1b[31m" not in output and "\\x1b[31mred" in output
     fault_row("prompt with markup `[/x]` and an ANSI escape", code, seconds, traceback, "none")
 
