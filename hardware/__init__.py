@@ -5,8 +5,9 @@ Nothing here imports any other dexagent folder.
 
 # The names below load on first use (PEP 562): `import dexagent.hardware.sim.scene_spec` for a
 # command's --help must not pay for numpy and the safety layer.
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dexagent.hardware.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "HardwareError": "dexagent.hardware.errors",
@@ -64,9 +65,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value  # once loaded, a plain attribute
-    return value
+__getattr__ = lazy_exports(globals(), _EXPORTS)

@@ -6,8 +6,9 @@ tree = build_tree(document, context)           # a py_trees BehaviourTree of ski
 
 # The names below load on first use (PEP 562): `dexagent tree list` reads the bundled files
 # without importing py_trees and the skills.
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dexagent.hardware.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "build_behaviour": "dexagent.trees.builder",
@@ -41,9 +42,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value  # once loaded, a plain attribute
-    return value
+__getattr__ = lazy_exports(globals(), _EXPORTS)

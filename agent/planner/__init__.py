@@ -5,8 +5,9 @@ Both implement `dexagent.skills.planning.Planner`; `build_planner(name, robot, *
 
 # The names below load on first use (PEP 562): a command's --help reads the planner defaults and
 # box formats without importing pydantic, PIL and the backends.
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dexagent.hardware.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "BOX_FORMATS": "dexagent.agent.planner.choices",
@@ -65,9 +66,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value  # once loaded, a plain attribute
-    return value
+__getattr__ = lazy_exports(globals(), _EXPORTS)
