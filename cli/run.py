@@ -23,7 +23,13 @@ from dexagent.agent.shown_text import shown
 from dexagent.agent.video import VideoRecorder
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, err_console, fail
-from dexagent.controller.factory import ControllerNotFoundError, check_controller, controller_image_size
+from dexagent.controller.factory import (
+    ControllerNotFoundError,
+    check_controller,
+    controller_image_size,
+    controller_precision,
+)
+from dexagent.controller.precision import PrecisionError, check_choice
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import HardwareError
 from dexagent.hardware.registry import robot_types
@@ -149,6 +155,12 @@ def run(
         help="Sim camera resolution (pixels, square); default: what the learned controller was "
         f"trained at, {DEFAULT_IMAGE_SIZE} for the scripted one.",
     ),
+    precision: str = typer.Option(
+        "auto",
+        "--precision",
+        help="A learned controller's chunk precision: fp32 | bf16 | auto (the default measured faster "
+        "for its config on this machine; fp32 where the CPU has no bf16 units).",
+    ),
     planner_timeout: float = typer.Option(
         DEFAULT_TIMEOUT, help="openai planner: seconds to wait for one reply."
     ),
@@ -162,6 +174,13 @@ def run(
     stopped with Ctrl-C or SIGTERM.
     """
     skills = _check_inputs(prompt, robot, planner, controller, tree, objects, split)
+    try:
+        chosen_precision = check_choice(precision, "--precision")
+    except PrecisionError as error:
+        fail(str(error))
+    for note in dict.fromkeys(controller_precision(controller, skill, chosen_precision) for skill in skills):
+        if note is not None:
+            console.print(f"[dim]{note}[/]")
     if robot == "real":
         from dexagent.cli.run_real import parse_options, run_on_real_robot
 
@@ -178,6 +197,7 @@ def run(
             log=log,
             max_seconds=max_seconds,
             live=live,
+            precision=chosen_precision,
         )
         return
     if image_size is None:
@@ -217,6 +237,7 @@ def run(
         log=episode_log,
         on_tick=view.update,
         on_frame=recorder.add if recorder is not None else None,
+        precision=chosen_precision,
     )
     episode_log.write(
         "setup",

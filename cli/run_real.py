@@ -22,6 +22,7 @@ from dexagent.agent.runner import RunConfig
 from dexagent.cli.errors import EXIT_FAILED, console, err_console, fail
 from dexagent.cli.real_config import load_real_robot_config
 from dexagent.controller.perception import TrackerConfigError, tracker_factory
+from dexagent.controller.precision import PrecisionChoice
 from dexagent.hardware import HardwareError
 from dexagent.hardware.real.estop import key_estop, signal_estop
 from dexagent.hardware.registry import make_robot
@@ -61,6 +62,7 @@ def run_on_real_robot(
     log: Path | None,
     max_seconds: float,
     live: bool,
+    precision: PrecisionChoice = "auto",
 ) -> None:
     """Build the real robot from its config file and run the agent on it."""
     config = load_real_robot_config(robot_config, "--robot real")
@@ -97,6 +99,7 @@ def run_on_real_robot(
         drop_pose=drop,
         log=episode_log,
         on_tick=view.update,
+        precision=precision,
     )
     episode_log.write(
         "setup", {"robot": "real", "config": str(robot_config), "planner": planner, "tracker": tracker}
