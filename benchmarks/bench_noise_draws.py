@@ -37,7 +37,7 @@ def run(data: Path, out: Path, config_name: str, draws: int, seconds: float, val
         steps=100_000, batch_size=64, lr=3e-4, warmup_steps=100, val_every=val_every, val_batches=4,
         save_every=100_000, seed=0, noise_draws=draws, log_to=(),
     )  # fmt: skip
-    result = train(data, out, settings, get_config(config_name), show_progress=False)
+    result = train(data, out, settings, get_config(config_name), show_progress=False, on_step=on_step)
     result_val = [(clock[step], step, loss) for step, loss in result.val_losses if step in clock]
     return {"draws": draws, "steps": result.step, "val": result_val, "s_per_step": result.seconds_per_step}
 

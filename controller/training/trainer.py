@@ -161,7 +161,8 @@ def train(
         check_choice(config.feature_precision), "features", policy.config, accelerator.device
     )
     policy.cast_frozen_encoders(feature_precision)
-    quiet.print(f"{precision_note}; frozen encoders: {feature_note}")
+    frozen = any(encoder.frozen for _, encoder in policy.config.encoders())
+    quiet.print(precision_note + (f"; frozen encoders: {feature_note}" if frozen else ""))
     train_set, val_set = build_datasets(data, arrays, split, policy, config, accelerator, quiet)
     optimisation = build_optimisation(policy, config, resumed)
     trainable, ema, scheduler, start = (
