@@ -18,6 +18,9 @@ from dexagent.agent.runner import RunResult, RunState
 from dexagent.agent.shown_text import plain, visible
 from dexagent.controller.cadence import render_cadence
 
+# Seconds between progress lines when stdout is not a terminal (a log file, a pipe, CI).
+LINES_EVERY_S = 10.0
+
 _GLYPH = {
     Status.SUCCESS: ("✓", "green"),
     Status.FAILURE: ("✗", "red"),
@@ -66,6 +69,29 @@ def render_state(state: RunState) -> RenderableType:
     return Group(*parts)
 
 
+def running_leaf(root: py_trees.behaviour.Behaviour | None) -> py_trees.behaviour.Behaviour | None:
+    """The deepest RUNNING node under `root` (the skill at work), or None."""
+    node = root if root is not None and root.status == Status.RUNNING else None
+    while node is not None:
+        child = next((c for c in node.children if c.status == Status.RUNNING), None)
+        if child is None:
+            return node
+        node = child
+    return None
+
+
+def progress_line(state: RunState, elapsed_s: float) -> str:
+    """One plain line for logs (the live view's place when stdout is not a terminal): ticks, the
+    skill at work, the target and the elapsed time."""
+    leaf = running_leaf(state.root)
+    skill = visible(leaf.name) if leaf is not None else "planning"
+    target = f", target {visible(state.target)}" if state.target else ""
+    return (
+        f"tick {state.tick} (t={state.sim_time:.1f} s sim, {elapsed_s:.0f} s elapsed): {skill}{target}; "
+        f"grasped {len(state.grasped)}"
+    )
+
+
 def text_snapshot(state: RunState, width: int = 110) -> str:
     """The live view as plain text (for logs, tests and notes)."""
     console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
@@ -74,17 +100,28 @@ def text_snapshot(state: RunState, width: int = 110) -> str:
 
 
 class LiveView:
-    """A rich Live display refreshed at most `refresh_hz` times per second; a no-op when disabled."""
+    """A rich Live display refreshed at most `refresh_hz` times per second; when disabled, a
+    `progress_line` every `lines_every_s` seconds (the first at the first tick) or nothing (None)."""
 
-    def __init__(self, console: Console, enabled: bool = True, refresh_hz: float = 5.0) -> None:
+    def __init__(
+        self,
+        console: Console,
+        enabled: bool = True,
+        refresh_hz: float = 5.0,
+        lines_every_s: float | None = None,
+    ) -> None:
         self.console = console
         self.enabled = enabled
         self.min_interval = 1.0 / refresh_hz
+        self.lines_every_s = lines_every_s
+        self._started = time.perf_counter()
+        self._next_line = 0.0
         self._last = 0.0
         self._live: Live | None = None
         self.last_state: RunState | None = None
 
     def __enter__(self) -> LiveView:
+        self._started = time.perf_counter()
         if self.enabled:
             self._live = Live(console=self.console, auto_refresh=False, transient=False)
             self._live.__enter__()
@@ -93,6 +130,10 @@ class LiveView:
     def update(self, state: RunState) -> None:
         self.last_state = state
         now = time.perf_counter()
+        if self._live is None and self.lines_every_s is not None and now >= self._next_line:
+            self._next_line = now + self.lines_every_s
+            line = progress_line(state, now - self._started)
+            self.console.print(line, markup=False, highlight=False, soft_wrap=True)
         if self._live is None or now - self._last < self.min_interval:
             return
         self._last = now
@@ -110,6 +151,15 @@ class LiveView:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def scene_line(seed: int, split: str, object_names: list[str]) -> Table:
+    """`scene seed 3 (seen):` and the objects, which wrap in their own column, never mid-name."""
+    line = Table.grid(padding=(0, 1))
+    line.add_column(style="dim", no_wrap=True)
+    line.add_column(style="dim")
+    line.add_row(f"scene seed {seed} ({plain(split)}):", plain(", ".join(object_names)))
+    return line
 
 
 def summary_table(result: RunResult) -> Table:
@@ -140,5 +190,18 @@ def summary_table(result: RunResult) -> Table:
     )
     if not result.cadence["ticks"]:
         return table  # the run ended before the first tick: there is no cadence to report
-    table.add_row("cadence", plain(render_cadence(result.cadence)))
+    table.add_row("cadence", _cadence_cell(result.cadence))
     return table
+
+
+def _cadence_cell(cadence: dict) -> RenderableType:
+    """The cadence headline, then the stage timings as aligned columns: at 80 columns the one-line
+    text form (`render_cadence`) wraps each stage in two."""
+    headline = plain(render_cadence({**cadence, "stages_ms": {}}))
+    stages = Table(box=None, padding=(0, 2, 0, 0), show_edge=False, header_style="dim")
+    for column in ("stage (ms)", "mean", "p50", "p95", "worst", "n"):
+        stages.add_column(column, justify="left" if column == "stage (ms)" else "right", no_wrap=True)
+    for name, figures in cadence["stages_ms"].items():
+        numbers = [f"{figures[key]:.1f}" for key in ("mean", "p50", "p95", "worst")]
+        stages.add_row(plain(name), *numbers, str(int(figures["count"])))
+    return Group(headline, stages) if cadence["stages_ms"] else headline

@@ -26,7 +26,11 @@ from py_trees.common import Status
 
 from dexagent.agent.compile import CompiledRun, compile_run
 from dexagent.agent.episode_log import EpisodeLog
-from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
+from dexagent.agent.planner.errors import (
+    PlannerConfigError,
+    PlannerUnreachableError,
+    PromptNotUnderstoodError,
+)
 from dexagent.agent.timed_planner import TimedPlanner
 from dexagent.controller.cadence import Cadence, Pacer
 from dexagent.controller.interfaces import Controller
@@ -267,8 +271,8 @@ class AgentRun:
             futures.wait([proposal], timeout=_STOP_POLL_S)
         try:
             plan = proposal.result()
-        except (PlannerUnreachableError, PlannerConfigError):
-            raise
+        except (PlannerUnreachableError, PlannerConfigError, PromptNotUnderstoodError):
+            raise  # bad input or setup, not a run that failed: the caller exits 2
         except Exception as error:  # the planner is an outer boundary: its message is the reason
             return False, f"the planner could not plan {self.config.prompt!r}: {error}"
         self.log.write(

@@ -1,7 +1,12 @@
 """How long `dexagent` takes to start for commands that compute nothing (help, tree list, skills).
 
-Each command runs in a fresh process, `--repeats` times after one warm-up run; prints the median
-wall time of each and its ratio to a bare interpreter (`python -c pass`), which is the floor.
+Each command runs in a fresh process, `--repeats` times after one warm-up run, the commands taking
+turns (so a change in the machine's load touches them all alike); prints the median
+wall time of each, its ratio to a bare interpreter (`python -c pass`, the floor) and to an
+interpreter that imports only what any Typer + rich CLI imports
+(`python -c "import typer, rich.console, rich.table"`). The target: every command here within 2x
+of the latter. For reference, a two-command Typer app that imports nothing else shows what Typer's
+own help renderer costs (it loads rich.markdown and rich.traceback on top of the bare import).
 
     python benchmarks/bench_startup.py
     python benchmarks/bench_startup.py --repeats 15
@@ -19,6 +24,17 @@ import sys
 import time
 from pathlib import Path
 
+# Two commands, so Typer renders a group's help as `dexagent --help` does.
+BARE_APP = """
+import typer
+app = typer.Typer()
+@app.command()
+def one(flag: bool = False) -> None: ...
+@app.command()
+def two(count: int = 1) -> None: ...
+app()
+"""
+
 
 def dexagent_command() -> list[str]:
     """The installed `dexagent` script, preferring the one beside this interpreter (a venv's)."""
@@ -29,18 +45,26 @@ def dexagent_command() -> list[str]:
     return [found]
 
 
-def median_seconds(command: list[str], repeats: int) -> float:
-    """Median wall time of `command` over `repeats` runs (after one warm-up run, not counted)."""
-    times = []
-    for run in range(repeats + 1):
-        start = time.perf_counter()
-        finished = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        elapsed = time.perf_counter() - start
-        if finished.returncode != 0:
-            raise SystemExit(f"{' '.join(command)} exited {finished.returncode}: {finished.stderr[-500:]}")
-        if run > 0:
-            times.append(elapsed)
-    return statistics.median(times)
+def seconds(command: list[str]) -> float:
+    """Wall time of one run of `command` in a fresh process."""
+    start = time.perf_counter()
+    finished = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    if finished.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited {finished.returncode}: {finished.stderr[-500:]}")
+    return elapsed
+
+
+def median_seconds(commands: dict[str, list[str]], repeats: int) -> dict[str, float]:
+    """Median wall time of each command over `repeats` rounds in which every command runs once
+    (after one warm-up round, not counted)."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for round_index in range(repeats + 1):
+        for name, command in commands.items():
+            elapsed = seconds(command)
+            if round_index > 0:
+                times[name].append(elapsed)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:
@@ -52,17 +76,18 @@ def main() -> None:
     dexagent = dexagent_command()
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
+        "typer + rich import": [sys.executable, "-c", "import typer, rich.console, rich.table"],
+        "bare typer app --help": [sys.executable, "-c", BARE_APP, "--help"],
         "dexagent --help": [*dexagent, "--help"],
         "dexagent tree list": [*dexagent, "tree", "list"],
         "dexagent skills": [*dexagent, "skills"],
     }
     print(f"machine: {platform.machine()}, {os.cpu_count()} cpus; median of {args.repeats} runs each")
-    print(f"{'command':22s}{'median s':>10s}{'vs python':>11s}")
-    baseline = None
-    for name, command in commands.items():
-        seconds = median_seconds(command, args.repeats)
-        baseline = baseline or seconds
-        print(f"{name:22s}{seconds:10.3f}{seconds / baseline:10.1f}x")
+    print(f"{'command':22s}{'median s':>10s}{'vs python':>11s}{'vs typer+rich':>15s}")
+    medians = median_seconds(commands, args.repeats)
+    floor, typer_rich = medians["python -c pass"], medians["typer + rich import"]
+    for name, seconds in medians.items():
+        print(f"{name:22s}{seconds:10.3f}{seconds / floor:10.1f}x{seconds / typer_rich:14.1f}x")
 
 
 if __name__ == "__main__":

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import os
 import signal
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 # Offscreen MuJoCo rendering on machines without a display; a user's own choice wins.
 os.environ.setdefault("MUJOCO_GL", "egl")
 
 import typer
+import typer.core
+
+
+def _flag_type(self: typer.core.TyperOption, ctx: Any) -> str | None:
+    """A flag's help row shows no value type: typer 0.29 prints `<bool>` beside `--help` and every
+    on/off switch, which reads as if the flag took a value."""
+    if self.is_flag and self.metavar is None:
+        return None
+    return _option_type(self, ctx)  # type: ignore[misc]
+
+
+# Only where this Typer has the hook (0.2x); older and newer releases keep their own rendering.
+_option_type = getattr(typer.core.TyperOption, "display_type_rich", None)
+if _option_type is not None:
+    typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 app = typer.Typer(
     name="dexagent",
@@ -22,6 +37,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from importlib.metadata import PackageNotFoundError, version  # 50 ms: only for --version
+
         try:
             typer.echo(version("dexagent"))
         except PackageNotFoundError:
@@ -51,6 +68,9 @@ def main() -> None:
     # SIGTERM (a scheduler's or `docker stop`'s stop, `kill`) stops every command as Ctrl-C does:
     # the same clean exit 130, saved work and no traceback; `run` installs its own safe stop.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # A process started in the background by a script inherits SIGINT as ignored, and Python then
+    # installs no handler: without this, `kill -INT` (or a test's Ctrl-C) would never stop it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     app()
 
 

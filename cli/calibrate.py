@@ -14,8 +14,6 @@ from rich.table import Table
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, console
-from dexagent.cli.real_config import load_real_robot_config
-from dexagent.hardware.real.calibration import compare_to_sim
 
 calibrate_app = typer.Typer(help="Compare your robot with the sim embodiment the controllers learned on.")
 app.add_typer(calibrate_app, name="calibrate")
@@ -29,6 +27,9 @@ def check(
     show_all: bool = typer.Option(False, "--all", help="Also list what matches."),
 ) -> None:
     """List joint-range, home-pose and camera differences from the sim; exit 1 when one is far off."""
+    from dexagent.cli.real_config import load_real_robot_config
+    from dexagent.hardware.real.calibration import compare_to_sim
+
     config = load_real_robot_config(robot_config, "calibrate check")
     rows = compare_to_sim(config)
     table = Table(title=f"{robot_config} against the sim embodiment")

@@ -6,14 +6,43 @@ import time
 from collections import Counter
 from contextlib import closing
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
+
+if TYPE_CHECKING:
+    from dexagent.controller.data.collect import Demo
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL
 from dexagent.hardware.sim.scene_spec import SPLITS
+
+
+class RolloutTally:
+    """How the kept on-policy rollouts went: grasps, failure reasons, the expert's share and regrasps."""
+
+    def __init__(self) -> None:
+        self.episodes = self.grasped = self.regrasps = self.ticks = self.expert_ticks = 0
+        self.reasons: Counter[str] = Counter()
+
+    def add(self, demo: Demo) -> None:
+        self.episodes += 1
+        self.grasped += demo.success
+        self.regrasps += demo.regrasps
+        self.ticks += demo.steps
+        self.expert_ticks += demo.expert_ticks
+        if not demo.success:
+            self.reasons[demo.reason or "failed"] += 1
+
+    def summary(self) -> str:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in self.reasons.most_common()) or "none"
+        return (
+            f"rollouts: {self.grasped}/{self.episodes} grasped; expert drove "
+            f"{self.expert_ticks / max(self.ticks, 1):.0%} of ticks; expert regrasps in labels "
+            f"{self.regrasps}; failures: {reasons}"
+        )
 
 
 def _folder_bytes(path: Path) -> int:
@@ -34,6 +63,18 @@ def collect(
         0.0,
         help="DART noise: std (rad) of a drifting offset on the executed arm joints in free-space "
         "phases; demos record the expert's clean action, so they show corrections.",
+    ),
+    on_policy: str | None = typer.Option(
+        None,
+        "--on-policy",
+        help="A checkpoint folder (or 'default') that drives while the scripted expert labels every tick "
+        "(DAgger); every episode is kept. Sim only.",
+    ),
+    beta: float = typer.Option(
+        0.0, help="--on-policy: probability that the expert drives each 0.4 s segment instead."
+    ),
+    round_: int = typer.Option(
+        1, "--round", help="--on-policy: the round number written into each episode's metadata."
     ),
     robot: str = typer.Option("sim", help="sim (scripted expert) or real (kinesthetic: guide, then replay)."),
     robot_config: Path | None = typer.Option(None, "--robot-config", help="--robot real: the robot's YAML."),
@@ -71,15 +112,41 @@ def collect(
 
     try:
         job = CollectJob(
-            skill=skill, split=split, image_size=image_size, n_objects=objects, seed=seed, noise=noise
+            skill=skill,
+            split=split,
+            image_size=image_size,
+            n_objects=objects,
+            seed=seed,
+            noise=noise,
+            policy=on_policy,
+            beta=beta if on_policy is not None else 1.0,
+            round=round_ if on_policy is not None else 0,
         )
     except CollectError as error:
         fail(str(error))
+    if on_policy is not None:
+        from dexagent.controller.factory import (
+            ControllerNotFoundError,
+            check_controller,
+            controller_image_size,
+        )
+
+        try:
+            check_controller(on_policy, skill)
+        except ControllerNotFoundError as error:
+            fail(str(error))
+        trained_at = controller_image_size(on_policy, skill)
+        if trained_at is not None and trained_at != image_size:
+            fail(
+                f"--on-policy {on_policy} was trained on {trained_at} px images; "
+                f"pass --image-size {trained_at}"
+            )
     try:
         store = DemoStore.create_or_append(out, image_size=image_size, control_hz=sim_robot_spec().control_hz)
     except StoreError as error:
         fail(str(error))
     max_attempts = max(20, 3 * episodes)  # a broken expert must not loop forever
+    rollouts = RolloutTally()
     failures: Counter[str] = Counter()
     attempts = successes = 0
     started = time.perf_counter()
@@ -101,9 +168,10 @@ def collect(
                 bar = progress.add_task("demos", total=episodes, rate="", speed="")
                 for demo in demos:
                     attempts += 1
-                    if demo.success and demo.frames is not None and demo.metadata is not None:
+                    if demo.frames is not None and demo.metadata is not None:
                         store.append_episode(demo.frames, demo.metadata)
                         successes += 1
+                        rollouts.add(demo)
                     else:
                         failures[demo.reason or "failed"] += 1
                     minutes = (time.perf_counter() - started) / 60
@@ -132,6 +200,8 @@ def collect(
         console.print(
             "dropped: " + ", ".join(f"{reason} {count}" for reason, count in failures.most_common())
         )
+    if on_policy is not None:
+        console.print(rollouts.summary(), markup=False)
     console.print(
         f"store: {total_episodes} episodes ({total_episodes - stored_before} new), {total_frames} frames, "
         f"{size / 1e6:.1f} MB on disk ({size / max(total_episodes, 1) / 1e6:.2f} MB per demo)"

@@ -22,7 +22,8 @@ import numpy as np
 from PIL import Image
 from rich.prompt import Confirm, Prompt
 
-from dexagent.cli.errors import console, err_console, fail
+from dexagent.agent.shown_text import shown
+from dexagent.cli.errors import console, err_console, fail, fail_device_fault
 from dexagent.cli.real_config import load_real_robot_config
 from dexagent.controller.data import DemoStore, EpisodeMetadata, StoreError
 from dexagent.controller.data.kinesthetic import record_guided, replay_and_record
@@ -30,6 +31,7 @@ from dexagent.controller.data.spool import EpisodeSpool
 from dexagent.controller.perception import TrackerConfigError, TrackerFactory, tracker_factory
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import Box, HardwareError, Observation, SafeRobot
+from dexagent.hardware.errors import FaultStopError
 from dexagent.hardware.registry import make_robot
 from dexagent.skills.planning import Instruction, Planner
 
@@ -133,12 +135,19 @@ def run_real_collection(
         _offer_leftovers(store, spool_root, skill)
         try:
             robot = make_robot(config)
+        except FaultStopError as fault:
+            fail_device_fault(fault, robot_config)
         except HardwareError as error:
             fail(f"cannot connect the robot: {error}")
         try:
             _episodes(robot, store, spool_root, episodes, skill, image_size, make_tracker, planner)
+        except FaultStopError as fault:
+            err_console.print(f"kept episodes are safe in {shown(out)}")
+            fail_device_fault(fault, robot_config)
         except HardwareError as error:
-            err_console.print(f"[bold red]the robot stopped:[/] {error} (kept episodes are safe in {out})")
+            err_console.print(
+                f"[bold red]the robot stopped:[/] {shown(error)} (kept episodes are safe in {shown(out)})"
+            )
         finally:
             robot.close()
 
@@ -169,14 +178,14 @@ def _episodes(
                 found = planner_box(planner, skill, instruction, first)
                 suggested = ",".join(f"{v:.0f}" for v in found.as_tuple())
             except Exception as error:  # the planner is an outer boundary: say why, let the operator type it
-                err_console.print(f"[yellow]the planner found no box: {error}[/]")
+                err_console.print(f"[yellow]the planner found no box: {shown(error)}[/]")
         while True:
             try:
                 answer = Prompt.ask(f"target box x1,y1,x2,y2 on {preview}", default=suggested)
                 box = parse_box(answer or "", width, height)
                 break
             except ValueError as error:
-                err_console.print(f"[red]{error}[/]")
+                err_console.print(f"[red]{shown(error)}[/]")
         console.print(
             f"guide the arm through the {skill.replace('_', ' ')}: [bold]c[/] closes the hand, "
             "[bold]o[/] opens it, [bold]Enter[/] ends"

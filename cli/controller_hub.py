@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -46,12 +47,15 @@ def pull_command(
     out: Path = typer.Argument(..., help="A new checkpoint folder; use it with --controller OUT."),
     revision: str | None = typer.Option(None, help="Branch, tag or commit (default: main)."),
     offline: bool = typer.Option(False, help="Use the local hub cache only (as HF_HUB_OFFLINE=1 does)."),
+    timeout: float = typer.Option(60.0, help="Seconds the hub may take before the pull gives up."),
 ) -> None:
     """Download the controller at SOURCE into OUT and check that it loads."""
+    if not math.isfinite(timeout) or timeout <= 0:
+        fail(f"--timeout must be a positive number of seconds, got {timeout}")
     from dexagent.controller.hub import HubError, pull  # torch: here, so --help stays fast
 
     try:
-        folder = pull(source, out, revision=revision, offline=offline)
+        folder = pull(source, out, revision=revision, offline=offline, timeout_s=timeout)
     except HubError as error:
         fail(str(error))
     console.print(f"pulled {source} into {folder}; run it with --controller {folder}")

@@ -60,14 +60,25 @@ def info(
     store: Path = typer.Argument(..., help="A demonstration store (from dexagent collect or data import)."),
     sheet: Path | None = typer.Option(None, "--sheet", help="Also write a thumbnail sheet (PNG) here."),
     episodes: int = typer.Option(6, "--episodes", "-n", help="Episodes on the thumbnail sheet."),
+    verify: bool = typer.Option(
+        True, help="Decode every chunk, so a store copied half way is found now (--no-verify: faster)."
+    ),
 ) -> None:
-    """Episodes, frames, cameras, sizes, splits and skills of STORE; optionally a thumbnail sheet."""
+    """Episodes, frames, cameras, sizes, splits and skills of STORE; optionally a thumbnail sheet.
+
+    Exit 2 when the store cannot be read or a chunk does not decode (the array and frames are named).
+    """
     from dexagent.controller.data import StoreError
     from dexagent.controller.data.info import summarise_store
+    from dexagent.controller.data.integrity import verify_store
     from dexagent.controller.data.thumbnails import thumbnail_sheet
 
     opened = _open(store)
-    summary = summarise_store(opened)
+    try:
+        checked = verify_store(opened) if verify else 0
+        summary = summarise_store(opened)
+    except StoreError as error:
+        fail(str(error))
     console.print(f"[bold]{summary.path}[/]")
     console.print(
         f"{summary.episodes} episodes, {summary.frames} frames ({summary.seconds / 60:.1f} min at "
@@ -93,6 +104,10 @@ def info(
     ):
         console.print(f"{title}: " + (", ".join(f"{name} {count}" for name, count in counts.items()) or "-"))
     console.print(f"instructions: {summary.instructions} distinct")
+    rounds = [f"{name}: {n} ({grasped} grasped)" for name, (n, grasped) in summary.rounds.items()]
+    console.print("rounds: " + ("; ".join(rounds) or "-"), markup=False)
+    if verify:
+        console.print(f"every chunk decodes ({checked} data chunks read)")
     if sheet is not None:
         try:
             shown = thumbnail_sheet(opened, sheet, episodes)
@@ -106,10 +121,22 @@ def _check_format(format_name: str) -> None:
         fail(f"unknown --format {format_name!r}; valid formats: {', '.join(FORMATS)}")
 
 
+def _out_path(positional: Path | None, option: Path | None) -> Path:  # type: ignore[return]
+    """OUT given once, as the second argument or as --out (as `collect` and `train` take it)."""
+    if positional is not None and option is not None and positional != option:
+        fail(f"two output paths: {positional} and --out {option}; give one")
+    if positional is None and option is None:
+        fail("missing the output path: give it as the second argument or as --out")
+    return positional or option  # type: ignore[return-value]
+
+
 @data_app.command("export")
 def export(
     store: Path = typer.Argument(..., help="The demonstration store to export."),
-    out: Path = typer.Argument(..., help="A new folder (lerobot) or zarr path (dexgraspvla)."),
+    out_argument: Path | None = typer.Argument(
+        None, metavar="OUT", help="A new folder (lerobot) or zarr path (dexgraspvla); or use --out."
+    ),
+    out_option: Path | None = typer.Option(None, "--out", help="The same as OUT."),
     format_name: str = typer.Option("lerobot", "--format", help="lerobot (LeRobot v3.0) | dexgraspvla"),
     codec: str | None = typer.Option(None, help="lerobot: video codec (default libsvtav1, LeRobot's)."),
     crf: int = typer.Option(30, help="lerobot: video quality, lower is better and larger (LeRobot's 30)."),
@@ -120,6 +147,7 @@ def export(
     from dexagent.controller.data.dexgraspvla_format import export_dexgraspvla
     from dexagent.controller.data.lerobot_export import export_lerobot
 
+    out = _out_path(out_argument, out_option)
     _check_format(format_name)
     opened = _open(store)
     progress, advance = _progress(f"export {format_name}", opened.num_episodes)
@@ -168,7 +196,10 @@ def _detect(source: Path) -> str:  # type: ignore[return]  # fail() never return
 @data_app.command("import")
 def import_(
     source: Path = typer.Argument(..., help="A LeRobot v3 dataset folder or an official DexGraspVLA zarr."),
-    out: Path = typer.Argument(..., help="Our store to create (or append to)."),
+    out_argument: Path | None = typer.Argument(
+        None, metavar="OUT", help="Our store to create (or append to); or use --out."
+    ),
+    out_option: Path | None = typer.Option(None, "--out", help="The same as OUT."),
     format_name: str = typer.Option("auto", "--format", help="auto | lerobot | dexgraspvla"),
     feature: list[str] = typer.Option(
         [], help="lerobot: map a store array to a dataset feature, e.g. head_rgb=observation.images.top."
@@ -182,6 +213,7 @@ def import_(
     from dexagent.controller.data.dexgraspvla_format import import_dexgraspvla
     from dexagent.controller.data.lerobot_import import import_lerobot
 
+    out = _out_path(out_argument, out_option)
     format_name = _detect(source) if format_name == "auto" else format_name
     _check_format(format_name)
     mapping = _feature_map(feature)

@@ -33,9 +33,10 @@ OPTIONAL_PACKAGES = {
     "segment_anything": ("segment-anything", "sam+cutie tracker (SAM)", "pip install 'dexagent[perception]'"),
     "sam2": ("sam2", "sam2 tracker", "SAM2_BUILD_CUDA=0 pip install 'dexagent[perception]'"),
     "cutie": (
-        "cutie",
+        "rf-cutie",
         "sam+cutie tracker (Cutie)",
-        "install Cutie from its repository (not the PyPI 'cutie')",
+        "pip install 'dexagent[perception]' (rf-cutie, never PyPI's 'cutie'); weights: cutie-base-mega.pth "
+        "from Cutie's v1.0 release, passed as cutie_weights=PATH, the ImageNet ResNet files beside it",
     ),
     "pyrealsense2": ("pyrealsense2", "RealSense cameras", "pip install 'dexagent[real]' + apt libusb-1.0-0"),
     "Robotic_Arm": ("robotic-arm", "RealMan arm SDK", "pip install 'dexagent[real]'"),

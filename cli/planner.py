@@ -7,26 +7,21 @@ draws the box the planner understood onto the image, so a glance tells.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
-from PIL import Image, ImageDraw, UnidentifiedImageError
 from rich.table import Table
 
-from dexagent.agent.planner import (
-    BOX_FORMATS,
-    OpenAIPlanner,
-    PlannerConfigError,
-    PlannerError,
-    PlannerUnreachableError,
-    build_planner,
-)
-from dexagent.agent.planner.config import DEFAULT_TIMEOUT
+# The planner, numpy and PIL load when a command runs; --help needs only the choices.
+from dexagent.agent.planner.choices import BOX_FORMATS, DEFAULT_TIMEOUT
+from dexagent.agent.planner.errors import PlannerConfigError, PlannerError, PlannerUnreachableError
 from dexagent.agent.shown_text import plain, shown
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
-from dexagent.hardware import Observation
-from dexagent.skills.planning import Instruction
+
+if TYPE_CHECKING:
+    from dexagent.agent.planner import OpenAIPlanner
+    from dexagent.hardware import Observation
 
 planner_app = typer.Typer(
     help="Check a VLM planner server (key from OPENAI_API_KEY); ground a target or plan a prompt.",
@@ -46,6 +41,8 @@ TIMEOUT = typer.Option(
 
 
 def _connect(url: str | None, model: str | None, box_format: str, timeout: float) -> OpenAIPlanner:
+    from dexagent.agent.planner import OpenAIPlanner, build_planner
+
     try:
         planner = build_planner("openai", base_url=url, model=model, box_format=box_format, timeout=timeout)
     except (PlannerUnreachableError, PlannerConfigError) as error:
@@ -56,6 +53,11 @@ def _connect(url: str | None, model: str | None, box_format: str, timeout: float
 
 def _observation(image: Path) -> Observation:
     """The image as a head (and wrist) camera reading."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    from dexagent.hardware import Observation
+
     try:
         with Image.open(image) as picture:
             rgb = np.asarray(picture.convert("RGB"), dtype=np.uint8)
@@ -84,6 +86,10 @@ def ground(
     timeout: float = TIMEOUT,
 ) -> None:
     """Ask the model for TARGET's box in IMAGE and print it in image pixels."""
+    from PIL import Image, ImageDraw
+
+    from dexagent.skills.planning import Instruction
+
     observation = _observation(image)
     planner = _connect(url, model, box_format, timeout)
     try:

@@ -2,53 +2,36 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import shlex
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dexagent.agent.compile import candidate_trees
-from dexagent.agent.episode_log import EpisodeLog
-from dexagent.agent.live_view import LiveView, summary_table
-from dexagent.agent.planner import PLANNER_BACKENDS, PlannerError, build_planner
-from dexagent.agent.planner.config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
-from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
-from dexagent.agent.runner import AgentRun, RunConfig, RunResult
+# Only what the options' help needs loads with the module (`dexagent --help` imports every command
+# module); the agent, the controllers and the sim load when the command runs.
+from dexagent.agent.planner.choices import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from dexagent.agent.shown_text import shown
-from dexagent.agent.video import VideoRecorder
 from dexagent.cli.app import app
-from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, err_console, fail
-from dexagent.controller.factory import (
-    ControllerNotFoundError,
-    check_controller,
-    controller_image_size,
-    controller_precision,
-)
-from dexagent.controller.precision import PrecisionError, check_choice
-from dexagent.controller.skill_spec import CONTROLLED_SKILLS
-from dexagent.hardware import HardwareError
-from dexagent.hardware.registry import robot_types
+from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
 from dexagent.hardware.sim.scene_spec import SPLITS
-from dexagent.skills.planning import Planner
-from dexagent.trees.errors import TreeError
-from dexagent.trees.loader import load_tree
-from dexagent.trees.model import SkillNode, children_of
 
 if TYPE_CHECKING:
+    from dexagent.agent.runner import RunResult
+    from dexagent.agent.video import VideoRecorder
     from dexagent.hardware.sim.robot import SimRobot  # MuJoCo loads when the sim is built
+    from dexagent.skills.planning import Planner
 
-ROBOTS = tuple(robot_types())  # the robot registry: sim, real
+# The robot registry's types (tests/cli/test_help.py keeps this line in step with it).
+ROBOTS_HELP = "The robot: sim (the MuJoCo sim) or real (the arm, hand and cameras of --robot-config)."
 DEFAULT_IMAGE_SIZE = 224
 
 
 def _camera_size(controller: str, skills: tuple[str, ...]) -> int:
     """Render at the size the learned policies saw in training: a 224 px frame resized to 96 is not
     the 96 px render they learned from. Scripted (or policies of different sizes): 224."""
+    from dexagent.controller.factory import controller_image_size
+
     sizes = {controller_image_size(controller, skill) for skill in skills}
     size = sizes.pop() if len(sizes) == 1 else None
     return size or DEFAULT_IMAGE_SIZE
@@ -59,6 +42,11 @@ def _controlled_skills(prompt: str, tree: str | None) -> tuple[tuple[str, ...], 
 
     With --tree, that tree's; without, those of every bundled tree the prompt can lead to (the
     first plan decides between grasp_object and nonprehensile_grasp for a one-object prompt)."""
+    from dexagent.agent.compile import candidate_trees
+    from dexagent.controller.skill_spec import CONTROLLED_SKILLS
+    from dexagent.trees.loader import load_tree
+    from dexagent.trees.model import SkillNode, children_of
+
     names = [tree] if tree is not None else list(candidate_trees(prompt))
     used: set[str] = set()
     for name in names:
@@ -82,10 +70,16 @@ def _check_inputs(
 ) -> tuple[str, ...]:
     """Everything that is bad input fails here, before a scene is built (exit 2); the skills that
     need a controller."""
+    from dexagent.agent.planner import PLANNER_BACKENDS
+    from dexagent.controller.factory import ControllerNotFoundError, check_controller
+    from dexagent.hardware.registry import robot_types
+    from dexagent.trees.errors import TreeError
+
+    robots = tuple(robot_types())
     if not prompt.strip():
         fail('the prompt is empty: say what to do, e.g. dexagent run "clear the table"')
-    if robot not in ROBOTS:
-        fail(f"unknown robot {robot!r}; this build drives: {', '.join(ROBOTS)}")
+    if robot not in robots:
+        fail(f"unknown robot {robot!r}; this build drives: {', '.join(robots)}")
     if planner not in PLANNER_BACKENDS:
         fail(f"unknown planner {planner!r}; choose one of {', '.join(PLANNER_BACKENDS)}")
     if robot == "sim" and not 1 <= objects <= 8:
@@ -100,14 +94,21 @@ def _check_inputs(
         try:
             check_controller(controller, skill)
         except ControllerNotFoundError as error:
-            fail(f"--controller {controller}: {trees} uses {skill}: {error}")
+            if controller != "default":
+                fail(f"--controller {controller}: {trees} uses {skill}: {error}")
+            # The first thing a newcomer runs: say in one line what will work.
+            works = shlex.join(["dexagent", "run", prompt, *(["--tree", tree] if tree else [])])
+            fail(
+                f"--controller default: {trees} uses {skill}, and no learned checkpoint ships for it "
+                f"yet.\nThis works: {works} --controller scripted"
+            )
     return skills
 
 
 @app.command("run")
 def run(
     prompt: str = typer.Argument(..., help='What to do, e.g. "clear the table" or "grasp the red cup".'),
-    robot: str = typer.Option("sim", help=f"The robot: {', '.join(ROBOTS)}."),
+    robot: str = typer.Option("sim", help=ROBOTS_HELP),
     planner: str = typer.Option(
         "scene", help="The planner: scene (sim ground truth) or openai (a VLM server)."
     ),
@@ -119,7 +120,9 @@ def run(
         "auto", help="openai planner: box convention (auto: from the model)."
     ),
     controller: str = typer.Option(
-        "default", help="default (the shipped checkpoint), scripted (sim expert) or a checkpoint folder."
+        "default",
+        help="default (the learned checkpoints that ship, one per skill; a tree that needs a skill "
+        "without one stops before the run), scripted (the sim's expert) or a checkpoint folder.",
     ),
     robot_config: Path | None = typer.Option(
         None,
@@ -170,10 +173,14 @@ def run(
 ) -> None:
     """Run the agent on PROMPT: plan, compile a skill tree, tick it at 20 Hz; exit 0 when the prompt is done.
 
-    Exit 1 when the prompt was not completed (the reason is printed), 2 for bad input, 130 when
-    stopped with Ctrl-C or SIGTERM.
+    Exit 1 when the prompt was not completed (the reason is printed), 2 for bad input, 3 when a
+    device reported a fault (e.g. the hand's error bits; clear them with `dexagent doctor
+    --robot-config FILE --clear-hand-errors` after looking), 130 when stopped with Ctrl-C or SIGTERM.
     """
     skills = _check_inputs(prompt, robot, planner, controller, tree, objects, split)
+    from dexagent.controller.factory import controller_precision
+    from dexagent.controller.precision import PrecisionError, check_choice
+
     try:
         chosen_precision = check_choice(precision, "--precision")
     except PrecisionError as error:
@@ -209,7 +216,17 @@ def run(
             "--planner-timeout must be positive and --planner-retries at least 0, "
             f"got {planner_timeout:g} and {planner_retries}"
         )
+    from dexagent.agent.episode_log import EpisodeLog
+    from dexagent.agent.live_view import LINES_EVERY_S, LiveView, scene_line
+    from dexagent.agent.planner.errors import (
+        PlannerConfigError,
+        PlannerUnreachableError,
+        PromptNotUnderstoodError,
+    )
+    from dexagent.agent.runner import RunConfig
     from dexagent.agent.sim_world import build_sim_robot, sim_agent_run
+    from dexagent.agent.video import VideoRecorder
+    from dexagent.hardware import HardwareError
 
     try:
         sim = build_sim_robot(seed, n_objects=objects, split=split, image_size=image_size)
@@ -228,7 +245,9 @@ def run(
     )
     episode_log = EpisodeLog(log)
     recorder = VideoRecorder(video, fps=sim.spec.control_hz) if video is not None else None
-    view = LiveView(console, enabled=live and console.is_terminal)
+    # Not on a terminal (a pipe, a log file): a progress line every few seconds instead of the view.
+    lines_every_s = None if console.is_terminal else LINES_EVERY_S
+    view = LiveView(console, enabled=live and console.is_terminal, lines_every_s=lines_every_s)
     agent = sim_agent_run(
         sim,
         the_planner,
@@ -251,13 +270,17 @@ def run(
             "image_size": image_size,
         },
     )
-    console.print(f"[dim]scene seed {seed} ({split}): {shown(', '.join(o.name for o in sim.objects))}[/]")
-    with _stop_signals(agent):  # held to the end: a late Ctrl-C must not cut the summary short
+    console.print(scene_line(seed, split, [o.name for o in sim.objects]))
+    from dexagent.cli.stop_signals import stop_signals
+
+    with stop_signals(agent):  # held to the end: a late Ctrl-C must not cut the summary short
         try:
             with view:
                 result = agent.run()
         except (PlannerUnreachableError, PlannerConfigError) as error:
             fail(f"planner: {error}")
+        except PromptNotUnderstoodError as error:
+            fail(str(error))
         finally:
             episode_log.close()
             if recorder is not None:
@@ -267,52 +290,28 @@ def run(
 
 
 def _report(result: RunResult, video: Path | None, log: Path | None, recorder: VideoRecorder | None) -> None:
-    """The summary, where the video and log went, and the exit code (0 done, 1 not done, 130 stopped)."""
+    """The summary, where the video and log went, and the exit code (0 done, 1 not done, 130 stopped).
+
+    The reason is in the summary's outcome row, said once."""
+    from dexagent.agent.live_view import summary_table
+
     console.print(summary_table(result))
     if video is not None:
         console.print(f"[dim]video: {shown(video)} ({recorder.frames if recorder else 0} frames)[/]")
     if log is not None:
         console.print(f"[dim]episode log: {shown(log)}[/]")
     if result.interrupted:
-        err_console.print(f"[yellow]stopped:[/] {shown(result.reason)}")
         raise typer.Exit(EXIT_INTERRUPTED)
     if not result.completed:
-        err_console.print(f"[bold red]not completed:[/] {shown(result.reason)}")
         raise typer.Exit(EXIT_FAILED)
-
-
-@contextmanager
-def _stop_signals(agent: AgentRun) -> Iterator[None]:
-    """Ctrl-C (or SIGTERM) asks the run loop to stop safely at the next tick; a second one aborts at once;
-    once the loop is over, more are ignored while the log and the summary are written.
-
-    Set explicitly: a process started in the background inherits SIGINT as ignored, and then
-    Python never installs its own handler.
-    """
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        if agent.stop_was_requested:
-            if agent.in_loop:
-                raise KeyboardInterrupt  # the operator insists: stop now, still safely (see AgentRun.run)
-            return  # already stopping, or the run is over and its log and summary are being written
-        agent.request_stop()
-        err_console.print("[yellow]stopping safely (Ctrl-C again to stop at once)...[/]")
-
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals can only be handled on the main thread (e.g. a test runner's worker)
-        return
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            # Stopped: the command is exiting, and one more Ctrl-C must not turn that into a traceback.
-            signal.signal(sig, signal.SIG_IGN if agent.stop_was_requested else handler)
 
 
 def _planner(
     name: str, sim: SimRobot, url: str | None, model: str | None, box_format: str, options: dict[str, Any]
 ) -> Planner:
+    from dexagent.agent.planner import build_planner
+    from dexagent.agent.planner.errors import PlannerConfigError, PlannerError, PlannerUnreachableError
+
     try:
         if name == "scene":
             return build_planner("scene", sim)

@@ -1,8 +1,12 @@
 """`dexagent run --robot real --robot-config robot.yaml`: the agent on the real arm, hand and cameras.
 
-Bad input (config file, planner, tracker) fails before any device moves (exit 2). While the
-run ticks, the configured signal (default SIGUSR1) or key (default space) is the emergency
-stop: the arm stops at once and holds; the run ends and says so.
+Bad input (config file, planner, tracker and its weights, controller checkpoint) fails before
+any device is connected (exit 2); a device that does not answer fails before anything moves
+(exit 2). While the run ticks, the configured signal (default SIGUSR1) or key (default space)
+is the emergency stop: the arm stops at once and holds; the run ends and says so. A hand that
+reports error bits (at connect or mid-run) stops the arm within one control period; the run
+ends with exit 3 naming the finger and the error, and the operator clears the bits with
+`dexagent doctor --robot-config FILE --clear-hand-errors` after looking at the hand.
 """
 
 from __future__ import annotations
@@ -14,16 +18,24 @@ from typing import Any
 import typer
 
 from dexagent.agent.episode_log import EpisodeLog
-from dexagent.agent.live_view import LiveView, summary_table
+from dexagent.agent.live_view import LINES_EVERY_S, LiveView, summary_table
 from dexagent.agent.planner import PlannerError, build_planner
-from dexagent.agent.planner.errors import PlannerConfigError, PlannerUnreachableError
+from dexagent.agent.planner.errors import (
+    PlannerConfigError,
+    PlannerUnreachableError,
+    PromptNotUnderstoodError,
+)
 from dexagent.agent.robot_world import robot_agent_run
 from dexagent.agent.runner import RunConfig
-from dexagent.cli.errors import EXIT_FAILED, console, err_console, fail
+from dexagent.agent.shown_text import shown
+from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail, fail_device_fault
 from dexagent.cli.real_config import load_real_robot_config
+from dexagent.cli.stop_signals import stop_signals
+from dexagent.cli.tracker_check import tracker_check
 from dexagent.controller.perception import TrackerConfigError, tracker_factory
 from dexagent.controller.precision import PrecisionChoice
 from dexagent.hardware import HardwareError
+from dexagent.hardware.errors import FaultStopError
 from dexagent.hardware.real.estop import key_estop, signal_estop
 from dexagent.hardware.registry import make_robot
 
@@ -70,12 +82,17 @@ def run_on_real_robot(
         make_tracker = tracker_factory(tracker, **tracker_options)
     except TrackerConfigError as error:
         fail(f"--tracker {tracker}: {error}")
+    usable = tracker_check(tracker, tracker_options, required=True)
+    if not usable.ok:  # found now, not on the first grasp after the arm has moved
+        fail(f"--tracker {tracker}: {usable.detail}")
     try:
         the_planner = build_planner(planner, None, **planner_options)
     except (PlannerUnreachableError, PlannerConfigError, PlannerError) as error:
         fail(f"planner {planner}: {error}")
     try:
         robot = make_robot(config)
+    except FaultStopError as fault:
+        fail_device_fault(fault, robot_config)
     except HardwareError as error:
         fail(f"cannot connect the robot: {error}")
     assert hasattr(robot, "emergency_stop")
@@ -88,7 +105,8 @@ def run_on_real_robot(
         success_check="verifier",
     )
     episode_log = EpisodeLog(log)
-    view = LiveView(console, enabled=live and console.is_terminal)
+    lines_every_s = None if console.is_terminal else LINES_EVERY_S  # a pipe or log: progress lines
+    view = LiveView(console, enabled=live and console.is_terminal, lines_every_s=lines_every_s)
     drop = config.pose("bin") if config.poses.bin is not None else None
     agent = robot_agent_run(
         robot,
@@ -110,9 +128,10 @@ def run_on_real_robot(
         agent.request_stop(reason)
 
     safety = config.safety
-    console.print(f"[dim]emergency stop: {safety.estop_key or 'no'} key, {safety.estop_signal}[/]")
+    console.print(f"[dim]emergency stop: {shown(safety.estop_key or 'no')} key, {safety.estop_signal}[/]")
     try:
         with ExitStack() as stack:
+            stack.enter_context(stop_signals(agent))  # Ctrl-C / SIGTERM: a safe stop, exit 130
             stack.enter_context(signal_estop(safety.estop_signal, emergency_stop))
             stack.enter_context(key_estop(safety.estop_key, emergency_stop))
             stack.enter_context(view)
@@ -120,12 +139,20 @@ def run_on_real_robot(
             result = agent.run()
     except (PlannerUnreachableError, PlannerConfigError) as error:
         fail(f"planner: {error}")
+    except FaultStopError as fault:
+        fail_device_fault(fault, robot_config)
+    except PromptNotUnderstoodError as error:
+        fail(str(error))
     except HardwareError as error:
         fail(f"the robot stopped before the run: {error}")
     finally:
         episode_log.close()
         robot.close()
-    console.print(summary_table(result))
+    console.print(summary_table(result))  # the reason is in its outcome row, said once
+    latched = getattr(robot, "fault", None)
+    if isinstance(latched, FaultStopError):
+        fail_device_fault(latched, robot_config)
+    if result.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
     if not result.completed:
-        err_console.print(f"[bold red]not completed:[/] {result.reason}")
         raise typer.Exit(EXIT_FAILED)

@@ -6,11 +6,14 @@ import json
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import console
-from dexagent.skills import REGISTRY
+
+# From this terminal width the skills table has a column each for kind, description and parameters.
+WIDE = 140
 
 
 def _type_name(prop: dict[str, Any]) -> str:
@@ -38,17 +41,27 @@ def skills(
     ),
 ) -> None:
     """List the skills trees can use: name, kind, what it does, its parameters and defaults."""
+    from dexagent.skills import REGISTRY  # the skills and py_trees: for this command, not for --help
+
     if schema:
         typer.echo(json.dumps(REGISTRY.json_schema(), indent=2))
         return
     if as_json:
         typer.echo(json.dumps(REGISTRY.manifest(), indent=2))
         return
+    params_title = "parameters ({key} takes a blackboard value)"
     table = Table(title="Skills", show_lines=True)
     table.add_column("skill", style="cyan", no_wrap=True)
-    table.add_column("kind")
-    table.add_column("description")
-    table.add_column("parameters ({key} takes a blackboard value)")
-    for entry in REGISTRY.manifest():
-        table.add_row(entry["name"], entry["kind"], entry["description"], _describe_params(entry["params"]))
+    if console.width >= WIDE:
+        table.add_column("kind")
+        table.add_column("description")
+        table.add_column(params_title)
+        for entry in REGISTRY.manifest():
+            params = _describe_params(entry["params"])
+            table.add_row(entry["name"], entry["kind"], entry["description"], params)
+    else:  # narrow: four columns squeeze every cell; the kind goes under the name, parameters under the text
+        table.add_column(f"what it does; {params_title}")
+        for entry in REGISTRY.manifest():
+            what = f"{escape(entry['description'])}\n{_describe_params(entry['params'])}"
+            table.add_row(f"{entry['name']}\n[dim]{entry['kind']}[/]", what)
     console.print(table)

@@ -8,6 +8,7 @@ import typer
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import console, fail
+from dexagent.controller.config import config_names  # stdlib only: cheap at start-up
 
 EXIT_INTERRUPTED = 130
 DEFAULT_STEPS = 10_000
@@ -56,7 +57,8 @@ def train_command(
     config: str | None = typer.Option(
         None,
         "--config",
-        help="Policy config: sim | paper | CONFIG.json. Default sim; with --resume, the run's.",
+        help=f"Policy config: {' | '.join(config_names())} | CONFIG.json. "
+        "Default sim; with --resume, the run's.",
     ),
     steps: int | None = typer.Option(
         None,

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import console, fail
-from dexagent.trees import model as m
-from dexagent.trees.errors import RenderError, TreeError
-from dexagent.trees.library import bundled_trees
-from dexagent.trees.loader import load_tree
-from dexagent.trees.render import render
-from dexagent.trees.schema import tree_schema
+
+if TYPE_CHECKING:  # the tree model, py_trees and the skills load when a tree is read, not for `list`
+    from dexagent.trees import model as m
 
 tree_app = typer.Typer(
     help="Skill trees: validate, show and render tree files; the JSON schema; the bundled trees.",
@@ -27,6 +25,9 @@ _TREE_ARG = typer.Argument(..., help="a bundled tree name (see `dexagent tree li
 
 
 def _load(name_or_path: str) -> m.TreeDocument:
+    from dexagent.trees.errors import TreeError
+    from dexagent.trees.loader import load_tree
+
     try:
         return load_tree(name_or_path)
     except TreeError as error:
@@ -35,6 +36,8 @@ def _load(name_or_path: str) -> m.TreeDocument:
 
 def _count(document: m.TreeDocument) -> tuple[int, set[str]]:
     """Nodes (subtrees counted once) and the skills used."""
+    from dexagent.trees import model as m
+
     nodes = 0
     skills: set[str] = set()
     stack: list[m.Node] = [document.root, *document.subtrees.values()]
@@ -72,6 +75,9 @@ def render_command(
     out: Path = typer.Option(..., "--out", "-o", help="output image: FILE.svg or FILE.png"),
 ) -> None:
     """Draw a tree with graphviz into an SVG or PNG file."""
+    from dexagent.trees.errors import RenderError
+    from dexagent.trees.render import render
+
     document = _load(tree)
     try:
         written = render(document, out)
@@ -85,6 +91,8 @@ def schema(
     out: Path | None = typer.Option(None, "--out", "-o", help="write to this file instead of stdout"),
 ) -> None:
     """Print the JSON Schema of tree files (every registered skill's parameters included)."""
+    from dexagent.trees.schema import tree_schema
+
     text = json.dumps(tree_schema(), indent=2)
     if out is None:
         typer.echo(text)
@@ -99,6 +107,8 @@ def schema(
 @tree_app.command("list")
 def list_trees() -> None:
     """The bundled trees, with a one-line description each."""
+    from dexagent.trees.library import bundled_trees  # the files' description lines: no tree model
+
     table = Table("tree", "description", box=None, header_style="bold")
     for bundled in bundled_trees():
         table.add_row(f"[cyan]{bundled.name}[/]", bundled.description)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from dexagent.controller.checkpoint import (
@@ -113,15 +114,19 @@ def pull(
     revision: str | None = None,
     offline: bool = False,
     cache_dir: Path | None = None,
+    timeout_s: float = 60.0,
 ) -> Path:
-    """Copy the controller at `source` (a hub repo id, or a local folder in the repo layout) to `out`."""
+    """Copy the controller at `source` (a hub repo id, or a local folder in the repo layout) to `out`;
+    a hub that does not answer within `timeout_s` is a `HubError`, never a hang."""
     if out.exists() and any(out.iterdir()):
         raise HubError(f"{out} exists and is not empty; give a new folder")
     local = Path(source)
     if local.is_dir():
         snapshot = local
     else:
-        snapshot = _download(source, revision=revision, offline=offline, cache_dir=cache_dir)
+        snapshot = _download(
+            source, revision=revision, offline=offline, cache_dir=cache_dir, timeout_s=timeout_s
+        )
     missing = [name for name in (MODEL_FILE, CONFIG_FILE, NORMALIZER_FILE) if not (snapshot / name).is_file()]
     if missing:
         raise HubError(f"{source} has no {', '.join(missing)}: it is not a dexagent controller repo")
@@ -133,8 +138,13 @@ def pull(
     return out
 
 
-def _download(repo_id: str, *, revision: str | None, offline: bool, cache_dir: Path | None) -> Path:
-    from huggingface_hub import snapshot_download
+def _download(
+    repo_id: str, *, revision: str | None, offline: bool, cache_dir: Path | None, timeout_s: float
+) -> Path:
+    """`snapshot_download` bounded by `timeout_s`: huggingface_hub's first metadata request has no
+    timeout of its own, so an endpoint that accepts and never answers would hold it forever. It runs
+    on a daemon thread, which a process that gives up on it does not wait for."""
+    from huggingface_hub import constants, snapshot_download
     from huggingface_hub.errors import (
         HfHubHTTPError,
         HFValidationError,
@@ -142,24 +152,51 @@ def _download(repo_id: str, *, revision: str | None, offline: bool, cache_dir: P
         OfflineModeIsEnabled,
     )
 
-    try:
-        folder = snapshot_download(
-            repo_id,
-            repo_type="model",
-            revision=revision,
-            allow_patterns=list(HUB_FILES),
-            local_files_only=offline,
-            cache_dir=str(cache_dir) if cache_dir else None,
+    endpoint = constants.ENDPOINT
+    outcome: list[Path | BaseException] = []
+
+    def download() -> None:
+        try:
+            folder = snapshot_download(
+                repo_id,
+                repo_type="model",
+                revision=revision,
+                allow_patterns=list(HUB_FILES),
+                local_files_only=offline,
+                cache_dir=str(cache_dir) if cache_dir else None,
+                etag_timeout=timeout_s,
+            )
+            outcome.append(Path(folder))
+        except BaseException as error:  # handed to the caller's thread below
+            outcome.append(error)
+
+    worker = threading.Thread(target=download, name="hub-pull", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if not outcome:
+        raise HubError(
+            f"the hub at {endpoint} did not answer within {timeout_s:g} s (check HF_ENDPOINT and the "
+            "network, give --timeout more, or pull with --offline from the local cache)"
         )
+    result = outcome[0]
+    if isinstance(result, Path):
+        return result
+    try:
+        raise result
     except HFValidationError:
         raise HubError(f"{repo_id!r} is neither a folder nor a hub repo id (owner/name)") from None
     except (LocalEntryNotFoundError, OfflineModeIsEnabled):
+        if offline or constants.HF_HUB_OFFLINE:
+            raise HubError(
+                f"{repo_id} is not in the local hub cache and the hub is offline (HF_HUB_OFFLINE or "
+                "--offline); pull it once online, or give a local folder"
+            ) from None
+        # Not offline: the hub could not be reached and the cache has no copy to fall back on.
         raise HubError(
-            f"{repo_id} is not in the local hub cache and the hub is offline (HF_HUB_OFFLINE or --offline); "
-            "pull it once online, or give a local folder"
+            f"cannot reach the hub at {endpoint} for {repo_id}, and the local hub cache has no copy "
+            "(check HF_ENDPOINT and the network, or give a local folder)"
         ) from None
     except HfHubHTTPError as error:
         raise HubError(f"the hub refused {repo_id}: {error}") from None
     except OSError as error:
-        raise HubError(f"cannot reach the hub for {repo_id}: {error}") from None
-    return Path(folder)
+        raise HubError(f"cannot reach the hub at {endpoint} for {repo_id}: {error}") from None

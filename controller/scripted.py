@@ -27,6 +27,7 @@ class ScriptedExpert(Protocol):
     done: bool
     failed: bool
     failure_reason: str | None
+    replan_on_drift: bool
 
     def act(self, observation: Observation) -> np.ndarray: ...
 
@@ -70,6 +71,12 @@ class ScriptedController:
         if self.expert is None:
             raise ScriptedControllerError("ScriptedController.act was called before reset()")
         return np.asarray(self.expert.act(observation), dtype=np.float32)
+
+    def replan_on_drift(self, enabled: bool) -> None:
+        """Whether the expert re-plans when something else moved the arm (on after `reset`)."""
+        if self.expert is None:
+            raise ScriptedControllerError("replan_on_drift was called before reset()")
+        self.expert.replan_on_drift = enabled
 
     @property
     def done(self) -> bool:

@@ -1,8 +1,8 @@
 """Read a robot config file (YAML): errors name the file, the line and the field.
 
-`yaml.safe_load` forgets where values were written, so the file is composed into nodes and
-walked once, recording the line of every field path; pydantic's error locations are then
-mapped back to those lines.
+The file goes through the project's one safe YAML reader (`safe_yaml`), with limits fit for
+a hand-written config: a 200 kB cap, shallow nesting, few aliases. The reader remembers the
+line of every key, so pydantic's error locations are mapped back to lines.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from dexagent.hardware.registry import RobotConfig, RobotConfigError, robot_config_from_dict
+from dexagent.hardware.safe_yaml import LineList, LineMap, YamlFileError, YamlLimits, read_yaml_file
 
 Location = tuple[str | int, ...]
+# A robot config is a few dozen fields, a few levels deep.
+ROBOT_CONFIG_LIMITS = YamlLimits(max_bytes=200_000, max_depth=16, max_values=5_000, max_string=1_000)
 
 
 class RobotConfigFileError(RobotConfigError):
@@ -28,23 +30,18 @@ class RobotConfigFileError(RobotConfigError):
         self.line = line
 
 
-def _record_lines(node: yaml.Node, at: Location, lines: dict[Location, int], path: Path) -> None:
-    """Record the line of every field path under `node`; reject duplicate keys (YAML keeps the last)."""
-    lines.setdefault(at, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key is None:
-                raise RobotConfigFileError("a key must be a plain name", path, key_node.start_mark.line + 1)
-            if key in seen:
-                raise RobotConfigFileError(f"duplicate key {key!r}", path, key_node.start_mark.line + 1)
-            seen.add(key)
-            lines[(*at, key)] = key_node.start_mark.line + 1
-            _record_lines(value_node, (*at, key), lines, path)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _record_lines(item, (*at, i), lines, path)
+def _record_lines(value: Any, at: Location, lines: dict[Location, int]) -> None:
+    """Record the line of every field path under `value` (the reader's limits keep this walk small)."""
+    if isinstance(value, LineMap):
+        lines.setdefault(at, value.line)
+        for key, item in value.items():
+            lines[(*at, key)] = value.line_of(key)
+            _record_lines(item, (*at, key), lines)
+    elif isinstance(value, LineList):
+        lines.setdefault(at, value.line)
+        for i, item in enumerate(value):
+            lines.setdefault((*at, i), value.item_lines[i])
+            _record_lines(item, (*at, i), lines)
 
 
 def _line_of(loc: Location, lines: dict[Location, int]) -> int | None:
@@ -59,29 +56,20 @@ def load_robot_config(path: str | Path) -> RobotConfig:
     """Read and validate a robot config file; `RobotConfigFileError` with file:line on any problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise RobotConfigFileError(f"cannot read the robot config: {error.strerror}", path, None) from None
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error)
-        raise RobotConfigFileError(
-            f"not valid YAML: {problem}", path, mark.line + 1 if mark else None
-        ) from None
-    finally:
-        loader.dispose()
-    if root is None:
+        data = read_yaml_file(path, ROBOT_CONFIG_LIMITS)
+    except YamlFileError as error:
+        raise RobotConfigFileError(error.message, path, error.line) from None
+    if data is None:
         raise RobotConfigFileError(
             "the file is empty; it needs at least `type: sim` or `type: real`", path, 1
         )
-    lines: dict[Location, int] = {}
-    _record_lines(root, (), lines, path)
     if not isinstance(data, dict):
         raise RobotConfigFileError("the top level must be a mapping of fields", path, 1)
+    lines: dict[Location, int] = {}
+    _record_lines(data, (), lines)
+    for key in data:
+        if not isinstance(key, str):
+            raise RobotConfigFileError("a key must be a plain name", path, lines.get((key,)))
     return robot_config_from_data(data, path, lines)
 
 

@@ -31,3 +31,22 @@ class DeviceFaultError(DriverError):
 
 class EmergencyStopError(HardwareError):
     """The emergency stop is engaged: the robot holds and refuses motion until it is released."""
+
+
+class FaultStopError(HardwareError):
+    """A device reports a fault the operator must look at (e.g. a hand's over-current bit): the arm
+    stopped, the robot refuses every motion command until it is reconnected, and a run ends (exit 3).
+    Not a `DriverError`: a skill must not retry through it."""
+
+    def __init__(self, device: str, message: str) -> None:
+        super().__init__(f"{device}: {message}")
+        self.device = device
+
+
+class HandFaultError(FaultStopError):
+    """The hand's error registers have bits set; `errors` maps each finger to what its bits mean."""
+
+    def __init__(self, errors: dict[str, list[str]], clear_hint: str) -> None:
+        listed = "; ".join(f"{finger}: {', '.join(bits)}" for finger, bits in errors.items())
+        super().__init__("hand", f"error bits set: {listed} ({clear_hint})")
+        self.errors = errors

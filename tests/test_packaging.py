@@ -37,6 +37,15 @@ def test_every_shipped_data_folder_is_listed_as_a_package() -> None:
     assert "dexagent.controller.checkpoints.ablations" not in listed  # ablation weights stay out
 
 
+def test_the_sim_products_libraries_are_core_dependencies() -> None:
+    """`pip install -e .` alone exports and imports LeRobot datasets and draws report charts."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    core = {requirement.split(">")[0].split("=")[0].strip() for requirement in config["dependencies"]}
+    assert {"pyarrow", "av", "pandas", "matplotlib"} <= core
+    # Extras are for hardware, optional perception and the optional logger; the tools need them all.
+    assert set(config["optional-dependencies"]) == {"real", "perception", "wandb", "dev"}
+
+
 def test_folders_import_only_downwards() -> None:
     for position, top in enumerate(ORDER):
         allowed = set(ORDER[position:])

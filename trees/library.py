@@ -23,13 +23,14 @@ class BundledTree:
 
 def bundled_trees() -> list[BundledTree]:
     """Every bundled tree, sorted by name; the description is the file's `description:` line."""
-    from dexagent.trees.source import (
-        read_yaml,  # local: source imports errors only, but keep this module light
-    )
+    import yaml  # local, so `resolve_tree` stays light
 
+    # Our own files, read for one field: libyaml's safe loader when built (`dexagent tree list` is
+    # a start-up figure); the line-tracking loader that reports errors is for loading trees.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     trees = []
     for path in sorted(LIBRARY.glob("*.yaml")):
-        raw = read_yaml(path)
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
         description = raw.get("description", "") if isinstance(raw, dict) else ""
         trees.append(BundledTree(path.stem, path, str(description).strip()))
     return trees

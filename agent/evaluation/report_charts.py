@@ -1,7 +1,7 @@
 """Success-rate bar charts for the HTML report (matplotlib, rendered to SVG text).
 
-matplotlib is optional (`pip install 'dexagent[report]'`); the report says so instead of
-failing when it is missing.
+matplotlib is a dependency of dexagent, imported only when a report is written; if an install
+lacks it, the report says how to repair it instead of failing.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ FAILURE = "#c62828"
 
 
 class ChartsUnavailable(RuntimeError):
-    """matplotlib is not installed."""
+    """matplotlib cannot be imported (a broken install: it is one of dexagent's dependencies)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,10 @@ def bar_chart_svg(title: str, groups: list[Group]) -> str:
         matplotlib.use("Agg")
         from matplotlib import pyplot as plt
     except ImportError:
-        raise ChartsUnavailable("charts need matplotlib: pip install 'dexagent[report]'") from None
+        raise ChartsUnavailable(
+            "charts need matplotlib, a dependency of dexagent that cannot be imported here: "
+            "pip install 'matplotlib>=3.8'"
+        ) from None
     height = 0.9 + 0.32 * len(groups)
     figure, axes = plt.subplots(figsize=(5.6, height), dpi=100)
     try:

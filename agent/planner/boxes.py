@@ -10,14 +10,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
+from dexagent.agent.planner.choices import BoxFormat
 from dexagent.agent.planner.errors import ReplyError
 from dexagent.agent.planner.parsing import dicts_in, field, json_values
 from dexagent.hardware import Box
 
-BoxFormat = Literal["qwen2.5-vl", "qwen3-vl", "glm-v", "qwen-vl-chat"]
-BOX_FORMATS: tuple[str, ...] = get_args(BoxFormat)
 Size = tuple[int, int]  # (width, height) in pixels
 
 _NUMBER = r"\s*(-?\d+(?:\.\d+)?)\s*"

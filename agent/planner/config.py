@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dexagent.agent.planner import choices
 from dexagent.agent.planner.boxes import BoxFormat, box_formats_help, infer_box_format
 from dexagent.agent.planner.errors import PlannerConfigError
 from dexagent.agent.planner.images import MAX_PIXELS, ImageEncoding
@@ -18,9 +19,8 @@ ENV_MODEL = "DEXAGENT_PLANNER_MODEL"
 ENV_BOX_FORMAT = "DEXAGENT_PLANNER_BOX_FORMAT"
 # Local servers (vLLM, SGLang, Ollama) ignore the key, but the openai client insists on one.
 NO_KEY = "EMPTY"
-# Interactive defaults: a server that stopped answering costs at most ~30 s x 3 tries, not minutes.
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_RETRIES = 2
+# Re-exported: the backends and tests read them here.
+DEFAULT_TIMEOUT, DEFAULT_RETRIES = choices.DEFAULT_TIMEOUT, choices.DEFAULT_RETRIES
 
 
 class OpenAIPlannerConfig(BaseModel):

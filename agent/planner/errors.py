@@ -15,6 +15,11 @@ class PlannerConfigError(PlannerError):
     """A planner option is missing or invalid (unknown backend, box format, model name, ...)."""
 
 
+class PromptNotUnderstoodError(PlannerError):
+    """The planner cannot make sense of the prompt at all (the scene planner's grammar): bad input,
+    so the CLI exits 2 with what it does understand."""
+
+
 class ReplyError(ValueError):
     """One model reply could not be turned into the typed value a stage needs.
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from dexagent.agent.planner.errors import PlannerError
+from dexagent.agent.planner.errors import PromptNotUnderstoodError
 from dexagent.hardware.sim.objects import COLOURS, SEEN_TYPES, UNSEEN_TYPES
 
 _CLEAR = re.compile(
@@ -139,10 +139,10 @@ GRAMMAR_HELP = (
 )
 
 
-def _fail(prompt: str, why: str, scene_words: Iterable[str] = ()) -> PlannerError:
+def _fail(prompt: str, why: str, scene_words: Iterable[str] = ()) -> PromptNotUnderstoodError:
     here = sorted({word for word in scene_words if "_" not in word})  # "soda_can" is also "soda", "can"
     listed = f" Objects in this scene can be named by: {', '.join(here)}." if here else ""
-    return PlannerError(
+    return PromptNotUnderstoodError(
         f"the scene planner does not understand the prompt {prompt!r}: {why}. "
         f"It understands: {GRAMMAR_HELP}.{listed}"
     )
@@ -180,7 +180,7 @@ def parse_description(
 
 
 def parse_prompt(prompt: str, scene_objects: Iterable[SceneObjectLike] = ()) -> TargetQuery:
-    """The objects `prompt` asks for; PlannerError listing the grammar when it is not understood."""
+    """The objects `prompt` asks for; PromptNotUnderstoodError, listing the grammar, when not understood."""
     scene_words = {w for obj in scene_objects for w in object_words(obj)}
     known = LIBRARY_WORDS | scene_words
     text = re.sub(r"[.!?]+$", "", prompt.strip().lower()).strip()

@@ -7,15 +7,19 @@ the demos a run keeps do not depend on how many workers produced them.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import multiprocessing
 import signal
 import time
 from collections import deque
 from collections.abc import Container, Generator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from dexagent.controller.data.on_policy import OnPolicyController
 from dexagent.controller.data.perturb import PerturbedExpert
 from dexagent.controller.data.rollout import NOT_VISIBLE, choose_target, instruction_for, run_attempt
 from dexagent.controller.data.store import EpisodeFrames, EpisodeMetadata
@@ -45,6 +49,11 @@ class CollectJob:
     # DART noise: std (rad) of the offset on the executed arm joints in free-space phases; the
     # demo records the expert's clean action (controller/data/perturb.py). 0 records as executed.
     noise: float = 0.0
+    # On-policy (controller/data/on_policy.py): this checkpoint drives, the expert labels, every
+    # episode is kept; the expert drives a segment with probability `beta`. None: scripted demos.
+    policy: str | None = None
+    beta: float = 1.0
+    round: int = 0  # written into each episode's metadata: which round of data it belongs to
 
     def __post_init__(self) -> None:
         if self.skill not in CONTROLLED_SKILLS:
@@ -60,11 +69,23 @@ class CollectJob:
             raise CollectError(f"seed must be non-negative, got {self.seed}")
         if not 0.0 <= self.noise <= 0.2:
             raise CollectError(f"noise must be in 0..0.2 rad, got {self.noise}")
+        if not 0.0 <= self.beta <= 1.0:
+            raise CollectError(f"beta must be in 0..1, got {self.beta}")
+        if self.policy is None and self.beta != 1.0:
+            raise CollectError("beta < 1 needs a policy to drive (--on-policy CHECKPOINT)")
+        if self.policy is not None and self.noise > 0:
+            raise CollectError("DART noise perturbs the expert; on-policy collection lets the policy drive")
+        if self.round < 0:
+            raise CollectError(f"round must be non-negative, got {self.round}")
 
 
 @dataclass(frozen=True)
 class Demo:
-    """The result of one attempt: frames and metadata when it succeeded, the failure reason otherwise."""
+    """The result of one attempt: frames and metadata when it is kept, the failure reason otherwise.
+
+    Scripted demos are kept when they succeed; on-policy episodes always (their labels are the
+    expert's), with `success` and `reason` saying how the rollout went.
+    """
 
     index: int
     scene_seed: int
@@ -74,6 +95,8 @@ class Demo:
     wall_seconds: float
     frames: EpisodeFrames | None = None
     metadata: EpisodeMetadata | None = None
+    regrasps: int = 0  # on-policy: times the expert's labels opened the hand to grasp again
+    expert_ticks: int = 0  # on-policy: ticks the expert drove
 
 
 def scene_seed(base_seed: int, index: int, stream: int) -> int:
@@ -82,7 +105,8 @@ def scene_seed(base_seed: int, index: int, stream: int) -> int:
 
 
 def record_demo(job: CollectJob, index: int) -> Demo:
-    """Run the scripted expert on attempt `index`'s scene and record every tick if it succeeds."""
+    """Run attempt `index`'s scene and record every tick: the scripted expert's demo if it succeeds,
+    or, with `job.policy`, the policy's rollout labelled by the expert."""
     # Imported here: the factory imports every controller, which worker start-up should not pay twice.
     from dexagent.controller.factory import load_controller
     from dexagent.controller.scripted import ScriptedController
@@ -106,14 +130,20 @@ def record_demo(job: CollectJob, index: int) -> Demo:
         ticks: list[tuple[Observation, np.ndarray]] = []
         tables: list[tuple[np.ndarray, np.ndarray]] = []  # (head, wrist) table masks per observation
         expert = load_controller("scripted", sim, job.skill)
-        controller = expert
+        assert isinstance(expert, ScriptedController)
+        controller: ScriptedController | PerturbedExpert | OnPolicyController = expert
         if job.noise > 0:
-            assert isinstance(expert, ScriptedController)
             controller = PerturbedExpert(expert, job.noise, seed)
+        elif job.policy is not None:
+            import torch
+
+            torch.set_num_threads(1)  # one inference thread per worker: --workers scales out, threads thrash
+            student = load_controller(job.policy, sim, job.skill, seed=seed)
+            controller = OnPolicyController(student, expert, job.beta, seed)
 
         def record(observation: Observation, executed: np.ndarray) -> None:
-            clean = controller.clean_action if isinstance(controller, PerturbedExpert) else None
-            ticks.append((observation, executed if clean is None else clean))
+            label = None if isinstance(controller, ScriptedController) else controller.label
+            ticks.append((observation, executed if label is None else label))
 
         def observed(observation: Observation) -> None:
             tables.append((sim.table_mask("head"), sim.table_mask("wrist")))
@@ -131,7 +161,8 @@ def record_demo(job: CollectJob, index: int) -> Demo:
         finally:
             controller.close()
         wall = time.perf_counter() - started
-        if not outcome.success:
+        on_policy = isinstance(controller, OnPolicyController)
+        if not outcome.success and not (on_policy and ticks):
             return Demo(index, seed, False, outcome.reason, outcome.steps, wall)
         target_object, placed = sim.objects[target], scene.objects[target].spec
         frames = _frames(ticks, tables, target)
@@ -146,8 +177,36 @@ def record_demo(job: CollectJob, index: int) -> Demo:
             instruction=instruction_for(target_object, placed.object_type),
             target_box=box.as_tuple(),
             steps=frames.steps,
+            round=job.round,
+            policy="scripted" if job.policy is None else policy_identity(job.policy, job.skill),
+            beta=job.beta,
+            outcome=outcome.reason or "",
         )
-        return Demo(index, seed, True, None, outcome.steps, wall, frames, metadata)
+        regrasps, expert_ticks = 0, frames.steps
+        if isinstance(controller, OnPolicyController):
+            regrasps, expert_ticks = controller.regrasps, controller.expert_ticks
+        return Demo(
+            index,
+            seed,
+            outcome.success,
+            outcome.reason,
+            outcome.steps,
+            wall,
+            frames,
+            metadata,
+            regrasps,
+            expert_ticks,
+        )
+
+
+@functools.cache
+def policy_identity(name: str, skill: str) -> str:
+    """`FOLDER@sha256:PREFIX` of a checkpoint's weights: which weights drove, even after `default` moves."""
+    from dexagent.controller.factory import default_checkpoint
+
+    folder = default_checkpoint(skill) if name == "default" else Path(name).expanduser()
+    digest = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+    return f"{folder}@sha256:{digest[:12]}"
 
 
 def _frames(

@@ -26,6 +26,8 @@ class StoreSummary:
     skills: dict[str, int]
     targets: dict[str, int]  # target category -> episodes
     instructions: int  # distinct instruction texts
+    # "round K, POLICY" -> (episodes, of them grasped): where the data came from (on-policy rounds)
+    rounds: dict[str, tuple[int, int]]
 
     @property
     def seconds(self) -> float:
@@ -54,6 +56,18 @@ def summarise_store(store: DemoStore) -> StoreSummary:
         return dict(Counter(str(v) for v in store.metadata_column(column)).most_common())
 
     instructions = len(set(counts("instruction"))) if store.num_episodes else 0
+    rounds: dict[str, tuple[int, int]] = {}
+    if store.num_episodes:
+        columns = zip(
+            store.metadata_column("round"),
+            store.metadata_column("policy"),
+            store.metadata_column("outcome"),
+            strict=True,
+        )
+        for round_, policy, outcome in columns:
+            key = f"round {int(round_)}, {policy}"
+            episodes, grasped = rounds.get(key, (0, 0))
+            rounds[key] = (episodes + 1, grasped + (str(outcome) == ""))
     return StoreSummary(
         path=str(store.path),
         image_size=store.image_size,
@@ -69,4 +83,5 @@ def summarise_store(store: DemoStore) -> StoreSummary:
         skills=counts("skill"),
         targets=counts("target_category"),
         instructions=instructions,
+        rounds=rounds,
     )

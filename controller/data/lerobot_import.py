@@ -39,15 +39,28 @@ class ImportSummary:
     missing_optional: tuple[str, ...]  # store arrays the dataset lacked, written empty
 
 
+MAX_INFO_BYTES = 10_000_000  # a large dataset's info.json is a few kB
+
+
 def load_info(root: Path) -> dict[str, Any]:
-    """meta/info.json of a v3 dataset, or a StoreError saying what is wrong with it."""
+    """meta/info.json of a v3 dataset, or a StoreError saying what is wrong with it (file and field)."""
     path = root / layout.INFO_PATH
     if not path.is_file():
         raise StoreError(f"{root} is not a LeRobot dataset: {layout.INFO_PATH} is missing")
+    if path.stat().st_size > MAX_INFO_BYTES:
+        raise StoreError(f"{path}: {path.stat().st_size} bytes; an info.json is at most {MAX_INFO_BYTES}")
     try:
-        info: dict[str, Any] = json.loads(path.read_text())
+        info = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise StoreError(
+            f"{path}: not UTF-8 JSON (byte at offset {error.start}); is it a binary file?"
+        ) from None
     except json.JSONDecodeError as error:
         raise StoreError(f"{path}: not valid JSON (line {error.lineno}: {error.msg})") from None
+    except RecursionError:
+        raise StoreError(f"{path}: nested too deeply to be a LeRobot info.json") from None
+    if not isinstance(info, dict):
+        raise StoreError(f"{path}: the top level must be an object with fps, features, data_path, ...")
     version = str(info.get("codebase_version", "?"))
     if not version.startswith("v3"):
         raise StoreError(
@@ -57,7 +70,31 @@ def load_info(root: Path) -> dict[str, Any]:
     for key in ("fps", "features", "data_path"):
         if key not in info:
             raise StoreError(f"{path}: the field {key!r} is missing")
+    fps = info["fps"]
+    if isinstance(fps, bool) or not isinstance(fps, int | float) or not 0 < fps <= 1000:
+        raise StoreError(f"{path}: fps must be a number of frames per second in (0, 1000], got {fps!r}")
+    features = info["features"]
+    if not isinstance(features, dict) or not all(isinstance(spec, dict) for spec in features.values()):
+        raise StoreError(f"{path}: features must be an object of feature name -> {{dtype, shape, ...}}")
+    for key in ("data_path", "video_path"):
+        if key in info and not isinstance(info[key], str):
+            raise StoreError(f"{path}: {key} must be a path template (text), got {info[key]!r}")
     return info
+
+
+def dataset_file(root: Path, info: dict[str, Any], template_key: str, **fields: Any) -> Path:
+    """The file a path template of info.json names, which must lie inside the dataset folder."""
+    template = str(info.get(template_key, ""))
+    try:
+        relative = template.format(**fields)
+    except (KeyError, IndexError, ValueError, AttributeError) as error:
+        raise StoreError(
+            f"{layout.INFO_PATH}: {template_key} {template!r} is not a path template ({error})"
+        ) from None
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise StoreError(f"{layout.INFO_PATH}: {template_key} {template!r} points outside the dataset {root}")
+    return path
 
 
 def map_features(info: dict[str, Any], overrides: dict[str, str] | None) -> dict[str, str]:
@@ -80,7 +117,11 @@ def map_features(info: dict[str, Any], overrides: dict[str, str] | None) -> dict
                 )
             continue
         spec = features[feature]
-        shape, dtype = list(spec.get("shape", [])), spec.get("dtype")
+        shape, dtype = spec.get("shape", []), spec.get("dtype")
+        if not isinstance(shape, list) or not all(isinstance(n, int) and n > 0 for n in shape):
+            raise StoreError(f"feature {feature!r}: shape must be a list of positive integers, got {shape!r}")
+        if array in IMAGE_ARRAYS and len(shape) != 3:
+            raise StoreError(f"feature {feature!r} ({array}): an image's shape is [H, W, C], got {shape}")
         if array in ("state", "action") and shape != [ACTION_DIM]:
             raise StoreError(
                 f"feature {feature!r} ({array}) has shape {shape}; the store needs [{ACTION_DIM}]"
@@ -154,7 +195,7 @@ class _EpisodeReader:
 
     def _data_table(self, chunk: int, file: int) -> Any:
         if self._data_key != (chunk, file):
-            path = self.root / str(self.info["data_path"]).format(chunk_index=chunk, file_index=file)
+            path = dataset_file(self.root, self.info, "data_path", chunk_index=chunk, file_index=file)
             self._data = read_table([path], str(path)) if path.is_file() else None
             if self._data is None:
                 raise StoreError(f"missing data file {path}")
@@ -175,7 +216,10 @@ class _EpisodeReader:
         for array, feature in self.mapping.items():
             spec = self.info["features"][feature]
             if spec["dtype"] == "video":
-                video_path = self.root / str(self.info["video_path"]).format(
+                video_path = dataset_file(
+                    self.root,
+                    self.info,
+                    "video_path",
                     video_key=feature,
                     chunk_index=int(row[f"videos/{feature}/chunk_index"]),
                     file_index=int(row[f"videos/{feature}/file_index"]),

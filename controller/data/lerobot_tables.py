@@ -1,4 +1,4 @@
-"""Parquet tables of a LeRobot dataset: the optional pyarrow/pandas imports, tasks, episodes, frames."""
+"""Parquet tables of a LeRobot dataset: the lazy pyarrow/pandas imports, tasks, episodes, frames."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 from dexagent.controller.data.store import StoreError
 
-_INSTALL = "pip install 'dexagent[lerobot]'"
+# Both are dependencies of dexagent, imported only when a dataset is read or written (start-up time).
+_BROKEN = "a dependency of dexagent that cannot be imported here"
 
 
 def require_pyarrow() -> ModuleType:
@@ -17,7 +18,7 @@ def require_pyarrow() -> ModuleType:
         import pyarrow
         import pyarrow.parquet  # noqa: F401 - loads pyarrow.parquet as an attribute
     except ImportError:
-        raise StoreError(f"LeRobot datasets need pyarrow: {_INSTALL}") from None
+        raise StoreError(f"LeRobot datasets need pyarrow, {_BROKEN}: pip install 'pyarrow>=15'") from None
     return pyarrow
 
 
@@ -25,7 +26,7 @@ def _require_pandas() -> ModuleType:
     try:
         import pandas
     except ImportError:
-        raise StoreError(f"LeRobot datasets need pandas: {_INSTALL}") from None
+        raise StoreError(f"LeRobot datasets need pandas, {_BROKEN}: pip install 'pandas>=2.1'") from None
     return pandas
 
 

@@ -35,7 +35,7 @@ CORRELATION_TICKS = 10.0  # the offset's time constant at 20 Hz (0.5 s): drifts,
 
 
 class PerturbedExpert:
-    """Wraps a `ScriptedController`: `act` returns clean + noise; `clean_action` is what to record."""
+    """Wraps a `ScriptedController`: `act` returns clean + noise; `label` is the clean action to record."""
 
     def __init__(self, controller: ScriptedController, noise: float, seed: int) -> None:
         if noise < 0:
@@ -45,16 +45,18 @@ class PerturbedExpert:
         self._rng = np.random.default_rng([seed, 0xDA27])
         self._offset = np.zeros(ARM_DOF)
         self._rho = float(np.exp(-1.0 / CORRELATION_TICKS))
-        self.clean_action: np.ndarray | None = None  # float32[13], the expert's action of the last tick
+        self.label: np.ndarray | None = None  # float32[13], the expert's action of the last tick
 
     def reset(self, observation: Observation, target_box: Box) -> None:
         self.controller.reset(observation, target_box)
+        # DART's label is the way back to the expert's own path, not a re-plan from the noisy state.
+        self.controller.replan_on_drift(False)
         self._offset[:] = 0.0
-        self.clean_action = None
+        self.label = None
 
     def act(self, observation: Observation) -> np.ndarray:
         clean = self.controller.act(observation)
-        self.clean_action = clean
+        self.label = clean
         # Innovations keep the offset's stationary std at `noise` rad per joint.
         innovation = self._rng.standard_normal(ARM_DOF) * self.noise * np.sqrt(1.0 - self._rho**2)
         self._offset = self._rho * self._offset + innovation

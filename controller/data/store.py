@@ -65,6 +65,11 @@ class EpisodeMetadata:
     instruction: str  # e.g. "grasp the red apple"
     target_box: tuple[float, float, float, float]  # initial (x1, y1, x2, y2) in head-image pixels
     steps: int  # control ticks recorded (frames)
+    # Provenance of on-policy episodes (controller/data/on_policy.py); scripted demos keep the defaults.
+    round: int = 0  # the collection round: 0 scripted demos, k >= 1 rolled out by round k-1's policy
+    policy: str = "scripted"  # the checkpoint that drove, or "scripted"
+    beta: float = 1.0  # the probability that the expert drove a segment of ticks
+    outcome: str = ""  # "" when the target was grasped, else why the attempt failed
 
 
 # Column name -> (dtype, shape per episode) for the per-episode metadata arrays under meta/.
@@ -79,6 +84,14 @@ _META_COLUMNS: dict[str, tuple[Any, tuple[int, ...]]] = {
     "instruction": (str, ()),
     "target_box": ("float32", (4,)),
     "steps": ("int64", ()),
+}
+# Columns added after format 2 was fixed: a store without them reads as scripted demos (these
+# defaults), and gets them, filled with the defaults, when it is next opened for appending.
+_PROVENANCE_COLUMNS: dict[str, tuple[Any, Any]] = {
+    "round": ("int64", 0),
+    "policy": (str, "scripted"),
+    "beta": ("float32", 1.0),
+    "outcome": (str, ""),
 }
 
 
@@ -149,7 +162,8 @@ class DemoStore:
         self.image_size = int(attrs["image_size"])
         self.control_hz = float(attrs["control_hz"])
         self._committed = int(attrs.get("committed_episodes", 0))
-        self._ends = np.asarray(_array(root, "meta/episode_ends")[: self._committed], dtype=np.int64)
+        ends = decoded(path, root, "meta/episode_ends", slice(0, self._committed))
+        self._ends = np.asarray(ends, dtype=np.int64)
 
     # ---- opening -------------------------------------------------------------------------
 
@@ -200,6 +214,7 @@ class DemoStore:
                         f"cannot append {image_size} px episodes (use --image-size "
                         f"{stored_size} or a new --out path)"
                     )
+            _add_provenance_columns(root)
             store = cls(store_path, root, writable=True, lock_fd=lock_fd)
             store._truncate_uncommitted()
             return store
@@ -245,7 +260,10 @@ class DemoStore:
     def episode_metadata(self, index: int) -> EpisodeMetadata:
         self.episode_slice(index)  # range check
         index %= self._committed
-        row = {name: _array(self._root, f"meta/{name}")[index] for name in _META_COLUMNS}
+        row = {name: decoded(self.path, self._root, f"meta/{name}", index) for name in _META_COLUMNS}
+        for name, (_, default) in _PROVENANCE_COLUMNS.items():
+            stored = f"meta/{name}" in self._root
+            row[name] = decoded(self.path, self._root, f"meta/{name}", index) if stored else default
         tags = str(row["target_tags"])
         return EpisodeMetadata(
             seed=int(row["seed"]),  # type: ignore[arg-type]
@@ -258,18 +276,33 @@ class DemoStore:
             instruction=str(row["instruction"]),
             target_box=tuple(float(v) for v in row["target_box"]),  # type: ignore[arg-type, union-attr]
             steps=int(row["steps"]),  # type: ignore[arg-type]
+            round=int(row["round"]),  # type: ignore[arg-type]
+            policy=str(row["policy"]),
+            beta=float(row["beta"]),  # type: ignore[arg-type]
+            outcome=str(row["outcome"]),
         )
 
     def metadata_column(self, name: str) -> np.ndarray:
         """One metadata field for every committed episode, e.g. `metadata_column("seed")` -> int64[E]."""
-        if name not in _META_COLUMNS:
-            raise KeyError(f"no metadata column {name!r}; the store has {', '.join(_META_COLUMNS)}")
-        return np.asarray(_array(self._root, f"meta/{name}")[: self._committed])
+        if name in _PROVENANCE_COLUMNS and f"meta/{name}" not in self._root:
+            dtype, default = _PROVENANCE_COLUMNS[name]
+            return np.full(self._committed, default, dtype=object if dtype is str else dtype)
+        if name not in _META_COLUMNS and name not in _PROVENANCE_COLUMNS:
+            known = ", ".join([*_META_COLUMNS, *_PROVENANCE_COLUMNS])
+            raise KeyError(f"no metadata column {name!r}; the store has {known}")
+        return np.asarray(decoded(self.path, self._root, f"meta/{name}", slice(0, self._committed)))
 
     def episode(self, index: int) -> EpisodeFrames:
         """Load all frames of one episode into memory."""
         frames = self.episode_slice(index)
-        return EpisodeFrames(**{key: np.asarray(self[key][frames]) for key in FRAME_KEYS})
+        return EpisodeFrames(
+            **{key: np.asarray(decoded(self.path, self._root, f"data/{key}", frames)) for key in FRAME_KEYS}
+        )
+
+    @property
+    def zarr_root(self) -> zarr.Group:
+        """The store's zarr group (read it; write only through `append_episode`)."""
+        return self._root
 
     @property
     def arrays(self) -> Mapping[str, zarr.Array]:
@@ -320,7 +353,7 @@ class DemoStore:
             array = self[key]
             if array.shape[0] != frames:
                 array.resize((frames, *array.shape[1:]))
-        for name in (*_META_COLUMNS, "episode_ends"):
+        for name in (*_META_COLUMNS, *_PROVENANCE_COLUMNS, "episode_ends"):
             array = _array(self._root, f"meta/{name}")
             if array.shape[0] != episodes:
                 array.resize((episodes, *array.shape[1:]))
@@ -341,7 +374,23 @@ def _metadata_row(metadata: EpisodeMetadata) -> dict[str, Any]:
         "instruction": metadata.instruction,
         "target_box": np.asarray(metadata.target_box, dtype=np.float32),
         "steps": np.int64(metadata.steps),
+        "round": np.int64(metadata.round),
+        "policy": metadata.policy,
+        "beta": np.float32(metadata.beta),
+        "outcome": metadata.outcome,
     }
+
+
+def decoded(path: Path, root: zarr.Group, name: str, selection: Any) -> Any:
+    """`root[name][selection]`; a chunk that does not decode (a file cut short, bytes flipped) is a
+    `StoreError` naming the array, not the codec's own error."""
+    try:
+        return _array(root, name)[selection]
+    except (RuntimeError, ValueError, OSError) as error:
+        raise StoreError(
+            f"{path}/{name}: a chunk does not decode ({type(error).__name__}: {error}); the store is damaged "
+            "(a copy cut short?): copy it again or collect those episodes again"
+        ) from None
 
 
 def _array(root: zarr.Group, name: str) -> zarr.Array:
@@ -359,6 +408,19 @@ def _open_group(path: Path, mode: str) -> zarr.Group:
         return zarr.open_group(str(path), mode=mode)  # type: ignore[arg-type]
     except (OSError, ValueError, KeyError) as error:
         raise StoreError(f"cannot open the store at {path}: {error}") from error
+
+
+def _add_provenance_columns(root: zarr.Group) -> None:
+    """Create the provenance columns a store written before them lacks, filled with their defaults."""
+    committed = int(dict(root.attrs).get("committed_episodes", 0))  # type: ignore[arg-type]
+    for name, (dtype, default) in _PROVENANCE_COLUMNS.items():
+        if f"meta/{name}" in root:
+            continue
+        array = root.create_array(
+            f"meta/{name}", shape=(committed,), chunks=(META_CHUNK_EPISODES,), dtype=dtype
+        )
+        if committed:
+            array[:] = np.full(committed, default, dtype=object if dtype is str else dtype)
 
 
 def _create(path: Path, image_size: int, control_hz: float) -> zarr.Group:
@@ -390,7 +452,8 @@ def _half_created(root: zarr.Group) -> bool:
     no attributes at all, and nothing but empty arrays of our layout in it."""
     if dict(root.attrs):
         return False
-    ours = {f"data/{key}" for key in FRAME_KEYS} | {f"meta/{n}" for n in (*_META_COLUMNS, "episode_ends")}
+    meta = (*_META_COLUMNS, *_PROVENANCE_COLUMNS, "episode_ends")
+    ours = {f"data/{key}" for key in FRAME_KEYS} | {f"meta/{n}" for n in meta}
     for name, member in root.members(max_depth=None):
         if isinstance(member, zarr.Array) and (name not in ours or member.shape[0] != 0):
             return False
@@ -427,7 +490,7 @@ def _check_layout(path: Path, root: zarr.Group) -> None:
         minimum = committed if name.startswith("meta/") else 0
         if not isinstance(array, zarr.Array) or array.shape[0] < minimum:
             raise StoreError(f"{path}/{name} is shorter than the {committed} committed episodes")
-    ends = np.asarray(_array(root, "meta/episode_ends")[:committed])
+    ends = np.asarray(decoded(path, root, "meta/episode_ends", slice(0, committed)))
     frames = int(ends[-1]) if committed else 0
     if committed and (ends[0] <= 0 or np.any(np.diff(ends) <= 0)):
         raise StoreError(f"{path}/meta/episode_ends is not strictly increasing: the store is corrupt")

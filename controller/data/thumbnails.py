@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from dexagent.controller.data.store import DemoStore, StoreError
+from dexagent.controller.data.store import DemoStore, StoreError, decoded
 
 MASK_COLOUR = np.array([255, 0, 255], np.float32)  # magenta: no sim object or table has it
 TILE = 128
@@ -63,9 +63,10 @@ def thumbnail_sheet(store: DemoStore, path: Path, count: int = 6) -> list[int]:
         span = store.episode_slice(index)
         metadata = store.episode_metadata(index)
         moments = [span.start, (span.start + span.stop - 1) // 2, span.stop - 1]
-        head = np.asarray(store["head_rgb"][moments])
-        mask = np.asarray(store["head_mask"][moments])
-        wrist = np.asarray(store["wrist_rgb"][moments])
+        root = store.zarr_root
+        head = np.asarray(decoded(store.path, root, "data/head_rgb", moments))
+        mask = np.asarray(decoded(store.path, root, "data/head_mask", moments))
+        wrist = np.asarray(decoded(store.path, root, "data/wrist_rgb", moments))
         top = row * row_height
         caption = f"episode {index} | {metadata.split} | {metadata.steps} steps | {metadata.instruction}"
         draw.text((2, top + 2), caption[:110], fill="black", font=font)

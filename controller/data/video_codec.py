@@ -3,7 +3,7 @@
 LeRobot v3 keeps many episodes of one camera back to back in one MP4 file and
 finds an episode by its time span in that file; `VideoFileWriter` appends an
 episode and says where it landed, `VideoFileReader` hands back the frames of a
-time span. PyAV is an optional dependency (`pip install dexagent[lerobot]`).
+time span. PyAV is a dependency of dexagent, imported only when videos are read or written.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def require_av() -> ModuleType:
         import av
     except ImportError:
         raise StoreError(
-            "video files need PyAV: pip install 'dexagent[lerobot]' (or pip install av)"
+            "video files need PyAV, a dependency of dexagent that cannot be imported here: "
+            "pip install 'av>=14'"
         ) from None
     return av
 

@@ -109,6 +109,7 @@ class SamCutieOptions(BaseModel):
     sam_checkpoint: str = Field(description="path of a SAM checkpoint, e.g. sam_vit_b_01ec64.pth")
     sam_model_type: str = Field("vit_b", description="vit_b, vit_l or vit_h (must match the checkpoint)")
     cutie_weights: str = Field(description="path of Cutie's weights, e.g. cutie-base-mega.pth")
+    cutie_model: str = Field("base", description="base or small (must match the weights)")
     device: str = Field("cpu", description="torch device: cpu or cuda")
 
 
@@ -131,7 +132,7 @@ def _build_sam_cutie(options: Any) -> MaskTracker:
     from dexagent.controller.perception.sam import SamSegmenter, load_sam
 
     sam = load_sam(options.sam_checkpoint, options.sam_model_type, options.device)
-    processor = load_cutie(options.cutie_weights, options.device)
+    processor = load_cutie(options.cutie_weights, options.device, options.cutie_model)
     return SamCutieTracker(SamSegmenter(sam), processor, options.device)
 
 

@@ -10,6 +10,7 @@ the dataset's step addressing, diffusion noise by reseeding torch before each st
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -73,6 +74,27 @@ class _LossOf(torch.nn.Module):
     def forward(self, batch: Batch) -> torch.Tensor:
         with autocast(self.precision, self.policy.device):
             return self.policy.compute_loss(batch, self.noise_draws)
+
+
+# How to start N processes, for the refusal below and the README.
+LAUNCH_HELP = (
+    "launch with `accelerate launch --multi_gpu --num_processes N -m dexagent.cli.app train ...` or "
+    "`torchrun --nproc_per_node N -m dexagent.cli.app train ...` on GPUs; on CPUs, "
+    "`ACCELERATE_USE_CPU=true torchrun --nproc_per_node N -m dexagent.cli.app train ...`"
+)
+
+
+def _check_launch(accelerator: Accelerator) -> None:
+    """Refuse a launch whose processes do not see each other: torchrun on a machine without GPUs
+    starts N processes that accelerate runs as N single-process runs, each training an unsharded
+    copy and writing the same checkpoint folder."""
+    launched = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    if launched != accelerator.num_processes:
+        raise TrainingError(
+            f"this process was launched as one of {launched} (WORLD_SIZE={launched}), but training "
+            f"sees {accelerator.num_processes} process(es) ({accelerator.distributed_type.value}), so "
+            f"each would train its own copy into the same folder; {LAUNCH_HELP}"
+        )
 
 
 def _step_seed(seed: int, step: int, rank: int) -> int:
@@ -142,6 +164,7 @@ def train(
     console = console or Console()
     # Mixed precision is ours (`_LossOf`), per stage, not accelerate's one switch for the process.
     accelerator = Accelerator(mixed_precision="no")
+    _check_launch(accelerator)  # before anything is written: never N copies writing one run folder
     main = accelerator.is_main_process
     quiet = console if main else Console(quiet=True)
     config, resumed = open_run(out, config, policy_config, resume, quiet)

@@ -10,6 +10,7 @@ SDK's `rm_delete_robot_arm()` never returns after a motion command on such a han
 from __future__ import annotations
 
 import math
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,24 @@ RETURN_CODES = {
     -3: "the controller's reply could not be parsed (SDK and controller versions differ?)",
 }
 _DELETE_TIMEOUT_S = 2.0
+# robotic-arm 1.1.6's rm_create_robot_arm crashes the process (SIGSEGV) on an address of 21
+# characters or more: only a resolved address within this length ever reaches it.
+SDK_MAX_ADDRESS = 20
+
+
+def sdk_address(host: str) -> str:
+    """The IPv4 address of `host` (an address or a name), short enough for the SDK."""
+    try:
+        address = socket.gethostbyname(host)
+    except (OSError, UnicodeError) as error:
+        raise DeviceUnreachableError(
+            DEVICE, f"cannot resolve the arm's address {host!r} ({error}); check arm.ip in the robot config"
+        ) from None
+    if len(address) > SDK_MAX_ADDRESS:  # defence in depth: an IPv4 address is at most 15
+        raise DeviceUnreachableError(
+            DEVICE, f"address {address!r} is longer than RealMan's SDK takes ({SDK_MAX_ADDRESS} characters)"
+        )
+    return address
 
 
 def check_code(code: int, what: str) -> None:
@@ -87,8 +106,9 @@ class RealManArm:
         cls, config: ArmConfig, control_hz: float = 20.0, make_sdk: Callable[[], Any] = official_sdk
     ) -> RealManArm:
         """Connect to the controller at config.ip:port; `DeviceUnreachableError` when it does not answer."""
+        address = sdk_address(config.ip)
         sdk = make_sdk()
-        handle = sdk.rm_create_robot_arm(config.ip, config.port)
+        handle = sdk.rm_create_robot_arm(address, config.port)
         if getattr(handle, "id", -1) == -1:
             # A failed handle: sending motion to it, then deleting it, hangs the SDK forever.
             raise DeviceUnreachableError(

@@ -135,6 +135,21 @@ class RealSenseCamera:
         """The device's number of the latest frame (-1 before the first)."""
         return self._frame_number
 
+    def wait_first_frame(self, timeout_s: float) -> None:
+        """Return once the camera has delivered a frame; `DeviceTimeoutError` after `timeout_s`
+        (a camera that opens but never streams is found before anything moves)."""
+        if self._thread is None:
+            raise DeviceFaultError(self.device_name, "wait_first_frame() before start()")
+        deadline = time.monotonic() + timeout_s
+        with self._new_frame:
+            while self._received == 0:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise DeviceTimeoutError(
+                        self.device_name, f"started, but no frame within {timeout_s:g} s of starting"
+                    )
+                self._new_frame.wait(remaining)
+
     def read(self) -> np.ndarray:
         """The latest frame uint8[H, W, 3]; waits at most `frame_timeout_s` for one when the last is
         older than that, then raises `DeviceTimeoutError` (the camera fell silent)."""

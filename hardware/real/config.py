@@ -6,11 +6,13 @@ dexagent uses radians, and `RealRobotConfig.spec()` converts. Hand values are in
 
 from __future__ import annotations
 
+import ipaddress
 import math
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from dexagent.hardware.robot_config import RobotConfig
 from dexagent.hardware.types import ARM_DOF, HAND_DOF, RobotSpec
@@ -20,6 +22,28 @@ ARM_JOINT_NAMES = tuple(f"joint{i}" for i in range(1, ARM_DOF + 1))
 HAND_JOINT_NAMES = ("thumb_rotation", "thumb_flexion", "index", "middle", "ring", "little")
 # RM75-B joint limits from RealMan's datasheet (degrees); narrow them for your cell.
 RM75_LIMITS_DEG = (178.0, 130.0, 178.0, 135.0, 178.0, 128.0, 360.0)
+_HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# Modbus holding registers are 16-bit addresses; a block of six must fit below the top.
+_LAST_BLOCK_ADDRESS = 0xFFFF - 5
+
+
+def _host(value: str) -> str:
+    """An IPv4/IPv6 address or a DNS name (labels of 1-63 letters, digits, '-'; 253 characters)."""
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    labels = value.rstrip(".").split(".")
+    if len(value) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(
+            "not an IP address or a host name (letters, digits, '-' and '.'; labels of at most 63 characters)"
+        )
+    return value
+
+
+Host = Annotated[str, AfterValidator(_host)]
+RegisterAddress = Annotated[int, Field(ge=0, le=_LAST_BLOCK_ADDRESS)]
 
 
 class _Section(BaseModel):
@@ -29,7 +53,7 @@ class _Section(BaseModel):
 class ArmConfig(_Section):
     """The RealMan arm's controller on the network, and how set-points are streamed to it."""
 
-    ip: str = Field("192.168.1.18", min_length=1)
+    ip: Host = Field("192.168.1.18", min_length=1, description="the controller's IPv4 address or host name")
     port: int = Field(8080, ge=1, le=65535)
     stream_hz: float = Field(100.0, ge=100.0, le=500.0, description="rm_movej_canfd rate (follow mode)")
     follow: bool = Field(True, description="rm_movej_canfd follow mode (high-following, no planning)")
@@ -42,19 +66,20 @@ class ArmConfig(_Section):
 class RegisterMap(_Section):
     """Holding-register addresses of the hand (six registers per block); default: Inspire RH56."""
 
-    angle_set: int = 1486
-    force_set: int = 1498
-    speed_set: int = 1522
-    angle_act: int = 1546
-    force_act: int = 1582
-    error: int = 1606
-    status: int = 1612
-    clear_error: int = 1004
+    angle_set: RegisterAddress = 1486
+    force_set: RegisterAddress = 1498
+    speed_set: RegisterAddress = 1522
+    angle_act: RegisterAddress = 1546
+    force_act: RegisterAddress = 1582
+    error: RegisterAddress = 1606
+    status: RegisterAddress = 1612
+    clear_error: RegisterAddress = 1004
     # For each of our hand joints (thumb_rotation, thumb_flexion, index, middle, ring, little):
     # its slot in the register block. Inspire's block is little, ring, middle, index, thumb
     # flexion, thumb rotation: the reverse of ours.
     slots: tuple[int, ...] = (5, 4, 3, 2, 1, 0)
-    full_scale: int = Field(1000, gt=0, description="register value of a fully open finger")
+    # Register values are 16 bits and read back signed (-1 means "no value"): at most 32767.
+    full_scale: int = Field(1000, gt=0, le=0x7FFF, description="register value of a fully open finger")
     open_is_high: bool = Field(True, description="the register's full scale means open (Inspire: yes)")
 
     @model_validator(mode="after")
@@ -68,7 +93,7 @@ class HandConfig(_Section):
     """The Modbus hand: over TCP (an RS485 gateway or the hand's Ethernet port) or RTU serial."""
 
     transport: Literal["tcp", "rtu"] = "tcp"
-    host: str = "192.168.11.210"
+    host: Host = "192.168.11.210"
     port: int = Field(6000, ge=1, le=65535)
     serial_port: str = "/dev/ttyUSB0"
     baudrate: int = Field(115200, gt=0)

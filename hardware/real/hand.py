@@ -4,11 +4,14 @@ The default map is the Inspire RH56 family: holding registers in blocks of six, 
 0-1000 with 1000 = open. Our hand command is six values in [0, 1] (1 = open) in our joint
 order (thumb_rotation, thumb_flexion, index, middle, ring, little); `RegisterMap.slots` maps
 the order and `full_scale` / `open_is_high` the scale. Every request has a timeout: a silent
-hand raises `DeviceTimeoutError`, error bits raise `DeviceFaultError`, never a hang.
+hand raises `DeviceTimeoutError`, error bits raise `HandFaultError`, never a hang.
+Connecting only reads; `configure()` writes the speed and force limits, once the caller has
+confirmed everything else is ready.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -17,12 +20,16 @@ from dexagent.hardware.errors import (
     DeviceFaultError,
     DeviceTimeoutError,
     DeviceUnreachableError,
-    DriverError,
+    HandFaultError,
 )
 from dexagent.hardware.real.config import HAND_JOINT_NAMES, HandConfig
 from dexagent.hardware.types import HAND_DOF
 
 DEVICE = "hand"
+CLEAR_HINT = "look at the hand, then clear them: dexagent doctor --robot-config FILE --clear-hand-errors"
+# pymodbus logs its own view of every timeout to stderr; our exceptions already say it, once.
+logging.getLogger("pymodbus").addHandler(logging.NullHandler())
+logging.getLogger("pymodbus").propagate = False
 # Inspire RH56 ERROR register bits, per finger.
 ERROR_BITS = {
     0: "stalled (locked rotor)",
@@ -52,7 +59,7 @@ class ModbusHand:
 
     @classmethod
     def connect(cls, config: HandConfig) -> ModbusHand:
-        """Open the port, check the hand answers, set speed and force limits."""
+        """Open the port and check the hand answers; nothing is written (see `configure`)."""
         try:
             from pymodbus.client import ModbusSerialClient, ModbusTcpClient
         except ImportError as error:
@@ -80,11 +87,14 @@ class ModbusHand:
         hand = cls(config, client)
         try:
             hand.read_angles()  # a port can open with nothing behind it: ask the hand itself
-            hand.set_speed_and_force(config.speed, config.force)
-        except DriverError:
+        except BaseException:  # whatever went wrong, the link is not left open
             hand.close()
             raise
         return hand
+
+    def configure(self) -> None:
+        """Write the configured speed and force limits (the first write a robot sends the hand)."""
+        self.set_speed_and_force(self.config.speed, self.config.force)
 
     # --- conversions ----------------------------------------------------------------------
 
@@ -122,11 +132,13 @@ class ModbusHand:
             self._stale = False
         try:
             response = request(*args, device_id=self.config.unit_id, **kwargs)
-        except ModbusException as error:
+        except ModbusException:
             self._stale = True
-            raise DeviceTimeoutError(
-                DEVICE, f"no answer to {what} within {self.config.timeout_s} s ({error}); is it powered?"
-            ) from None
+            tries = self.config.retries + 1
+            # pymodbus waits the timeout once per try: say the time that really passed
+            waited = f"{self.config.timeout_s * tries:g} s"
+            waited += f" ({tries} tries of {self.config.timeout_s:g} s)" if tries > 1 else ""
+            raise DeviceTimeoutError(DEVICE, f"no answer to {what} within {waited}; is it powered?") from None
         except OSError as error:
             self._stale = True
             raise DeviceTimeoutError(DEVICE, f"the link broke during {what}: {error}") from None
@@ -175,11 +187,10 @@ class ModbusHand:
         return errors
 
     def check(self) -> None:
-        """Raise `DeviceFaultError` naming every finger with an error bit set."""
+        """Raise `HandFaultError` naming every finger with an error bit set, and what the bits mean."""
         errors = self.read_errors()
         if errors:
-            listed = "; ".join(f"{name}: {', '.join(bits)}" for name, bits in errors.items())
-            raise DeviceFaultError(DEVICE, f"error bits set: {listed} (clear them with clear_errors())")
+            raise HandFaultError(errors, CLEAR_HINT)
 
     def clear_errors(self) -> None:
         """Ask the hand to clear its error bits."""

@@ -1,7 +1,8 @@
 """Bounded health checks of the devices in a real-robot config (for `dexagent doctor`).
 
 Each check returns a `DeviceCheck` and never takes longer than its timeout: a silent
-device is reported as silent, not waited for. Nothing here moves the robot.
+device is reported as silent, not waited for. Nothing here moves the robot or writes to a
+device, except `clear_hand_errors`, which the operator asks for by name.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def tcp_reachable(host: str, port: int, timeout_s: float) -> tuple[bool, str]:
         return False, f"{host}:{port}: no answer within {timeout_s:g} s (powered? same subnet?)"
     except OSError as error:
         return False, f"{host}:{port}: {error.strerror or error}"
+    except UnicodeError:  # a name the resolver's IDNA codec refuses (the config validator should have)
+        return False, f"{host}:{port}: not a valid host name"
 
 
 def check_arm(config: RealRobotConfig, timeout_s: float) -> DeviceCheck:
@@ -130,3 +133,30 @@ def check_cameras(config: RealRobotConfig, timeout_s: float, find: Any = None) -
         ok, detail = bounded(grab, 2 * timeout_s + 2.0, f"{name} camera")
         checks.append(DeviceCheck(f"{name} camera", ok, detail))
     return checks
+
+
+def clear_hand_errors(config: RealRobotConfig, timeout_s: float) -> DeviceCheck:
+    """Read the hand's error bits, ask it to clear them, read them again: what was set, what is left."""
+    hand_config = config.hand.model_copy(update={"timeout_s": min(config.hand.timeout_s, timeout_s)})
+
+    def clear() -> str:
+        from dexagent.hardware.real.hand import ModbusHand
+
+        hand = ModbusHand.connect(hand_config)
+        try:
+            before = hand.read_errors()
+            hand.clear_errors()
+            after = hand.read_errors()
+        finally:
+            hand.close()
+        was = _listed(before) or "none"
+        if after:
+            raise HardwareError(f"hand: errors were {was}; still set after clearing: {_listed(after)}")
+        return f"errors were {was}; cleared"
+
+    ok, detail = bounded(clear, 4 * timeout_s + 1.0, "hand")
+    return DeviceCheck("hand errors cleared", ok, detail)
+
+
+def _listed(errors: dict[str, list[str]]) -> str:
+    return "; ".join(f"{finger}: {', '.join(bits)}" for finger, bits in errors.items())

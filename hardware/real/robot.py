@@ -5,6 +5,11 @@ the controller is told to stop) before the error goes up, so the skill that acte
 and the tree can recover; nothing keeps moving on its own. The emergency stop stops the
 arm at once, from any thread or a signal handler, and holds: every later `act` or `home`
 raises `EmergencyStopError` until the operator releases it.
+
+The hand's error registers are read at connect, before home and at every `observe` (once per
+control tick): error bits stop the arm at once and latch a `HandFaultError`; from then on no
+motion command reaches the arm or the hand, and the run ends. Nothing is written to any device
+before every device has answered (the hand's speed and force limits are its first write).
 """
 
 from __future__ import annotations
@@ -17,12 +22,20 @@ from typing import Any
 
 import numpy as np
 
-from dexagent.hardware.errors import DriverError, EmergencyStopError, HardwareError, UnsafeActionError
+from dexagent.hardware.errors import (
+    DriverError,
+    EmergencyStopError,
+    FaultStopError,
+    HardwareError,
+    UnsafeActionError,
+)
 from dexagent.hardware.real.arm import RealManArm
 from dexagent.hardware.real.camera import DeviceFinder, RealSenseCamera, find_device
 from dexagent.hardware.real.config import RealRobotConfig
 from dexagent.hardware.real.hand import ModbusHand
 from dexagent.hardware.types import ACTION_DIM, ARM_DOF, Observation
+
+FIRST_FRAME_S = 3.0  # how long a camera may take to deliver its first frame after it starts
 
 
 class RealRobot:
@@ -44,6 +57,7 @@ class RealRobot:
         self._started = time.monotonic()
         self._estop = threading.Event()
         self.estop_reason = ""
+        self.fault: FaultStopError | None = None  # latched: set once, never cleared by this object
         self._closed = False
 
     @classmethod
@@ -67,6 +81,11 @@ class RealRobot:
             opened.append(head.stop)
             wrist = RealSenseCamera("wrist", config.cameras.wrist, timeout, find_camera).start()
             opened.append(wrist.stop)
+            for camera in (head, wrist):  # a RealSense's first frame can take a while (auto-exposure)
+                camera.wait_first_frame(max(timeout, FIRST_FRAME_S))
+            # Every device answered: only now is anything written, and only to a healthy hand.
+            hand.check()
+            hand.configure()
         except BaseException:
             for release in reversed(opened):
                 with contextlib.suppress(Exception):
@@ -85,6 +104,7 @@ class RealRobot:
         except DriverError:
             self._stop_motion()  # blind or numb: nothing keeps moving on the last target
             raise
+        self._check_hand()
         return Observation(head, wrist, state, time.monotonic() - self._started)
 
     def act(self, action: np.ndarray) -> None:
@@ -107,6 +127,7 @@ class RealRobot:
     def home(self) -> None:
         """Planned move to the home pose with the hand open (blocking)."""
         self._refuse_if_stopped()
+        self._check_hand()
         home = self.spec.home
         try:
             self.hand.command(home[ARM_DOF:])
@@ -172,7 +193,21 @@ class RealRobot:
     def emergency_stopped(self) -> bool:
         return self._estop.is_set()
 
+    def _check_hand(self) -> None:
+        """Read the hand's error bits; on any, stop the arm and latch the fault (then raise it)."""
+        try:
+            self.hand.check()
+        except FaultStopError as fault:
+            self.fault = fault
+            self._stop_motion()
+            raise
+        except DriverError:
+            self._stop_motion()
+            raise
+
     def _refuse_if_stopped(self) -> None:
+        if self.fault is not None:
+            raise self.fault
         if self._estop.is_set():
             raise EmergencyStopError(f"{self.estop_reason}: holding; release it to move again")
         if self._closed:

@@ -8,6 +8,8 @@ the scene and cheap to build.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import mink
 import numpy as np
 
@@ -107,10 +109,25 @@ def min_jerk(ticks: int) -> np.ndarray:
     return 10 * s**3 - 15 * s**4 + 6 * s**5
 
 
-def plan_joint_path(q_from: np.ndarray, q_to: np.ndarray, ticks: int) -> np.ndarray:
-    """float[ticks, 7]: a minimum-jerk joint-space move, ending exactly at `q_to`."""
-    profile = min_jerk(max(1, ticks))[:, None]
-    return np.asarray(q_from)[None, :] + profile * (np.asarray(q_to) - np.asarray(q_from))[None, :]
+def ease_out(ticks: int) -> np.ndarray:
+    """float[ticks]: a 0 -> 1 profile that starts at full speed (3 / ticks) and stops smoothly.
+
+    Moves re-planned while the arm is already moving use it: a minimum-jerk profile starts at
+    rest, so re-planning one every tick would command almost no motion at all.
+    """
+    s = np.arange(1, ticks + 1) / ticks
+    return 1 - (1 - s) ** 3
+
+
+Profile = Callable[[int], np.ndarray]
+
+
+def plan_joint_path(
+    q_from: np.ndarray, q_to: np.ndarray, ticks: int, profile: Profile = min_jerk
+) -> np.ndarray:
+    """float[ticks, 7]: a joint-space move along `profile` (minimum jerk), ending exactly at `q_to`."""
+    shape = profile(max(1, ticks))[:, None]
+    return np.asarray(q_from)[None, :] + shape * (np.asarray(q_to) - np.asarray(q_from))[None, :]
 
 
 def plan_cartesian_path(
@@ -121,17 +138,18 @@ def plan_cartesian_path(
     ticks_per_segment: list[int],
     *,
     tolerance: float = 0.01,
+    profile: Profile = min_jerk,
 ) -> np.ndarray:
     """float[sum(ticks), 7]: the site moves in straight lines through `waypoints` float[3] at fixed rotation.
 
-    The first waypoint is where the site starts; each segment uses a minimum-jerk timing.
+    The first waypoint is where the site starts; each segment is timed by `profile` (minimum jerk).
     """
     if len(ticks_per_segment) != len(waypoints) - 1:
         raise ValueError("need one tick count per segment (len(waypoints) - 1)")
     path = []
     q = np.asarray(arm_q, float)
     for start, end, ticks in zip(waypoints[:-1], waypoints[1:], ticks_per_segment, strict=True):
-        for s in min_jerk(max(1, ticks)):
+        for s in profile(max(1, ticks)):
             q = solve_ik(ik, q, start + s * (end - start), rotation, tolerance=tolerance)
             path.append(q)
     return np.array(path)

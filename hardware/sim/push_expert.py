@@ -7,19 +7,21 @@ overhangs by OVERHANG m; it re-measures and pushes again when the object slid le
 planned. Then the hand comes in level, from beyond the edge and the robot's side, with the
 thumb under the overhang and the fingers over it, closes, and lifts the object by its edge.
 It reuses the grasp expert's tick loop, grasp planning and mink IK (expert.py, grasp_poses.py,
-motion.py); only the phases differ.
+motion.py); only the phases differ. From any other state (a learned policy drove) it rises
+clear of the table and pushes again when the object does not yet overhang enough, or lines
+up for the edge grasp when it does; a push that left the object short pushes again, and a
+missed or dropped edge grasp is tried again, as the grasp expert does.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import mujoco
 import numpy as np
 
 from dexagent.hardware.errors import HardwareError
-from dexagent.hardware.sim.expert import CLOSED_HAND, MAX_ARM_STEP, OPEN_HAND, GraspExpert, _Phase
+from dexagent.hardware.sim.expert import CLOSED, MAX_REGRASPS, GraspExpert, _open, _Phase, closure
 from dexagent.hardware.sim.grasp_poses import (
     UP,
     GraspPlan,
@@ -29,10 +31,11 @@ from dexagent.hardware.sim.grasp_poses import (
     plan_grasp,
 )
 from dexagent.hardware.sim.model import ARM_HOME, CONTROL_HZ
-from dexagent.hardware.sim.motion import plan_cartesian_path, plan_joint_path, site_rotation, solve_ik
+from dexagent.hardware.sim.motion import ease_out, plan_cartesian_path, site_rotation, solve_ik
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import TABLE_TOP_Z, TABLE_Y
 from dexagent.hardware.sim.scenes import PUSH_SIDE
+from dexagent.hardware.types import ARM_DOF
 
 OVERHANG = 0.045  # m of the object past the table edge before the grasp (the paper: "extends sufficiently")
 COM_MARGIN = 0.025  # m the object's middle stays on the table side of the edge
@@ -104,106 +107,146 @@ class PushThenGraspExpert(GraspExpert):
 
     def _plan_phases(self) -> list[_Phase]:
         self.approach = "push"
-        start = object_extent(self.robot, self.target_index)
-        side = PUSH_SIDE
+        if closure(self._last[ARM_DOF:]) > CLOSED or self._pushed_enough():
+            self._eased = True  # taking over from something else: the arm may be anywhere
+            return self._phases_from_state()
+        return self._push_phases()
+
+    def _pushed_enough(self) -> bool:
+        return self.overhang() >= self._wanted_overhang() - OVERHANG_TOLERANCE
+
+    # --- phases, composed from home or from any state -------------------------------------
+
+    def _push_rotation(self) -> np.ndarray:
         # Pinch axis along the push: the fingers (palm -x) trail the site and push with their inner side.
-        push_rotation = site_rotation(-UP, np.array([0.0, side, 0.0]))
-        state: dict[str, GraspPlan] = {}
+        return site_rotation(-UP, np.array([0.0, PUSH_SIDE, 0.0]))
 
-        def open_hand(tick: int, ticks: int) -> np.ndarray:
-            return OPEN_HAND.copy()
+    def _push_start(self, extent: ObjectExtent) -> np.ndarray:
+        low, high = y_range(self.robot, self.target_index)
+        far_edge = low if PUSH_SIDE > 0 else high
+        back = far_edge + PUSH_SIDE * (FINGERS_BEHIND_SITE - PUSH_START_GAP)
+        return np.array([extent.center[0], back, TABLE_TOP_Z + PUSH_SITE_Z])
 
-        def closing(tick: int, ticks: int) -> np.ndarray:
-            return OPEN_HAND + (tick + 1) / ticks * (CLOSED_HAND - OPEN_HAND)
-
-        def closed(tick: int, ticks: int) -> np.ndarray:
-            return CLOSED_HAND.copy()
-
-        def joint_move(q: np.ndarray, q_to: np.ndarray, seconds: float) -> np.ndarray:
-            # Min-jerk peaks at 1.875x the mean speed; keep that under MAX_ARM_STEP per tick.
-            fastest = math.ceil(1.875 * np.abs(q_to - q).max() / MAX_ARM_STEP)
-            return plan_joint_path(q, q_to, max(_ticks(seconds), fastest))
-
-        def push_start(extent: ObjectExtent) -> np.ndarray:
-            low, high = y_range(self.robot, self.target_index)
-            far_edge = low if side > 0 else high
-            back = far_edge + side * (FINGERS_BEHIND_SITE - PUSH_START_GAP)
-            return np.array([extent.center[0], back, TABLE_TOP_Z + PUSH_SITE_Z])
+    def _push_phases(self) -> list[_Phase]:
+        """Approach above the push start, descend, push (up to MAX_PUSHES), check, then the edge grasp."""
+        self.pushes = 0
+        start = object_extent(self.robot, self.target_index)
+        self._planned_at = self.robot.object_position(self.target_index).astype(float)
+        rotation = self._push_rotation()
 
         def approach(q: np.ndarray) -> np.ndarray:
-            above = push_start(start) + 0.1 * UP
-            return joint_move(q, solve_ik(self.ik, np.array(ARM_HOME), above, push_rotation), 1.5)
+            above = self._push_start(start) + 0.1 * UP
+            return self._joint_move(q, solve_ik(self.ik, np.array(ARM_HOME), above, rotation), 1.5)
 
         def descend(q: np.ndarray) -> np.ndarray:
-            low = push_start(start)
-            return plan_cartesian_path(self.ik, q, [low + 0.1 * UP, low], push_rotation, [_ticks(1.0)])
+            low = self._push_start(start)
+            return plan_cartesian_path(self.ik, q, [low + 0.1 * UP, low], rotation, [_ticks(1.0)])
 
-        def push(q: np.ndarray) -> np.ndarray:
-            """Push from where the hand is by the distance the object still lacks (measured now)."""
-            here, _ = self.ik.site_pose(q)
-            missing = self._wanted_overhang() - self.overhang()
-            if missing < OVERHANG_TOLERANCE / 2 and self.pushes > 0:
-                return q[None, :]
-            extent = object_extent(self.robot, self.target_index)
-            # First push: the fingers start PUSH_START_GAP short of the object and yield under load.
-            # Later ones: the fingers still lean on the object, so each further m moves it one m.
-            first = self.pushes == 0
-            distance = PUSH_START_GAP + FINGER_YIELD + missing if first else missing + 0.005
-            self.pushes += 1
-            start_point = np.array([extent.center[0], here[1], here[2]])
-            end = start_point + np.array([0.0, side * distance, 0.0])
-            ticks = _ticks(float(np.linalg.norm(end - here)) / PUSH_SPEED + 0.3)
-            return plan_cartesian_path(self.ik, q, [here, end], push_rotation, [ticks])
-
-        def check_pushed(q: np.ndarray) -> np.ndarray:
-            short = self._wanted_overhang() - OVERHANG_TOLERANCE - self.overhang()
-            if short > 0:
-                raise HardwareError(
-                    f"pushed {self.pushes} times but the object overhangs the edge by only "
-                    f"{self.overhang() * 100:.1f} cm (need {self._wanted_overhang() * 100:.1f} cm)"
-                )
-            return q[None, :]
-
-        def retreat(q: np.ndarray) -> np.ndarray:
-            here, _ = self.ik.site_pose(q)
-            back = here + np.array([0.0, -side * 0.03, 0.0])
-            up = back + LINE_UP_HEIGHT * UP
-            return plan_cartesian_path(
-                self.ik, q, [here, back, up], push_rotation, [_ticks(0.3), _ticks(0.9)]
-            )
-
-        def line_up(q: np.ndarray) -> np.ndarray:
-            plan = plan_grasp(
-                self.ik,
-                self._edge_grasp_candidates(side),
-                lift=self.lift,
-                entry_ticks=_ticks(0.6),
-                descend_ticks=_ticks(1.0),
-                lift_ticks=_ticks(1.5),
-            )
-            state["plan"] = plan
-            # Turn the hand over well above the table, then sink to the entry pose: a direct joint move
-            # from the push pose sweeps the fingers low across the pushed object and knocks it off.
-            entry = plan.pose.entry[0]
-            high_q = solve_ik(self.ik, plan.entry_q, entry + LINE_UP_HEIGHT * UP, plan.pose.rotation)
-            return np.concatenate([joint_move(q, high_q, 1.5), joint_move(high_q, plan.entry_q, 0.8)])
-
-        def hold_still(ticks: int) -> Callable[[np.ndarray], np.ndarray]:
-            return lambda q: np.repeat(q[None, :], ticks, axis=0)
-
-        hold_ticks = max(_ticks(2.2), math.ceil(self.robot.hold_seconds * CONTROL_HZ) + 4)
-        phases = [_Phase("approach", approach, open_hand), _Phase("descend", descend, open_hand)]
-        phases += [_Phase(f"push{k + 1}", push, open_hand) for k in range(MAX_PUSHES)]
+        phases = [_Phase("approach", approach, _open), _Phase("descend", descend, _open)]
+        phases += [_Phase(f"push{k + 1}", self._push, _open) for k in range(MAX_PUSHES)]
         return [
             *phases,
-            _Phase("check", check_pushed, open_hand),
-            _Phase("retreat", retreat, open_hand),
-            _Phase("line_up", line_up, open_hand),
-            _Phase("move_in", lambda q: state["plan"].descend, open_hand),
-            _Phase("close", hold_still(_ticks(0.8)), closing),
-            _Phase("lift", lambda q: state["plan"].lift, closed),
-            _Phase("hold", hold_still(hold_ticks), closed),
+            _Phase("check", self._check_pushed, _open),
+            _Phase("retreat", self._retreat, _open),
+            *self._edge_grasp_phases(),
         ]
+
+    def _edge_grasp_phases(self) -> list[_Phase]:
+        return [
+            _Phase("line_up", self._line_up, _open),
+            _Phase("move_in", lambda q: self._edge_plan().descend, _open),
+            self._close_phase(),
+            self._lift_phase(from_here=self._eased),
+            self._hold_phase(),
+        ]
+
+    def _phases_from_state(self) -> list[_Phase]:
+        touching = self.robot.in_contact_with_hand(self.target_index)
+        if closure(self._last[ARM_DOF:]) > CLOSED:
+            if touching:
+                return [self._lift_phase(from_here=True), self._hold_phase()]
+            return [self._reopen_phase(), self._rise_phase(), *self._open_hand_phases()]
+        return self._open_hand_phases()
+
+    def _open_hand_phases(self) -> list[_Phase]:
+        if self._pushed_enough():
+            return [self._rise_phase(), *self._edge_grasp_phases()]
+        return [self._rise_phase(), *self._push_phases()]
+
+    def _rise_phase(self) -> _Phase:
+        """Straight up until the hand is LINE_UP_HEIGHT above the table, clear of what it pushed."""
+
+        def rise(q: np.ndarray) -> np.ndarray:
+            site, rotation = self.ik.site_pose(q)
+            height = TABLE_TOP_Z + LINE_UP_HEIGHT - site[2]
+            if height <= 0.01:
+                return q[None, :]
+            ticks = max(4, math.ceil(3 * height / 0.011))
+            top = site + height * UP
+            return plan_cartesian_path(self.ik, q, [site, top], rotation, [ticks], profile=ease_out)
+
+        return _Phase("rise", rise, _open)
+
+    def _push(self, q: np.ndarray) -> np.ndarray:
+        """Push from where the hand is by the distance the object still lacks (measured now)."""
+        here, _ = self.ik.site_pose(q)
+        missing = self._wanted_overhang() - self.overhang()
+        if missing < OVERHANG_TOLERANCE / 2 and self.pushes > 0:
+            return q[None, :]
+        extent = object_extent(self.robot, self.target_index)
+        # First push: the fingers start PUSH_START_GAP short of the object and yield under load.
+        # Later ones: the fingers still lean on the object, so each further m moves it one m.
+        first = self.pushes == 0
+        distance = PUSH_START_GAP + FINGER_YIELD + missing if first else missing + 0.005
+        self.pushes += 1
+        start_point = np.array([extent.center[0], here[1], here[2]])
+        end = start_point + np.array([0.0, PUSH_SIDE * distance, 0.0])
+        ticks = _ticks(float(np.linalg.norm(end - here)) / PUSH_SPEED + 0.3)
+        return plan_cartesian_path(self.ik, q, [here, end], self._push_rotation(), [ticks])
+
+    def _check_pushed(self, q: np.ndarray) -> np.ndarray:
+        short = self._wanted_overhang() - OVERHANG_TOLERANCE - self.overhang()
+        if short <= 0:
+            return q[None, :]
+        if self.regrasps < MAX_REGRASPS:  # push again from the start: rise, line up behind, push
+            self.regrasps += 1
+            self._eased = True
+            self._continue_with([self._rise_phase(), *self._push_phases()])
+            return q[None, :]
+        raise HardwareError(
+            f"pushed {self.pushes} times but the object overhangs the edge by only "
+            f"{self.overhang() * 100:.1f} cm (need {self._wanted_overhang() * 100:.1f} cm)"
+        )
+
+    def _retreat(self, q: np.ndarray) -> np.ndarray:
+        here, _ = self.ik.site_pose(q)
+        back = here + np.array([0.0, -PUSH_SIDE * 0.03, 0.0])
+        up = back + LINE_UP_HEIGHT * UP
+        return plan_cartesian_path(
+            self.ik, q, [here, back, up], self._push_rotation(), [_ticks(0.3), _ticks(0.9)]
+        )
+
+    def _edge_plan(self) -> GraspPlan:
+        if self.plan is None:
+            raise HardwareError("the edge grasp was not planned before moving in")
+        return self.plan
+
+    def _line_up(self, q: np.ndarray) -> np.ndarray:
+        plan = plan_grasp(
+            self.ik,
+            self._edge_grasp_candidates(PUSH_SIDE),
+            lift=self.lift,
+            entry_ticks=_ticks(0.6),
+            descend_ticks=_ticks(1.0),
+            lift_ticks=_ticks(1.5),
+        )
+        self.plan = plan
+        self._planned_at = self.robot.object_position(self.target_index).astype(float)
+        # Turn the hand over well above the table, then sink to the entry pose: a direct joint move
+        # from the push pose sweeps the fingers low across the pushed object and knocks it off.
+        entry = plan.pose.entry[0]
+        high_q = solve_ik(self.ik, plan.entry_q, entry + LINE_UP_HEIGHT * UP, plan.pose.rotation)
+        return np.concatenate([self._joint_move(q, high_q, 1.5), self._joint_move(high_q, plan.entry_q, 0.8)])
 
 
 def y_range(robot: SimRobot, i: int) -> tuple[float, float]:

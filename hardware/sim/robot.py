@@ -169,6 +169,15 @@ class SimRobot:
         self._update_lights()
         self._track_grasps()
 
+    def commanded_action(self) -> np.ndarray:
+        """float32[13]: the joint targets the robot is driving to now (the last `act`, or home).
+
+        Experts compare it with their own last action to tell when something else was in control.
+        """
+        arm = self.data.ctrl[:ARM_DOF]
+        hand = 1.0 - self.data.ctrl[ARM_DOF:] / self._hand_closed
+        return np.concatenate([arm, hand]).astype(np.float32)
+
     def home(self) -> None:
         """Put the arm at home with the hand open (instantly: the sim has no need to drive there)."""
         self._check_open()

@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("MUJOCO_GL", "egl")  # offscreen rendering; must precede MuJoCo's GL setup
 
 from dexagent.agent.episode_log import EpisodeLog, read_log
-from dexagent.agent.planner import build_planner
+from dexagent.agent.planner import PromptNotUnderstoodError, build_planner
 from dexagent.agent.runner import AgentRun, RunConfig, RunResult, RunState
 from dexagent.agent.sim_world import SimTruth, build_sim_robot, drop_pose, run_prompt_in_sim
 from dexagent.controller.cadence import StageStats
@@ -100,11 +100,17 @@ def test_the_time_budget_ends_the_run(sim: SimRobot) -> None:
     assert result.sim_seconds >= 1.0
 
 
-def test_a_prompt_the_planner_cannot_plan_is_not_completed(sim: SimRobot) -> None:
-    result = make_run(sim, "grasp the purple unicorn").run()
+def test_a_prompt_for_an_object_not_in_the_scene_is_not_completed(sim: SimRobot) -> None:
+    assert not any("banana" in obj.name for obj in sim.objects)
+    result = make_run(sim, "grasp the banana").run()
     assert not result.completed
-    assert result.reason.startswith("the planner could not plan 'grasp the purple unicorn': ")
+    assert result.reason.startswith("the planner could not plan 'grasp the banana': no object in the scene")
     assert result.ticks == 0
+
+
+def test_a_prompt_the_planner_does_not_understand_is_raised_as_bad_input(sim: SimRobot) -> None:
+    with pytest.raises(PromptNotUnderstoodError, match="does not understand the prompt 'asdf qwerty'"):
+        make_run(sim, "asdf qwerty").run()
 
 
 class StillController:

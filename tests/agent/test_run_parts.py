@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from py_trees.common import Status
 from rich.console import Console
 
 from dexagent.agent.episode_log import EpisodeLog, read_log, to_json
-from dexagent.agent.live_view import summary_table, text_snapshot
+from dexagent.agent.live_view import LiveView, progress_line, scene_line, summary_table, text_snapshot
 from dexagent.agent.runner import RunResult, RunState
 from dexagent.agent.timed_planner import TimedPlanner
 from dexagent.controller.cadence import Cadence
@@ -130,9 +131,31 @@ def test_summary_table_reports_outcome_grasps_attempts_planner_and_time() -> Non
         "propose: 2 calls, mean 200.0 ms, worst 300.0 ms",
         "60.0 s sim, 58.2 s wall, 1200 ticks",
         "19.8 Hz achieved (target 20) over 1200 ticks, 3 slow ticks, 2 starved ticks",
-        "observe  mean   17.0  p50   16.5  p95   24.0  worst   26.1 ms  (n=1200)",
     ):
         assert expected in text, expected
+    assert re.search(r"stage \(ms\)\s+mean\s+p50\s+p95\s+worst\s+n\b", text)
+    assert re.search(r"observe\s+17\.0\s+16\.5\s+24\.0\s+26\.1\s+1200\b", text)
+
+
+def test_at_80_columns_the_summary_keeps_each_stage_and_object_name_on_one_line() -> None:
+    stages = {
+        name: {"count": 1200, "mean": 17.0, "p50": 16.5, "p95": 24.0, "worst": 326.1}
+        for name in ("observe", "decide", "act", "view", "tick")
+    }
+    result = _result(reason="time budget of 60 s spent", cadence={**_result().cadence, "stages_ms": stages})
+    console = Console(width=80, file=io.StringIO(), record=True, color_system=None)
+    console.print(summary_table(result))
+    console.print(scene_line(3, "seen", [f"object_number_{i}_with_a_long_name" for i in range(6)]))
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for stage in stages:  # the whole row: name, four figures and the count, not wrapped in two
+        assert any(re.search(rf"{stage}\s+17\.0\s+16\.5\s+24\.0\s+326\.1\s+1200\b", line) for line in lines)
+    scene = lines[lines.index(next(line for line in lines if line.startswith("scene seed 3 (seen): "))) :]
+    names = " ".join(scene).replace(",", " ").split()
+    assert [n for n in names if n.startswith("object_")] == [
+        f"object_number_{i}_with_a_long_name" for i in range(6)
+    ]
+    assert all(line.startswith(" " * len("scene seed 3 (seen): ")) for line in scene[1:])  # aligned
 
 
 def test_a_finished_leaf_no_longer_shows_its_running_feedback() -> None:
@@ -188,3 +211,25 @@ def test_the_summary_names_the_controller_and_shows_text_as_text() -> None:
     assert "propose: 1 call," in text and "1 slow tick" in text and "1 slow ticks" not in text
     assert "80.0 ticks/s unpaced (target 20) over 40 ticks, 1 slow tick," in text
     assert "Hz achieved" not in text
+
+
+def test_without_the_live_view_progress_lines_name_the_tick_the_running_skill_and_the_target() -> None:
+    grasp = py_trees.behaviours.Running("grasp the cup")
+    root = py_trees.composites.Sequence("clear", memory=True, children=[grasp])
+    root.tick_once()
+    state = RunState(root=root, tick=42, sim_time=2.1, cadence=Cadence(20.0), target="the cup")
+    line = "tick 42 (t=2.1 s sim, 3 s elapsed): grasp the cup, target the cup; grasped 0"
+    assert progress_line(state, 3.2) == line
+    console = Console(width=40, file=io.StringIO(), record=True, color_system=None)
+    with LiveView(console, enabled=False, lines_every_s=0.0) as view:  # a line at every update
+        view.update(state)
+        view.update(RunState(root=None, tick=43, sim_time=2.2, cadence=Cadence(20.0)))
+    lines = console.export_text().splitlines()
+    assert [text.split(":", 1)[0] for text in lines] == [
+        "tick 42 (t=2.1 s sim, 0 s elapsed)",
+        "tick 43 (t=2.2 s sim, 0 s elapsed)",
+    ]
+    assert lines[1].endswith("planning; grasped 0")  # no tree yet: the planner is at work
+    with LiveView(console, enabled=False) as silent:  # no interval: nothing printed
+        silent.update(state)
+    assert len(console.export_text().splitlines()) == 0  # export_text cleared the record

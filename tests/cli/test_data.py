@@ -40,12 +40,17 @@ def test_export_then_import_in_both_formats(
     make_smooth_store: Callable[..., DemoStore], tmp_path: Path
 ) -> None:
     store = make_smooth_store()
-    for format_name, out in (("lerobot", tmp_path / "lerobot"), ("dexgraspvla", tmp_path / "official.zarr")):
-        code, output = data("export", "--format", format_name, store.path, out)
+    # OUT is the second argument or --out (as `collect` and `train` take it), in both directions.
+    for format_name, out, out_args in (
+        ("lerobot", tmp_path / "lerobot", ["--out", tmp_path / "lerobot"]),
+        ("dexgraspvla", tmp_path / "official.zarr", [tmp_path / "official.zarr"]),
+    ):
+        code, output = data("export", "--format", format_name, store.path, *out_args)
         assert code == 0, output
         assert f"exported 3 episodes, 22 frames to {out} ({format_name}" in output
         back = tmp_path / f"{format_name}-back.zarr"
-        code, output = data("import", out, back)  # the format is detected
+        back_args = [back] if format_name == "lerobot" else ["--out", back]
+        code, output = data("import", out, *back_args)  # the format is detected
         assert code == 0, output
         assert "imported 3 episodes, 22 frames (32 px)" in output
         np.testing.assert_array_equal(DemoStore.open(back).episode(2).action, store.episode(2).action)
@@ -57,6 +62,10 @@ def test_bad_input_exits_2_with_a_clear_message(
     store = make_smooth_store()
     code, output = data("export", "--format", "rlds", store.path, tmp_path / "x")
     assert code == 2 and "unknown --format 'rlds'; valid formats: lerobot, dexgraspvla" in output
+    code, output = data("export", store.path)
+    assert code == 2 and "missing the output path: give it as the second argument or as --out" in output
+    code, output = data("export", store.path, tmp_path / "a", "--out", tmp_path / "b")
+    assert code == 2 and "two output paths" in output
     code, output = data("info", tmp_path / "missing.zarr")
     assert code == 2 and "not a demonstration store" in output
     code, output = data("import", tmp_path, tmp_path / "y.zarr")

@@ -73,6 +73,7 @@ def test_this_machine_can_run_the_sim_and_the_table_names_every_part() -> None:
     ):
         assert name in output
     assert "the simulation can run on this machine" in output
+    assert "Field required" not in output and "FAIL" not in output  # no tracker asked for: no sam2 row
 
 
 def test_the_vlm_endpoint_is_checked_when_given() -> None:

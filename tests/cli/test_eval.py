@@ -60,6 +60,9 @@ def test_a_scripted_eval_prints_the_table_and_writes_the_json_report(tmp_path: P
     )  # fmt: skip
     assert code == 0, output
     assert "single-object" in output and "@2" in output
+    # Not a terminal: a progress line per episode (per 5% of them) with the running success rate.
+    successes = json.loads(report_path.read_text())["successes"]
+    assert "episode 1/2: " in output and f"episode 2/2: {successes}/2 succeeded" in output
     report = json.loads(report_path.read_text())
     assert report["suite"] == "single-object" and report["controller"] == "scripted"
     assert report["episodes"] == 2 and report["seed"] == 5 and report["attempts"] == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -47,6 +48,8 @@ def test_run_completes_prints_the_summary_and_writes_log_and_video(tmp_path: Pat
     )
     assert result.exit_code == 0, result.output
     assert "completed" in result.output and "objects grasped" in result.output and "cadence" in result.output
+    # Not a terminal: progress lines (the first at the first tick) in place of the live view.
+    assert re.search(r"^tick 1 \(t=[0-9.]+ s sim, 0 s elapsed\): .+; grasped 0$", result.output, re.M)
     events = [json.loads(line) for line in log.read_text().splitlines()]
     end = events[-1]
     assert end["event"] == "run_end" and end["completed"] is True
@@ -54,11 +57,20 @@ def test_run_completes_prints_the_summary_and_writes_log_and_video(tmp_path: Pat
     assert frames == end["ticks"]  # one head|wrist frame per control tick
 
 
-def test_a_prompt_that_cannot_be_done_exits_1_with_the_reason() -> None:
-    result = runner.invoke(app, ["run", "grasp the purple unicorn", *FAST])
+def test_a_prompt_that_cannot_be_done_exits_1_with_the_reason_said_once() -> None:
+    result = runner.invoke(app, ["run", "grasp the banana", *FAST], env={"COLUMNS": "200"})
     assert result.exit_code == 1
     assert "not completed" in result.output
-    assert "the planner could not plan 'grasp the purple unicorn'" in " ".join(result.output.split())
+    reason = "the planner could not plan 'grasp the banana': no object in the scene is the banana"
+    assert " ".join(result.output.split()).count(reason) == 1, result.output
+
+
+def test_a_prompt_the_planner_does_not_understand_is_bad_input_exit_2() -> None:
+    result = runner.invoke(app, ["run", "asdf qwerty", *FAST], env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    output = " ".join(result.output.split())
+    assert "error: the scene planner does not understand the prompt 'asdf qwerty'" in output
+    assert output.count("does not understand") == 1 and "outcome" not in output
 
 
 @pytest.mark.parametrize(
@@ -104,7 +116,10 @@ def test_without_a_shipped_checkpoint_the_default_controller_says_so(
     result = runner.invoke(app, ["run", "clear the table", "--objects", "2"])
     assert result.exit_code == 2
     output = " ".join(result.output.split())  # rich wraps long paths at the terminal width
-    assert "no learned checkpoint ships" in output and "--controller scripted" in output
+    assert "clear_table) uses grasp, and no learned checkpoint ships for it yet" in output
+    # One line a newcomer can paste, and it does run.
+    line = next(line for line in result.output.splitlines() if line.startswith("This works: "))
+    assert line == "This works: dexagent run 'clear the table' --controller scripted"
 
 
 @pytest.mark.slow

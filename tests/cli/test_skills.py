@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from typer.testing import CliRunner
 
 from dexagent.cli.app import app
+from dexagent.cli.errors import console
 from dexagent.skills import REGISTRY
 
 runner = CliRunner()
@@ -30,3 +33,18 @@ def test_skills_schema_is_the_registry_schema() -> None:
     result = runner.invoke(app, ["skills", "--schema"])
     assert result.exit_code == 0
     assert json.loads(result.output) == REGISTRY.json_schema()
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_skills_fits_the_terminal_without_breaking_a_parameter_or_a_name(
+    columns: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "width", columns)  # the suite fixes COLUMNS before the console exists
+    result = runner.invoke(app, ["skills"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    for entry in REGISTRY.manifest():
+        assert any(f"│ {entry['name']} " in line for line in lines), entry["name"]
+        for name in entry["params"].get("properties", {}):
+            assert any(re.search(rf"│ {name}: \w+", line) for line in lines), (entry["name"], name)

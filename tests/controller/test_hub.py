@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -123,3 +126,49 @@ def test_bad_sources_give_clear_errors(checkpoint: Path, tmp_path: Path) -> None
     (broken / "model.safetensors").write_bytes(b"garbage")
     with pytest.raises(HubError, match="not a loadable controller checkpoint"):
         stage(broken, tmp_path / "c", REPO)
+
+
+def _pull_against(
+    endpoint: str, tmp_path: Path, *extra: str
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    env = {**os.environ, "HF_ENDPOINT": endpoint, "HF_HUB_CACHE": str(tmp_path / "cache"), "COLUMNS": "240"}
+    env.pop("HF_HUB_OFFLINE", None)
+    command = [sys.executable, "-m", "dexagent.cli.app", "controller", "pull", REPO, str(tmp_path / "out")]
+    started = time.perf_counter()
+    done = subprocess.run([*command, *extra], env=env, capture_output=True, text=True, timeout=120)
+    return done, time.perf_counter() - started
+
+
+@pytest.mark.slow  # fresh `dexagent` processes (the hub's endpoint is read at import)
+def test_cli_pull_gives_up_on_a_hub_that_never_answers(tmp_path: Path, fault_row: Any) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # accepts connections (the kernel does), never answers
+    try:
+        endpoint = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        done, seconds = _pull_against(endpoint, tmp_path, "--timeout", "2")
+    finally:
+        listener.close()
+    assert done.returncode == 2, done.stderr
+    assert f"the hub at {endpoint} did not answer within 2 s" in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr
+    assert seconds < 30, seconds  # was: forever (repo_info blocked on a read with no timeout)
+    fault_row(
+        "`controller pull` from a hub that accepts and never answers (`--timeout 2`)",
+        2,
+        seconds,
+        "none",
+        "none",
+    )
+
+
+@pytest.mark.slow
+def test_cli_pull_from_an_unreachable_hub_does_not_say_offline(tmp_path: Path, fault_row: Any) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{probe.getsockname()[1]}"  # nothing listens once closed
+    done, seconds = _pull_against(endpoint, tmp_path)
+    flat = " ".join(done.stderr.split())
+    assert done.returncode == 2, done.stderr
+    assert f"cannot reach the hub at {endpoint}" in flat and "offline" not in flat, flat
+    fault_row("`controller pull` from an unreachable hub", 2, seconds, "none", "none")

@@ -88,7 +88,7 @@ def test_a_real_config_file_converts_degrees_to_radians(tmp_path: Path) -> None:
         (REAL_YAML.replace('  wrist: {serial: "210987654321"}\n', ""), 5, "cameras.wrist: Field required"),
         (REAL_YAML + "poses:\n  home: [0, 0, 0, 0, 0, 0, 400, 1, 1, 1, 1, 1, 1]\n", 1, "joint7 = 400"),
         (REAL_YAML + "arm:\n  ip: x\n", 8, "duplicate key 'arm'"),
-        ("type: real\narm: [unclosed\n", 3, "not valid YAML"),
+        ("type: real\narm: [unclosed\n", 3, "invalid YAML"),
         ("type: moon\n", 1, "unknown robot type 'moon'"),
         ("", 1, "the file is empty"),
     ],
@@ -105,7 +105,7 @@ def test_bad_config_files_name_the_file_line_and_field(
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(RobotConfigFileError, match="cannot read the robot config"):
+    with pytest.raises(RobotConfigFileError, match="file not found"):
         load_robot_config(tmp_path / "nope.yaml")
 
 

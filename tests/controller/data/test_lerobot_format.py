@@ -43,6 +43,11 @@ def test_export_writes_the_lerobot_v3_layout(make_smooth_store: MakeStore, tmp_p
     assert frames.schema.field("action").type.list_size == 13
     np.testing.assert_array_equal(frames["index"], np.arange(22))
     np.testing.assert_allclose(frames["timestamp"].to_numpy()[:6], np.arange(6) / 20, atol=1e-6)
+    # One row group per episode: LeRobot 0.6 makes it a rule of v3 data files (a reader fetches
+    # episode i with read_row_group(i)).
+    row_groups = pq.ParquetFile(out / "data/chunk-000/file-000.parquet")
+    sizes = [row_groups.metadata.row_group(i).num_rows for i in range(row_groups.metadata.num_row_groups)]
+    assert sizes == [6, 9, 7]
 
     tasks = pd.read_parquet(out / "meta/tasks.parquet")  # LeRobot reads the task text from the index
     assert list(tasks.index) == ["grasp the red apple", "grasp the red ball"]

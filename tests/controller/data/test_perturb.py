@@ -31,9 +31,9 @@ def test_noise_is_on_in_the_approach_and_off_once_the_hand_closes(sim: SimRobot)
     offsets: dict[str, list[float]] = {}
     for _ in range(200):
         action = expert.act(observation)
-        assert expert.clean_action is not None and expert.controller.expert is not None
+        assert expert.label is not None and expert.controller.expert is not None
         phase = expert.controller.expert.phase
-        offset = np.abs(action - expert.clean_action)
+        offset = np.abs(action - expert.label)
         assert np.all(offset[7:] == 0.0)  # the hand command is never perturbed
         offsets.setdefault(phase, []).append(float(offset[:7].max()))
         robot.act(action)

@@ -17,6 +17,7 @@ from dexagent.hardware import Box
 
 HAS_SAM2 = importlib.util.find_spec("sam2") is not None
 HAS_SAM = importlib.util.find_spec("segment_anything") is not None
+HAS_CUTIE = importlib.util.find_spec("cutie") is not None  # rf-cutie
 
 
 @pytest.fixture(scope="module")
@@ -115,16 +116,14 @@ def test_sam2_tiny_with_random_weights_runs_the_stream_on_sim_frames(episode: Tr
     assert len(ious) == 2 and all(iou is None or 0.0 <= iou <= 1.0 for iou in ious)
 
 
-@pytest.mark.skipif(not HAS_SAM, reason="the perception extra (segment-anything) is not installed")
-def test_sam_box_to_mask_with_a_small_random_model(episode: TrackedEpisode) -> None:
+def _small_random_sam() -> object:
+    """segment-anything's real `Sam` classes at a tiny size (64 px input), random weights."""
     import torch
     from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncoder, Sam, TwoWayTransformer
 
-    from dexagent.controller.perception.sam import SamSegmenter
-
     torch.manual_seed(0)
     size, patch, dim = 64, 16, 32
-    sam = Sam(
+    return Sam(
         image_encoder=ImageEncoderViT(
             img_size=size, patch_size=patch, embed_dim=dim, depth=1, num_heads=2, out_chans=dim
         ),
@@ -141,6 +140,59 @@ def test_sam_box_to_mask_with_a_small_random_model(episode: TrackedEpisode) -> N
             iou_head_hidden_dim=32,
         ),
     ).eval()
+
+
+@pytest.mark.skipif(not HAS_SAM, reason="the perception extra (segment-anything) is not installed")
+def test_sam_box_to_mask_with_a_small_random_model(episode: TrackedEpisode) -> None:
+    from dexagent.controller.perception.sam import SamSegmenter
+
+    sam = _small_random_sam()
     frame = episode.frames[0]
-    mask = SamSegmenter(sam).segment(frame.head_rgb, episode.start_box)
+    mask = SamSegmenter(sam).segment(frame.head_rgb, episode.start_box)  # type: ignore[arg-type]
     assert mask.shape == frame.head_rgb.shape[:2] and mask.dtype == bool
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (HAS_SAM and HAS_CUTIE), reason="the perception extra (SAM, rf-cutie) is not installed"
+)
+def test_sam_then_the_real_cutie_network_with_random_weights_tracks_sim_frames(tmp_path: Path) -> None:
+    """Box -> SAM mask -> Cutie's memory over sim frames, loaded by `load_cutie` from a weights file
+    (the path real weights take), offline: the ImageNet file Cutie's constructor reads lies beside.
+    128 px frames: Cutie reads its top 30 memory tokens, more than a 64 px frame's 16 patches."""
+    import torch
+    from cutie.model.cutie import CUTIE
+    from cutie.model.utils.resnet import resnet18
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+    from omegaconf import open_dict
+
+    from dexagent.controller.perception.cutie_tracker import BACKBONE_FILES, SamCutieTracker, load_cutie
+    from dexagent.controller.perception.sam import SamSegmenter
+
+    torch.manual_seed(0)
+    weights = tmp_path / "cutie-small-random.pth"
+    with pytest.raises(TrackerConfigError, match="resnet18-5c106cde.pth before cutie-small-random.pth"):
+        torch.save({}, weights)
+        load_cutie(weights, "cpu", "small")  # offline, no ImageNet file: says where it goes
+    (backbone,) = BACKBONE_FILES["small"]
+    torch.save(resnet18(pretrained=False).state_dict(), tmp_path / backbone)
+    with pytest.raises(TrackerConfigError, match="is not a Cutie small checkpoint"):
+        load_cutie(weights, "cpu", "small")  # Cutie itself would load an empty file without a word
+
+    # A checkpoint of the real small network, random weights, written as the released files are.
+    GlobalHydra.instance().clear()
+    with initialize_config_module(version_base="1.3.2", config_module="cutie.config"):
+        config = compose(config_name="eval_config", overrides=["model=small"])
+    with open_dict(config):
+        config.model.resnet_model_path = str(tmp_path)
+    torch.save(CUTIE(config).state_dict(), weights)
+
+    processor = load_cutie(weights, "cpu", "small")
+    tracker = SamCutieTracker(SamSegmenter(_small_random_sam()), processor)  # type: ignore[arg-type]
+    episode = grasp_frames(seed=3, image_size=128, seconds=1.0, every=5)
+    short = TrackedEpisode(episode.frames[:4], episode.target, episode.start_box)
+    ious = track_ious(tracker, short)
+    assert len(ious) == 4 and all(iou is None or 0.0 <= iou <= 1.0 for iou in ious)
+    masks = [tracker.step(frame) for frame in short.frames[1:]]
+    assert all(m.shape == short.frames[0].head_rgb.shape[:2] and m.dtype == bool for m in masks)

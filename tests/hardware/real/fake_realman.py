@@ -28,6 +28,7 @@ class FakeRealMan:
         self.estop = False
         self.deleted = False
         self.dragging = False
+        self.addresses: list[str] = []  # what rm_create_robot_arm was given
         self._lock = threading.Lock()
 
     def _record(self, name: str) -> int:
@@ -40,6 +41,7 @@ class FakeRealMan:
 
     def rm_create_robot_arm(self, ip: str, port: int, level: int = 3) -> Handle:
         self._record("rm_create_robot_arm")
+        self.addresses.append(ip)
         return Handle(1)
 
     def rm_get_joint_degree(self) -> tuple[int, list[float]]:

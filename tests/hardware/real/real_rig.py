@@ -42,12 +42,12 @@ def rig() -> Iterator[Rig]:
     state = HandState()
     cameras = {HEAD: SoftwareCamera(HEAD), WRIST: SoftwareCamera(WRIST)}
     arm = FakeRealMan()
+    for camera in cameras.values():
+        camera.start_streaming()  # streaming, as a plugged-in camera: connect waits for its first frame
     with tcp_hand(state) as (port, _):
         robot = RealRobot.connect(
             robot_config(port), make_arm_sdk=lambda: arm, find_camera=lambda s: cameras[s].device
         )
-        for camera in cameras.values():
-            camera.start_streaming()
         try:
             yield Rig(robot, arm, state, cameras)
         finally:

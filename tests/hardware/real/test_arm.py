@@ -214,3 +214,14 @@ def test_stop_ends_the_stream_at_once_and_emergency_stop_holds() -> None:
         assert not fake.estop
     finally:
         arm.close()
+
+
+def test_a_host_name_is_resolved_before_the_sdk_sees_it() -> None:
+    arm = FakeRealMan()
+    # An address of 21+ characters crashes the real SDK (SIGSEGV in rm_create_robot_arm, 1.1.6).
+    name = "a-controller-name-of-more-than-twenty.invalid"
+    with pytest.raises(DeviceUnreachableError, match=f"cannot resolve the arm's address '{name}'"):
+        RealManArm.connect(ArmConfig(ip=name), make_sdk=lambda: arm)
+    assert arm.addresses == []
+    RealManArm.connect(ArmConfig(ip="localhost"), make_sdk=lambda: arm).close()
+    assert arm.addresses == ["127.0.0.1"]

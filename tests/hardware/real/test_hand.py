@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from modbus_hand_sim import HandState, free_port, pty_pair, rtu_hand, tcp_hand
 
-from dexagent.hardware.errors import DeviceFaultError, DeviceTimeoutError, DeviceUnreachableError
+from dexagent.hardware.errors import DeviceTimeoutError, DeviceUnreachableError, HandFaultError
 from dexagent.hardware.real.config import HandConfig, RegisterMap
 from dexagent.hardware.real.hand import ModbusHand, describe_error_bits
 
@@ -23,6 +27,8 @@ def test_commands_map_our_order_and_scale_to_the_inspire_registers() -> None:
         hand = ModbusHand.connect(_tcp(port, speed=0.5, force=0.3))
         try:
             regs = state.registers
+            assert state.writes == []  # connecting only reads: `doctor` connects too
+            hand.configure()
             assert (regs.speed_set, [500] * 6) in state.writes and (regs.force_set, [300] * 6) in state.writes
             # ours: thumb_rotation, thumb_flexion, index, middle, ring, little; 1 = open
             hand.command(np.array([0.0, 0.1, 0.2, 0.3, 0.4, 1.0]))
@@ -51,7 +57,7 @@ def test_error_bits_name_the_finger_and_the_fault_and_can_be_cleared() -> None:
                 "little": ["stalled (locked rotor)", "over-current"],
             }
             with pytest.raises(
-                DeviceFaultError, match="hand: error bits set: thumb_rotation: motor fault; little"
+                HandFaultError, match="hand: error bits set: thumb_rotation: motor fault; little"
             ):
                 hand.check()
             hand.clear_errors()
@@ -116,7 +122,61 @@ def test_modbus_rtu_over_a_serial_line() -> None:
             assert state.angles == [500, 0, 1000, 750, 500, 250]
             assert np.allclose(hand.read_angles(), [0.25, 0.5, 0.75, 1.0, 0.0, 0.5])
             state.errors[2] = 0b10
-            with pytest.raises(DeviceFaultError, match="middle: over-temperature"):
+            with pytest.raises(HandFaultError, match="middle: over-temperature"):
                 hand.check()
         finally:
             hand.close()
+
+
+def test_a_timeout_message_says_the_whole_wait_with_its_retries() -> None:
+    state = HandState()
+    with tcp_hand(state) as (port, _):
+        hand = ModbusHand.connect(_tcp(port, timeout_s=0.2, retries=2))
+        try:
+            state.silent = True
+            # pymodbus waits 0.2 s per try: the message said "within 0.2 s" after 0.6 s
+            waited = r"no answer to ANGLE_ACT within 0.6 s \(3 tries of 0.2 s\)"
+            with pytest.raises(DeviceTimeoutError, match=waited):
+                hand.read_angles()
+        finally:
+            state.silent = False
+            hand.close()
+
+
+_SILENT_READ = """
+import sys
+from dexagent.hardware.errors import DeviceTimeoutError
+from dexagent.hardware.real.config import HandConfig
+from dexagent.hardware.real.hand import ModbusHand
+hand = ModbusHand.connect(HandConfig(host="127.0.0.1", port=int(sys.argv[1]), timeout_s=0.2, retries=0))
+open(sys.argv[2]).read()  # the test makes the hand silent, then lets us go on
+try:
+    hand.read_angles()
+except DeviceTimeoutError as error:
+    print(error)
+"""
+
+
+def test_pymodbus_log_lines_do_not_reach_stderr(tmp_path: Path) -> None:
+    # In a process of its own: pytest's log capture would hide what a user's terminal shows.
+    state = HandState()
+    go = tmp_path / "go"
+    os.mkfifo(go)
+    with tcp_hand(state) as (port, _):
+        process = subprocess.Popen(
+            [sys.executable, "-c", _SILENT_READ, str(port), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(0.2)
+        try:
+            with go.open("w") as fifo:
+                state.silent = True
+                fifo.write("go")
+            out, err = process.communicate(timeout=30)
+        finally:
+            state.silent = False
+            process.kill()
+    assert "no answer to ANGLE_ACT" in out
+    assert err == "", err  # was: pymodbus's own lines ("No response received ...") on stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from dexagent.hardware.sim.expert import GraspExpert
@@ -51,3 +52,69 @@ def test_expert_grasps_in_procedural_clutter_on_every_split(split: str) -> None:
         _, robot = _run(scene, target)
         successes += robot.grasp_success(target)
     assert successes >= 3  # measured 98-100% over 100 seeds per split; one spare for library changes
+
+
+def _tick(robot: SimRobot, expert: GraspExpert, offset: np.ndarray | None = None) -> np.ndarray:
+    action = expert.act(robot.observe())
+    executed = action if offset is None else action + offset
+    robot.act(executed)
+    return action
+
+
+def test_expert_from_home_replays_its_plan_without_replanning(shapes) -> None:  # type: ignore[no-untyped-def]
+    expert, robot = _run(shapes.scene((shapes.cube(), 0.45, -0.1, 0.3)), 0)
+    assert robot.grasp_success(0)
+    assert expert.replans == 0 and expert.regrasps == 0
+
+
+def test_expert_replans_from_where_something_else_drove_the_arm(shapes) -> None:  # type: ignore[no-untyped-def]
+    robot = SimRobot(shapes.scene((shapes.cube(), 0.45, -0.1, 0.3)), cameras=())
+    expert = GraspExpert(robot, 0)
+    push_aside = np.zeros(13)
+    push_aside[0] = 0.3  # the base turns the hand ~15 cm off its approach
+    for tick in range(400):
+        if expert.done:
+            break
+        _tick(robot, expert, push_aside if 10 <= tick < 25 else None)
+    assert expert.replans >= 1
+    assert robot.grasp_success(0), expert.failure_reason
+
+
+def test_expert_takes_over_a_hand_closed_beside_the_target_opens_and_grasps_again(shapes) -> None:  # type: ignore[no-untyped-def]
+    robot = SimRobot(shapes.scene((shapes.cube(), 0.45, -0.1, 0.3)), cameras=())
+    # A "policy" that closes 7 cm off: the expert's own motion with the base turned aside.
+    missing = GraspExpert(robot, 0)
+    missing.replan_on_drift = False  # it must not notice that it is being turned aside
+    aside = np.zeros(13)
+    aside[0] = 0.15
+    for _ in range(200):
+        if missing.phase == "lift":
+            break
+        _tick(robot, missing, aside)
+    assert not robot.in_contact_with_hand(0) and robot.object_height(0) < 0.01
+    taking_over = GraspExpert(robot, 0)
+    phases = []
+    for _ in range(400):
+        if taking_over.done:
+            break
+        _tick(robot, taking_over)
+        phases.append(taking_over.phase)
+    assert phases[0] == "reopen" and "back_off" in phases and "close" in phases
+    assert robot.grasp_success(0), taking_over.failure_reason
+
+
+def test_expert_grasps_again_when_its_own_grasp_closes_on_nothing(shapes) -> None:  # type: ignore[no-untyped-def]
+    robot = SimRobot(shapes.scene((shapes.cube(), 0.45, -0.1, 0.3)), cameras=())
+    expert = GraspExpert(robot, 0)
+    moved = False
+    for _ in range(600):
+        if expert.done:
+            break
+        if expert.phase == "close" and not moved:
+            # The object slides 6 cm away just as the hand closes: the close misses it.
+            qpos = robot.model.joint("object0_free").qposadr[0]
+            robot.data.qpos[qpos + 1] += 0.06
+            moved = True
+        _tick(robot, expert)
+    assert moved and expert.regrasps == 1
+    assert robot.grasp_success(0), expert.failure_reason

@@ -61,8 +61,9 @@ def test_an_object_too_heavy_to_lift_by_its_edge_fails_with_a_reason() -> None:
     with SimRobot(scene, image_size=16, cameras=()) as robot:
         expert = PushThenGraspExpert(robot, 0)
         _run(robot, expert)
-        assert expert.done and expert.failed
-        assert expert.pushes >= 1 and expert.failure_reason == "object not lifted"
+        assert expert.done and expert.failed and expert.failure_reason
+        # It grasps the rim again after the first lift comes away empty, then gives up with the reason.
+        assert expert.pushes >= 1 and expert.regrasps >= 1
         assert not robot.grasp_success(0)
 
 

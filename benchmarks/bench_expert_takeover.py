@@ -1,0 +1,118 @@
+"""Can the scripted expert finish what a learned grasp attempt left undone?
+
+On --episodes held-out `single-object` scenes (the eval seed stream, as `dexagent eval`), the
+learned controller makes one attempt. Where it fails, the sim is left as it is (hand
+closed beside the object, object pushed or tipped) and a fresh scripted grasp expert
+takes over for another attempt's time. Prints the learned success, the policy's hand
+re-opens per failed attempt, and the expert's takeover success with its failure reasons.
+This is the "acts from any state" figure of the on-policy data issue: an expert that
+replays a plan made at home cannot label the states a policy leaves behind.
+
+    MUJOCO_GL=egl python benchmarks/bench_expert_takeover.py --episodes 30 --seed 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections import Counter
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import numpy as np
+import torch
+
+from dexagent.agent.evaluation.runner import EVAL_STREAM
+from dexagent.controller.data.collect import scene_seed
+from dexagent.controller.data.rollout import choose_target, run_attempt
+from dexagent.controller.factory import load_controller
+from dexagent.controller.skill_spec import CONTROLLED_SKILLS
+from dexagent.hardware import SafeRobot
+from dexagent.hardware.sim.expert import GraspExpert
+from dexagent.hardware.sim.robot import SimRobot
+from dexagent.hardware.sim.scenes import SceneError, sample_scene
+from dexagent.hardware.types import ARM_DOF
+
+
+def hand_closure(action: np.ndarray) -> float:
+    return float(1.0 - np.mean(action[ARM_DOF + 1 :]))
+
+
+def run(seed: int, controller: str) -> tuple[bool, int, str | None, str | None]:
+    """(learned success, learned re-opens, learned failure, takeover failure or None if it recovered)."""
+    try:
+        scene = sample_scene(seed, "seen", 1)
+    except SceneError:
+        return True, 0, None, None  # not a scene: counted as nothing to take over
+    seconds = CONTROLLED_SKILLS.get("grasp").attempt_seconds
+    with SimRobot(scene, image_size=96) as sim:
+        robot = SafeRobot(sim)
+        robot.home()
+        visible = [sim.object_box(o.index) is not None for o in sim.objects]
+        target = choose_target(sim.objects, visible, "grasp", seed)
+        policy = load_controller(controller, sim, "grasp", seed=seed)
+        closed, reopens = False, 0
+
+        def count_reopens(observation: object, executed: np.ndarray) -> None:
+            nonlocal closed, reopens
+            closure = hand_closure(executed)
+            if closure > 0.5:
+                closed = True
+            elif closed and closure < 0.3:
+                closed, reopens = False, reopens + 1
+
+        try:
+            outcome = run_attempt(sim, robot, policy, target, seconds=seconds, on_tick=count_reopens)
+        finally:
+            policy.close()
+        if outcome.success:
+            return True, reopens, None, None
+        expert = GraspExpert(sim, target)
+        observation = robot.observe()
+        for _ in range(round(seconds * robot.spec.control_hz)):
+            robot.act(expert.act(observation))
+            observation = robot.observe()
+            if sim.grasp_success(target) or expert.done:
+                break
+        recovered = sim.grasp_success(target)
+        return False, reopens, outcome.reason, None if recovered else (expert.failure_reason or "out of time")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--episodes", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--controller", default="default", help="a checkpoint folder, or default")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    learned = failed = recovered = reopens_on_failures = 0
+    learned_reasons: Counter[str] = Counter()
+    takeover_reasons: Counter[str] = Counter()
+    for index in range(args.episodes):
+        success, reopens, reason, takeover = run(scene_seed(args.seed, index, EVAL_STREAM), args.controller)
+        if success:
+            learned += 1
+            continue
+        failed += 1
+        reopens_on_failures += reopens
+        learned_reasons[reason or "failed"] += 1
+        if takeover is None:
+            recovered += 1
+        else:
+            takeover_reasons[takeover] += 1
+    print(
+        f"learned ({args.controller}): {learned}/{args.episodes} grasped; failures: {dict(learned_reasons)}"
+    )
+    print(f"learned re-opens per failed attempt: {reopens_on_failures / max(failed, 1):.2f}")
+    reasons = dict(takeover_reasons)
+    print(f"expert takeover from the {failed} failure states: {recovered}/{failed} grasped; {reasons}")
+    print(f"{time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Ctrl-C and SIGTERM during `dexagent run` (sim or real): stop the run loop safely, say which it was."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+from dexagent.agent.runner import AgentRun
+from dexagent.cli.errors import err_console
+
+
+@contextmanager
+def stop_signals(agent: AgentRun) -> Iterator[None]:
+    """Ctrl-C (or SIGTERM) asks the run loop to stop safely at the next tick; a second one aborts at once;
+    once the loop is over, more are ignored while the log and the summary are written.
+
+    Set explicitly: a process started in the background inherits SIGINT as ignored, and then
+    Python never installs its own handler.
+    """
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if agent.stop_was_requested:
+            if agent.in_loop:
+                raise KeyboardInterrupt  # the operator insists: stop now, still safely (see AgentRun.run)
+            return  # already stopping, or the run is over and its log and summary are being written
+        what = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+        agent.request_stop(f"stopped by the operator ({what})")
+        err_console.print(f"[yellow]stopping safely ({what}; Ctrl-C again to stop at once)...[/]")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals can only be handled on the main thread (e.g. a test runner's worker)
+        return
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            # Stopped: the command is exiting, and one more Ctrl-C must not turn that into a traceback.
+            signal.signal(sig, signal.SIG_IGN if agent.stop_was_requested else handler)

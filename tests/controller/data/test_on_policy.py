@@ -1,0 +1,98 @@
+"""On-policy collection (DAgger): a learned policy drives, the scripted expert labels every tick."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from dexagent.controller.checkpoint import save_checkpoint
+from dexagent.controller.data.collect import CollectError, CollectJob, record_demo
+from dexagent.controller.data.on_policy import SEGMENT_TICKS, OnPolicyController
+from dexagent.controller.data.store import DemoStore
+from dexagent.controller.normalizer import Normalizer
+from dexagent.controller.policy import DexGraspPolicy
+from dexagent.controller.runtime import PolicyController
+from dexagent.controller.scripted import ScriptedController
+from dexagent.controller.trackers import OracleTracker
+from dexagent.hardware import SafeRobot
+from dexagent.hardware.sim.robot import SimRobot, sim_robot_spec
+from dexagent.hardware.sim.scenes import sample_scene
+
+torch.set_num_threads(1)
+
+
+def _tiny_policy(tiny_config) -> DexGraspPolicy:  # type: ignore[no-untyped-def]
+    """An untrained 32 px policy whose actions span the sim robot's joint limits."""
+    torch.manual_seed(0)
+    spec = sim_robot_spec()
+    return DexGraspPolicy(tiny_config(), Normalizer.from_limits(spec.lower, spec.upper))
+
+
+def _drive(beta: float, tiny_config, ticks: int = 3 * SEGMENT_TICKS):  # type: ignore[no-untyped-def]
+    """(executed actions, labels, the controller, the expert's re-plans) over `ticks` ticks of one scene."""
+    with SimRobot(sample_scene(5, "seen", 1), image_size=32) as sim:
+        robot = SafeRobot(sim)
+        robot.home()
+        student = PolicyController(
+            _tiny_policy(tiny_config), OracleTracker(), spec=sim.spec, synchronous=True
+        )
+        controller = OnPolicyController(student, ScriptedController(sim, "grasp"), beta, seed=3)
+        observation = robot.observe()
+        box = sim.object_box(0)
+        assert box is not None
+        controller.reset(observation, box)
+        executed, labels = [], []
+        for _ in range(ticks):
+            action = controller.act(observation)
+            executed.append(action)
+            assert controller.label is not None
+            labels.append(controller.label)
+            robot.act(action)
+            observation = robot.observe()
+        assert controller.expert.expert is not None
+        replans = controller.expert.expert.replans
+        controller.close()
+        return np.array(executed), np.array(labels), controller, replans
+
+
+def test_with_beta_one_the_expert_drives_every_tick_and_labels_what_ran(tiny_config) -> None:  # type: ignore[no-untyped-def]
+    executed, labels, controller, replans = _drive(1.0, tiny_config)
+    np.testing.assert_array_equal(executed, labels)
+    assert controller.expert_ticks == controller.ticks == len(executed)
+    assert replans == 0  # it drove itself: its plan holds
+
+
+def test_with_beta_zero_the_student_drives_and_the_expert_still_labels(tiny_config) -> None:  # type: ignore[no-untyped-def]
+    executed, labels, controller, replans = _drive(0.0, tiny_config)
+    assert controller.expert_ticks == 0
+    # The untrained student goes its own way; the labels are the expert's way from there.
+    assert np.abs(executed - labels).max() > 0.05
+    assert replans > 0
+
+
+def test_on_policy_jobs_are_checked() -> None:
+    with pytest.raises(CollectError, match="beta"):
+        CollectJob(beta=0.5)  # no policy to share the driving with
+    with pytest.raises(CollectError, match="DART"):
+        CollectJob(policy="default", beta=0.0, noise=0.05)
+    with pytest.raises(CollectError, match="beta"):
+        CollectJob(policy="default", beta=1.5)
+
+
+@pytest.mark.slow
+def test_a_failed_rollout_is_kept_with_expert_labels_and_its_provenance(tiny_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    checkpoint = tmp_path / "student"
+    save_checkpoint(checkpoint, _tiny_policy(tiny_config))
+    job = CollectJob(image_size=32, n_objects=1, seed=4, policy=str(checkpoint), beta=0.0, round=2)
+    demo = record_demo(job, 0)
+    assert not demo.success and demo.reason  # an untrained policy does not grasp
+    assert demo.frames is not None and demo.metadata is not None  # but the rollout is data
+    assert demo.expert_ticks == 0
+    with DemoStore.create_or_append(tmp_path / "store.zarr", image_size=32, control_hz=20.0) as store:
+        store.append_episode(demo.frames, demo.metadata)
+    stored = DemoStore.open(tmp_path / "store.zarr").episode_metadata(0)
+    assert stored.round == 2 and stored.beta == 0.0 and stored.outcome == demo.reason
+    assert stored.policy.startswith(str(checkpoint)) and "@sha256:" in stored.policy
