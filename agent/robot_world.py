@@ -15,6 +15,7 @@ from dexagent.agent.episode_log import EpisodeLog
 from dexagent.agent.runner import AgentRun, RunConfig, RunState
 from dexagent.controller.factory import load_controller
 from dexagent.controller.perception import TrackerFactory
+from dexagent.controller.precision import PrecisionChoice
 from dexagent.hardware import Observation, Robot
 from dexagent.skills.planning import Planner
 
@@ -30,14 +31,16 @@ def robot_agent_run(
     log: EpisodeLog | None = None,
     on_tick: Callable[[RunState], None] | None = None,
     on_frame: Callable[[Observation], None] | None = None,
+    precision: PrecisionChoice = "auto",
 ) -> AgentRun:
-    """An `AgentRun` on `robot`: verifier success checks, wall-clock time, learned controllers."""
+    """An `AgentRun` on `robot`: verifier success checks, wall-clock time, learned controllers
+    (inferring in `precision`)."""
     if config.success_check != "verifier":
         raise ValueError("a robot without a simulator can only check grasps with the planner's verifier")
     return AgentRun(
         robot,
         planner,
-        lambda skill: load_controller(controller, robot, skill, tracker=tracker),
+        lambda skill: load_controller(controller, robot, skill, tracker=tracker, precision=precision),
         config,
         drop_pose=drop_pose,
         log=log,

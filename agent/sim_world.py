@@ -17,6 +17,7 @@ from dexagent.agent.episode_log import EpisodeLog
 from dexagent.agent.planner.scene_backend import ScenePlanner
 from dexagent.agent.runner import AgentRun, RunConfig, RunResult, RunState
 from dexagent.controller.factory import load_controller
+from dexagent.controller.precision import PrecisionChoice
 from dexagent.hardware import ARM_DOF, Box, Observation
 from dexagent.hardware.registry import make_robot
 from dexagent.hardware.sim.config import SimRobotConfig
@@ -111,12 +112,14 @@ def sim_agent_run(
     log: EpisodeLog | None = None,
     on_tick: Callable[[RunState], None] | None = None,
     on_frame: Callable[[Observation], None] | None = None,
+    precision: PrecisionChoice = "auto",
 ) -> AgentRun:
-    """An `AgentRun` on the sim: the sim's ground truth, bin pose and clock, controllers by name."""
+    """An `AgentRun` on the sim: the sim's ground truth, bin pose and clock, controllers by name
+    (learned ones infer in `precision`)."""
     return AgentRun(
         sim,
         planner,
-        lambda skill: load_controller(controller, sim, skill),
+        lambda skill: load_controller(controller, sim, skill, precision=precision),
         config,
         scene=SimTruth(sim),
         drop_pose=drop_pose(),

@@ -1,8 +1,9 @@
 """Chunk latency of the DiT controller: optimized sampling vs the naive eager baseline, one run.
 
 Optimized (`predict_chunk`): observation tokens and every block's cross-attention K/V are
-computed once per chunk and reused by all DDIM steps, under inference_mode (bf16 autocast
-on CUDA, optionally torch.compile of the DiT). Naive (`predict_chunk_naive`): re-encodes
+computed once per chunk and reused by all DDIM steps, under inference_mode (fp32 on CPU,
+bf16 autocast on CUDA, optionally torch.compile of the DiT; `bench_precision.py` compares fp32
+and bf16). Naive (`predict_chunk_naive`): re-encodes
 the observation (encoders, projections, K/V) at every denoising step.
 
     python benchmarks/bench_chunk_latency.py                       # sim timed, paper FLOPs on CPU
@@ -105,15 +106,17 @@ def bench(name: str, device: torch.device, repeats: int, naive_repeats: int, com
     batch = _batch(policy, device)
     # Warm-up (allocator, kernels) with one eager optimized chunk: it runs every layer the naive
     # chunk runs, at a fraction of its cost (a naive paper chunk on CPU takes minutes).
-    policy.predict_chunk(batch)
+    # fp32 on CPU, as the naive baseline; bench_precision.py compares the precisions.
+    precision = "bf16" if device.type == "cuda" else "fp32"
+    policy.predict_chunk(batch, precision=precision)
     # The naive baseline stays eager: it is timed before any compilation.
     naive = _time(lambda: policy.predict_chunk_naive(batch), naive_repeats, device)
     with torch.inference_mode():
         encode = _time(lambda: policy.encode_observation(batch), max(1, naive_repeats), device)
     if compile_dit:
         policy.dit = torch.compile(policy.dit)  # type: ignore[assignment]
-        policy.predict_chunk(batch)  # compilation
-    fast = _time(lambda: policy.predict_chunk(batch), repeats, device)
+        policy.predict_chunk(batch, precision=precision)  # compilation
+    fast = _time(lambda: policy.predict_chunk(batch, precision=precision), repeats, device)
     fast_ms, naive_ms = statistics.median(fast), statistics.median(naive)
     params_m = sum(p.numel() for p in policy.parameters()) / 1e6
     print(

@@ -158,6 +158,12 @@ def run(
         help="Sim camera resolution (pixels, square); default: what the learned controller was "
         f"trained at, {DEFAULT_IMAGE_SIZE} for the scripted one.",
     ),
+    precision: str = typer.Option(
+        "auto",
+        "--precision",
+        help="A learned controller's chunk precision: fp32 | bf16 | auto (the default measured faster "
+        "for its config on this machine; fp32 where the CPU has no bf16 units).",
+    ),
     planner_timeout: float = typer.Option(
         DEFAULT_TIMEOUT, help="openai planner: seconds to wait for one reply."
     ),
@@ -172,6 +178,16 @@ def run(
     --robot-config FILE --clear-hand-errors` after looking), 130 when stopped with Ctrl-C or SIGTERM.
     """
     skills = _check_inputs(prompt, robot, planner, controller, tree, objects, split)
+    from dexagent.controller.factory import controller_precision
+    from dexagent.controller.precision import PrecisionError, check_choice
+
+    try:
+        chosen_precision = check_choice(precision, "--precision")
+    except PrecisionError as error:
+        fail(str(error))
+    for note in dict.fromkeys(controller_precision(controller, skill, chosen_precision) for skill in skills):
+        if note is not None:
+            console.print(f"[dim]{note}[/]")
     if robot == "real":
         from dexagent.cli.run_real import parse_options, run_on_real_robot
 
@@ -188,6 +204,7 @@ def run(
             log=log,
             max_seconds=max_seconds,
             live=live,
+            precision=chosen_precision,
         )
         return
     if image_size is None:
@@ -239,6 +256,7 @@ def run(
         log=episode_log,
         on_tick=view.update,
         on_frame=recorder.add if recorder is not None else None,
+        precision=chosen_precision,
     )
     episode_log.write(
         "setup",

@@ -33,6 +33,7 @@ from dexagent.cli.real_config import load_real_robot_config
 from dexagent.cli.stop_signals import stop_signals
 from dexagent.cli.tracker_check import tracker_check
 from dexagent.controller.perception import TrackerConfigError, tracker_factory
+from dexagent.controller.precision import PrecisionChoice
 from dexagent.hardware import HardwareError
 from dexagent.hardware.errors import FaultStopError
 from dexagent.hardware.real.estop import key_estop, signal_estop
@@ -73,6 +74,7 @@ def run_on_real_robot(
     log: Path | None,
     max_seconds: float,
     live: bool,
+    precision: PrecisionChoice = "auto",
 ) -> None:
     """Build the real robot from its config file and run the agent on it."""
     config = load_real_robot_config(robot_config, "--robot real")
@@ -115,6 +117,7 @@ def run_on_real_robot(
         drop_pose=drop,
         log=episode_log,
         on_tick=view.update,
+        precision=precision,
     )
     episode_log.write(
         "setup", {"robot": "real", "config": str(robot_config), "planner": planner, "tracker": tracker}

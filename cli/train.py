@@ -25,6 +25,7 @@ RESUMED_OPTIONS = {
     "obs_stride": "obs_stride",
     "augment": "augment",
     "feature_views": "feature_views",
+    "noise_draws": "noise_draws",
 }
 
 
@@ -102,6 +103,24 @@ def train_command(
         help="With --cache-features: encode each frame this many times, as recorded and through "
         "--augment, so the frozen encoders train on the augmentations too (each view costs one cache).",
     ),
+    noise_draws: int = typer.Option(
+        1,
+        "--noise-draws",
+        help="Diffusion (timestep, noise) draws per encoded observation: the encoders run once per "
+        "sample and the DiT loss K times.",
+    ),
+    precision: str = typer.Option(
+        "auto",
+        "--precision",
+        help="Training step precision: fp32 | bf16 (autocast; weights and optimizer state stay fp32) | "
+        "auto (the measured default: fp32 on CPUs, bf16 on GPUs).",
+    ),
+    feature_precision: str = typer.Option(
+        "auto",
+        "--feature-precision",
+        help="Frozen encoders' precision (the feature cache, encoding on the fly): fp32 | bf16 | auto "
+        "(bf16 where the CPU or GPU has bf16 units).",
+    ),
     log_to: list[str] | None = typer.Option(
         None,
         "--log-to",
@@ -161,6 +180,9 @@ def train_command(
             cache_features=cache_features,
             obs_stride=obs_stride,
             feature_views=feature_views,
+            noise_draws=noise_draws,
+            precision=precision,
+            feature_precision=feature_precision,
             log_to=tuple(log_to) if log_to else ("tensorboard",),
             augment=augments,
             workers=workers,

@@ -136,6 +136,9 @@ class PolicyConfig:
     # range, the first actions, which move a joint by hundredths of a radian, share a scale set
     # by 16-tick deltas and rare outliers of radians.
     action_range: ActionRange = "minmax"
+    # The precision of a chunk at inference: "fp32", "bf16", or "auto", the measured default for
+    # this config on the device it runs on (controller/precision.py; `--precision` overrides it).
+    inference_precision: Literal["auto", "fp32", "bf16"] = "auto"
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -189,6 +192,10 @@ class PolicyConfig:
             problems.append(f"action_mode must be 'absolute' or 'delta', got {self.action_mode!r}")
         if self.action_range not in ACTION_RANGES:
             problems.append(f"action_range must be one of {ACTION_RANGES}, got {self.action_range!r}")
+        if self.inference_precision not in ("auto", "fp32", "bf16"):
+            problems.append(
+                f"inference_precision must be auto, fp32 or bf16, got {self.inference_precision!r}"
+            )
         if self.dit.width % self.dit.heads != 0:
             problems.append(f"dit.width {self.dit.width} is not divisible by dit.heads {self.dit.heads}")
         if self.mask_encoder.width % self.mask_encoder.heads != 0:

@@ -131,8 +131,9 @@ class Dinov2Encoder(nn.Module):
             )
 
     def forward(self, rgb: torch.Tensor) -> torch.Tensor:
-        """rgb (B,3,S,S) in [0,1] -> patch tokens (B, N, D)."""
-        out = self.model(pixel_values=self.normalise(rgb)).last_hidden_state
+        """rgb (B,3,S,S) in [0,1] -> patch tokens float32 (B, N, D), whatever the weights' dtype."""
+        pixels = self.normalise(rgb).to(self.model.dtype)  # bf16 weights take bf16 pixels
+        out = self.model(pixel_values=pixels).last_hidden_state.float()
         return _pool_tokens(out[:, 1:], self.grid, self.config.pool)
 
     def train(self, mode: bool = True) -> Dinov2Encoder:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from dexagent.controller.interfaces import Controller
 from dexagent.controller.perception import TrackerFactory, tracker_factory
+from dexagent.controller.precision import PrecisionChoice
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import Robot
 
@@ -68,6 +69,22 @@ def controller_image_size(name: str, skill: str) -> int | None:
     return load_config(folder).render_size
 
 
+def controller_precision(name: str, skill: str, choice: PrecisionChoice) -> str | None:
+    """The line saying which chunk precision a learned controller will use here and why (None
+    for `scripted`). Call `check_controller` first."""
+    if name == "scripted":
+        return None
+    import torch
+
+    from dexagent.controller.checkpoint import load_config
+    from dexagent.controller.precision import resolve_precision
+
+    config = load_config(default_checkpoint(skill) if name == "default" else Path(name).expanduser())
+    return resolve_precision(
+        choice if choice != "auto" else config.inference_precision, "inference", config, torch.device("cpu")
+    )[1]
+
+
 def load_controller(
     name: str,
     robot: Robot,
@@ -76,6 +93,7 @@ def load_controller(
     seed: int = 0,
     synchronous: bool | None = None,
     tracker: TrackerFactory | None = None,
+    precision: PrecisionChoice = "auto",
 ) -> Controller:
     """Build the controller called `name` for `skill` on `robot`.
 
@@ -87,12 +105,13 @@ def load_controller(
     default on a real robot).
     `tracker` makes the learned controller's mask tracker (default: the sim's `oracle`); see
     `dexagent.controller.perception` for the registered ones.
+    `precision` of a learned controller's chunks (controller/precision.py; "auto": its default).
     """
     check_controller(name, skill)
     if name == "scripted":
         return _scripted(robot, skill)
     folder = default_checkpoint(skill) if name == "default" else Path(name).expanduser()
-    return _learned(folder, robot, seed, synchronous, tracker or tracker_factory("oracle"))
+    return _learned(folder, robot, seed, synchronous, tracker or tracker_factory("oracle"), precision)
 
 
 def _scripted(robot: Robot, skill: str) -> Controller:
@@ -107,7 +126,12 @@ def _scripted(robot: Robot, skill: str) -> Controller:
 
 
 def _learned(
-    folder: Path, robot: Robot, seed: int, synchronous: bool | None, tracker: TrackerFactory
+    folder: Path,
+    robot: Robot,
+    seed: int,
+    synchronous: bool | None,
+    tracker: TrackerFactory,
+    precision: PrecisionChoice,
 ) -> Controller:
     # Lazy: the learned stack imports torch and the encoders, which `scripted` runs never need.
     from dexagent.controller.checkpoint import CheckpointError
@@ -118,7 +142,7 @@ def _learned(
         synchronous = isinstance(robot, SimRobot)
     try:
         controller: Controller = PolicyController.from_checkpoint(
-            folder, tracker(), spec=robot.spec, synchronous=synchronous, seed=seed
+            folder, tracker(), spec=robot.spec, synchronous=synchronous, seed=seed, precision=precision
         )
     except CheckpointError as error:
         raise ControllerNotFoundError(f"cannot load the learned controller from {folder}: {error}") from None

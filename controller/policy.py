@@ -25,6 +25,14 @@ from dexagent.controller.dit import ActionDiT, ContextKV, Modulation
 from dexagent.controller.encoders import build_encoder, token_count
 from dexagent.controller.mask_encoder import TARGET_FEATURES_PER_MASK, MaskEncoder, target_position
 from dexagent.controller.normalizer import Normalizer
+from dexagent.controller.precision import (
+    Precision,
+    Stage,
+    autocast,
+    bf16_units,
+    default_precision,
+    torch_dtype,
+)
 from dexagent.hardware import ACTION_DIM
 
 Batch = dict[str, torch.Tensor]
@@ -112,6 +120,30 @@ class DexGraspPolicy(nn.Module):
     def device(self) -> torch.device:
         return self.obs_pos.device
 
+    def cast_frozen_encoders(self, precision: Precision) -> None:
+        """Hold the frozen DINOv2 encoders' weights in `precision`: bf16 weights run faster than
+        autocast on bf16 units; their outputs stay float32, and trainable parts keep fp32 weights.
+        The cast rounds: back in fp32 the weights stay bf16-rounded until reloaded from their source."""
+        for name, config in (
+            ("head_encoder", self.config.head_encoder),
+            ("wrist_encoder", self.config.wrist_encoder),
+        ):
+            if config.frozen and config.kind == "dinov2":
+                getattr(self, name).model.to(torch_dtype(precision))
+
+    def frozen_encoder_precision(self) -> Precision:
+        """The precision the frozen DINOv2 encoders' weights are held in (`cast_frozen_encoders`)."""
+        models = [self.head_encoder, self.wrist_encoder]
+        bf16 = any(
+            getattr(model, "model", None) is not None and model.model.dtype == torch.bfloat16
+            for model in models
+        )
+        return "bf16" if bf16 else "fp32"
+
+    def default_precision(self, stage: Stage) -> Precision:
+        """The measured default precision of `stage` for this config on this policy's device."""
+        return default_precision(stage, self.config, self.device.type, bf16_units(self.device) is not None)
+
     # -- observation encoding ---------------------------------------------------------------
     def encode_frozen(self, head_rgb: torch.Tensor, wrist_rgb: torch.Tensor) -> dict[str, torch.Tensor]:
         """Outputs of the frozen encoders only, for feature caching: head/wrist_features (B, N, D)."""
@@ -178,8 +210,12 @@ class DexGraspPolicy(nn.Module):
         return torch.cat(tokens, dim=1) + self.obs_pos
 
     # -- training ---------------------------------------------------------------------------
-    def compute_loss(self, batch: Batch) -> torch.Tensor:
-        """Epsilon-prediction MSE at uniformly sampled diffusion timesteps (scalar)."""
+    def compute_loss(self, batch: Batch, noise_draws: int = 1) -> torch.Tensor:
+        """Epsilon-prediction MSE at uniformly sampled diffusion timesteps (scalar).
+
+        `noise_draws` K: each observation is encoded once and denoised at K (timestep, noise) draws,
+        so the encoders' cost (forward and backward) is paid once for K DiT losses.
+        """
         action = batch.get("action")
         expected = (self.config.horizon, ACTION_DIM)
         if action is None or action.ndim != 3 or tuple(action.shape[1:]) != expected:
@@ -188,11 +224,16 @@ class DexGraspPolicy(nn.Module):
         obs = self.encode_observation(batch)  # validates the batch, state included
         # Clipped as the sampler clips: quantile ranges leave a few targets beyond [-1, 1].
         target = self.normalizer.normalize_action(self._relative(action.to(self.device), batch)).clamp(-1, 1)
+        kv, cond = self.dit.context_kv(obs), self.dit.global_cond(obs)
+        if noise_draws > 1:  # draw k of sample b is row k * B + b
+            target = target.repeat(noise_draws, 1, 1)
+            kv = [(key.repeat(noise_draws, 1, 1, 1), value.repeat(noise_draws, 1, 1, 1)) for key, value in kv]
+            cond = None if cond is None else cond.repeat(noise_draws, 1)
         noise = torch.randn_like(target)
         timesteps = torch.randint(0, self.config.train_timesteps, (len(target),), device=self.device)
         noisy = self.noise_scheduler.add_noise(target, noise, timesteps)
-        predicted = self.dit(noisy, timesteps, self.dit.context_kv(obs), cond=self.dit.global_cond(obs))
-        return F.mse_loss(predicted, noise)
+        predicted = self.dit(noisy, timesteps, kv, cond=cond)
+        return F.mse_loss(predicted.float(), noise)
 
     # -- sampling ---------------------------------------------------------------------------
     def _initial_noise(self, batch_size: int, generator: torch.Generator | None) -> torch.Tensor:
@@ -261,18 +302,18 @@ class DexGraspPolicy(nn.Module):
         finally:
             self.train()
 
-    def predict_chunk(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
+    def predict_chunk(
+        self, batch: Batch, generator: torch.Generator | None = None, precision: Precision = "fp32"
+    ) -> torch.Tensor:
         """Sample an action chunk (B, H, 13) in raw units.
 
         Observation tokens, every block's cross-attention K/V and the adaLN parameters of all
-        DDIM timesteps are computed once and reused by all denoising steps; on CUDA the network
-        runs in bf16 autocast.
+        DDIM timesteps are computed once and reused by all denoising steps. In bf16 the network
+        runs under bf16 autocast (frozen encoders at the dtype `cast_frozen_encoders` gave them),
+        the sampler's arithmetic in fp32. The controller passes the measured default
+        (`default_precision("inference")`, controller/precision.py).
         """
-        with (
-            self._eval_mode(),
-            torch.inference_mode(),
-            torch.autocast("cuda", torch.bfloat16, enabled=self.device.type == "cuda"),
-        ):
+        with self._eval_mode(), torch.inference_mode(), autocast(precision, self.device):
             return self._denoise(batch, generator, reuse_context=True)
 
     def predict_chunk_naive(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:

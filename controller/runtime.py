@@ -29,6 +29,7 @@ from dexagent.controller.cadence import StageStats
 from dexagent.controller.checkpoint import load_checkpoint
 from dexagent.controller.interfaces import MaskTracker
 from dexagent.controller.policy import DexGraspPolicy
+from dexagent.controller.precision import PrecisionChoice, resolve_precision
 from dexagent.controller.preprocess import observation_to_batch
 from dexagent.hardware import Box, Observation, RobotSpec
 
@@ -56,9 +57,17 @@ class PolicyController:
         spec: RobotSpec | None = None,
         synchronous: bool = False,
         seed: int = 0,
+        precision: PrecisionChoice = "auto",
     ) -> None:
-        """`spec` gives the limits every action is clipped to (else the normaliser's action range)."""
+        """`spec` gives the limits every action is clipped to (else the normaliser's action range).
+        `precision` of every chunk: "auto" takes the config's `inference_precision`, whose "auto" is
+        the measured default for the config on this device (controller/precision.py)."""
         self.policy = policy.to(device).eval()
+        choice = precision if precision != "auto" else policy.config.inference_precision
+        self.precision, self.precision_note = resolve_precision(
+            choice, "inference", policy.config, self.policy.device
+        )
+        self.policy.cast_frozen_encoders(self.precision)
         self.tracker = tracker
         config = policy.config
         self.execute_steps = execute_steps or config.execute_steps
@@ -155,7 +164,8 @@ class PolicyController:
 
     def _predict(self, batch: dict[str, torch.Tensor]) -> np.ndarray:
         start = time.perf_counter()
-        chunk = self.policy.predict_chunk(batch, generator=self._generator)[0].cpu().numpy()
+        chunk = self.policy.predict_chunk(batch, generator=self._generator, precision=self.precision)
+        chunk = chunk[0].cpu().numpy()
         self.stats["infer"].add(time.perf_counter() - start)
         return chunk.astype(np.float32)
 

@@ -147,6 +147,7 @@ def report_json(config: EvalConfig, records: list[EpisodeRecord]) -> dict[str, A
         "success_at_k": list(overall.success_at_k),
         "image_size": config.image_size,
         "realtime": config.realtime,
+        "precision": config.precision,
         "mean_steps": overall.mean_steps,
         "failures": failure_counts(records),
         "splits": by_split,

@@ -22,6 +22,7 @@ import numpy as np
 from dexagent.agent.evaluation.suites import Suite, SuiteError
 from dexagent.controller.cadence import Cadence, merge_cadences
 from dexagent.controller.factory import load_controller
+from dexagent.controller.precision import PrecisionChoice
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import SafeRobot
 from dexagent.hardware.sim.scenes import SceneError, sample_scene
@@ -44,6 +45,7 @@ class EvalConfig:
     attempts: int = 1
     image_size: int = 96
     realtime: bool = False  # wall-clock 20 Hz ticks, learned controllers infer in the background
+    precision: PrecisionChoice = "auto"  # a learned controller's chunk precision (controller/precision.py)
 
     def __post_init__(self) -> None:
         if self.episodes <= 0:
@@ -72,6 +74,7 @@ class EpisodeTask:
     attempts: int
     image_size: int
     realtime: bool = False
+    precision: PrecisionChoice = "auto"
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ def plan_tasks(config: EvalConfig) -> list[EpisodeTask]:
             attempts=config.attempts,
             image_size=config.image_size,
             realtime=config.realtime,
+            precision=config.precision,
         )
         for index, split in enumerate(config.suite.split_plan(config.episodes))
     ]
@@ -163,7 +167,9 @@ def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) ->
     with sim:
         robot = SafeRobot(sim)
         synchronous = False if task.realtime else None  # None: the sim's default, in the tick
-        controller = load_controller(task.controller, sim, suite.skill, seed=seed, synchronous=synchronous)
+        controller = load_controller(
+            task.controller, sim, suite.skill, seed=seed, synchronous=synchronous, precision=task.precision
+        )
         steps, reason, success_attempt, attempt = 0, NOT_VISIBLE, None, 0
         cadences: list[Cadence] = []
         try:

@@ -53,6 +53,7 @@ TRAJECTORY_FIELDS = (
     "obs_stride",
     "augment",
     "feature_views",
+    "noise_draws",
 )
 
 # Settings of older runs that `augment` replaced: such a run cannot resume with the same data stream.

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dexagent.controller.data.augment import DEFAULT_AUGMENT, AugmentError, check_augment
+from dexagent.controller.precision import PrecisionError, check_choice
 
 LOGGERS = ("tensorboard", "wandb")
 
@@ -53,6 +54,14 @@ class TrainConfig:
     log_to: tuple[str, ...] = ("tensorboard",)
     # A checkpoint folder whose weights the run starts from (controller/training/warm_start.py).
     init_from: str = ""
+    # Diffusion (timestep, noise) draws per encoded observation: the encoders run once per sample,
+    # the DiT loss K times (controller/policy.py `compute_loss`).
+    noise_draws: int = 1
+    # The training step's precision ("bf16": autocast; the optimizer's weights and state stay fp32)
+    # and the frozen encoders' (the feature cache, encoding on the fly): fp32, bf16, or "auto",
+    # the measured default on the device (controller/precision.py).
+    precision: str = "auto"
+    feature_precision: str = "auto"
 
     def __post_init__(self) -> None:
         positive = (
@@ -64,6 +73,7 @@ class TrainConfig:
             "log_every",
             "obs_stride",
             "feature_views",
+            "noise_draws",
         )
         problems = [
             f"{name} must be positive, got {getattr(self, name)}"
@@ -84,6 +94,11 @@ class TrainConfig:
             problems.append(str(error))
         if self.feature_views > 1 and not self.cache_features:
             problems.append("feature_views > 1 needs cache_features (the views are cached features)")
+        for name in ("precision", "feature_precision"):
+            try:
+                check_choice(getattr(self, name), name)
+            except PrecisionError as error:
+                problems.append(str(error))
         if not 0.0 <= self.val_fraction < 1.0:
             problems.append(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if problems:

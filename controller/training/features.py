@@ -3,11 +3,12 @@
 A frozen encoder (the paper's DINOv2) gives the same features for a frame at every
 epoch, and at 518 px it dominates a training step. The cache lives next to the data,
 `<store>.features/<key>/` (zarr), where the key names the encoder and the image size and
-hashes the encoder's config, its weights, the store's episode boundaries and the frames
-encoded: a different encoder, size, stride or a grown store gets a new cache, never a stale
-one. Features are stored in half precision (a DINOv2-S token is 768 bytes instead of 1,536)
-with the list of frames they belong to (`frames`), so a strided cache holds only the frames a
-run trains from.
+hashes the encoder's config, its weights, the precision it computed in, the store's episode
+boundaries and the frames encoded: a different encoder, size, precision, stride or a grown store
+gets a new cache, never a stale one. Features are stored in half precision (a DINOv2-S token is
+768 bytes instead of 1,536) with the list of frames they belong to (`frames`), so a strided cache
+holds only the frames a run trains from; the attributes record both dtypes (`encoder_precision`,
+fp32 or bf16, and `dtype`, the stored one).
 
 A frozen encoder never sees a training augmentation unless the augmentation happens before the
 cache: with `views` > 1 every frame is encoded `views` times, as recorded (view 0) and through
@@ -90,6 +91,9 @@ def cache_key(
     digest.update(arrays.fingerprint().encode())
     digest.update(np.asarray(frames, dtype=np.int64).tobytes())
     digest.update(views.describe().encode())
+    precision = policy.frozen_encoder_precision()
+    if precision != "fp32":  # fp32 caches keep the names they had before precisions were a choice
+        digest.update(precision.encode())
     names = []
     for key in frozen_feature_keys(policy):
         encoder_config = config.head_encoder if key == "head_features" else config.wrist_encoder
@@ -101,7 +105,8 @@ def cache_key(
             digest.update(tensor.detach().float().cpu().numpy().tobytes())
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", "+".join(dict.fromkeys(names)))
     shown_views = f"-{views.count}views" if views.count > 1 else ""
-    return f"{readable}-{config.image_size}px{shown_views}-{digest.hexdigest()[:12]}"
+    shown_precision = "" if precision == "fp32" else f"-{precision}"
+    return f"{readable}-{config.image_size}px{shown_views}{shown_precision}-{digest.hexdigest()[:12]}"
 
 
 def cache_dir(data_path: str | Path) -> Path:
@@ -207,6 +212,8 @@ def build_feature_cache(
             "format_version": CACHE_VERSION,
             "frames": len(frames),
             "views": views.count,
+            "encoder_precision": policy.frozen_encoder_precision(),
+            "dtype": "float16",
             "complete": True,
         }
     )

@@ -97,6 +97,7 @@ class TrainingLog:
         augment = ", ".join(f"{name} {p:g}" for name, p in config.augment) or "none"
         if config.feature_views > 1:
             augment += f" (frozen encoders: {config.feature_views} cached views per frame)"
+        draws = f", {config.noise_draws} noise draws per observation" if config.noise_draws > 1 else ""
         if config.steps < config.warmup_steps:
             self.console.print(
                 f"[yellow]warning: --steps {config.steps} ends inside the {config.warmup_steps}-step "
@@ -109,7 +110,7 @@ class TrainingLog:
             f"policy {policy.config.name!r}: {trainable / 1e6:.2f}M trainable, "
             f"{frozen / 1e6:.2f}M frozen parameters\n"
             f"{config.steps} steps, batch {config.batch_size} x {accelerator.num_processes} process(es) on "
-            f"{accelerator.device} (mixed precision: {accelerator.mixed_precision}) -> {self.out}"
+            f"{accelerator.device}{draws} -> {self.out}"
         )
 
     def step(self, step: int, loss: float, lr: float, seconds: float) -> None:

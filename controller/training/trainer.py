@@ -1,10 +1,11 @@
 """The training loop: data, policy, AdamW + warm-up cosine, EMA, validation, checkpoints, logs.
 
 Built on accelerate's `Accelerator` throughout, so the same code runs as one CPU
-process (the default) or under `accelerate launch` on several GPUs (bf16 autocast
-on GPUs). Every random draw is tied to (seed, step, rank): batch samples and colour
-jitter through the dataset's step addressing, diffusion noise by reseeding torch
-before each step, so `--resume` reproduces the uninterrupted loss curve exactly.
+process (the default) or under `accelerate launch` on several GPUs; the step and the
+frozen encoders each run in their own precision (controller/precision.py: bf16 on GPUs).
+Every random draw is tied to (seed, step, rank): batch samples and colour jitter through
+the dataset's step addressing, diffusion noise by reseeding torch before each step, so
+`--resume` reproduces the uninterrupted loss curve exactly.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dexagent.controller.data.dataset import (
     batch_positions,
 )
 from dexagent.controller.policy import DexGraspPolicy
+from dexagent.controller.precision import Precision, autocast, check_choice, resolve_precision
 from dexagent.controller.training.checkpointing import save_run
 from dexagent.controller.training.config import TrainConfig, TrainingError
 from dexagent.controller.training.ema import EMA
@@ -60,14 +62,18 @@ class TrainResult:
 
 
 class _LossOf(torch.nn.Module):
-    """Makes `compute_loss` the module's forward, so DDP's gradient sync sees the call."""
+    """Makes `compute_loss` the module's forward, so DDP's gradient sync sees the call; runs it in
+    the step's precision (bf16 autocast computes in bf16 from the fp32 weights the optimizer keeps)."""
 
-    def __init__(self, policy: DexGraspPolicy) -> None:
+    def __init__(self, policy: DexGraspPolicy, noise_draws: int, precision: Precision) -> None:
         super().__init__()
         self.policy = policy
+        self.noise_draws = noise_draws
+        self.precision = precision
 
     def forward(self, batch: Batch) -> torch.Tensor:
-        return self.policy.compute_loss(batch)
+        with autocast(self.precision, self.policy.device):
+            return self.policy.compute_loss(batch, self.noise_draws)
 
 
 # How to start N processes, for the refusal below and the README.
@@ -117,7 +123,12 @@ def _batches(source: StepBatches, start: int, stop: int, workers: int, pin: bool
 
 
 def _validate(
-    policy: DexGraspPolicy, ema: EMA, val_set: ChunkDataset, config: TrainConfig, accelerator: Accelerator
+    policy: DexGraspPolicy,
+    ema: EMA,
+    val_set: ChunkDataset,
+    config: TrainConfig,
+    accelerator: Accelerator,
+    precision: Precision,
 ) -> float:
     """Mean loss of the EMA weights over fixed validation batches with fixed noise."""
     devices = [accelerator.device] if accelerator.device.type == "cuda" else []
@@ -127,7 +138,7 @@ def _validate(
         torch.manual_seed(config.seed)
         for index in range(config.val_batches):
             positions = batch_positions(index, config.batch_size, len(val_set), config.seed)
-            with accelerator.autocast():
+            with autocast(precision, accelerator.device):
                 losses.append(float(policy.compute_loss(_to(val_set.batch(positions), accelerator.device))))
         policy.train()
     return float(np.mean(losses))
@@ -151,7 +162,8 @@ def train(
     """
     out = Path(out)
     console = console or Console()
-    accelerator = Accelerator(mixed_precision="bf16" if torch.cuda.is_available() else "no")
+    # Mixed precision is ours (`_LossOf`), per stage, not accelerate's one switch for the process.
+    accelerator = Accelerator(mixed_precision="no")
     _check_launch(accelerator)  # before anything is written: never N copies writing one run folder
     main = accelerator.is_main_process
     quiet = console if main else Console(quiet=True)
@@ -165,6 +177,15 @@ def train(
     )
     policy.to(accelerator.device)
     policy.train()
+    precision, precision_note = resolve_precision(
+        check_choice(config.precision), "training", policy.config, accelerator.device
+    )
+    feature_precision, feature_note = resolve_precision(
+        check_choice(config.feature_precision), "features", policy.config, accelerator.device
+    )
+    policy.cast_frozen_encoders(feature_precision)
+    frozen = any(encoder.frozen for _, encoder in policy.config.encoders())
+    quiet.print(precision_note + (f"; frozen encoders: {feature_note}" if frozen else ""))
     train_set, val_set = build_datasets(data, arrays, split, policy, config, accelerator, quiet)
     optimisation = build_optimisation(policy, config, resumed)
     trainable, ema, scheduler, start = (
@@ -173,7 +194,9 @@ def train(
         optimisation.scheduler,
         optimisation.start,
     )
-    model, optimizer = accelerator.prepare(_LossOf(policy), optimisation.optimizer)
+    model, optimizer = accelerator.prepare(
+        _LossOf(policy, config.noise_draws, precision), optimisation.optimizer
+    )
 
     rank, world = accelerator.process_index, accelerator.num_processes
     source = StepBatches(train_set, config.batch_size, config.seed, rank, world)
@@ -226,7 +249,7 @@ def train(
             result.step = done
             log.step(done, loss_value, scheduler.get_last_lr()[0], step_times[-1])
             if val_set is not None and main and (done % config.val_every == 0 or done == config.steps):
-                val_loss = _validate(policy, ema, val_set, config, accelerator)
+                val_loss = _validate(policy, ema, val_set, config, accelerator, precision)
                 result.val_losses.append((done, val_loss))
                 log.validation(done, val_loss)
             asked = bool(on_step(done, loss_value)) if on_step is not None else False

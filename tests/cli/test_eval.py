@@ -28,6 +28,7 @@ def evaluate(*args: str) -> tuple[int, str]:
         (["--workers", "0"], "--workers must be at least 1"),
         (["--controller", "/no/such/folder"], "neither 'scripted', 'default' nor an existing checkpoint"),
         (["--suite", "long-horizon", "--realtime"], "'long-horizon' has its own protocol"),
+        (["--precision", "fp16"], "--precision must be one of auto, fp32, bf16, got 'fp16'"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message(args: list[str], message: str) -> None:

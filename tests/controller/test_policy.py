@@ -215,3 +215,25 @@ def test_time_input_reads_the_tick_and_needs_it(tiny_config, make_batch, randomi
     untimed = {key: value for key, value in batch.items() if key != "tick"}
     with pytest.raises(PolicyInputError, match=r"batch\['tick'\] must be \(1,\) with time_input, got None"):
         policy.predict_chunk(untimed)
+
+
+def test_noise_draws_encode_each_observation_once_for_k_dit_losses(
+    tiny_config, make_batch, randomize
+) -> None:
+    torch.manual_seed(0)
+    policy = DexGraspPolicy(tiny_config())
+    randomize(policy)  # adaLN-Zero layers pass no gradient back until they have weights
+    batch = make_batch(policy.config)
+    encoded: list[int] = []
+    policy.head_encoder.register_forward_hook(lambda module, args, out: encoded.append(len(out)))
+    dit_rows: list[int] = []
+    policy.dit.register_forward_hook(lambda module, args, out: dit_rows.append(len(out)))
+    torch.manual_seed(1)
+    loss = policy.compute_loss(batch, noise_draws=3)
+    loss.backward()
+    assert encoded == [len(batch["state"])] and dit_rows == [3 * len(batch["state"])]
+    assert torch.isfinite(loss) and policy.head_encoder.net[0].weight.grad.abs().sum() > 0
+    torch.manual_seed(1)
+    one = policy.compute_loss(batch, noise_draws=1)
+    torch.manual_seed(1)
+    assert float(one) == float(policy.compute_loss(batch))  # K = 1 is the draw training always made

@@ -62,9 +62,9 @@ class _SlowPolicy(DexGraspPolicy):
 
     delay_s = 0.0
 
-    def predict_chunk(self, batch, generator=None):  # type: ignore[no-untyped-def]
+    def predict_chunk(self, batch, generator=None, precision="fp32"):  # type: ignore[no-untyped-def]
         time.sleep(self.delay_s)
-        return super().predict_chunk(batch, generator)
+        return super().predict_chunk(batch, generator, precision)
 
 
 @pytest.mark.parametrize("synchronous", [True, False])
@@ -87,7 +87,7 @@ class _PlanPolicy(DexGraspPolicy):
     delay_s = 0.0
     ticks: list[float]
 
-    def predict_chunk(self, batch, generator=None):  # type: ignore[no-untyped-def]
+    def predict_chunk(self, batch, generator=None, precision="fp32"):  # type: ignore[no-untyped-def]
         tick = float(batch["tick"][0])
         self.ticks.append(tick)
         time.sleep(self.delay_s)
@@ -202,9 +202,9 @@ class _RecordingPolicy(DexGraspPolicy):
 
     ticks: list[float]
 
-    def predict_chunk(self, batch, generator=None):  # type: ignore[no-untyped-def]
+    def predict_chunk(self, batch, generator=None, precision="fp32"):  # type: ignore[no-untyped-def]
         self.ticks.append(float(batch["tick"][0]))
-        return super().predict_chunk(batch, generator)
+        return super().predict_chunk(batch, generator, precision)
 
 
 def test_the_policy_sees_ticks_since_the_attempt_started(tiny_config) -> None:

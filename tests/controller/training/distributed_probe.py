@@ -45,9 +45,9 @@ def main() -> None:
 
     real_loss_of = trainer_module._LossOf
 
-    def noted_loss_of(policy: Any) -> Any:
+    def noted_loss_of(policy: Any, *settings: Any) -> Any:
         seen["policy"] = policy
-        return real_loss_of(policy)
+        return real_loss_of(policy, *settings)
 
     dataset_module.batch_positions = noted_positions  # type: ignore[assignment]
     trainer_module.save_run = noted_save  # type: ignore[assignment]

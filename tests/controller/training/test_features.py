@@ -261,3 +261,22 @@ def test_a_run_trains_from_augmented_views_and_names_them(
     assert [p.name for p in cache_dir(data).iterdir() if "2views" in p.name]
     with pytest.raises(TrainingError, match="feature_views > 1 needs cache_features"):
         TrainConfig(feature_views=2)
+
+
+def test_a_bf16_cache_records_its_precision_and_never_stands_in_for_an_fp32_one(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tiny_dinov2: str
+) -> None:
+    data = demo_store()
+    arrays = load_demo_arrays(data)
+    policy = DexGraspPolicy(_frozen_config(tiny_config, tiny_dinov2))
+    every = np.arange(arrays.num_frames)
+    fp32, fp32_path = load_or_build_feature_cache(data, policy, arrays, every)
+    policy.cast_frozen_encoders("bf16")
+    bf16, bf16_path = load_or_build_feature_cache(data, policy, arrays, every)
+    assert bf16_path != fp32_path and "-bf16-" in bf16_path.name and "bf16" not in fp32_path.name
+    for path, precision in ((fp32_path, "fp32"), (bf16_path, "bf16")):
+        attrs = zarr.open_group(str(path), mode="r").attrs
+        assert (attrs["encoder_precision"], attrs["dtype"]) == (precision, "float16")
+    head_fp32 = torch.from_numpy(np.asarray(fp32["head_features"], dtype=np.float32))
+    head_bf16 = torch.from_numpy(np.asarray(bf16["head_features"], dtype=np.float32))
+    assert torch.nn.functional.cosine_similarity(head_fp32, head_bf16, dim=-1).min() > 0.99

@@ -87,6 +87,8 @@ def test_bad_arguments_exit_2_with_a_message(
     assert code == 2 and "expected TYPE=PROBABILITY" in output
     code, output = _train("--data", str(data), "--out", str(out), "--threads", "0")
     assert code == 2 and "--threads must be at least 1" in output
+    code, output = _train("--data", str(data), "--out", str(out), "--feature-precision", "half")
+    assert code == 2 and "feature_precision must be one of auto, fp32, bf16, got 'half'" in output
     (tmp_path / "empty").mkdir()
     code, output = _train("--data", str(tmp_path / "empty"), "--out", str(out))
     assert code == 2 and "not a demonstration store" in output

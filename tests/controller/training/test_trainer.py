@@ -220,3 +220,30 @@ def test_a_run_with_per_flag_augmentations_of_an_older_dexagent_is_refused_loudl
     run = ResumedRun(policy=None, state={"step": 5, "train_config": saved})  # type: ignore[arg-type]
     with pytest.raises(TrainingError, match=r"older dexagent with per-flag augmentations \(random_conv\)"):
         run.settings(_settings())
+
+
+def test_bf16_training_keeps_fp32_weights_and_optimizer_state(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    data = demo_store()
+    fp32 = train(data, tmp_path / "fp32", _settings(steps=6), tiny_config(), show_progress=False)
+    bf16 = train(
+        data, tmp_path / "bf16", _settings(steps=6, precision="bf16"), tiny_config(), show_progress=False
+    )
+    state = load_training_state(tmp_path / "bf16")
+    assert state is not None
+    assert all(weight.dtype == torch.float32 for weight in state["model"].values())
+    moments = [value for entry in state["optimizer"]["state"].values() for value in entry.values()]
+    assert moments and all(m.dtype == torch.float32 for m in moments if m.is_floating_point())
+    assert bf16.losses != fp32.losses  # the steps did run in bf16 ...
+    for (_, low), (_, full) in zip(bf16.losses, fp32.losses, strict=True):
+        assert low == pytest.approx(full, rel=0.05)  # ... and agree with fp32
+
+
+def test_noise_draws_are_a_setting_a_resume_keeps() -> None:
+    saved = _settings(noise_draws=3).to_dict()
+    run = ResumedRun(policy=None, state={"step": 5, "train_config": saved})  # type: ignore[arg-type]
+    settings, ignored = run.settings(_settings())
+    assert settings.noise_draws == 3 and ignored == ["noise_draws=1 (continuing with 3)"]
+    with pytest.raises(TrainingError, match="noise_draws must be positive"):
+        _settings(noise_draws=0)
