@@ -25,6 +25,7 @@ import torch
 
 from dexagent.agent.evaluation.runner import EVAL_STREAM
 from dexagent.controller.data.collect import scene_seed
+from dexagent.controller.data.on_policy import hand_reopens
 from dexagent.controller.data.rollout import choose_target, run_attempt
 from dexagent.controller.factory import load_controller
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
@@ -32,11 +33,6 @@ from dexagent.hardware import SafeRobot
 from dexagent.hardware.sim.expert import GraspExpert
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scenes import SceneError, sample_scene
-from dexagent.hardware.types import ARM_DOF
-
-
-def hand_closure(action: np.ndarray) -> float:
-    return float(1.0 - np.mean(action[ARM_DOF + 1 :]))
 
 
 def run(seed: int, controller: str) -> tuple[bool, int, str | None, str | None]:
@@ -52,20 +48,14 @@ def run(seed: int, controller: str) -> tuple[bool, int, str | None, str | None]:
         visible = [sim.object_box(o.index) is not None for o in sim.objects]
         target = choose_target(sim.objects, visible, "grasp", seed)
         policy = load_controller(controller, sim, "grasp", seed=seed)
-        closed, reopens = False, 0
-
-        def count_reopens(observation: object, executed: np.ndarray) -> None:
-            nonlocal closed, reopens
-            closure = hand_closure(executed)
-            if closure > 0.5:
-                closed = True
-            elif closed and closure < 0.3:
-                closed, reopens = False, reopens + 1
-
+        executed: list[np.ndarray] = []
         try:
-            outcome = run_attempt(sim, robot, policy, target, seconds=seconds, on_tick=count_reopens)
+            outcome = run_attempt(
+                sim, robot, policy, target, seconds=seconds, on_tick=lambda _, action: executed.append(action)
+            )
         finally:
             policy.close()
+        reopens = hand_reopens(np.array(executed)) if executed else 0
         if outcome.success:
             return True, reopens, None, None
         expert = GraspExpert(sim, target)

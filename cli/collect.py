@@ -21,16 +21,16 @@ from dexagent.hardware.sim.scene_spec import SPLITS
 
 
 class RolloutTally:
-    """How the kept on-policy rollouts went: grasps, failure reasons, the expert's share and regrasps."""
+    """How the kept on-policy rollouts went: grasps, failures, the expert's share, label re-opens."""
 
     def __init__(self) -> None:
-        self.episodes = self.grasped = self.regrasps = self.ticks = self.expert_ticks = 0
+        self.episodes = self.grasped = self.reopening = self.ticks = self.expert_ticks = 0
         self.reasons: Counter[str] = Counter()
 
     def add(self, demo: Demo) -> None:
         self.episodes += 1
         self.grasped += demo.success
-        self.regrasps += demo.regrasps
+        self.reopening += demo.label_reopens > 0
         self.ticks += demo.steps
         self.expert_ticks += demo.expert_ticks
         if not demo.success:
@@ -40,8 +40,8 @@ class RolloutTally:
         reasons = ", ".join(f"{reason} {count}" for reason, count in self.reasons.most_common()) or "none"
         return (
             f"rollouts: {self.grasped}/{self.episodes} grasped; expert drove "
-            f"{self.expert_ticks / max(self.ticks, 1):.0%} of ticks; expert regrasps in labels "
-            f"{self.regrasps}; failures: {reasons}"
+            f"{self.expert_ticks / max(self.ticks, 1):.0%} of ticks; {self.reopening} episodes whose labels "
+            f"re-open the hand; failures: {reasons}"
         )
 
 

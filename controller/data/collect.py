@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dexagent.controller.data.on_policy import OnPolicyController
+from dexagent.controller.data.on_policy import OnPolicyController, hand_reopens
 from dexagent.controller.data.perturb import PerturbedExpert
 from dexagent.controller.data.rollout import NOT_VISIBLE, choose_target, instruction_for, run_attempt
 from dexagent.controller.data.store import EpisodeFrames, EpisodeMetadata
@@ -95,7 +95,7 @@ class Demo:
     wall_seconds: float
     frames: EpisodeFrames | None = None
     metadata: EpisodeMetadata | None = None
-    regrasps: int = 0  # on-policy: times the expert's labels opened the hand to grasp again
+    label_reopens: int = 0  # on-policy: times the labels open the hand again after it closed
     expert_ticks: int = 0  # on-policy: ticks the expert drove
 
 
@@ -182,9 +182,9 @@ def record_demo(job: CollectJob, index: int) -> Demo:
             beta=job.beta,
             outcome=outcome.reason or "",
         )
-        regrasps, expert_ticks = 0, frames.steps
+        reopens, expert_ticks = 0, frames.steps
         if isinstance(controller, OnPolicyController):
-            regrasps, expert_ticks = controller.regrasps, controller.expert_ticks
+            reopens, expert_ticks = hand_reopens(frames.action), controller.expert_ticks
         return Demo(
             index,
             seed,
@@ -194,7 +194,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
             wall,
             frames,
             metadata,
-            regrasps,
+            reopens,
             expert_ticks,
         )
 

@@ -21,11 +21,25 @@ import numpy as np
 
 from dexagent.controller.interfaces import Controller
 from dexagent.hardware import Box, Observation
+from dexagent.hardware.types import ARM_DOF
 
 if TYPE_CHECKING:
     from dexagent.controller.scripted import ScriptedController
 
 SEGMENT_TICKS = 8  # who drives is drawn per 0.4 s segment: a learned chunk runs 6 ticks at a time
+CLOSED, OPENED = 0.5, 0.3  # mean finger closure that counts as a closed hand, and as opened again
+
+
+def hand_reopens(actions: np.ndarray) -> int:
+    """How often a sequence of float[T, 13] actions opens the hand again after closing it."""
+    closure = 1.0 - np.asarray(actions)[:, ARM_DOF + 1 :].mean(axis=1)  # thumb rotation aside
+    closed, reopens = False, 0
+    for value in closure:
+        if value > CLOSED:
+            closed = True
+        elif closed and value < OPENED:
+            closed, reopens = False, reopens + 1
+    return reopens
 
 
 class OnPolicyController:
@@ -68,11 +82,6 @@ class OnPolicyController:
     def failed(self) -> bool:
         """The expert gave up (out of reach, regrasps spent): from here its labels would mean nothing."""
         return self.expert.failed
-
-    @property
-    def regrasps(self) -> int:
-        expert = self.expert.expert
-        return 0 if expert is None else int(getattr(expert, "regrasps", 0))
 
     def close(self) -> None:
         self.student.close()

@@ -10,7 +10,7 @@ import torch
 
 from dexagent.controller.checkpoint import save_checkpoint
 from dexagent.controller.data.collect import CollectError, CollectJob, record_demo
-from dexagent.controller.data.on_policy import SEGMENT_TICKS, OnPolicyController
+from dexagent.controller.data.on_policy import SEGMENT_TICKS, OnPolicyController, hand_reopens
 from dexagent.controller.data.store import DemoStore
 from dexagent.controller.normalizer import Normalizer
 from dexagent.controller.policy import DexGraspPolicy
@@ -96,3 +96,11 @@ def test_a_failed_rollout_is_kept_with_expert_labels_and_its_provenance(tiny_con
     stored = DemoStore.open(tmp_path / "store.zarr").episode_metadata(0)
     assert stored.round == 2 and stored.beta == 0.0 and stored.outcome == demo.reason
     assert stored.policy.startswith(str(checkpoint)) and "@sha256:" in stored.policy
+
+
+def test_hand_reopens_counts_each_opening_after_a_close() -> None:
+    open_hand, closed_hand = np.ones(13), np.concatenate([np.zeros(7), [1.0], np.zeros(5)])
+    half = (open_hand + closed_hand) / 2  # 50% closed: neither closed nor opened again
+    sequence = [open_hand, closed_hand, half, open_hand, closed_hand, closed_hand, open_hand, half]
+    assert hand_reopens(np.array(sequence)) == 2
+    assert hand_reopens(np.array([open_hand, closed_hand, half])) == 0
