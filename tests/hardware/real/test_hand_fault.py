@@ -104,6 +104,7 @@ def real_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RealCl
             robot: Any, planner: Any, controller: str, tracker: Any, config: Any, **kw: Any
         ) -> AgentRun:
             view = kw.pop("on_tick")
+            kw.pop("precision")  # the stand-in controller below infers nothing
 
             def on_tick(tick: RunState) -> None:
                 view(tick)
