@@ -108,7 +108,10 @@ class RealManArm:
         """Connect to the controller at config.ip:port; `DeviceUnreachableError` when it does not answer."""
         address = sdk_address(config.ip)
         sdk = make_sdk()
-        handle = sdk.rm_create_robot_arm(address, config.port)
+        try:
+            handle = sdk.rm_create_robot_arm(address, config.port)
+        except ValueError:  # the SDK's own wrapper reads a NULL handle (seen after many arms in one process)
+            handle = None
         if getattr(handle, "id", -1) == -1:
             # A failed handle: sending motion to it, then deleting it, hangs the SDK forever.
             raise DeviceUnreachableError(
