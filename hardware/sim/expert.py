@@ -332,12 +332,10 @@ class GraspExpert:
         return _Phase("hold", lambda q: np.repeat(q[None, :], ticks, axis=0), _closed)
 
     def _reopen_phase(self) -> _Phase:
+        # Opened at once, not ramped: a ramp re-planned every tick (a policy keeps the hand closed)
+        # would label each tick "1/8 open", so the labels would never show an open hand.
         ticks = round(0.4 * CONTROL_HZ)
-
-        def opening(tick: int, ticks: int) -> np.ndarray:
-            return self._hand_from + (tick + 1) / ticks * (OPEN_HAND - self._hand_from)
-
-        return _Phase("reopen", lambda q: np.repeat(q[None, :], ticks, axis=0), opening)
+        return _Phase("reopen", lambda q: np.repeat(q[None, :], ticks, axis=0), _open)
 
     def _back_off_phase(self) -> _Phase:
         def back_off(q: np.ndarray) -> np.ndarray:
