@@ -11,12 +11,15 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dexagent.hardware.errors import HardwareError
 from dexagent.hardware.real.config import HAND_JOINT_NAMES, RealRobotConfig
+
+if TYPE_CHECKING:  # the Modbus driver loads when a hand is probed
+    from dexagent.hardware.real.hand import ModbusHand
 
 
 @dataclass(frozen=True)
@@ -80,26 +83,15 @@ def check_arm(config: RealRobotConfig, timeout_s: float) -> DeviceCheck:
 
 
 def check_hand(config: RealRobotConfig, timeout_s: float) -> DeviceCheck:
-    hand_config = config.hand.model_copy(update={"timeout_s": min(config.hand.timeout_s, timeout_s)})
-
-    def ask() -> str:
-        from dexagent.hardware.real.hand import ModbusHand
-
-        hand = ModbusHand.connect(hand_config)
-        try:
-            angles = hand.read_angles()
-            status = hand.read_status()
-            errors = hand.read_errors()
-        finally:
-            hand.close()
+    def ask(hand: ModbusHand) -> str:
+        angles, status, errors = hand.read_angles(), hand.read_status(), hand.read_errors()
         shown = ", ".join(f"{n} {a:.2f}" for n, a in zip(HAND_JOINT_NAMES, angles, strict=True))
-        faults = "; ".join(f"{n}: {', '.join(b)}" for n, b in errors.items()) or "none"
+        faults = _listed(errors) or "none"
         if errors:
             raise HardwareError(f"hand answers but reports errors: {faults}")
         return f"angles (1 = open) {shown}; status {status}; errors {faults}"
 
-    ok, detail = bounded(ask, 4 * timeout_s + 1.0, "hand")
-    return DeviceCheck("hand", ok, detail)
+    return _with_hand(config, timeout_s, "hand", ask)
 
 
 def check_cameras(config: RealRobotConfig, timeout_s: float, find: Any = None) -> list[DeviceCheck]:
@@ -137,25 +129,36 @@ def check_cameras(config: RealRobotConfig, timeout_s: float, find: Any = None) -
 
 def clear_hand_errors(config: RealRobotConfig, timeout_s: float) -> DeviceCheck:
     """Read the hand's error bits, ask it to clear them, read them again: what was set, what is left."""
-    hand_config = config.hand.model_copy(update={"timeout_s": min(config.hand.timeout_s, timeout_s)})
 
-    def clear() -> str:
-        from dexagent.hardware.real.hand import ModbusHand
-
-        hand = ModbusHand.connect(hand_config)
-        try:
-            before = hand.read_errors()
-            hand.clear_errors()
-            after = hand.read_errors()
-        finally:
-            hand.close()
+    def clear(hand: ModbusHand) -> str:
+        before = hand.read_errors()
+        hand.clear_errors()
+        after = hand.read_errors()
         was = _listed(before) or "none"
         if after:
             raise HardwareError(f"hand: errors were {was}; still set after clearing: {_listed(after)}")
         return f"errors were {was}; cleared"
 
-    ok, detail = bounded(clear, 4 * timeout_s + 1.0, "hand")
-    return DeviceCheck("hand errors cleared", ok, detail)
+    return _with_hand(config, timeout_s, "hand errors cleared", clear)
+
+
+def _with_hand(
+    config: RealRobotConfig, timeout_s: float, name: str, use: Callable[[ModbusHand], str]
+) -> DeviceCheck:
+    """Connect to the hand, run `use` on it and close it, all bounded by the hand's own timeouts."""
+    hand_config = config.hand.model_copy(update={"timeout_s": min(config.hand.timeout_s, timeout_s)})
+
+    def run() -> str:
+        from dexagent.hardware.real.hand import ModbusHand
+
+        hand = ModbusHand.connect(hand_config)
+        try:
+            return use(hand)
+        finally:
+            hand.close()
+
+    ok, detail = bounded(run, 4 * timeout_s + 1.0, "hand")
+    return DeviceCheck(name, ok, detail)
 
 
 def _listed(errors: dict[str, list[str]]) -> str:
