@@ -26,6 +26,8 @@ RESUMED_OPTIONS = {
     "augment": "augment",
     "feature_views": "feature_views",
     "noise_draws": "noise_draws",
+    "rounds": "rounds",
+    "recovery_weight": "recovery_weight",
 }
 
 
@@ -109,6 +111,18 @@ def train_command(
         help="Diffusion (timestep, noise) draws per encoded observation: the encoders run once per "
         "sample and the DiT loss K times.",
     ),
+    rounds: list[int] | None = typer.Option(
+        None,
+        "--round",
+        help="Train only on the store's episodes of this collection round, repeatable "
+        "(`dexagent data info` lists them). Default: every round.",
+    ),
+    recovery_weight: int = typer.Option(
+        1,
+        "--recovery-weight",
+        help="Draw training episodes whose labels re-open the hand (the expert's recovery after a "
+        "missed close) this many times as often as the others.",
+    ),
     precision: str = typer.Option(
         "auto",
         "--precision",
@@ -181,6 +195,8 @@ def train_command(
             obs_stride=obs_stride,
             feature_views=feature_views,
             noise_draws=noise_draws,
+            rounds=tuple(rounds) if rounds else (),
+            recovery_weight=recovery_weight,
             precision=precision,
             feature_precision=feature_precision,
             log_to=tuple(log_to) if log_to else ("tensorboard",),

@@ -52,11 +52,14 @@ class DemoArrays:
     wrist_table: ImageArray  # bool (K, P, P): table-top pixels of wrist_rgb
     episode_ends: np.ndarray  # int64 (E,), exclusive ends
     source: str = ""
+    rounds: np.ndarray | None = None  # int64 (E,) collection round of each episode (None: all 0)
     episode_of_frame: np.ndarray = field(init=False)  # int64 (K,)
 
     def __post_init__(self) -> None:
         lengths = np.diff(np.concatenate([[0], self.episode_ends]))
         self.episode_of_frame = np.repeat(np.arange(len(self.episode_ends)), lengths)
+        if self.rounds is None:
+            self.rounds = np.zeros(len(self.episode_ends), dtype=np.int64)
 
     @property
     def num_episodes(self) -> int:
@@ -130,6 +133,7 @@ def load_demo_arrays(path: str | Path, *, on_disk: Collection[str] = ()) -> Demo
         wrist_table=arrays["wrist_table"],
         episode_ends=ends,
         source=str(path),
+        rounds=np.asarray(store.metadata_column("round"), dtype=np.int64),
     )
 
 
@@ -220,7 +224,10 @@ class ChunkDataset:
         augments: Sequence[ImageAugment] = (),
         augment_cameras: tuple[str, ...] = IMAGE_KEYS,
         stride: int = 1,
+        episode_repeats: np.ndarray | None = None,
     ) -> None:
+        """`episode_repeats`: int (len(episodes),) how many times each episode's frames are in the
+        sample stream (default once each): a weight that keeps batches seeded and resumable."""
         self.arrays = arrays
         self.episodes = np.asarray(episodes, dtype=np.int64)
         self.horizon = horizon
@@ -232,6 +239,10 @@ class ChunkDataset:
         self._first = starts[arrays.episode_of_frame]  # int64 (K,) first frame of each frame's episode
         self._last = arrays.episode_ends[arrays.episode_of_frame] - 1  # int64 (K,) last frame
         self.frames = observed_frames(arrays, self.episodes, stride)  # int64 (N,)
+        if episode_repeats is not None:
+            repeats = np.zeros(arrays.num_episodes, dtype=np.int64)
+            repeats[self.episodes] = np.asarray(episode_repeats, dtype=np.int64)
+            self.frames = np.repeat(self.frames, repeats[arrays.episode_of_frame[self.frames]])
         # Cached features may hold only some frames (their "frames" entry): frame -> row.
         self._feature_row = np.arange(arrays.num_frames, dtype=np.int64)
         cached_frames = self.features.pop("frames", None)

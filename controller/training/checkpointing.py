@@ -54,6 +54,8 @@ TRAJECTORY_FIELDS = (
     "augment",
     "feature_views",
     "noise_draws",
+    "rounds",
+    "recovery_weight",
 )
 
 # Settings of older runs that `augment` replaced: such a run cannot resume with the same data stream.

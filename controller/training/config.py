@@ -57,6 +57,12 @@ class TrainConfig:
     # Diffusion (timestep, noise) draws per encoded observation: the encoders run once per sample,
     # the DiT loss K times (controller/policy.py `compute_loss`).
     noise_draws: int = 1
+    # Which collection rounds of the store to train and validate on (empty: every round), e.g.
+    # (0, 3, 4) to leave out rounds whose labels a since-fixed expert wrote.
+    rounds: tuple[int, ...] = ()
+    # Training episodes whose labels re-open the hand (an expert's recovery after a missed close,
+    # controller/data/on_policy.py) are drawn this many times as often as the others.
+    recovery_weight: int = 1
     # The training step's precision ("bf16": autocast; the optimizer's weights and state stay fp32)
     # and the frozen encoders' (the feature cache, encoding on the fly): fp32, bf16, or "auto",
     # the measured default on the device (controller/precision.py).
@@ -74,6 +80,7 @@ class TrainConfig:
             "obs_stride",
             "feature_views",
             "noise_draws",
+            "recovery_weight",
         )
         problems = [
             f"{name} must be positive, got {getattr(self, name)}"
@@ -85,6 +92,9 @@ class TrainConfig:
         if self.warmup_steps < 0 or self.workers < 0 or self.weight_decay < 0 or self.grad_clip <= 0:
             problems.append("warmup_steps, workers and weight_decay must be >= 0 and grad_clip > 0")
         object.__setattr__(self, "log_to", tuple(self.log_to))
+        object.__setattr__(self, "rounds", tuple(sorted({int(r) for r in self.rounds})))
+        if any(r < 0 for r in self.rounds):
+            problems.append(f"rounds must be >= 0, got {list(self.rounds)}")
         unknown = sorted(set(self.log_to) - set(LOGGERS))
         if unknown:
             problems.append(f"log_to: unknown {unknown}; choose from {list(LOGGERS)}")

@@ -93,11 +93,15 @@ class TrainingLog:
         """One block of what is about to happen, and a warning for settings that cannot do what they say."""
         trainable = sum(p.numel() for p in policy.parameters() if p.requires_grad)
         frozen = sum(p.numel() for p in policy.parameters() if not p.requires_grad)
-        stride = f", every {config.obs_stride}th frame" if config.obs_stride > 1 else ""
+        sampling = f", every {config.obs_stride}th frame" if config.obs_stride > 1 else ""
         augment = ", ".join(f"{name} {p:g}" for name, p in config.augment) or "none"
         if config.feature_views > 1:
             augment += f" (frozen encoders: {config.feature_views} cached views per frame)"
         draws = f", {config.noise_draws} noise draws per observation" if config.noise_draws > 1 else ""
+        if config.rounds:
+            sampling += f", rounds {', '.join(map(str, config.rounds))}"
+        if config.recovery_weight > 1:
+            sampling += f", episodes that re-open the hand drawn {config.recovery_weight}x"
         if config.steps < config.warmup_steps:
             self.console.print(
                 f"[yellow]warning: --steps {config.steps} ends inside the {config.warmup_steps}-step "
@@ -106,7 +110,7 @@ class TrainingLog:
         self.console.print(
             f"data {arrays.source}: {arrays.num_episodes} episodes, {arrays.num_frames} frames "
             f"({len(split.train)} train / {len(split.val)} val episodes; {len(train_set)} training "
-            f"samples{stride}); augment: {augment}\n"
+            f"samples{sampling}); augment: {augment}\n"
             f"policy {policy.config.name!r}: {trainable / 1e6:.2f}M trainable, "
             f"{frozen / 1e6:.2f}M frozen parameters\n"
             f"{config.steps} steps, batch {config.batch_size} x {accelerator.num_processes} process(es) on "

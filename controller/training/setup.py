@@ -29,6 +29,7 @@ from dexagent.controller.data.dataset import (
     observed_frames,
     split_episodes,
 )
+from dexagent.controller.data.on_policy import hand_reopens
 from dexagent.controller.normalizer import Normalizer
 from dexagent.controller.policy import DexGraspPolicy
 from dexagent.controller.training.checkpointing import ResumedRun, holds_run, load_run
@@ -79,6 +80,8 @@ def load_data(
     except DatasetError as error:
         raise TrainingError(str(error)) from None
     split = split_episodes(arrays.num_episodes, config.val_fraction, config.seed)
+    if config.rounds:
+        split = _of_rounds(split, arrays, config.rounds, data)
     record = {
         "path": str(data),
         "fingerprint": arrays.fingerprint(),
@@ -91,6 +94,31 @@ def load_data(
             f"then, {record['fingerprint']} now); start a new run with another --out"
         )
     return arrays, split, record
+
+
+def _of_rounds(split: EpisodeSplit, arrays: DemoArrays, rounds: tuple[int, ...], data: str | Path) -> EpisodeSplit:
+    """The split's episodes collected in `rounds` (the split itself stays the store's seeded one)."""
+    assert arrays.rounds is not None
+    keep = np.isin(arrays.rounds, rounds)
+    kept = EpisodeSplit(train=split.train[keep[split.train]], val=split.val[keep[split.val]])
+    if len(kept.train) == 0:
+        present = sorted({int(r) for r in arrays.rounds})
+        raise TrainingError(
+            f"--round {' '.join(map(str, rounds))}: {data} holds no training episode of those rounds "
+            f"(its rounds: {', '.join(map(str, present))})"
+        )
+    return kept
+
+
+def recovery_repeats(arrays: DemoArrays, episodes: np.ndarray, weight: int) -> np.ndarray | None:
+    """int64 per episode: `weight` for an episode whose labels re-open the hand, else 1 (None: all 1)."""
+    if weight == 1:
+        return None
+    starts = arrays.episode_starts()
+    return np.array(
+        [weight if hand_reopens(arrays.action[starts[e] : arrays.episode_ends[e]]) else 1 for e in episodes],
+        dtype=np.int64,
+    )
 
 
 def build_policy(
@@ -155,6 +183,7 @@ def build_datasets(
         split.train,
         augments=build_augments(config.augment),
         augment_cameras=trainable_cameras,
+        episode_repeats=recovery_repeats(arrays, split.train, config.recovery_weight),
         **common,
     )
     val_set = ChunkDataset(arrays, split.val, **common) if len(split.val) else None
