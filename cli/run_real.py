@@ -30,12 +30,12 @@ from dexagent.agent.runner import RunConfig
 from dexagent.agent.shown_text import shown
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail, fail_device_fault
 from dexagent.cli.real_config import load_real_robot_config
-from dexagent.cli.stop_signals import stop_signals
+from dexagent.cli.stop_signals import interrupt_at_once, stop_signals
 from dexagent.cli.tracker_check import tracker_check
 from dexagent.controller.perception import TrackerConfigError, tracker_factory
 from dexagent.controller.precision import PrecisionChoice
 from dexagent.hardware import HardwareError
-from dexagent.hardware.errors import FaultStopError
+from dexagent.hardware.errors import EmergencyStopError, FaultStopError
 from dexagent.hardware.real.estop import key_estop, signal_estop
 from dexagent.hardware.registry import make_robot
 
@@ -131,12 +131,17 @@ def run_on_real_robot(
     console.print(f"[dim]emergency stop: {shown(safety.estop_key or 'no')} key, {safety.estop_signal}[/]")
     try:
         with ExitStack() as stack:
-            stack.enter_context(stop_signals(agent))  # Ctrl-C / SIGTERM: a safe stop, exit 130
             stack.enter_context(signal_estop(safety.estop_signal, emergency_stop))
             stack.enter_context(key_estop(safety.estop_key, emergency_stop))
+            with interrupt_at_once():  # Ctrl-C / SIGTERM while homing: the arm stops where it is
+                robot.home()
+            stack.enter_context(stop_signals(agent))  # in the loop: a safe stop at the next tick
             stack.enter_context(view)
-            robot.home()
             result = agent.run()
+    except (KeyboardInterrupt, EmergencyStopError) as stop:
+        what = f"stopped by the operator ({stop})" if isinstance(stop, KeyboardInterrupt) else str(stop)
+        console.print(f"[yellow]{shown(what)}; the arm holds where it stopped")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except (PlannerUnreachableError, PlannerConfigError) as error:
         fail(f"planner: {error}")
     except FaultStopError as fault:

@@ -1,4 +1,5 @@
-"""Ctrl-C and SIGTERM during `dexagent run` (sim or real): stop the run loop safely, say which it was."""
+"""Ctrl-C and SIGTERM during `dexagent run` (sim or real): stop the run loop safely, say which it was;
+before the loop (homing the real arm), stop at once."""
 
 from __future__ import annotations
 
@@ -40,3 +41,25 @@ def stop_signals(agent: AgentRun) -> Iterator[None]:
         for sig, handler in previous.items():
             # Stopped: the command is exiting, and one more Ctrl-C must not turn that into a traceback.
             signal.signal(sig, signal.SIG_IGN if agent.stop_was_requested else handler)
+
+
+@contextmanager
+def interrupt_at_once() -> Iterator[None]:
+    """Ctrl-C and SIGTERM raise `KeyboardInterrupt` where the main thread is, so whatever moves the
+    robot there (homing the arm) stops it on the way out (`RealManArm.move_to`).
+
+    Set explicitly: a background process ignores SIGINT, and Python's SIGTERM ends the process
+    without unwinding."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt("SIGTERM" if signum == signal.SIGTERM else "Ctrl-C")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

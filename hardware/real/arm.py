@@ -2,16 +2,20 @@
 
 The SDK speaks degrees; dexagent speaks radians: every conversion happens here. Motion
 during control goes through `rm_movej_canfd` in follow mode at 100 Hz (see `JointStreamer`);
-blocking moves (home) through `rm_movej`. SDK return codes become our exceptions with their
-meaning. A handle that failed to connect (`id == -1`) is never sent motion or deleted: the
-SDK's `rm_delete_robot_arm()` never returns after a motion command on such a handle.
+moves to a pose (home) through a non-blocking `rm_movej` whose arrival is polled here, so a
+stop (Ctrl-C, an e-stop, a fault) halts the move at once instead of after the SDK returns.
+SDK return codes become our exceptions with their meaning. A handle that failed to connect
+(`id == -1`) is never sent motion or deleted: the SDK's `rm_delete_robot_arm()` never
+returns after a motion command on such a handle.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +44,11 @@ _DELETE_TIMEOUT_S = 2.0
 # robotic-arm 1.1.6's rm_create_robot_arm crashes the process (SIGSEGV) on an address of 21
 # characters or more: only a resolved address within this length ever reaches it.
 SDK_MAX_ADDRESS = 20
+# A move to a pose has arrived when every joint is this close to its target; it is polled this often
+# (a stop takes effect within one poll) and given up (the arm stopped) after this long.
+ARRIVED_DEG = 0.5
+MOVE_POLL_S = 0.02
+MOVE_TIMEOUT_S = 60.0
 
 
 def sdk_address(host: str) -> str:
@@ -158,11 +167,39 @@ class RealManArm:
             raise DeviceFaultError(DEVICE, f"joint target {to_degrees(joints)} deg is outside the arm limits")
         return joints
 
-    def move_to(self, joints_rad: np.ndarray) -> None:
-        """Blocking planned move (rm_movej) to `joints_rad`, at config.move_speed percent."""
+    def move_to(self, joints_rad: np.ndarray, timeout_s: float = MOVE_TIMEOUT_S) -> None:
+        """Planned move (rm_movej) to `joints_rad` at config.move_speed percent; returns on arrival.
+
+        The SDK call does not block: the arrival is polled, so `stop()` (from a signal handler or
+        another thread) ends the move within one poll and it raises `DeviceFaultError`. Anything
+        else that ends the wait (Ctrl-C, a lost link, `timeout_s` passing) stops the arm first.
+        """
         joints = self._checked(joints_rad)
         self.stop_streaming()
-        self._call("rm_movej", self.sdk.rm_movej, to_degrees(joints), self.config.move_speed, 0, 0, 1)
+        self._halted = False
+        self._call("rm_movej", self.sdk.rm_movej, to_degrees(joints), self.config.move_speed, 0, 0, 0)
+        try:
+            self._await_arrival(joints, timeout_s)
+        except BaseException:
+            if not self._halted:
+                with contextlib.suppress(DriverError):
+                    self.stop()
+            raise
+
+    def _await_arrival(self, joints: np.ndarray, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not self._halted:
+            off = np.degrees(np.abs(self.read_joints() - joints))
+            if float(off.max()) <= ARRIVED_DEG:
+                return
+            if time.monotonic() > deadline:
+                raise DeviceFaultError(
+                    DEVICE,
+                    f"the arm did not arrive within {timeout_s:g} s (joint {int(off.argmax()) + 1} is "
+                    f"{float(off.max()):.1f} deg off); it was stopped (check the controller's errors)",
+                )
+            time.sleep(MOVE_POLL_S)
+        raise DeviceFaultError(DEVICE, "the move was stopped before the arm arrived")
 
     def _send_canfd(self, joints_rad: np.ndarray) -> None:
         with self._lock:

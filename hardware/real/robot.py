@@ -125,7 +125,10 @@ class RealRobot:
             raise
 
     def home(self) -> None:
-        """Planned move to the home pose with the hand open (blocking)."""
+        """Planned move to the home pose with the hand open; returns on arrival.
+
+        An emergency stop during the move (a signal handler, the e-stop key) halts the arm within
+        one poll and raises `EmergencyStopError` with its reason."""
         self._refuse_if_stopped()
         self._check_hand()
         home = self.spec.home
@@ -134,6 +137,8 @@ class RealRobot:
             self.arm.move_to(home[:ARM_DOF])
         except DriverError:
             self._stop_motion()
+            if self._estop.is_set():
+                raise EmergencyStopError(f"{self.estop_reason} while homing") from None
             raise
 
     def command_hand(self, values: np.ndarray) -> None:

@@ -5,4 +5,5 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from real_cli import real_cli  # noqa: E402, F401  (the fixture)
 from real_rig import rig  # noqa: E402, F401  (the fixture)

@@ -29,6 +29,10 @@ class FakeRealMan:
         self.deleted = False
         self.dragging = False
         self.addresses: list[str] = []  # what rm_create_robot_arm was given
+        # > 0: an rm_movej travels there linearly over this many seconds (0: it is there at once);
+        # rm_set_arm_stop halts it where it is.
+        self.move_seconds = 0.0
+        self._move: tuple[list[float], list[float], float] | None = None  # (from, to, started)
         self._lock = threading.Lock()
 
     def _record(self, name: str) -> int:
@@ -44,7 +48,18 @@ class FakeRealMan:
         self.addresses.append(ip)
         return Handle(1)
 
+    def _travel(self) -> None:
+        """Advance a move in progress to now."""
+        if self._move is None:
+            return
+        start, end, started = self._move
+        share = min(1.0, (time.monotonic() - started) / self.move_seconds)
+        self.joints = [a + (b - a) * share for a, b in zip(start, end, strict=True)]
+        if share >= 1.0:
+            self._move = None
+
     def rm_get_joint_degree(self) -> tuple[int, list[float]]:
+        self._travel()
         return self._record("rm_get_joint_degree"), list(self.joints)
 
     def rm_get_current_arm_state(self) -> tuple[int, dict[str, object]]:
@@ -62,10 +77,15 @@ class FakeRealMan:
         code = self._record("rm_movej")
         if code == 0 and not self.estop:
             self.movej.append(list(joint))
-            self.joints = list(joint)
+            if self.move_seconds > 0:
+                self._move = (list(self.joints), list(joint), time.monotonic())
+            else:
+                self.joints = list(joint)
         return code
 
     def rm_set_arm_stop(self) -> int:
+        self._travel()
+        self._move = None
         return self._record("rm_set_arm_stop")
 
     def rm_set_arm_emergency_stop(self, state: bool) -> int:

@@ -128,6 +128,42 @@ def test_degrees_at_the_boundary_radians_inside() -> None:
     assert fake.deleted
 
 
+def test_a_move_returns_on_arrival_and_anything_that_ends_the_wait_stops_the_arm() -> None:
+    fake = FakeRealMan()
+    fake.move_seconds = 0.3
+    arm = _arm(fake)
+    target = np.radians([5.0, -15.0, 5.0, 120.0, 5.0, 70.0, 5.0])
+    try:
+        started = time.monotonic()
+        arm.move_to(target)  # the SDK call returns at once; the arrival is polled
+        assert 0.25 < time.monotonic() - started < 2.0
+        assert np.allclose(fake.joints, np.degrees(target), atol=0.5) and fake.called("rm_set_arm_stop") == 0
+
+        fake.move_seconds = 5.0  # an arm that does not get there in time is stopped and located
+        with pytest.raises(
+            DeviceFaultError, match=r"did not arrive within 0.2 s \(joint 4 is .* deg off\); it was stopped"
+        ):
+            arm.move_to(np.radians([5.0, -15.0, 5.0, 60.0, 5.0, 70.0, 5.0]), timeout_s=0.2)
+        assert fake.called("rm_set_arm_stop") == 1
+
+        stopper = threading.Timer(0.2, arm.stop)  # stop() from another thread (an e-stop) ends it
+        stopper.start()
+        with pytest.raises(DeviceFaultError, match="stopped before the arm arrived"):
+            arm.move_to(target)
+        assert fake.called("rm_set_arm_stop") == 2
+
+        def interrupt(joints: np.ndarray) -> np.ndarray:  # Ctrl-C lands in the poll loop
+            raise KeyboardInterrupt
+
+        original = arm.read_joints
+        arm.read_joints = lambda: interrupt(original())  # type: ignore[method-assign]
+        with pytest.raises(KeyboardInterrupt):
+            arm.move_to(np.radians([0.0, -20.0, 0.0, 126.0, 0.0, 74.5, 0.0]))
+        assert fake.called("rm_set_arm_stop") == 3
+    finally:
+        arm.close()
+
+
 def test_targets_at_20_hz_become_an_interpolated_100_hz_canfd_stream() -> None:
     fake = FakeRealMan([0.0] * 7)
     arm = _arm(fake, stream_hz=100.0)
