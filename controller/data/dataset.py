@@ -52,13 +52,14 @@ class DemoArrays:
     wrist_table: ImageArray  # bool (K, P, P): table-top pixels of wrist_rgb
     episode_ends: np.ndarray  # int64 (E,), exclusive ends
     source: str = ""
-    rounds: np.ndarray | None = None  # int64 (E,) collection round of each episode (None: all 0)
+    # int64 (E,) collection round of each episode (not given: every episode is round 0)
+    rounds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     episode_of_frame: np.ndarray = field(init=False)  # int64 (K,)
 
     def __post_init__(self) -> None:
         lengths = np.diff(np.concatenate([[0], self.episode_ends]))
         self.episode_of_frame = np.repeat(np.arange(len(self.episode_ends)), lengths)
-        if self.rounds is None:
+        if self.rounds.size == 0:
             self.rounds = np.zeros(len(self.episode_ends), dtype=np.int64)
 
     @property

@@ -96,9 +96,10 @@ def load_data(
     return arrays, split, record
 
 
-def _of_rounds(split: EpisodeSplit, arrays: DemoArrays, rounds: tuple[int, ...], data: str | Path) -> EpisodeSplit:
+def _of_rounds(
+    split: EpisodeSplit, arrays: DemoArrays, rounds: tuple[int, ...], data: str | Path
+) -> EpisodeSplit:
     """The split's episodes collected in `rounds` (the split itself stays the store's seeded one)."""
-    assert arrays.rounds is not None
     keep = np.isin(arrays.rounds, rounds)
     kept = EpisodeSplit(train=split.train[keep[split.train]], val=split.val[keep[split.val]])
     if len(kept.train) == 0:

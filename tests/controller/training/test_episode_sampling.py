@@ -58,7 +58,7 @@ RECOVERY = [OPEN] * 4 + [CLOSED] * 3 + [OPEN] * 2 + [CLOSED] * 3  # closes, re-o
 def test_the_store_rounds_reach_the_arrays_and_a_run_keeps_only_the_asked_ones(tmp_path: Path) -> None:
     data = _rounds_store(tmp_path / "d.zarr", [(0, GRASP), (1, RECOVERY), (1, GRASP), (3, GRASP)] * 3)
     arrays, split, _ = load_data(data, TrainConfig(val_fraction=0.25), PolicyConfig(), None)
-    assert arrays.rounds is not None and arrays.rounds.tolist() == [0, 1, 1, 3] * 3
+    assert arrays.rounds.tolist() == [0, 1, 1, 3] * 3
     everything = np.concatenate([split.train, split.val])
     assert sorted(everything.tolist()) == list(range(12))
 
@@ -85,7 +85,8 @@ def test_episodes_whose_labels_reopen_the_hand_are_drawn_weight_times_as_often(t
     counts = np.bincount(arrays.episode_of_frame[weighted.frames], minlength=3)
     assert counts.tolist() == [12, 48, 12]
     # Each of the recovery's frames is there 4 times, with its own chunk.
-    frames, times = np.unique(weighted.frames[arrays.episode_of_frame[weighted.frames] == 1], return_counts=True)
+    recovery = weighted.frames[arrays.episode_of_frame[weighted.frames] == 1]
+    frames, times = np.unique(recovery, return_counts=True)
     assert frames.tolist() == list(range(12, 24)) and set(times) == {4}
 
 
