@@ -54,8 +54,9 @@ class SkillContext:
 
     robot: the robot behind the safety layer; skills only act through it.
     planner: grounds targets, verifies grasps, checks completion, proposes plans (may be slow).
-    controllers: skill name ("grasp", "push_then_grasp") -> a fresh controller for one attempt;
-        the skill closes it when the attempt ends.
+    controllers: skill name ("grasp", "push_then_grasp") -> the run's controller for that skill,
+        loaded once and the same every attempt; the skill resets it when an attempt starts and
+        closes it (stops its background work) when the attempt ends.
     clock: seconds; sim time in simulation (so budgets mean the same at any speed), wall time on a robot.
     tick_period: seconds between ticks (1/20 at the paper's 20 Hz).
     success_check: "ground_truth" (sim only, needs `scene`) or "verifier" (the planner decides).
