@@ -186,7 +186,6 @@ def build_sim_world(
     *,
     planner: str | Planner = "scene",
     planner_options: Mapping[str, Any] | None = None,
-    image_size: int | None = None,
     seed: int = 0,
     synchronous: bool | None = None,
     precision: PrecisionChoice = "auto",
@@ -195,15 +194,17 @@ def build_sim_world(
     `SimRobot` already built on a chosen scene) at `camera_size`, the planner by registry name (or
     one built for the sim), and the controllers (`seed`: their noise, per episode).
 
-    A config's cameras render at `camera_size(controllers, image_size)`; a built sim is taken as
-    it is. Planner errors (`PlannerError` and its kin) pass through, the sim closed."""
+    A config's cameras render at its `image_size` where it sets one (a file, --image-size), else at
+    the controllers' training size; a built sim is taken as it is. Planner errors (`PlannerError`
+    and its kin) pass through, the sim closed."""
     from dexagent.agent.planner import build_planner
     from dexagent.agent.sim_world import SimTruth, drop_pose
     from dexagent.hardware.registry import make_robot
     from dexagent.hardware.sim.robot import SimRobot
 
     if isinstance(robot, SimRobotConfig):
-        config = robot.model_copy(update={"image_size": camera_size(controllers, image_size)})
+        asked = robot.image_size if "image_size" in robot.model_fields_set else None
+        config = robot.model_copy(update={"image_size": camera_size(controllers, asked)})
         sim = make_robot(config)  # the robot registry, as `--robot real` goes through it
         assert isinstance(sim, SimRobot)
     else:

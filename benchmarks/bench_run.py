@@ -33,8 +33,9 @@ def run_prompt(
     max_seconds: float,
 ) -> RunResult:
     """One run of `prompt` in a fresh seeded scene with the scene planner, as fast as the machine allows."""
-    robot = SimRobotConfig(seed=seed, objects=objects)
-    with build_sim_world(robot, controllers, image_size=image_size) as world:
+    size = {} if image_size is None else {"image_size": image_size}  # none: the controller's
+    robot = SimRobotConfig(seed=seed, objects=objects, **size)
+    with build_sim_world(robot, controllers) as world:
         config = RunConfig(prompt=prompt, max_seconds=max_seconds, realtime=False)
         return world.agent_run(config).run()
 

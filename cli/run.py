@@ -224,13 +224,15 @@ def run(
         "timeout": planner_timeout,
         "max_retries": planner_retries,
     }
+    scene: dict[str, object] = {"seed": seed, "objects": objects, "split": split}
+    if image_size is not None:  # else the controllers' training size
+        scene["image_size"] = image_size
     try:
         world = build_sim_world(
-            SimRobotConfig(seed=seed, objects=objects, split=split),  # type: ignore[arg-type]
+            SimRobotConfig.model_validate(scene),
             controllers,
             planner=planner,
             planner_options=openai_options if planner == "openai" else {},
-            image_size=image_size,
             precision=chosen_precision,
         )
     except PlannerError as error:

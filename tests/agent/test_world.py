@@ -44,6 +44,8 @@ def test_the_camera_size_is_the_asked_one_else_the_checkpoints_else_the_default(
     with build_sim_world(SimRobotConfig(seed=SEED, objects=1), learned) as world:
         assert world.image_size == 48
         assert world.robot.observe().head_rgb.shape == (48, 48, 3)
+    with build_sim_world(SimRobotConfig(seed=SEED, objects=1, image_size=64), learned) as world:
+        assert world.image_size == 64
 
 
 def test_default_controllers_trained_at_different_sizes_are_refused_by_name(
