@@ -98,7 +98,8 @@ def video(
 ) -> None:
     """Record one closed-loop episode (head and wrist cameras) to an MP4."""
     from dexagent.agent.evaluation import EpisodeTask, Suite, SuiteError, run_grasp_episode
-    from dexagent.agent.world import ControllerChoices, camera_size
+    from dexagent.agent.evaluation.runner import episode_controllers
+    from dexagent.agent.world import camera_size
     from dexagent.cli.sim_pictures import VideoWriter
     from dexagent.controller.factory import ControllerNotFoundError
     from dexagent.hardware.errors import HardwareError
@@ -108,8 +109,8 @@ def video(
         fail(f"--out {out} must end in .mp4")
     try:
         suite = Suite("video", "one recorded episode", ((split, 1),), skill=skill, n_objects=objects)
-        controllers = ControllerChoices(controller, (skill,))  # its checkpoint read once, here
-        image_size = camera_size(controllers, image_size)  # the size `run` and `eval` render it at
+        # Its checkpoint read once, here; the episode builds its controller from what was read.
+        image_size = camera_size(episode_controllers(controller, skill), image_size)  # as `run`, `eval`
         sample_scene(seed, split, objects, flat_target=suite.flat_target)  # bad arguments fail here, fast
     except (SuiteError, ControllerNotFoundError, HardwareError, ValueError) as error:
         fail(str(error))
@@ -122,7 +123,7 @@ def video(
         fail(f"cannot write {out}: {error.strerror or error}")
     task = EpisodeTask(0, split, seed, suite, controller, attempts, image_size)
     try:
-        record = run_grasp_episode(task, on_tick=writer, controllers=controllers)
+        record = run_grasp_episode(task, on_tick=writer)
     except KeyboardInterrupt:
         fail(f"stopped (Ctrl-C); {out} holds the frames recorded so far", EXIT_INTERRUPTED)
     finally:

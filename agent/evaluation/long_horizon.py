@@ -209,14 +209,12 @@ class InlineExecutor(Executor):
 
 def run_long_horizon_episode(task: EpisodeTask) -> EpisodeRecord:
     """Run one long-horizon episode with the scene planner and `task.controller`; metrics from its log."""
-    from dexagent.agent.evaluation.runner import EpisodeRecord, _seed_random_streams
-    from dexagent.agent.world import ControllerChoices, build_sim_world, camera_size
+    from dexagent.agent.evaluation.runner import EpisodeRecord, _seed_random_streams, episode_controllers
+    from dexagent.agent.world import build_sim_world, camera_size
 
     started = time.perf_counter()
     prompt = prompt_for(task.index)
-    # Each checkpoint is read once per episode: the suite's skill's now, another skill's when the
-    # tree first asks for it.
-    choices = ControllerChoices(task.controller, (task.suite.skill,))
+    choices = episode_controllers(task.controller, task.suite.skill)
     sim = select_scene(prompt, task.scene_seed, camera_size(choices, task.image_size))
     _seed_random_streams(sim.scene.seed)  # a learned controller's noise repeats
     log = EpisodeLog(None)

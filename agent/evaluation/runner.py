@@ -7,6 +7,7 @@ from the task, so `--workers` changes only how fast the records arrive.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import random
 import signal
@@ -140,20 +141,26 @@ def run_episode(task: EpisodeTask) -> EpisodeRecord:
     return record
 
 
-def run_grasp_episode(
-    task: EpisodeTask, on_tick: TickCallback | None = None, controllers: ControllerChoices | None = None
-) -> EpisodeRecord:
-    """Sample the scene, pick the target, then up to `attempts` attempts, re-homing between them.
+@functools.lru_cache(maxsize=8)
+def episode_controllers(controller: str, skill: str) -> ControllerChoices:
+    """`controller` for `skill` (and the skills a tree asks for later), each checkpoint read and
+    verified once per process: every episode builds its own controller, seeded by its scene, from
+    what was read. An evaluation thus scores one set of weights, even if the folder is rewritten."""
+    from dexagent.agent.world import ControllerChoices
 
-    `controllers`: `task.controller` already resolved (its checkpoint read); None: read it here."""
-    from dexagent.agent.world import ControllerChoices, RunControllers, camera_size
+    return ControllerChoices(controller, (skill,))
+
+
+def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) -> EpisodeRecord:
+    """Sample the scene, pick the target, then up to `attempts` attempts, re-homing between them."""
+    from dexagent.agent.world import RunControllers, camera_size
     from dexagent.controller.data.collect import scene_seed
     from dexagent.controller.data.rollout import NOT_VISIBLE, choose_target, run_attempt
     from dexagent.hardware.sim.robot import SimRobot
 
     started = time.perf_counter()
     suite, seed = task.suite, task.scene_seed
-    choices = controllers or ControllerChoices(task.controller, (suite.skill,))  # read once per episode
+    choices = episode_controllers(task.controller, suite.skill)
     image_size = camera_size(choices, task.image_size)
     for _ in range(_SCENE_REDRAWS):
         try:
