@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -81,7 +81,14 @@ class ControllerChoices:
         return list(dict.fromkeys(note for note in notes if note is not None))
 
 
-def camera_size(controllers: ControllerChoices, requested: int | None = None) -> int:
+class TrainedAtSize(Protocol):
+    """Controllers that know the camera size they were trained at (None: any, e.g. scripted)."""
+
+    @property
+    def render_size(self) -> int | None: ...
+
+
+def camera_size(controllers: TrainedAtSize, requested: int | None = None) -> int:
     """The size a run's cameras render at: `requested`, else what its learned controllers saw in
     training (a 224 px frame resized to 96 is not the 96 px render they learned from), else the
     sim's default."""

@@ -52,19 +52,20 @@ def _folder_bytes(path: Path) -> int:
 def _camera_size(on_policy: str | None, skill: str, requested: int | None) -> int:
     """What the demos render at: `requested`, else the size the --on-policy checkpoint was trained at
     (as `run` and `eval` render it), else the default. A size that checkpoint never saw fails."""
-    from dexagent.agent.world import ControllerChoices, camera_size
+    from dexagent.agent.world import camera_size
+    from dexagent.controller.data.collect import policy_choice
     from dexagent.controller.factory import ControllerNotFoundError
 
     if on_policy is None:
         return requested or DEFAULT_IMAGE_SIZE
     try:
-        controllers = ControllerChoices(on_policy, (skill,))
+        policy = policy_choice(on_policy, skill)  # read once: the demos of this process build from it
     except ControllerNotFoundError as error:
         fail(str(error))
-    trained_at = controllers.render_size
+    trained_at = policy.render_size
     if requested is not None and trained_at is not None and trained_at != requested:
         fail(f"--on-policy {on_policy} was trained on {trained_at} px images; pass --image-size {trained_at}")
-    return camera_size(controllers, requested)
+    return camera_size(policy, requested)
 
 
 @app.command("collect")

@@ -139,7 +139,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
             import torch
 
             torch.set_num_threads(1)  # one inference thread per worker: --workers scales out, threads thrash
-            student = _policy_choice(job.policy, job.skill).build(sim, seed=seed)
+            student = policy_choice(job.policy, job.skill).build(sim, seed=seed)
             controller = OnPolicyController(student, expert, job.beta, seed)
 
         def record(observation: Observation, executed: np.ndarray) -> None:
@@ -201,8 +201,9 @@ def record_demo(job: CollectJob, index: int) -> Demo:
 
 
 @functools.cache
-def _policy_choice(name: str, skill: str) -> ControllerChoice:
-    """The on-policy checkpoint, read and verified once per process (each demo builds from it)."""
+def policy_choice(name: str, skill: str) -> ControllerChoice:
+    """The on-policy checkpoint, read and verified once per process (each demo builds from it;
+    ControllerNotFoundError for one that cannot run)."""
     # Imported here: the factory imports every controller, which worker start-up should not pay twice.
     from dexagent.controller.factory import resolve_controller
 
