@@ -13,6 +13,7 @@ one process never see each other's keys; they are taken away when the run return
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Callable
 from concurrent import futures
@@ -140,7 +141,10 @@ class AgentRun:
         log: EpisodeLog | None = None,
         on_tick: Callable[[RunState], None] | None = None,
         on_frame: Callable[[Observation], None] | None = None,
+        executor: futures.Executor | None = None,
     ) -> None:
+        """`controllers(skill)` is the run's controller for a skill (built once, reset every attempt);
+        `executor` runs the skills' slow calls (default: daemon worker threads)."""
         self.config = config
         self.log = log or EpisodeLog(None)
         self.timed_robot = _TimedRobot(robot)
@@ -157,9 +161,9 @@ class AgentRun:
         self._observed_tick = -1
         self.recoveries = 0
         self._recovering: set[int] = set()
-        # Skills start controllers on worker threads; only the tick thread writes the cadence report.
-        self._controllers: list[Controller] = []  # started, their figures not yet taken
-        self._finished: list[Cadence] = []  # figures of finished controllers, for the tick thread
+        # Skills start controllers on worker threads; their figures join the report at the end.
+        self._controllers: list[Controller] = []
+        self._lock = threading.Lock()
         self.context = SkillContext(
             robot=self.robot,
             planner=self.planner,
@@ -172,6 +176,7 @@ class AgentRun:
             log=self.log.write,
             observe=self._observe,
             namespace=f"/run_{next(_RUN_NUMBERS)}",
+            **({"executor": executor} if executor is not None else {}),
         )
         self.compiled: CompiledRun | None = None
         # Set by request_stop (e.g. from a Ctrl-C handler); the loop checks it between ticks, so a
@@ -180,28 +185,17 @@ class AgentRun:
         self._in_loop = False  # planning or ticking: where an immediate stop (KeyboardInterrupt) is handled
 
     def _controller_for(self, controllers: Callable[[str], Controller]) -> Callable[[str], Controller]:
-        """`controllers`, whose controllers' own latencies and starved ticks join the cadence report."""
+        """`controllers`, remembering each controller handed out: its own latencies and starved ticks
+        join the cadence report once, when the run ends (one controller serves many attempts)."""
 
-        def make(skill: str) -> Controller:
-            # The attempts before this one have finished (one skill acts at a time): keep their
-            # figures and let them go before the next loads, so a run never holds two policies.
-            self._take_figures()
+        def get(skill: str) -> Controller:
             controller = controllers(skill)
-            self._controllers.append(controller)
+            with self._lock:
+                if all(controller is not seen for seen in self._controllers):
+                    self._controllers.append(controller)
             return controller
 
-        return make
-
-    def _take_figures(self) -> None:
-        while self._controllers:
-            figures = Cadence(self.cadence.target_hz, paced=self.cadence.paced)
-            figures.add_controller(self._controllers.pop(0))
-            self._finished.append(figures)
-
-    def _fold_figures(self) -> None:
-        """Merge finished controllers' latencies and starved ticks into the report (tick thread only)."""
-        while self._finished:
-            self.cadence.merge(self._finished.pop(0))
+        return get
 
     @property
     def stop_was_requested(self) -> bool:
@@ -341,7 +335,6 @@ class AgentRun:
         if self.on_tick is not None:
             with self.cadence.stage("view"):
                 self.on_tick(self.state())
-        self._fold_figures()
         self.pacer.tick_done()
 
     def _count_recoveries(self, root: py_trees.behaviour.Behaviour) -> None:
@@ -412,8 +405,9 @@ class AgentRun:
 
     def _result(self, completed: bool, reason: str, interrupted: bool, wall: float) -> RunResult:
         history: list[AttemptRecord] = list(self._read(keys.HISTORY) or [])
-        self._take_figures()  # the last attempt's controller has finished too
-        self._fold_figures()
+        with self._lock:
+            for controller in self._controllers:
+                self.cadence.add_controller(controller)
         return RunResult(
             prompt=self.config.prompt,
             completed=completed,

@@ -1,40 +1,23 @@
-"""The simulated world of a run: the scene, the bin drop pose, the ground truth, a ready `AgentRun`.
+"""What a sim run reads of the simulator: the ground truth and the bin's drop pose.
 
 Skills see the simulator only through `SceneTruth` (skills/context.py); this module
 adapts `SimRobot` to it and adds what the skills ask of a bin (did the drop land?).
-`run_prompt_in_sim` is the one-call entry for evaluations and benchmarks.
+`agent/world.py` puts them into a sim run's world.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
 
-from dexagent.agent.episode_log import EpisodeLog
-from dexagent.agent.planner.scene_backend import ScenePlanner
-from dexagent.agent.runner import AgentRun, RunConfig, RunResult, RunState
-from dexagent.controller.factory import load_controller
-from dexagent.controller.precision import PrecisionChoice
-from dexagent.hardware import ARM_DOF, Box, Observation
-from dexagent.hardware.registry import make_robot
-from dexagent.hardware.sim.config import SimRobotConfig
+from dexagent.hardware import ARM_DOF, Box
 from dexagent.hardware.sim.model import ARM_HOME, BIN_CENTER, BIN_HALF
 from dexagent.hardware.sim.motion import ArmIK
 from dexagent.hardware.sim.robot import SimRobot
-from dexagent.skills.planning import Planner
 
 DROP_HEIGHT = 0.2  # m above the table top for the grasp site when the hand opens over the bin
-
-
-def build_sim_robot(seed: int, n_objects: int = 6, split: str = "seen", image_size: int = 224) -> SimRobot:
-    """A `SimRobot` in the seeded scene (`SceneError`/`HardwareError` on bad arguments)."""
-    config = SimRobotConfig(seed=seed, objects=n_objects, split=split, image_size=image_size)  # type: ignore[arg-type]
-    robot = make_robot(config)  # the robot registry, as `--robot real` goes through it
-    assert isinstance(robot, SimRobot)
-    return robot
 
 
 @lru_cache(maxsize=1)
@@ -101,59 +84,3 @@ class SimTruth:
 
     def remove_object(self, index: int) -> None:
         self.robot.remove_object(index)
-
-
-def sim_agent_run(
-    sim: SimRobot,
-    planner: Planner,
-    controller: str,
-    config: RunConfig,
-    *,
-    log: EpisodeLog | None = None,
-    on_tick: Callable[[RunState], None] | None = None,
-    on_frame: Callable[[Observation], None] | None = None,
-    precision: PrecisionChoice = "auto",
-) -> AgentRun:
-    """An `AgentRun` on the sim: the sim's ground truth, bin pose and clock, controllers by name
-    (learned ones infer in `precision`)."""
-    return AgentRun(
-        sim,
-        planner,
-        lambda skill: load_controller(controller, sim, skill, precision=precision),
-        config,
-        scene=SimTruth(sim),
-        drop_pose=drop_pose(),
-        clock=lambda: sim.time,
-        log=log,
-        on_tick=on_tick,
-        on_frame=on_frame,
-    )
-
-
-def run_prompt_in_sim(
-    prompt: str,
-    *,
-    seed: int,
-    n_objects: int = 6,
-    split: str = "seen",
-    controller: str = "scripted",
-    tree: str | None = None,
-    image_size: int = 224,
-    max_seconds: float = 600.0,
-    verifier: bool = False,
-    log: EpisodeLog | None = None,
-) -> RunResult:
-    """Run `prompt` once in a fresh seeded scene with the scene planner, as fast as the machine allows."""
-    sim = build_sim_robot(seed, n_objects=n_objects, split=split, image_size=image_size)
-    try:
-        config = RunConfig(
-            prompt=prompt,
-            tree=tree,
-            max_seconds=max_seconds,
-            control_hz=sim.spec.control_hz,
-            realtime=False,
-            success_check="verifier" if verifier else "ground_truth",
-        )
-        return sim_agent_run(sim, ScenePlanner(sim), controller, config, log=log).run()
-    finally:
-        sim.close()

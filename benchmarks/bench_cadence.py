@@ -19,6 +19,7 @@ import argparse
 
 import torch
 
+from dexagent.agent.world import ControllerChoices, camera_size
 from dexagent.controller.cadence import Pacer
 from dexagent.controller.config import get_config
 from dexagent.controller.normalizer import Normalizer
@@ -38,14 +39,17 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=120)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--objects", type=int, default=6)
-    parser.add_argument("--image-size", type=int, default=96)
+    parser.add_argument("--image-size", type=int, default=None, help="default: the checkpoint's, as `run`")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for inference")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
+    controllers = ControllerChoices(args.checkpoint or "scripted", ("grasp",))  # a checkpoint read once
+    args.image_size = camera_size(controllers, args.image_size)
     robot = SafeRobot(SimRobot(sample_scene(args.seed, "seen", args.objects), image_size=args.image_size))
     if args.checkpoint:
-        controller = PolicyController.from_checkpoint(args.checkpoint, OracleTracker(), spec=robot.spec)
+        # In the background, as on the robot: the cadence is what this measures.
+        controller = controllers["grasp"].build(robot, synchronous=False)
         source = args.checkpoint
     else:
         torch.manual_seed(args.seed)

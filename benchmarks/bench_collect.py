@@ -17,6 +17,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 from dexagent.controller.data import DemoStore  # noqa: E402
 from dexagent.controller.data.collect import CollectJob, attempt_indices, iter_demos  # noqa: E402
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE  # noqa: E402
 
 
 def main() -> None:
@@ -24,7 +25,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--episodes", type=int, default=10, help="attempts to run")
-    parser.add_argument("--image-size", type=int, default=96)
+    parser.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE)
     parser.add_argument("--skill", default="grasp")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)

@@ -24,10 +24,10 @@ import numpy as np
 import torch
 
 from dexagent.agent.evaluation.runner import EVAL_STREAM
+from dexagent.agent.world import ControllerChoices, RunControllers, camera_size
 from dexagent.controller.data.collect import scene_seed
 from dexagent.controller.data.on_policy import hand_reopens
 from dexagent.controller.data.rollout import choose_target, run_attempt
-from dexagent.controller.factory import load_controller
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import SafeRobot
 from dexagent.hardware.sim.expert import GraspExpert
@@ -35,19 +35,19 @@ from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scenes import SceneError, sample_scene
 
 
-def run(seed: int, controller: str) -> tuple[bool, int, str | None, str | None]:
+def run(seed: int, controllers: ControllerChoices) -> tuple[bool, int, str | None, str | None]:
     """(learned success, learned re-opens, learned failure, takeover failure or None if it recovered)."""
     try:
         scene = sample_scene(seed, "seen", 1)
     except SceneError:
         return True, 0, None, None  # not a scene: counted as nothing to take over
     seconds = CONTROLLED_SKILLS.get("grasp").attempt_seconds
-    with SimRobot(scene, image_size=96) as sim:
+    with SimRobot(scene, image_size=camera_size(controllers)) as sim:
         robot = SafeRobot(sim)
         robot.home()
         visible = [sim.object_box(o.index) is not None for o in sim.objects]
         target = choose_target(sim.objects, visible, "grasp", seed)
-        policy = load_controller(controller, sim, "grasp", seed=seed)
+        policy = RunControllers(controllers, sim, seed=seed)("grasp")
         executed: list[np.ndarray] = []
         try:
             outcome = run_attempt(
@@ -83,8 +83,9 @@ def main() -> None:
     learned = failed = recovered = reopens_on_failures = 0
     learned_reasons: Counter[str] = Counter()
     takeover_reasons: Counter[str] = Counter()
+    controllers = ControllerChoices(args.controller, ("grasp",))  # the checkpoint read once, here
     for index in range(args.episodes):
-        success, reopens, reason, takeover = run(scene_seed(args.seed, index, EVAL_STREAM), args.controller)
+        success, reopens, reason, takeover = run(scene_seed(args.seed, index, EVAL_STREAM), controllers)
         if success:
             learned += 1
             continue

@@ -6,7 +6,7 @@ one line per episode and a summary per prompt: completed, objects grasped, attem
 recoveries, sim seconds, wall seconds, achieved ticks/s and per-stage mean/worst ms.
 
     python benchmarks/bench_run.py                                   # 3 seeds x 4 prompts, 6 objects
-    python benchmarks/bench_run.py --seeds 10 --objects 4 --image-size 96
+    python benchmarks/bench_run.py --seeds 10 --objects 4 --image-size 224
 """
 
 from __future__ import annotations
@@ -17,9 +17,27 @@ import statistics
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
-from dexagent.agent.sim_world import run_prompt_in_sim  # noqa: E402
+from dexagent.agent.runner import RunConfig, RunResult  # noqa: E402
+from dexagent.agent.world import ControllerChoices, build_sim_world, camera_size  # noqa: E402
+from dexagent.hardware.sim.config import SimRobotConfig  # noqa: E402
 
 PROMPTS = ("clear the table", "grasp all food", "grasp all toys", "grasp all red objects")
+
+
+def run_prompt(
+    prompt: str,
+    seed: int,
+    objects: int,
+    controllers: ControllerChoices,
+    image_size: int | None,
+    max_seconds: float,
+) -> RunResult:
+    """One run of `prompt` in a fresh seeded scene with the scene planner, as fast as the machine allows."""
+    size = {} if image_size is None else {"image_size": image_size}  # none: the controller's
+    robot = SimRobotConfig(seed=seed, objects=objects, **size)
+    with build_sim_world(robot, controllers) as world:
+        config = RunConfig(prompt=prompt, max_seconds=max_seconds, realtime=False)
+        return world.agent_run(config).run()
 
 
 def main() -> None:
@@ -29,24 +47,19 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--first-seed", type=int, default=100)
     parser.add_argument("--objects", type=int, default=6)
-    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--image-size", type=int, default=None, help="default: the controller's, as `run`")
     parser.add_argument("--controller", default="scripted")
     parser.add_argument("--max-seconds", type=float, default=400.0)
     parser.add_argument("--prompt", action="append", help="prompts to run (default: four long-horizon ones)")
     args = parser.parse_args()
     prompts = tuple(args.prompt) if args.prompt else PROMPTS
-    print(f"controller={args.controller} objects={args.objects} image={args.image_size}px seeds={args.seeds}")
+    controllers = ControllerChoices(args.controller, ("grasp",))  # each checkpoint read once, here
+    size = camera_size(controllers, args.image_size)  # what `dexagent run` renders this controller at
+    print(f"controller={args.controller} objects={args.objects} image={size}px seeds={args.seeds}")
     for prompt in prompts:
         done, hz, wall, sim = [], [], [], []
         for seed in range(args.first_seed, args.first_seed + args.seeds):
-            result = run_prompt_in_sim(
-                prompt,
-                seed=seed,
-                n_objects=args.objects,
-                image_size=args.image_size,
-                controller=args.controller,
-                max_seconds=args.max_seconds,
-            )
+            result = run_prompt(prompt, seed, args.objects, controllers, args.image_size, args.max_seconds)
             stages = result.cadence["stages_ms"]
             stage_text = " ".join(f"{k}={v['mean']:.1f}/{v['worst']:.0f}" for k, v in stages.items())
             print(

@@ -24,6 +24,7 @@ import numpy as np
 
 from dexagent.hardware.sim.expert import GraspExpert
 from dexagent.hardware.sim.robot import SimRobot
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE
 from dexagent.hardware.sim.scenes import sample_scene
 
 
@@ -89,7 +90,7 @@ def main() -> None:
     )
     parser.add_argument("--ticks", type=int, default=200, help="control ticks per timing loop")
     parser.add_argument("--episodes", type=int, default=10, help="scripted expert episodes")
-    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from dexagent.controller.perception.tracking_eval import TrackedEpisode, grasp_frames, track_ious
 from dexagent.controller.trackers import OracleTracker
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE
 
 
 class GroundTruthPredictor:
@@ -61,7 +62,7 @@ def report(name: str, ious: list[float | None], seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--image-size", type=int, default=128)
+    parser.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE)
     parser.add_argument("--frames", type=int, default=0, help="use only the first N frames (0: all)")
     parser.add_argument("--sam2-checkpoint", default=None)
     parser.add_argument("--random-weights", action="store_true", help="SAM2 tiny with random weights")

@@ -26,6 +26,7 @@ from rich.console import Console
 from dexagent.controller.config import EncoderConfig, get_config
 from dexagent.controller.data.store import DemoStore, EpisodeFrames, EpisodeMetadata
 from dexagent.controller.training import TrainConfig, train
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE
 
 DINOV2 = {  # hidden, layers, heads: the published architectures
     "small": (384, 12, 6),
@@ -34,7 +35,7 @@ DINOV2 = {  # hidden, layers, heads: the published architectures
 }
 
 
-def synthetic_store(path: Path, episodes: int, steps: int, image_size: int = 96) -> Path:
+def synthetic_store(path: Path, episodes: int, steps: int, image_size: int = DEFAULT_IMAGE_SIZE) -> Path:
     """A demo store of random frames with the real layout and dtypes."""
     rng = np.random.default_rng(0)
     with DemoStore.create_or_append(path, image_size=image_size, control_hz=20.0) as store:
@@ -127,7 +128,7 @@ def main() -> None:
     parser.add_argument("--sim-steps", type=int, default=20)
     parser.add_argument("--sim-batch", type=int, default=64)
     parser.add_argument("--dinov2", choices=sorted(DINOV2), default="small")
-    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--image-size", type=int, default=224, help="the frozen encoder's input size")
     parser.add_argument("--cache-batch", type=int, default=16)
     parser.add_argument("--cache-steps", type=int, default=3)
     parser.add_argument("--cache-episodes", type=int, default=2, help="Episodes of 16 frames to cache.")

@@ -17,7 +17,7 @@ from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
 if TYPE_CHECKING:
     from dexagent.controller.data.collect import Demo
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL
-from dexagent.hardware.sim.scene_spec import SPLITS
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, SPLITS
 
 
 class RolloutTally:
@@ -49,6 +49,25 @@ def _folder_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+def _camera_size(on_policy: str | None, skill: str, requested: int | None) -> int:
+    """What the demos render at: `requested`, else the size the --on-policy checkpoint was trained at
+    (as `run` and `eval` render it), else the default. A size that checkpoint never saw fails."""
+    from dexagent.agent.world import camera_size
+    from dexagent.controller.data.collect import policy_choice
+    from dexagent.controller.factory import ControllerNotFoundError
+
+    if on_policy is None:
+        return requested or DEFAULT_IMAGE_SIZE
+    try:
+        policy = policy_choice(on_policy, skill)  # read once: the demos of this process build from it
+    except ControllerNotFoundError as error:
+        fail(str(error))
+    trained_at = policy.render_size
+    if requested is not None and trained_at is not None and trained_at != requested:
+        fail(f"--on-policy {on_policy} was trained on {trained_at} px images; pass --image-size {trained_at}")
+    return camera_size(policy, requested)
+
+
 @app.command("collect")
 def collect(
     episodes: int = typer.Option(..., "--episodes", "-n", help="Successful demonstrations to record."),
@@ -56,7 +75,12 @@ def collect(
     skill: str = typer.Option(DEFAULT_SKILL, help=" | ".join(CONTROLLED_SKILLS.names())),
     seed: int = typer.Option(0, help="Base seed: scene seeds derive from it and the attempt index."),
     split: str = typer.Option("seen", help=" | ".join(SPLITS)),
-    image_size: int = typer.Option(96, "--image-size", help="Square camera images, pixels."),
+    image_size: int | None = typer.Option(
+        None,
+        "--image-size",
+        help="Square camera images, pixels (default: the --on-policy checkpoint's training size, "
+        f"else {DEFAULT_IMAGE_SIZE}).",
+    ),
     workers: int = typer.Option(1, help="Processes producing episodes while this one writes."),
     objects: int = typer.Option(6, help="Objects per scene (1-8)."),
     noise: float = typer.Option(
@@ -101,7 +125,8 @@ def collect(
                 planner = build_planner("openai", base_url=planner_url, model=planner_model)
             except PlannerError as error:
                 fail(f"planner: {error}")
-        run_real_collection(out, robot_config, episodes, skill, image_size, tracker, options, planner)
+        size = image_size or DEFAULT_IMAGE_SIZE
+        run_real_collection(out, robot_config, episodes, skill, size, tracker, options, planner)
         return
     if workers < 1:
         fail(f"--workers must be at least 1, got {workers}")
@@ -110,6 +135,7 @@ def collect(
     from dexagent.controller.data.collect import CollectError, CollectJob, attempt_indices, iter_demos
     from dexagent.hardware.sim.robot import sim_robot_spec
 
+    image_size = _camera_size(on_policy, skill, image_size)
     try:
         job = CollectJob(
             skill=skill,
@@ -124,23 +150,6 @@ def collect(
         )
     except CollectError as error:
         fail(str(error))
-    if on_policy is not None:
-        from dexagent.controller.factory import (
-            ControllerNotFoundError,
-            check_controller,
-            controller_image_size,
-        )
-
-        try:
-            check_controller(on_policy, skill)
-        except ControllerNotFoundError as error:
-            fail(str(error))
-        trained_at = controller_image_size(on_policy, skill)
-        if trained_at is not None and trained_at != image_size:
-            fail(
-                f"--on-policy {on_policy} was trained on {trained_at} px images; "
-                f"pass --image-size {trained_at}"
-            )
     try:
         store = DemoStore.create_or_append(out, image_size=image_size, control_hz=sim_robot_spec().control_hz)
     except StoreError as error:

@@ -15,12 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_INTERRUPTED, console, fail
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE
 
 if TYPE_CHECKING:  # the harness, the sim and the controllers load when the command runs
     from dexagent.agent.evaluation import EpisodeRecord, EvalConfig
 
-# The scripted experts' figures are measured at the shipped checkpoint's render size.
-SCRIPTED_IMAGE_SIZE = 96
 # The suite registry's names (tests/cli/test_help.py keeps this line in step with it).
 SUITES_HELP = (
     "Suite: seen, unseen-objects, unseen-backgrounds, unseen-lighting, generalization, single-object, "
@@ -52,7 +51,7 @@ def evaluate(
         None,
         "--image-size",
         help="Square camera images, pixels (default: the size the learned controller's demos were "
-        f"rendered at; {SCRIPTED_IMAGE_SIZE} for scripted).",
+        f"rendered at; {DEFAULT_IMAGE_SIZE} for scripted).",
     ),
     precision: str = typer.Option(
         "auto",
@@ -76,22 +75,18 @@ def evaluate(
         results_table,
         run_suite,
     )
-    from dexagent.controller.factory import (
-        ControllerNotFoundError,
-        check_controller,
-        controller_image_size,
-        controller_precision,
-    )
+    from dexagent.agent.world import ControllerChoices, camera_size
+    from dexagent.controller.factory import ControllerNotFoundError
     from dexagent.controller.precision import PrecisionError, check_choice
 
     try:
         chosen = get_suite(suite)
         controller = controller or chosen.default_controller
-        check_controller(controller, chosen.skill)
-        if image_size is None:
-            image_size = controller_image_size(controller, chosen.skill) or SCRIPTED_IMAGE_SIZE
+        controllers = ControllerChoices(controller, (chosen.skill,))
+        # The size every episode renders at, as `run` and `sim video` would render this controller.
+        image_size = camera_size(controllers, image_size)
         chosen_precision = check_choice(precision, "--precision")
-        precision_note = controller_precision(controller, chosen.skill, chosen_precision)
+        precision_notes = controllers.precision_notes(chosen_precision)
         config = EvalConfig(
             suite=chosen,
             controller=controller,
@@ -106,8 +101,8 @@ def evaluate(
             raise SuiteError(f"--workers must be at least 1, got {workers}")
     except (SuiteError, ControllerNotFoundError, PrecisionError) as error:
         fail(str(error))
-    if precision_note is not None:
-        console.print(precision_note)
+    for note in precision_notes:
+        console.print(note)
     if json_out is not None:
         _check_writable(json_out)
     if report is not None and (report.is_file() or not os.access(_existing_parent(report), os.W_OK)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -14,27 +14,15 @@ from dexagent.agent.planner.choices import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from dexagent.agent.shown_text import shown
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
-from dexagent.hardware.sim.scene_spec import SPLITS
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, SPLITS
 
 if TYPE_CHECKING:
     from dexagent.agent.runner import RunResult
     from dexagent.agent.video import VideoRecorder
-    from dexagent.hardware.sim.robot import SimRobot  # MuJoCo loads when the sim is built
-    from dexagent.skills.planning import Planner
+    from dexagent.agent.world import ControllerChoices
 
 # The robot registry's types (tests/cli/test_help.py keeps this line in step with it).
 ROBOTS_HELP = "The robot: sim (the MuJoCo sim) or real (the arm, hand and cameras of --robot-config)."
-DEFAULT_IMAGE_SIZE = 224
-
-
-def _camera_size(controller: str, skills: tuple[str, ...]) -> int:
-    """Render at the size the learned policies saw in training: a 224 px frame resized to 96 is not
-    the 96 px render they learned from. Scripted (or policies of different sizes): 224."""
-    from dexagent.controller.factory import controller_image_size
-
-    sizes = {controller_image_size(controller, skill) for skill in skills}
-    size = sizes.pop() if len(sizes) == 1 else None
-    return size or DEFAULT_IMAGE_SIZE
 
 
 def _controlled_skills(prompt: str, tree: str | None) -> tuple[tuple[str, ...], str]:
@@ -67,11 +55,12 @@ def _controlled_skills(prompt: str, tree: str | None) -> tuple[tuple[str, ...], 
 
 def _check_inputs(
     prompt: str, robot: str, planner: str, controller: str, tree: str | None, objects: int, split: str
-) -> tuple[str, ...]:
-    """Everything that is bad input fails here, before a scene is built (exit 2); the skills that
-    need a controller."""
+) -> ControllerChoices:
+    """Everything that is bad input fails here, before a scene is built (exit 2); the controllers of
+    the skills the tree can use, their checkpoints read and verified (once for the whole run)."""
     from dexagent.agent.planner import PLANNER_BACKENDS
-    from dexagent.controller.factory import ControllerNotFoundError, check_controller
+    from dexagent.agent.world import ControllerChoices
+    from dexagent.controller.factory import ControllerNotFoundError
     from dexagent.hardware.registry import robot_types
     from dexagent.trees.errors import TreeError
 
@@ -90,9 +79,10 @@ def _check_inputs(
         skills, trees = _controlled_skills(prompt, tree)
     except TreeError as error:
         fail(str(error))
+    choices = ControllerChoices(controller)
     for skill in skills:  # only what the tree runs: a grasp-only tree needs no push checkpoint
         try:
-            check_controller(controller, skill)
+            choices[skill]
         except ControllerNotFoundError as error:
             if controller != "default":
                 fail(f"--controller {controller}: {trees} uses {skill}: {error}")
@@ -102,7 +92,7 @@ def _check_inputs(
                 f"--controller default: {trees} uses {skill}, and no learned checkpoint ships for it "
                 f"yet.\nThis works: {works} --controller scripted"
             )
-    return skills
+    return choices
 
 
 @app.command("run")
@@ -177,17 +167,15 @@ def run(
     device reported a fault (e.g. the hand's error bits; clear them with `dexagent doctor
     --robot-config FILE --clear-hand-errors` after looking), 130 when stopped with Ctrl-C or SIGTERM.
     """
-    skills = _check_inputs(prompt, robot, planner, controller, tree, objects, split)
-    from dexagent.controller.factory import controller_precision
+    controllers = _check_inputs(prompt, robot, planner, controller, tree, objects, split)
     from dexagent.controller.precision import PrecisionError, check_choice
 
     try:
         chosen_precision = check_choice(precision, "--precision")
     except PrecisionError as error:
         fail(str(error))
-    for note in dict.fromkeys(controller_precision(controller, skill, chosen_precision) for skill in skills):
-        if note is not None:
-            console.print(f"[dim]{note}[/]")
+    for note in controllers.precision_notes(chosen_precision):
+        console.print(f"[dim]{note}[/]")
     if robot == "real":
         from dexagent.cli.run_real import parse_options, run_on_real_robot
 
@@ -197,7 +185,7 @@ def run(
             robot_config=robot_config,
             planner=planner,
             planner_options=openai if planner == "openai" else {},
-            controller=controller,
+            controllers=controllers,
             tracker=tracker,
             tracker_options=parse_options(tracker_option, "--tracker-option"),
             tree=tree,
@@ -207,8 +195,6 @@ def run(
             precision=chosen_precision,
         )
         return
-    if image_size is None:
-        image_size = _camera_size(controller, skills)
     if max_seconds <= 0:
         fail(f"--max-seconds must be positive, got {max_seconds}")
     if planner_timeout <= 0 or planner_retries < 0:
@@ -220,20 +206,43 @@ def run(
     from dexagent.agent.live_view import LINES_EVERY_S, LiveView, scene_line
     from dexagent.agent.planner.errors import (
         PlannerConfigError,
+        PlannerError,
         PlannerUnreachableError,
         PromptNotUnderstoodError,
     )
     from dexagent.agent.runner import RunConfig
-    from dexagent.agent.sim_world import build_sim_robot, sim_agent_run
     from dexagent.agent.video import VideoRecorder
+    from dexagent.agent.world import WorldError, build_sim_world
     from dexagent.hardware import HardwareError
+    from dexagent.hardware.sim.config import SimRobotConfig
+    from dexagent.hardware.sim.robot import SimRobot
 
+    openai_options: dict[str, object] = {
+        "base_url": planner_url,
+        "model": planner_model,
+        "box_format": planner_box_format,
+        "timeout": planner_timeout,
+        "max_retries": planner_retries,
+    }
+    scene: dict[str, object] = {"seed": seed, "objects": objects, "split": split}
+    if image_size is not None:  # else the controllers' training size
+        scene["image_size"] = image_size
     try:
-        sim = build_sim_robot(seed, n_objects=objects, split=split, image_size=image_size)
+        world = build_sim_world(
+            SimRobotConfig.model_validate(scene),
+            controllers,
+            planner=planner,
+            planner_options=openai_options if planner == "openai" else {},
+            precision=chosen_precision,
+        )
+    except PlannerError as error:
+        fail(f"planner {planner}: {error}")
+    except WorldError as error:
+        fail(str(error))
     except (HardwareError, ValueError) as error:
         fail(f"cannot build the sim scene: {error}")
-    options = {"timeout": planner_timeout, "max_retries": planner_retries}
-    the_planner = _planner(planner, sim, planner_url, planner_model, planner_box_format, options)
+    sim = world.robot
+    assert isinstance(sim, SimRobot)  # for the scene's objects
     config = RunConfig(
         prompt=prompt,
         tree=tree,
@@ -248,15 +257,8 @@ def run(
     # Not on a terminal (a pipe, a log file): a progress line every few seconds instead of the view.
     lines_every_s = None if console.is_terminal else LINES_EVERY_S
     view = LiveView(console, enabled=live and console.is_terminal, lines_every_s=lines_every_s)
-    agent = sim_agent_run(
-        sim,
-        the_planner,
-        controller,
-        config,
-        log=episode_log,
-        on_tick=view.update,
-        on_frame=recorder.add if recorder is not None else None,
-        precision=chosen_precision,
+    agent = world.agent_run(
+        config, log=episode_log, on_tick=view.update, on_frame=recorder.add if recorder is not None else None
     )
     episode_log.write(
         "setup",
@@ -267,7 +269,7 @@ def run(
             "seed": seed,
             "objects": [o.name for o in sim.objects],
             "split": split,
-            "image_size": image_size,
+            "image_size": world.image_size,
         },
     )
     console.print(scene_line(seed, split, [o.name for o in sim.objects]))
@@ -285,7 +287,7 @@ def run(
             episode_log.close()
             if recorder is not None:
                 recorder.close()
-            sim.close()
+            world.close()
         _report(result, video, log, recorder)
 
 
@@ -304,17 +306,3 @@ def _report(result: RunResult, video: Path | None, log: Path | None, recorder: V
         raise typer.Exit(EXIT_INTERRUPTED)
     if not result.completed:
         raise typer.Exit(EXIT_FAILED)
-
-
-def _planner(
-    name: str, sim: SimRobot, url: str | None, model: str | None, box_format: str, options: dict[str, Any]
-) -> Planner:
-    from dexagent.agent.planner import build_planner
-    from dexagent.agent.planner.errors import PlannerConfigError, PlannerError, PlannerUnreachableError
-
-    try:
-        if name == "scene":
-            return build_planner("scene", sim)
-        return build_planner("openai", base_url=url, model=model, box_format=box_format, **options)
-    except (PlannerUnreachableError, PlannerConfigError, PlannerError) as error:
-        fail(f"planner {name}: {error}")

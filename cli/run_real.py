@@ -25,9 +25,9 @@ from dexagent.agent.planner.errors import (
     PlannerUnreachableError,
     PromptNotUnderstoodError,
 )
-from dexagent.agent.robot_world import robot_agent_run
 from dexagent.agent.runner import RunConfig
 from dexagent.agent.shown_text import shown
+from dexagent.agent.world import ControllerChoices, robot_world
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail, fail_device_fault
 from dexagent.cli.real_config import load_real_robot_config
 from dexagent.cli.stop_signals import interrupt_at_once, stop_signals
@@ -67,7 +67,7 @@ def run_on_real_robot(
     robot_config: Path | None,
     planner: str,
     planner_options: dict[str, Any],
-    controller: str,
+    controllers: ControllerChoices,
     tracker: str,
     tracker_options: dict[str, Any],
     tree: str | None,
@@ -108,17 +108,8 @@ def run_on_real_robot(
     lines_every_s = None if console.is_terminal else LINES_EVERY_S  # a pipe or log: progress lines
     view = LiveView(console, enabled=live and console.is_terminal, lines_every_s=lines_every_s)
     drop = config.pose("bin") if config.poses.bin is not None else None
-    agent = robot_agent_run(
-        robot,
-        the_planner,
-        controller,
-        make_tracker,
-        run_config,
-        drop_pose=drop,
-        log=episode_log,
-        on_tick=view.update,
-        precision=precision,
-    )
+    world = robot_world(robot, the_planner, controllers, make_tracker, drop_pose=drop, precision=precision)
+    agent = world.agent_run(run_config, log=episode_log, on_tick=view.update)
     episode_log.write(
         "setup", {"robot": "real", "config": str(robot_config), "planner": planner, "tracker": tracker}
     )
@@ -152,7 +143,7 @@ def run_on_real_robot(
         fail(f"the robot stopped before the run: {error}")
     finally:
         episode_log.close()
-        robot.close()
+        world.close()
     console.print(summary_table(result))  # the reason is in its outcome row, said once
     latched = getattr(robot, "fault", None)
     if isinstance(latched, FaultStopError):

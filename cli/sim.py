@@ -11,7 +11,7 @@ from dexagent.agent.shown_text import shown
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_INTERRUPTED, console, fail
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL
-from dexagent.hardware.sim.scene_spec import SPLITS
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, SPLITS
 
 if TYPE_CHECKING:  # the sim, the pictures and the controllers load when a command runs
     from PIL import Image
@@ -33,7 +33,7 @@ def show(
     flat_target: bool = typer.Option(
         False, "--flat-target", help=f"A {_FLAT_TARGET_SKILLS} scene (flat object)."
     ),
-    image_size: int = typer.Option(320, "--image-size", help="Square camera images, pixels."),
+    image_size: int = typer.Option(DEFAULT_IMAGE_SIZE, "--image-size", help="Square camera images, pixels."),
 ) -> None:
     """Render the head camera, the wrist camera and the head segmentation side by side."""
     import numpy as np
@@ -89,12 +89,19 @@ def video(
     split: str = typer.Option("seen", help=" | ".join(SPLITS)),
     objects: int = typer.Option(6, help="Objects in the scene (1-8)."),
     attempts: int = typer.Option(1, help="Attempts on the scene (re-homing between them)."),
-    image_size: int = typer.Option(224, "--image-size", help="Square camera images, pixels."),
+    image_size: int | None = typer.Option(
+        None,
+        "--image-size",
+        help="Square camera images, pixels (default: what a learned controller was trained at, as "
+        f"`run` and `eval` render it; {DEFAULT_IMAGE_SIZE} for scripted).",
+    ),
 ) -> None:
     """Record one closed-loop episode (head and wrist cameras) to an MP4."""
     from dexagent.agent.evaluation import EpisodeTask, Suite, SuiteError, run_grasp_episode
+    from dexagent.agent.evaluation.runner import episode_controllers
+    from dexagent.agent.world import camera_size
     from dexagent.cli.sim_pictures import VideoWriter
-    from dexagent.controller.factory import ControllerNotFoundError, check_controller
+    from dexagent.controller.factory import ControllerNotFoundError
     from dexagent.hardware.errors import HardwareError
     from dexagent.hardware.sim.scenes import sample_scene
 
@@ -102,7 +109,8 @@ def video(
         fail(f"--out {out} must end in .mp4")
     try:
         suite = Suite("video", "one recorded episode", ((split, 1),), skill=skill, n_objects=objects)
-        check_controller(controller, skill)
+        # Its checkpoint read once, here; the episode builds its controller from what was read.
+        image_size = camera_size(episode_controllers(controller, skill), image_size)  # as `run`, `eval`
         sample_scene(seed, split, objects, flat_target=suite.flat_target)  # bad arguments fail here, fast
     except (SuiteError, ControllerNotFoundError, HardwareError, ValueError) as error:
         fail(str(error))

@@ -16,6 +16,7 @@ resumes from `previous/`, saying so.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -185,8 +186,19 @@ def _check_weights(
         raise CheckpointError(f"{directory / MODEL_FILE}: NaN/inf in {len(bad)} tensors (e.g. {bad[:3]})")
 
 
-def check_checkpoint(directory: str | Path) -> PolicyConfig:
-    """Read and check the whole checkpoint in `directory` without building its weights; its config.
+@dataclass(frozen=True)
+class VerifiedCheckpoint:
+    """A checkpoint read in full and checked: what `build_policy` makes a policy from, without
+    reading the files again."""
+
+    directory: Path
+    config: PolicyConfig
+    normalizer: Normalizer
+    weights: dict[str, torch.Tensor]
+
+
+def read_checkpoint(directory: str | Path) -> VerifiedCheckpoint:
+    """Read and check the whole checkpoint in `directory`, once (CheckpointError naming the file).
 
     Every file is read (weights readable, normaliser finite, the files the manifest committed),
     and the weights' names and shapes are compared with the config's policy, built on the
@@ -197,18 +209,19 @@ def check_checkpoint(directory: str | Path) -> PolicyConfig:
         expected = _stored(_build(directory, config, normalizer))
     _check_weights(directory, weights, expected)
     _verify_commit(directory)
-    return config
+    return VerifiedCheckpoint(directory, config, normalizer, weights)
+
+
+def build_policy(checkpoint: VerifiedCheckpoint, device: str | torch.device = "cpu") -> DexGraspPolicy:
+    """The policy `checkpoint` holds on `device`, in eval mode (its frozen encoders from their source)."""
+    policy = _build(checkpoint.directory, checkpoint.config, checkpoint.normalizer, load_pretrained=True)
+    policy.load_state_dict(checkpoint.weights, strict=False)  # strict on _stored(policy), checked on read
+    return policy.to(device).eval()
 
 
 def load_checkpoint(directory: str | Path, device: str | torch.device = "cpu") -> DexGraspPolicy:
     """Rebuild the policy saved in `directory` on `device`, in eval mode."""
-    directory = Path(directory)
-    config, normalizer, weights = _read_parts(directory)
-    policy = _build(directory, config, normalizer, load_pretrained=True)
-    _check_weights(directory, weights, _stored(policy))
-    _verify_commit(directory)
-    policy.load_state_dict(weights, strict=False)  # strict on _stored(policy), checked above
-    return policy.to(device).eval()
+    return build_policy(read_checkpoint(directory), device)
 
 
 def load_training_state(directory: str | Path) -> dict | None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE
+
 EncoderKind = Literal["dinov2", "cnn", "pixels"]
 InputNorm = Literal["imagenet", "instance"]
 INPUT_NORMS: tuple[InputNorm, ...] = ("imagenet", "instance")
@@ -93,7 +95,8 @@ class PolicyConfig:
     """Everything that fixes the policy's architecture and its sampling."""
 
     name: str = "sim"
-    image_size: int = 96
+    # The sim's default render size: a policy configured without one sees frames unresized.
+    image_size: int = DEFAULT_IMAGE_SIZE
     # The camera frames' size in the demos the policy learned from, set by the trainer from the
     # store (None: `image_size`). Frames are resized to `image_size` on the way in, so `run` and
     # `eval` render at this size: a 112 px render is not a 224 px render resized to 112.

@@ -1,14 +1,24 @@
-"""`load_controller`: a controller by name — `scripted`, `default` (the shipped checkpoint) or a folder."""
+"""`resolve_controller`: a controller by name — `scripted`, `default` (the shipped checkpoint) or a folder.
+
+Resolving reads and verifies a checkpoint once; the `ControllerChoice` it returns answers what a
+run needs to know before it builds anything (the render size, the chunk precision) and then
+builds the controller from what it read, without reading the files again.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dexagent.controller.interfaces import Controller
 from dexagent.controller.perception import TrackerFactory, tracker_factory
 from dexagent.controller.precision import PrecisionChoice
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import Robot
+
+if TYPE_CHECKING:  # the learned stack imports torch, which `scripted` runs never need
+    from dexagent.controller.checkpoint import VerifiedCheckpoint
 
 CHECKPOINTS_DIR = Path(__file__).resolve().parent / "checkpoints"
 
@@ -29,9 +39,64 @@ def default_checkpoint(skill: str) -> Path:
     return CHECKPOINTS_DIR / skill
 
 
-def check_controller(name: str, skill: str) -> None:
-    """Raise ControllerNotFoundError now for a name `load_controller` would reject (reads the whole
-    checkpoint but builds no weights: about a second for the shipped one)."""
+@dataclass(frozen=True)
+class ControllerChoice:
+    """The controller called `name` for `skill`, resolved: for a learned one, its checkpoint read
+    and verified (`checkpoint`); None for `scripted`."""
+
+    name: str
+    skill: str
+    checkpoint: VerifiedCheckpoint | None = None
+
+    @property
+    def render_size(self) -> int | None:
+        """The camera size the learned controller's demos were rendered at (None for `scripted`)."""
+        return None if self.checkpoint is None else self.checkpoint.config.render_size
+
+    def precision_note(self, choice: PrecisionChoice) -> str | None:
+        """The line saying which chunk precision the learned controller will use here and why (None
+        for `scripted`)."""
+        if self.checkpoint is None:
+            return None
+        import torch
+
+        from dexagent.controller.precision import resolve_precision
+
+        config = self.checkpoint.config
+        chosen = choice if choice != "auto" else config.inference_precision
+        return resolve_precision(chosen, "inference", config, torch.device("cpu"))[1]
+
+    def build(
+        self,
+        robot: Robot,
+        *,
+        seed: int = 0,
+        synchronous: bool | None = None,
+        tracker: TrackerFactory | None = None,
+        precision: PrecisionChoice = "auto",
+    ) -> Controller:
+        """Build the controller for `skill` on `robot` from what was read (no file is read again).
+
+        "scripted" is the sim's privileged expert (it needs a SimRobot). `seed` seeds a learned
+        controller's diffusion noise, so sim episodes repeat exactly. `synchronous`: a learned
+        controller predicts in the tick (the default in sim, where time stands still while the
+        policy thinks: exact and repeatable) or in the background (the default on a real robot).
+        `tracker` makes its mask tracker (default: the sim's `oracle`; see
+        `dexagent.controller.perception`). `precision` of its chunks (controller/precision.py).
+        """
+        if self.checkpoint is None:
+            return _scripted(robot, self.skill)
+        return _learned(
+            self.checkpoint, robot, seed, synchronous, tracker or tracker_factory("oracle"), precision
+        )
+
+
+def resolve_controller(name: str, skill: str) -> ControllerChoice:
+    """The controller `name` for `skill`, checked now (ControllerNotFoundError for a name that cannot
+    run): a checkpoint is read whole and verified here, once - about a second for the shipped one.
+
+    name: "scripted", "default" (the checkpoint shipped in controller/checkpoints/<skill>/) or a
+    checkpoint folder path."""
     if skill not in CONTROLLED_SKILLS:
         valid = ", ".join(CONTROLLED_SKILLS.names())
         raise ControllerNotFoundError(f"unknown skill {skill!r}; valid skills: {valid}")
@@ -41,77 +106,20 @@ def check_controller(name: str, skill: str) -> None:
             raise ControllerNotFoundError(
                 f"the scripted controller has no expert for skill {skill!r} (it has: {experts})"
             )
-        return
+        return ControllerChoice(name, skill)
     folder = default_checkpoint(skill) if name == "default" else Path(name).expanduser()
     if name == "default" and not folder.is_dir():
         raise ControllerNotFoundError(_NO_DEFAULT.format(skill=skill, folder=folder))
     if not folder.is_dir():
         raise ControllerNotFoundError(_NOT_A_CONTROLLER.format(name=name))
-    from dexagent.controller.checkpoint import CheckpointError, check_checkpoint
+    from dexagent.controller.checkpoint import CheckpointError, read_checkpoint
 
     try:
         # Every file read and checked (weights, shapes, normaliser): a broken checkpoint fails
         # here with one line naming the file, before any episode or tick.
-        check_checkpoint(folder)
+        return ControllerChoice(name, skill, read_checkpoint(folder))
     except CheckpointError as error:
         raise ControllerNotFoundError(f"{folder} is not a usable checkpoint: {error}") from None
-
-
-def controller_image_size(name: str, skill: str) -> int | None:
-    """The camera size a learned controller was trained at (None for `scripted`).
-
-    Call `check_controller` first: this reads the checkpoint's config.json."""
-    if name == "scripted":
-        return None
-    from dexagent.controller.checkpoint import load_config
-
-    folder = default_checkpoint(skill) if name == "default" else Path(name).expanduser()
-    return load_config(folder).render_size
-
-
-def controller_precision(name: str, skill: str, choice: PrecisionChoice) -> str | None:
-    """The line saying which chunk precision a learned controller will use here and why (None
-    for `scripted`). Call `check_controller` first."""
-    if name == "scripted":
-        return None
-    import torch
-
-    from dexagent.controller.checkpoint import load_config
-    from dexagent.controller.precision import resolve_precision
-
-    config = load_config(default_checkpoint(skill) if name == "default" else Path(name).expanduser())
-    return resolve_precision(
-        choice if choice != "auto" else config.inference_precision, "inference", config, torch.device("cpu")
-    )[1]
-
-
-def load_controller(
-    name: str,
-    robot: Robot,
-    skill: str,
-    *,
-    seed: int = 0,
-    synchronous: bool | None = None,
-    tracker: TrackerFactory | None = None,
-    precision: PrecisionChoice = "auto",
-) -> Controller:
-    """Build the controller called `name` for `skill` on `robot`.
-
-    name: "scripted" (the sim's privileged expert; needs a SimRobot), "default" (the
-    checkpoint shipped in controller/checkpoints/<skill>/) or a checkpoint folder path.
-    `seed` seeds a learned controller's diffusion noise, so sim episodes repeat exactly.
-    `synchronous`: a learned controller predicts in the tick (the default in sim, where time
-    stands still while the policy thinks: exact and repeatable) or in the background (the
-    default on a real robot).
-    `tracker` makes the learned controller's mask tracker (default: the sim's `oracle`); see
-    `dexagent.controller.perception` for the registered ones.
-    `precision` of a learned controller's chunks (controller/precision.py; "auto": its default).
-    """
-    check_controller(name, skill)
-    if name == "scripted":
-        return _scripted(robot, skill)
-    folder = default_checkpoint(skill) if name == "default" else Path(name).expanduser()
-    return _learned(folder, robot, seed, synchronous, tracker or tracker_factory("oracle"), precision)
 
 
 def _scripted(robot: Robot, skill: str) -> Controller:
@@ -126,7 +134,7 @@ def _scripted(robot: Robot, skill: str) -> Controller:
 
 
 def _learned(
-    folder: Path,
+    checkpoint: VerifiedCheckpoint,
     robot: Robot,
     seed: int,
     synchronous: bool | None,
@@ -134,16 +142,18 @@ def _learned(
     precision: PrecisionChoice,
 ) -> Controller:
     # Lazy: the learned stack imports torch and the encoders, which `scripted` runs never need.
-    from dexagent.controller.checkpoint import CheckpointError
+    from dexagent.controller.checkpoint import CheckpointError, build_policy
     from dexagent.controller.runtime import PolicyController
     from dexagent.hardware.sim.robot import SimRobot
 
     if synchronous is None:
         synchronous = isinstance(robot, SimRobot)
     try:
-        controller: Controller = PolicyController.from_checkpoint(
-            folder, tracker(), spec=robot.spec, synchronous=synchronous, seed=seed, precision=precision
-        )
-    except CheckpointError as error:
-        raise ControllerNotFoundError(f"cannot load the learned controller from {folder}: {error}") from None
-    return controller
+        policy = build_policy(checkpoint)
+    except CheckpointError as error:  # a frozen encoder's weights cannot be had (package, hub, folder)
+        raise ControllerNotFoundError(
+            f"cannot load the learned controller from {checkpoint.directory}: {error}"
+        ) from None
+    return PolicyController(
+        policy, tracker(), spec=robot.spec, synchronous=synchronous, seed=seed, precision=precision
+    )

@@ -24,10 +24,10 @@ class MaskTracker(Protocol):
 class Controller(Protocol):
     """Closed-loop low-level control of one skill (grasp or push_then_grasp).
 
-    `reset` is called once per attempt with the planner's box around the target in
-    the head image; `act` is then called every control tick (20 Hz) and returns the
-    next float32[13] joint target. Controllers never block a tick for long: chunk
-    inference runs ahead in the background (receding horizon).
+    A run loads each skill's controller once; `reset` is called once per attempt with
+    the planner's box around the target in the head image; `act` is then called every
+    control tick (20 Hz) and returns the next float32[13] joint target. Controllers never
+    block a tick for long: chunk inference runs ahead in the background (receding horizon).
     """
 
     def reset(self, observation: Observation, target_box: Box) -> None: ...
@@ -36,4 +36,5 @@ class Controller(Protocol):
         """The next float32[13] action (7 arm joint targets in rad, 6 hand commands in [0, 1])."""
 
     def close(self) -> None:
-        """Stop background work (a preempted skill calls this); safe to call twice."""
+        """Stop the attempt's background work (a finished or preempted skill calls this); safe to
+        call twice. A run keeps its controllers loaded: the next attempt `reset`s this one again."""

@@ -6,6 +6,7 @@ and in tests with scripted stand-ins at the outermost boundary.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
@@ -49,13 +50,27 @@ def _no_log(event: str, fields: Mapping[str, Any]) -> None:
 
 
 @dataclass
+class ControllerStarts:
+    """The starts of one skill's controller in a run, which reuses it for every attempt.
+
+    `requested` counts the attempts that asked for it (the tick thread only); a start runs under
+    `lock`, so two attempts' resets never overlap, and an attempt preempted while its start was
+    still on a worker neither resets nor closes the controller once a later attempt asked for it.
+    """
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    requested: int = 0
+
+
+@dataclass
 class SkillContext:
     """Shared by every skill of one run. All fields are injected by the agent (or a test).
 
     robot: the robot behind the safety layer; skills only act through it.
     planner: grounds targets, verifies grasps, checks completion, proposes plans (may be slow).
-    controllers: skill name ("grasp", "push_then_grasp") -> a fresh controller for one attempt;
-        the skill closes it when the attempt ends.
+    controllers: skill name ("grasp", "push_then_grasp") -> the run's controller for that skill,
+        loaded once and the same every attempt; the skill resets it when an attempt starts and
+        closes it (stops its background work) when the attempt ends.
     clock: seconds; sim time in simulation (so budgets mean the same at any speed), wall time on a robot.
     tick_period: seconds between ticks (1/20 at the paper's 20 Hz).
     success_check: "ground_truth" (sim only, needs `scene`) or "verifier" (the planner decides).
@@ -82,6 +97,8 @@ class SkillContext:
     namespace: str = ""
     executor: Executor = field(default_factory=DaemonExecutor)
     observe: Callable[[], Observation] | None = None
+    # Per skill: the starts of its controller (skills/grasp.py), one controller serving every attempt.
+    controller_starts: dict[str, ControllerStarts] = field(default_factory=dict, init=False)
     # Set when a skill sent an action this tick; the run loop holds position on ticks nobody acted,
     # so sim time keeps flowing at the control rate while skills wait for the planner.
     acted_this_tick: bool = field(default=False, init=False)

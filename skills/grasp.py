@@ -13,6 +13,7 @@ closed and the arm has come to rest (on a robot always the verifier).
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from concurrent.futures import Future
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL, Con
 from dexagent.hardware import ARM_DOF, Box, Observation, object_under_box
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.base import SkillBehaviour, skill
+from dexagent.skills.context import ControllerStarts
 from dexagent.skills.params import parse_ref
 from dexagent.skills.planning import AttemptRecord, Instruction, Verdict
 from dexagent.skills.registry import REGISTRY
@@ -50,9 +52,8 @@ class GraspParams(BaseModel):
     )
 
 
-def _close_started_controller(future: Future[Controller]) -> None:
-    if not future.cancelled() and future.exception() is None:
-        future.result().close()
+class _StartSuperseded(RuntimeError):
+    """A later attempt asked for the controller while this preempted attempt's start waited."""
 
 
 class _AttemptBase(SkillBehaviour):
@@ -170,13 +171,31 @@ class _AttemptBase(SkillBehaviour):
         self.lifted_since: float | None = None
         # Starting a controller can be slow (loading a checkpoint, a first mask from SAM, IK plans):
         # it runs on a worker while the arm holds, like grounding.
-        self.start_future = self.submit(self._start_controller, self.context.observation(), box)
+        starts = self.context.controller_starts.setdefault(self.info.name, ControllerStarts())
+        starts.requested += 1
+        self.start_number = starts.requested
+        observation = self.context.observation()
+        self.start_future = self.submit(self._start_controller, observation, box, self.start_number)
         return self._poll_controller_start()
 
-    def _start_controller(self, observation: Observation, box: Box) -> Controller:
+    def _start_controller(self, observation: Observation, box: Box, start_number: int) -> Controller:
         controller = self.context.controllers(self.info.name)
-        controller.reset(observation, box)
+        starts = self.context.controller_starts[self.info.name]
+        with starts.lock:  # never beside another attempt's reset of the same controller
+            if starts.requested != start_number:
+                raise _StartSuperseded("a later attempt started the controller")
+            controller.reset(observation, box)
         return controller
+
+    def _close_if_not_taken(self, start_number: int, future: Future[Controller]) -> None:
+        """Close the controller a preempted attempt started late, unless a later attempt asked for it
+        meanwhile (it is the same controller: closing it would stop that attempt's)."""
+        if future.cancelled() or future.exception() is not None:
+            return
+        starts = self.context.controller_starts[self.info.name]
+        with starts.lock:
+            if starts.requested == start_number:
+                future.result().close()
 
     def _poll_controller_start(self) -> Status:
         future = self.start_future
@@ -273,8 +292,8 @@ class _AttemptBase(SkillBehaviour):
             self.controller = None
         start = self.start_future
         if start is not None:
-            # Preempted while the controller was starting: close it once it exists.
-            start.add_done_callback(_close_started_controller)
+            # Preempted while the controller was starting: close it once started.
+            start.add_done_callback(functools.partial(self._close_if_not_taken, self.start_number))
             self.start_future = None
         self.ground_future = None
         self.verdict_future = None

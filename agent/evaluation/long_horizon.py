@@ -209,26 +209,25 @@ class InlineExecutor(Executor):
 
 def run_long_horizon_episode(task: EpisodeTask) -> EpisodeRecord:
     """Run one long-horizon episode with the scene planner and `task.controller`; metrics from its log."""
-    from dexagent.agent.evaluation.runner import EpisodeRecord, _seed_random_streams
-    from dexagent.agent.sim_world import sim_agent_run
+    from dexagent.agent.evaluation.runner import EpisodeRecord, _seed_random_streams, episode_controllers
+    from dexagent.agent.world import build_sim_world, camera_size
 
     started = time.perf_counter()
     prompt = prompt_for(task.index)
-    sim = select_scene(prompt, task.scene_seed, task.image_size)
+    choices = episode_controllers(task.controller, task.suite.skill)
+    sim = select_scene(prompt, task.scene_seed, camera_size(choices, task.image_size))
     _seed_random_streams(sim.scene.seed)  # a learned controller's noise repeats
     log = EpisodeLog(None)
-    with sim:
-        graded = GradedPlanner(ScenePlanner(sim), sim, prompt, log)
+    graded = GradedPlanner(ScenePlanner(sim), sim, prompt, log)
+    with build_sim_world(sim, choices, planner=graded) as world:
         config = RunConfig(
             prompt=prompt,
             max_seconds=BUDGET_BASE_S + BUDGET_PER_OBJECT_S * len(graded.relevant),
             control_hz=sim.spec.control_hz,
             realtime=False,
         )
-        agent = sim_agent_run(sim, graded, task.controller, config, log=log)
-        agent.context.executor.shutdown(wait=False)
-        agent.context.executor = InlineExecutor()  # repeatable tick counts (see InlineExecutor)
-        result = agent.run()
+        # Planner calls and controller starts inline: repeatable tick counts (see InlineExecutor).
+        result = world.agent_run(config, log=log, executor=InlineExecutor()).run()
         log_final_state(sim, graded.relevant, log)
         objects = [o.name for o in sim.objects]
         relevant = [sim.objects[i].name for i in graded.relevant]

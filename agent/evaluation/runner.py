@@ -7,6 +7,7 @@ from the task, so `--workers` changes only how fast the records arrive.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import random
 import signal
@@ -21,7 +22,6 @@ import numpy as np
 
 from dexagent.agent.evaluation.suites import Suite, SuiteError
 from dexagent.controller.cadence import Cadence, merge_cadences
-from dexagent.controller.factory import load_controller
 from dexagent.controller.precision import PrecisionChoice
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import SafeRobot
@@ -30,6 +30,7 @@ from dexagent.hardware.sim.scenes import SceneError, sample_scene
 # The simulator (MuJoCo) and the rollout load when episodes are planned or run, not on import:
 # `dexagent eval --help` lists the suites without them.
 if TYPE_CHECKING:
+    from dexagent.agent.world import ControllerChoices
     from dexagent.controller.data.rollout import TickCallback
 
 EVAL_STREAM = 2  # seed stream of `eval`; `collect` uses 1, so training scenes are held out
@@ -43,7 +44,7 @@ class EvalConfig:
     episodes: int = 20
     seed: int = 0
     attempts: int = 1
-    image_size: int = 96
+    image_size: int | None = None  # None: the controller's training size (agent/world.camera_size)
     realtime: bool = False  # wall-clock 20 Hz ticks, learned controllers infer in the background
     precision: PrecisionChoice = "auto"  # a learned controller's chunk precision (controller/precision.py)
 
@@ -54,7 +55,7 @@ class EvalConfig:
             raise SuiteError(f"attempts must be positive, got {self.attempts}")
         if self.seed < 0:
             raise SuiteError(f"seed must be non-negative, got {self.seed}")
-        if not 16 <= self.image_size <= 1024:
+        if self.image_size is not None and not 16 <= self.image_size <= 1024:
             raise SuiteError(f"image size must be in 16..1024 pixels, got {self.image_size}")
         if self.realtime and self.suite.run_episode is not None:
             raise SuiteError(
@@ -72,7 +73,7 @@ class EpisodeTask:
     suite: Suite
     controller: str
     attempts: int
-    image_size: int
+    image_size: int | None  # None: the controller's training size
     realtime: bool = False
     precision: PrecisionChoice = "auto"
 
@@ -140,21 +141,34 @@ def run_episode(task: EpisodeTask) -> EpisodeRecord:
     return record
 
 
+@functools.lru_cache(maxsize=8)
+def episode_controllers(controller: str, skill: str) -> ControllerChoices:
+    """`controller` for `skill` (and the skills a tree asks for later), each checkpoint read and
+    verified once per process: every episode builds its own controller, seeded by its scene, from
+    what was read. An evaluation thus scores one set of weights, even if the folder is rewritten."""
+    from dexagent.agent.world import ControllerChoices
+
+    return ControllerChoices(controller, (skill,))
+
+
 def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) -> EpisodeRecord:
     """Sample the scene, pick the target, then up to `attempts` attempts, re-homing between them."""
+    from dexagent.agent.world import RunControllers, camera_size
     from dexagent.controller.data.collect import scene_seed
     from dexagent.controller.data.rollout import NOT_VISIBLE, choose_target, run_attempt
     from dexagent.hardware.sim.robot import SimRobot
 
     started = time.perf_counter()
     suite, seed = task.suite, task.scene_seed
+    choices = episode_controllers(task.controller, suite.skill)
+    image_size = camera_size(choices, task.image_size)
     for _ in range(_SCENE_REDRAWS):
         try:
             scene = sample_scene(seed, task.split, suite.n_objects, flat_target=suite.flat_target)
         except SceneError:  # the objects did not fit on the table: draw the next scene
             seed = scene_seed(seed, 0, EVAL_STREAM)
             continue
-        sim = SimRobot(scene, image_size=task.image_size)
+        sim = SimRobot(scene, image_size=image_size)
         visible = [sim.object_box(o.index) is not None for o in sim.objects]
         target = choose_target(sim.objects, visible, suite.skill, seed)
         if target >= 0:
@@ -167,9 +181,10 @@ def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) ->
     with sim:
         robot = SafeRobot(sim)
         synchronous = False if task.realtime else None  # None: the sim's default, in the tick
-        controller = load_controller(
-            task.controller, sim, suite.skill, seed=seed, synchronous=synchronous, precision=task.precision
+        controllers = RunControllers(
+            choices, sim, seed=seed, synchronous=synchronous, precision=task.precision
         )
+        controller = controllers(suite.skill)  # built once; `run_attempt` resets it every attempt
         steps, reason, success_attempt, attempt = 0, NOT_VISIBLE, None, 0
         cadences: list[Cadence] = []
         try:

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Container, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,8 +27,11 @@ from dexagent.controller.data.store import EpisodeFrames, EpisodeMetadata
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import Observation, SafeRobot
 from dexagent.hardware.sim.robot import SimRobot
-from dexagent.hardware.sim.scene_spec import SPLITS
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, SPLITS
 from dexagent.hardware.sim.scenes import SceneError, sample_scene
+
+if TYPE_CHECKING:
+    from dexagent.controller.factory import ControllerChoice
 
 NO_SCENE = "scene did not fit"
 COLLECT_STREAM = 1  # seed stream of `collect`; `eval` uses another, so its scenes are held out
@@ -43,7 +47,7 @@ class CollectJob:
 
     skill: str = "grasp"
     split: str = "seen"
-    image_size: int = 96
+    image_size: int = DEFAULT_IMAGE_SIZE
     n_objects: int = 6
     seed: int = 0
     # DART noise: std (rad) of the offset on the executed arm joints in free-space phases; the
@@ -107,8 +111,6 @@ def scene_seed(base_seed: int, index: int, stream: int) -> int:
 def record_demo(job: CollectJob, index: int) -> Demo:
     """Run attempt `index`'s scene and record every tick: the scripted expert's demo if it succeeds,
     or, with `job.policy`, the policy's rollout labelled by the expert."""
-    # Imported here: the factory imports every controller, which worker start-up should not pay twice.
-    from dexagent.controller.factory import load_controller
     from dexagent.controller.scripted import ScriptedController
 
     started = time.perf_counter()
@@ -129,8 +131,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
         assert box is not None  # chosen among visible objects
         ticks: list[tuple[Observation, np.ndarray]] = []
         tables: list[tuple[np.ndarray, np.ndarray]] = []  # (head, wrist) table masks per observation
-        expert = load_controller("scripted", sim, job.skill)
-        assert isinstance(expert, ScriptedController)
+        expert = ScriptedController(sim, job.skill)
         controller: ScriptedController | PerturbedExpert | OnPolicyController = expert
         if job.noise > 0:
             controller = PerturbedExpert(expert, job.noise, seed)
@@ -138,7 +139,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
             import torch
 
             torch.set_num_threads(1)  # one inference thread per worker: --workers scales out, threads thrash
-            student = load_controller(job.policy, sim, job.skill, seed=seed)
+            student = policy_choice(job.policy, job.skill).build(sim, seed=seed)
             controller = OnPolicyController(student, expert, job.beta, seed)
 
         def record(observation: Observation, executed: np.ndarray) -> None:
@@ -197,6 +198,16 @@ def record_demo(job: CollectJob, index: int) -> Demo:
             reopens,
             expert_ticks,
         )
+
+
+@functools.cache
+def policy_choice(name: str, skill: str) -> ControllerChoice:
+    """The on-policy checkpoint, read and verified once per process (each demo builds from it;
+    ControllerNotFoundError for one that cannot run)."""
+    # Imported here: the factory imports every controller, which worker start-up should not pay twice.
+    from dexagent.controller.factory import resolve_controller
+
+    return resolve_controller(name, skill)
 
 
 @functools.cache

@@ -13,6 +13,7 @@ import numpy as np
 
 from dexagent.controller.interfaces import MaskTracker
 from dexagent.hardware import Box, Observation, SafeRobot
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class TrackedEpisode:
 
 
 def grasp_frames(
-    seed: int = 3, image_size: int = 128, seconds: float = 6.0, every: int = 2
+    seed: int = 3, image_size: int = DEFAULT_IMAGE_SIZE, seconds: float = 6.0, every: int = 2
 ) -> TrackedEpisode:
     """Head frames of a scripted grasp of object 0 in a seeded one-object scene (every `every`th tick)."""
     from dexagent.controller.data.rollout import run_attempt

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from dexagent.hardware.robot_config import RobotConfig
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE
 
 SimSplit = Literal["seen", "unseen-objects", "unseen-backgrounds", "unseen-lighting"]
 
@@ -18,4 +19,4 @@ class SimRobotConfig(RobotConfig):
     seed: int = Field(0, description="scene seed (the same seed gives the same scene)")
     objects: int = Field(6, ge=1, le=8, description="objects on the table")
     split: SimSplit = Field("seen", description="domain split of objects, backgrounds and lighting")
-    image_size: int = Field(224, ge=16, description="square camera images, pixels")
+    image_size: int = Field(DEFAULT_IMAGE_SIZE, ge=16, description="square camera images, pixels")

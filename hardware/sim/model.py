@@ -30,6 +30,7 @@ from dexagent.hardware.sim.embodiment import (
     fmt,
 )
 from dexagent.hardware.sim.scene_spec import (
+    DEFAULT_IMAGE_SIZE,
     TABLE_TOP_Z,
     TABLE_X,
     TABLE_Y,
@@ -144,7 +145,9 @@ def _bin_xml() -> str:
     return f'<body name="bin" pos="{cx} {cy} 0">\n{geoms}\n</body>'
 
 
-def model_xml(scene: SceneSpec | None, *, image_size: int = 224, with_objects: bool = True) -> str:
+def model_xml(
+    scene: SceneSpec | None, *, image_size: int = DEFAULT_IMAGE_SIZE, with_objects: bool = True
+) -> str:
     """The MJCF text for the robot, table, bin, cameras and (optionally) the scene's objects and looks.
 
     `scene=None` builds the bare embodiment (white table, white light): used for IK.
@@ -219,7 +222,7 @@ def model_xml(scene: SceneSpec | None, *, image_size: int = 224, with_objects: b
 
 
 def build_model(
-    scene: SceneSpec | None, *, image_size: int = 224, with_objects: bool = True
+    scene: SceneSpec | None, *, image_size: int = DEFAULT_IMAGE_SIZE, with_objects: bool = True
 ) -> mujoco.MjModel:
     """Compile the scene's model; object masses are set from the spec after compiling."""
     model = mujoco.MjModel.from_xml_string(model_xml(scene, image_size=image_size, with_objects=with_objects))

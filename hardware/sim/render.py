@@ -26,7 +26,7 @@ class SceneRenderer:
         model: mujoco.MjModel,
         geom_to_object: np.ndarray,
         *,
-        image_size: int = 224,
+        image_size: int,
         shadows: bool = False,
         reflections: bool = False,
     ) -> None:

@@ -24,7 +24,7 @@ from dexagent.hardware.sim.model import (
     build_model,
 )
 from dexagent.hardware.sim.render import SceneRenderer
-from dexagent.hardware.sim.scene_spec import TABLE_TOP_Z, SceneSpec
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, TABLE_TOP_Z, SceneSpec
 from dexagent.hardware.types import ACTION_DIM, ARM_DOF, Box, Observation, RobotSpec
 
 LIFT_HEIGHT = 0.10  # the paper's success metric scaled for sim: bottom >= 10 cm above the table
@@ -77,7 +77,7 @@ class SimRobot:
         self,
         scene: SceneSpec,
         *,
-        image_size: int = 224,
+        image_size: int = DEFAULT_IMAGE_SIZE,
         cameras: tuple[str, ...] = ("head", "wrist"),
         hold_seconds: float = 2.0,
     ) -> None:

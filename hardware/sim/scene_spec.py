@@ -16,6 +16,11 @@ TABLE_Y = (-0.35, 0.35)  # table extent along y (its two side edges)
 PLACEMENT_X = (0.35, 0.62)
 PLACEMENT_Y = (-0.2, 0.2)
 
+# The one default camera size of the code base: the shipped grasp checkpoint's render size, so
+# scripted demos, evaluations and runs without a learned controller see what it learned from.
+# A run with a learned controller renders at that controller's size instead (agent/world.py).
+DEFAULT_IMAGE_SIZE = 96
+
 SPLITS = ("seen", "unseen-objects", "unseen-backgrounds", "unseen-lighting")
 Split = Literal["seen", "unseen-objects", "unseen-backgrounds", "unseen-lighting"]
 GeomKind = Literal["box", "cylinder", "sphere", "capsule", "ellipsoid"]

@@ -14,11 +14,13 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # offscreen rendering; must precede M
 from dexagent.agent.episode_log import EpisodeLog, read_log
 from dexagent.agent.planner import PromptNotUnderstoodError, build_planner
 from dexagent.agent.runner import AgentRun, RunConfig, RunResult, RunState
-from dexagent.agent.sim_world import SimTruth, build_sim_robot, drop_pose, run_prompt_in_sim
+from dexagent.agent.sim_world import SimTruth, drop_pose
+from dexagent.agent.world import ControllerChoices, RunControllers, build_sim_world
 from dexagent.controller.cadence import StageStats
-from dexagent.controller.factory import load_controller
 from dexagent.hardware import ARM_DOF, Box, Observation
+from dexagent.hardware.sim.config import SimRobotConfig
 from dexagent.hardware.sim.robot import SimRobot
+from dexagent.hardware.sim.scenes import sample_scene
 
 SEED = 3
 
@@ -30,7 +32,7 @@ def graspable_target(sim: SimRobot) -> str:
 
 
 def make_run(sim: SimRobot, prompt: str, log: EpisodeLog | None = None, **options: object) -> AgentRun:
-    controllers = options.pop("controllers", None) or (lambda skill: load_controller("scripted", sim, skill))
+    controllers = options.pop("controllers", None) or RunControllers(ControllerChoices("scripted"), sim)
     config = RunConfig(prompt=prompt, realtime=False, **options)  # type: ignore[arg-type]
     return AgentRun(
         sim,
@@ -46,7 +48,7 @@ def make_run(sim: SimRobot, prompt: str, log: EpisodeLog | None = None, **option
 
 @pytest.fixture
 def sim() -> SimRobot:
-    robot = build_sim_robot(SEED, n_objects=2, image_size=64)
+    robot = SimRobot(sample_scene(SEED, n_objects=2), image_size=64)
     yield robot
     robot.close()
 
@@ -151,7 +153,7 @@ def test_a_failing_grasp_runs_the_recovery_branch_once_then_fails(sim: SimRobot,
 
 
 class TimedStillController(StillController):
-    """A StillController that times its inference and waited once per attempt, like a slow policy."""
+    """A StillController that keeps inference figures and one starved tick, like a slow policy."""
 
     def __init__(self) -> None:
         self.stats = {"infer": StageStats()}
@@ -159,19 +161,22 @@ class TimedStillController(StillController):
         self.starved_ticks = 1
 
 
-def test_each_attempts_controller_joins_the_cadence_report_once(sim: SimRobot, tmp_path: Path) -> None:
+def test_a_controller_serving_every_attempt_joins_the_cadence_report_once(
+    sim: SimRobot, tmp_path: Path
+) -> None:
     tree = tmp_path / "once_more.yaml"
     tree.write_text(RECOVERY_TREE)
-    started: list[TimedStillController] = []
+    controller = TimedStillController()  # its figures cover all its attempts, as a policy's do
+    asked: list[str] = []
     result = make_run(
         sim,
         f"grasp {graspable_target(sim)}",
         tree=tree,
-        controllers=lambda skill: started.append(TimedStillController()) or started[-1],
+        controllers=lambda skill: asked.append(skill) or controller,
     ).run()
-    assert result.attempts == len(started) == 2
+    assert result.attempts == len(asked) == 2
     cadence = result.cadence
-    assert cadence["starved_ticks"] == 2 and cadence["stages_ms"]["infer"]["count"] == 2
+    assert cadence["starved_ticks"] == 1 and cadence["stages_ms"]["infer"]["count"] == 1
     assert cadence["stages_ms"]["infer"]["worst"] == 250.0
     # Every tree tick is in the report (the hand-opening steps of the safe stop are not tree ticks).
     assert cadence["stages_ms"]["tick"]["count"] == cadence["ticks"] > 2 * 20  # two 1 s attempts
@@ -181,7 +186,10 @@ def test_each_attempts_controller_joins_the_cadence_report_once(sim: SimRobot, t
 @pytest.mark.slow
 def test_clear_the_table_in_a_fresh_scene_completes(tmp_path: Path) -> None:
     log = EpisodeLog(tmp_path / "clear.jsonl")
-    result = run_prompt_in_sim("clear the table", seed=SEED, n_objects=2, image_size=64, log=log)
+    robot = SimRobotConfig(seed=SEED, objects=2, image_size=64)
+    with build_sim_world(robot, ControllerChoices("scripted")) as world:
+        config = RunConfig(prompt="clear the table", realtime=False)
+        result = world.agent_run(config, log=log).run()
     log.close()
     assert result.completed, result.reason
     assert result.tree_name == "clear_table"
@@ -264,7 +272,7 @@ def test_two_runs_in_one_process_keep_their_blackboards_apart(sim: SimRobot, tmp
     first's keys; each run's keys and blackboard clients are gone once it returns."""
     board = py_trees.blackboard.Blackboard
     clients_before = len(board.clients)
-    other_sim = build_sim_robot(SEED + 1, n_objects=2, image_size=64)
+    other_sim = SimRobot(sample_scene(SEED + 1, n_objects=2), image_size=64)
     prompts = (f"grasp {graspable_target(sim)}", f"grasp {graspable_target(other_sim)}")
     still = {"controllers": lambda skill: StillController()}
     tree = tmp_path / "once_more.yaml"

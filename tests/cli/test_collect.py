@@ -199,3 +199,35 @@ def test_noise_outside_its_range_exits_2(tmp_path: Path) -> None:
     code, output = collect("--episodes", "1", "--out", str(tmp_path / "d.zarr"), "--noise", "0.5")
     assert code == 2
     assert "noise must be in 0..0.2 rad" in " ".join(output.split())
+
+
+@pytest.mark.slow
+def test_an_on_policy_collect_renders_at_the_checkpoints_size_and_reads_it_once(
+    tmp_path: Path, tiny_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tiny random-weight checkpoint whose demos were 48 px: its rollouts are stored at 48 px,
+    as `run` and `eval` would render it, and asking for another size says which one it needs."""
+    from dexagent.controller import checkpoint
+    from dexagent.controller.checkpoint import save_checkpoint
+    from dexagent.controller.normalizer import Normalizer
+    from dexagent.controller.policy import DexGraspPolicy
+    from dexagent.hardware.sim.robot import sim_robot_spec
+
+    spec = sim_robot_spec()
+    config = tiny_config(image_size=32, camera_size=48)
+    policy = DexGraspPolicy(config, Normalizer.from_limits(spec.lower, spec.upper), load_pretrained=False)
+    folder = str(save_checkpoint(tmp_path / "ckpt", policy))
+    reads: list[str] = []
+    load_file = checkpoint.load_file
+    monkeypatch.setattr(checkpoint, "load_file", lambda path: reads.append(path) or load_file(path))
+    out = tmp_path / "rollouts.zarr"
+    code, output = collect(
+        "-n", "2", "--out", str(out), "--on-policy", folder, "--objects", "1", "--seed", "3"
+    )
+    assert code in (0, 1), output  # random weights: the rollouts are kept whether they grasp or not
+    assert DemoStore.open(out).image_size == 48
+    assert reads == [str(Path(folder) / "model.safetensors")]  # the check and both rollouts share one read
+    code, output = collect(
+        "-n", "1", "--out", str(tmp_path / "a.zarr"), "--on-policy", folder, "--image-size", "64"
+    )
+    assert code == 2 and "pass --image-size 48" in " ".join(output.split())

@@ -1,4 +1,5 @@
-"""`load_controller`: scripted, default and checkpoint folders; a clear error when one cannot load."""
+"""`resolve_controller`: scripted, default and checkpoint folders; a clear error when one cannot load;
+a checkpoint read once, then built from what was read."""
 
 from __future__ import annotations
 
@@ -9,14 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dexagent.controller import factory
+from dexagent.controller import checkpoint, factory
 from dexagent.controller.checkpoint import save_checkpoint
 from dexagent.controller.data.rollout import run_attempt
-from dexagent.controller.factory import (
-    ControllerNotFoundError,
-    check_controller,
-    load_controller,
-)
+from dexagent.controller.factory import ControllerNotFoundError, resolve_controller
 from dexagent.controller.normalizer import Normalizer
 from dexagent.controller.policy import DexGraspPolicy
 from dexagent.controller.runtime import PolicyController
@@ -35,25 +32,25 @@ def sim() -> SimRobot:
 def test_scripted_is_the_sims_expert_and_refuses_other_robots(sim: SimRobot) -> None:
     from dexagent.controller.scripted import ScriptedController
 
-    assert isinstance(load_controller("scripted", sim, "grasp"), ScriptedController)
+    assert isinstance(resolve_controller("scripted", "grasp").build(sim), ScriptedController)
 
     class NotASim:
         spec = sim_robot_spec()
 
     with pytest.raises(ControllerNotFoundError, match="runs only on the sim robot"):
-        load_controller("scripted", NotASim(), "grasp")  # type: ignore[arg-type]
+        resolve_controller("scripted", "grasp").build(NotASim())  # type: ignore[arg-type]
 
 
 def test_bad_names_and_skills_say_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ControllerNotFoundError, match="unknown skill 'juggle'"):
-        check_controller("scripted", "juggle")
+        resolve_controller("scripted", "juggle")
     with pytest.raises(ControllerNotFoundError, match="neither 'scripted', 'default' nor"):
-        check_controller(str(tmp_path / "missing"), "grasp")
+        resolve_controller(str(tmp_path / "missing"), "grasp")
     with pytest.raises(ControllerNotFoundError, match="is not a usable checkpoint"):
-        check_controller(str(tmp_path), "grasp")  # a folder without config.json
+        resolve_controller(str(tmp_path), "grasp")  # a folder without config.json
     monkeypatch.setattr(factory, "CHECKPOINTS_DIR", tmp_path / "none")  # an install without checkpoints
     with pytest.raises(ControllerNotFoundError, match="use --controller scripted"):
-        check_controller("default", "push_then_grasp")
+        resolve_controller("default", "push_then_grasp")
 
 
 @pytest.mark.parametrize("realtime", [False, True])
@@ -64,10 +61,10 @@ def test_a_checkpoint_folder_loads_the_learned_controller_and_drives_the_sim(
     spec = sim.spec
     policy = DexGraspPolicy(config, Normalizer.from_limits(spec.lower, spec.upper), load_pretrained=False)
     folder = save_checkpoint(tmp_path / "ckpt", policy)
-    check_controller(str(folder), "grasp")
+    choice = resolve_controller(str(folder), "grasp")
     # In sim a learned controller predicts in the tick unless asked to infer in the background
     # (`dexagent eval --realtime`), where the attempt ticks at a wall-clock 20 Hz as on the robot.
-    controller = load_controller(str(folder), sim, "grasp", seed=1, synchronous=False if realtime else None)
+    controller = choice.build(sim, seed=1, synchronous=False if realtime else None)
     assert isinstance(controller, PolicyController) and controller.synchronous is not realtime
     robot = SafeRobot(sim)
     robot.home()
@@ -86,3 +83,26 @@ def test_a_checkpoint_folder_loads_the_learned_controller_and_drives_the_sim(
     if realtime:
         assert outcome.cadence.achieved_hz <= 20.0 + 1e-9  # paced: never faster than the control rate
     assert all(np.all(a >= spec.lower) and np.all(a <= spec.upper) for a in actions)
+
+
+def test_a_checkpoint_is_read_once_and_its_controller_built_from_what_was_read(
+    tmp_path: Path, sim: SimRobot, tiny_config: Callable[..., object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tiny_config(image_size=32, camera_size=48)
+    spec = sim.spec
+    policy = DexGraspPolicy(config, Normalizer.from_limits(spec.lower, spec.upper), load_pretrained=False)
+    folder = save_checkpoint(tmp_path / "ckpt", policy)
+    reads: list[str] = []
+    load_file = checkpoint.load_file
+    monkeypatch.setattr(checkpoint, "load_file", lambda path: reads.append(path) or load_file(path))
+
+    choice = resolve_controller(str(folder), "grasp")  # read and verified here
+    assert reads == [str(folder / "model.safetensors")]
+    # What a run asks before it builds anything comes from what was read.
+    assert choice.render_size == 48
+    assert choice.precision_note("fp32") == "inference precision fp32 (asked for)"
+    controller = choice.build(sim)
+    assert isinstance(controller, PolicyController)
+    assert reads == [str(folder / "model.safetensors")]  # built without reading the files again
+    for name, tensor in policy.state_dict().items():
+        assert controller.policy.state_dict()[name].equal(tensor), name

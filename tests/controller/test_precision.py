@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from dexagent.controller.checkpoint import load_checkpoint
 from dexagent.controller.config import DINOV2_SMALL_IMPORTED, PolicyConfig, get_config
 from dexagent.controller.encoders import Dinov2Encoder
-from dexagent.controller.factory import controller_precision, default_checkpoint
+from dexagent.controller.factory import default_checkpoint, resolve_controller
 from dexagent.controller.policy import DexGraspPolicy
 from dexagent.controller.precision import (
     PrecisionError,
@@ -56,9 +56,10 @@ def test_each_stage_defaults_to_the_precision_it_measured_faster_in(
 
 
 def test_the_shipped_grasp_controller_says_which_chunk_precision_it_runs_in() -> None:
-    assert controller_precision("scripted", "grasp", "auto") is None
-    assert controller_precision("default", "grasp", "bf16") == "inference precision bf16 (asked for)"
-    note = controller_precision("default", "grasp", "auto")
+    assert resolve_controller("scripted", "grasp").precision_note("auto") is None
+    shipped = resolve_controller("default", "grasp")
+    assert shipped.precision_note("bf16") == "inference precision bf16 (asked for)"
+    note = shipped.precision_note("auto")
     assert note is not None and note.startswith("inference precision fp32 (the measured default")
 
 

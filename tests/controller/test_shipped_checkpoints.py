@@ -21,10 +21,8 @@ from dexagent.controller.data.rollout import run_attempt
 from dexagent.controller.factory import (
     CHECKPOINTS_DIR,
     ControllerNotFoundError,
-    check_controller,
-    controller_image_size,
     default_checkpoint,
-    load_controller,
+    resolve_controller,
 )
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import SafeRobot
@@ -41,7 +39,7 @@ def test_the_shipped_skills_are_exactly_those_with_a_checkpoint_folder() -> None
     assert present == SHIPPED
     for skill in set(CONTROLLED_SKILLS.names()) - set(SHIPPED):
         with pytest.raises(ControllerNotFoundError, match="use --controller scripted"):
-            check_controller("default", skill)
+            resolve_controller("default", skill)
 
 
 @pytest.mark.parametrize("skill", SHIPPED)
@@ -61,11 +59,11 @@ def test_a_shipped_checkpoint_is_small_complete_and_carries_its_card(skill: str)
 
 @pytest.mark.parametrize("skill", SHIPPED)
 def test_the_default_controller_drives_the_sim_within_limits(skill: str) -> None:
-    check_controller("default", skill)
-    image_size = controller_image_size("default", skill)
+    shipped = resolve_controller("default", skill)
+    image_size = shipped.render_size
     assert image_size is not None
     with SimRobot(sample_scene(3, "seen", 2), image_size=image_size) as sim:
-        controller = load_controller("default", sim, skill, seed=0)
+        controller = shipped.build(sim, seed=0)
         robot = SafeRobot(sim)
         robot.home()
         actions: list[np.ndarray] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 import py_trees
@@ -208,4 +209,46 @@ def test_a_slow_controller_start_never_blocks_and_is_closed_if_preempted(arm: Ki
     while controller.closed == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert controller.resets == [CUP] and controller.closed == 1  # started late, then closed
+    context.shutdown()
+
+
+def test_a_late_start_of_a_preempted_attempt_leaves_the_next_attempts_controller_alone(
+    arm: KinematicArm,
+) -> None:
+    """One controller serves every attempt of a run: an attempt preempted while its start waited
+    (e.g. on a slow first mask) neither resets nor closes it once the next attempt has started it."""
+    gate, entered = threading.Event(), threading.Event()
+    controller = ClosingController(close_ticks=1000)  # still closing the hand: the attempt runs on
+    context = make_context(arm, ScriptedPlanner(boxes={"cup": CUP}), controller, threaded=True)
+    calls = 0
+
+    def first_start_is_slow(skill: str) -> ClosingController:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            entered.set()
+            assert gate.wait(5.0)
+        return controller
+
+    context.controllers = first_start_is_slow  # type: ignore[assignment]
+    leaf = REGISTRY.get("grasp").build("grasp", {"target": "cup"}, context)
+
+    def tick_until(done: Callable[[], bool]) -> None:
+        for _ in range(200):
+            leaf.tick_once()
+            if done():
+                return
+            time.sleep(0.01)
+        raise AssertionError(f"never happened; feedback {leaf.feedback_message!r}")
+
+    tick_until(entered.is_set)
+    leaf.stop(Status.INVALID)  # preempted while its controller starts
+    tick_until(lambda: controller.ticks > 0)  # the next attempt started the controller and acts
+    assert controller.resets == [CUP]
+    gate.set()  # the first attempt's start finishes now, too late
+    time.sleep(0.2)
+    leaf.tick_once()
+    assert leaf.status == Status.RUNNING and controller.resets == [CUP] and controller.closed == 0
+    leaf.stop(Status.INVALID)
+    assert controller.closed == 1
     context.shutdown()

@@ -13,24 +13,25 @@ from py_trees.common import Status
 os.environ.setdefault("MUJOCO_GL", "egl")  # offscreen rendering; must precede MuJoCo's GL setup
 
 from dexagent.agent.planner import ScenePlanner  # noqa: E402
-from dexagent.agent.sim_world import SimTruth, build_sim_robot, drop_pose  # noqa: E402
-from dexagent.controller.factory import load_controller  # noqa: E402
+from dexagent.agent.sim_world import SimTruth, drop_pose  # noqa: E402
+from dexagent.controller.factory import resolve_controller  # noqa: E402
 from dexagent.hardware import ARM_DOF, SafeRobot  # noqa: E402
 from dexagent.hardware.sim.robot import SimRobot  # noqa: E402
+from dexagent.hardware.sim.scenes import sample_scene  # noqa: E402
 from dexagent.skills import REGISTRY, SkillContext  # noqa: E402
 from tests.skills.conftest import InlineExecutor, tick_until_done  # noqa: E402
 
 
 @pytest.fixture
 def sim() -> Iterator[SimRobot]:
-    robot = build_sim_robot(3, n_objects=2, image_size=64)
+    robot = SimRobot(sample_scene(3, n_objects=2), image_size=64)
     yield robot
     robot.close()
 
 
 def sim_context(sim: SimRobot, controllers: list) -> SkillContext:
     def controller_for(skill: str):  # type: ignore[no-untyped-def]
-        controllers.append(load_controller("scripted", sim, skill))
+        controllers.append(resolve_controller("scripted", skill).build(sim))
         return controllers[-1]
 
     return SkillContext(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from dexagent.agent.evaluation import EvalConfig, SuiteError, get_suite, plan_tasks, run_suite
@@ -37,3 +40,37 @@ def test_two_workers_give_the_same_records_as_one_and_reruns_repeat() -> None:
     assert [r.outcome() for r in parallel] == [r.outcome() for r in serial]
     assert [r.outcome() for r in again] == [r.outcome() for r in serial]
     assert all(r.steps > 0 for r in serial)
+
+
+@pytest.mark.slow
+def test_an_evaluation_reads_its_checkpoint_once_and_builds_a_controller_per_episode(
+    tmp_path: Path, tiny_config: Callable[..., object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each episode's controller is its own (seeded by its scene), built from the weights read once."""
+    from dexagent.controller import checkpoint
+    from dexagent.controller.checkpoint import save_checkpoint
+    from dexagent.controller.normalizer import Normalizer
+    from dexagent.controller.policy import DexGraspPolicy
+    from dexagent.controller.runtime import PolicyController
+    from dexagent.hardware.sim.robot import sim_robot_spec
+
+    spec = sim_robot_spec()
+    policy = DexGraspPolicy(
+        tiny_config(image_size=32), Normalizer.from_limits(spec.lower, spec.upper), load_pretrained=False
+    )
+    folder = save_checkpoint(tmp_path / "ckpt", policy)
+    reads: list[str] = []
+    load_file = checkpoint.load_file
+    monkeypatch.setattr(checkpoint, "load_file", lambda path: reads.append(path) or load_file(path))
+    built: list[int] = []
+    init = PolicyController.__init__
+
+    def counting_init(self: PolicyController, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+        built.append(self.seed)
+
+    monkeypatch.setattr(PolicyController, "__init__", counting_init)
+    config = EvalConfig(suite=get_suite("single-object"), controller=str(folder), episodes=2, attempts=2)
+    records = run_suite(config, workers=1)
+    assert len(records) == 2 and reads == [str(folder / "model.safetensors")]
+    assert built == [r.scene_seed for r in records]  # one controller per episode, for both its attempts

@@ -25,7 +25,7 @@ from dexagent.agent.planner import OpenAIPlanner
 from dexagent.agent.planner.prompts import response_schemas, skill_menu
 from dexagent.cli.app import app
 from dexagent.controller.data.collect import CollectJob
-from dexagent.controller.factory import check_controller
+from dexagent.controller.factory import resolve_controller
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS, ControlledSkill, SkillSuite
 from dexagent.hardware import Observation
 from dexagent.skills import REGISTRY
@@ -113,7 +113,7 @@ def test_the_planner_offers_and_reads_a_registered_skill(
 
 
 def test_controllers_data_and_eval_know_a_registered_skill(scoop: ControlledSkill) -> None:
-    check_controller("scripted", "scoop")
+    resolve_controller("scripted", "scoop")
     assert CollectJob(skill="scoop").skill == "scoop"
     suite = get_suite("scooping")
     assert (suite.skill, suite.n_objects, suite.flat_target) == ("scoop", 2, False)

@@ -21,10 +21,11 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 from dexagent.agent.planner import OpenAIPlanner, ScenePlanner
 from dexagent.agent.planner.boxes import from_image_box
 from dexagent.agent.runner import AgentRun, RunConfig
-from dexagent.agent.sim_world import SimTruth, build_sim_robot, drop_pose
-from dexagent.controller.factory import load_controller
+from dexagent.agent.sim_world import SimTruth, drop_pose
+from dexagent.agent.world import ControllerChoices, RunControllers
 from dexagent.hardware import Box, Observation
 from dexagent.hardware.sim.robot import SimRobot
+from dexagent.hardware.sim.scenes import sample_scene
 from dexagent.skills.planning import Instruction
 
 
@@ -98,7 +99,7 @@ def oracle_vlm(world: ObservedSim, box_format: str) -> Any:
 @pytest.mark.slow
 @pytest.mark.parametrize("box_format", ["qwen2.5-vl", "qwen3-vl"])
 def test_run_loop_completes_a_prompt_with_the_openai_planner(vlm_server: Any, box_format: str) -> None:
-    sim = build_sim_robot(3, n_objects=2, image_size=64)
+    sim = SimRobot(sample_scene(3, n_objects=2), image_size=64)
     world = ObservedSim(sim)
     vlm_server.responder = oracle_vlm(world, box_format)
     planner = OpenAIPlanner(vlm_server.url, "oracle-vlm", box_format=box_format, timeout=30)
@@ -107,7 +108,7 @@ def test_run_loop_completes_a_prompt_with_the_openai_planner(vlm_server: Any, bo
     run = AgentRun(
         world,
         planner,
-        lambda skill: load_controller("scripted", sim, skill),
+        RunControllers(ControllerChoices("scripted"), sim),
         RunConfig(prompt=prompt, realtime=False, success_check="verifier"),
         scene=SimTruth(sim),
         drop_pose=drop_pose(),

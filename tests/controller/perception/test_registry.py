@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dexagent.controller.checkpoint import save_checkpoint
-from dexagent.controller.factory import load_controller
+from dexagent.controller.factory import resolve_controller
 from dexagent.controller.normalizer import Normalizer
 from dexagent.controller.perception import (
     TrackerConfigError,
@@ -60,7 +60,7 @@ def test_the_learned_controller_uses_the_injected_tracker(
             load_pretrained=False,
         )
         folder = save_checkpoint(tmp_path / "ckpt", policy)
-        controller = load_controller(str(folder), sim, "grasp", tracker=factory)
+        controller = resolve_controller(str(folder), "grasp").build(sim, tracker=factory)
         robot = SafeRobot(sim)
         observation = robot.observe()
         box = sim.object_box(0)

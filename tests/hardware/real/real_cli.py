@@ -22,6 +22,7 @@ from software_camera import SoftwareCamera
 from typer.testing import CliRunner
 
 from dexagent.agent.runner import AgentRun, RunState
+from dexagent.agent.world import World, robot_world
 from dexagent.cli import run_real
 from dexagent.cli.app import app
 from dexagent.hardware import Box
@@ -72,6 +73,19 @@ def config_text(hand_port: int) -> str:
     )
 
 
+class _StandInControllers:
+    """The run's controllers: one that infers nothing, for every skill."""
+
+    def __init__(self) -> None:
+        self.controller = ClosingController()
+
+    def __call__(self, skill: str) -> ClosingController:
+        return self.controller
+
+    def close(self) -> None:
+        self.controller.close()
+
+
 @pytest.fixture
 def real_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RealCli]:
     state = HandState()
@@ -94,22 +108,27 @@ def real_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RealCl
             cli.robots.append(robot)
             return robot
 
-        def agent_run(
-            robot: Any, planner: Any, controller: str, tracker: Any, config: Any, **kw: Any
-        ) -> AgentRun:
-            view = kw.pop("on_tick")
-            kw.pop("precision")  # the stand-in controller below infers nothing
+        def world(robot: Any, planner: Any, controllers: Any, tracker: Any, **kw: Any) -> World:
+            built = robot_world(robot, planner, controllers, tracker, **kw)
+            built.controllers = _StandInControllers()  # type: ignore[assignment]
+            agent_run = built.agent_run
 
-            def on_tick(tick: RunState) -> None:
-                view(tick)
-                for hook in cli.on_tick:
-                    hook(tick)
+            def agent_run_with_hooks(config: Any, **options: Any) -> AgentRun:
+                view = options.pop("on_tick")
 
-            return AgentRun(robot, planner, lambda skill: ClosingController(), config, on_tick=on_tick, **kw)
+                def on_tick(tick: RunState) -> None:
+                    view(tick)
+                    for hook in cli.on_tick:
+                        hook(tick)
+
+                return agent_run(config, on_tick=on_tick, **options)
+
+            built.agent_run = agent_run_with_hooks  # type: ignore[method-assign]
+            return built
 
         monkeypatch.setattr(run_real, "make_robot", make_robot)
         monkeypatch.setattr(run_real, "build_planner", lambda *a, **k: cli.planner)
-        monkeypatch.setattr(run_real, "robot_agent_run", agent_run)
+        monkeypatch.setattr(run_real, "robot_world", world)
         try:
             yield cli
         finally:
