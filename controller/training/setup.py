@@ -96,7 +96,9 @@ def load_data(
     return arrays, split, record
 
 
-def _of_rounds(split: EpisodeSplit, arrays: DemoArrays, rounds: tuple[int, ...], data: str | Path) -> EpisodeSplit:
+def _of_rounds(
+    split: EpisodeSplit, arrays: DemoArrays, rounds: tuple[int, ...], data: str | Path
+) -> EpisodeSplit:
     """The split's episodes collected in `rounds` (the split itself stays the store's seeded one)."""
     assert arrays.rounds is not None
     keep = np.isin(arrays.rounds, rounds)

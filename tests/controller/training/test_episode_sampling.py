@@ -85,7 +85,9 @@ def test_episodes_whose_labels_reopen_the_hand_are_drawn_weight_times_as_often(t
     counts = np.bincount(arrays.episode_of_frame[weighted.frames], minlength=3)
     assert counts.tolist() == [12, 48, 12]
     # Each of the recovery's frames is there 4 times, with its own chunk.
-    frames, times = np.unique(weighted.frames[arrays.episode_of_frame[weighted.frames] == 1], return_counts=True)
+    frames, times = np.unique(
+        weighted.frames[arrays.episode_of_frame[weighted.frames] == 1], return_counts=True
+    )
     assert frames.tolist() == list(range(12, 24)) and set(times) == {4}
 
 
