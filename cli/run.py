@@ -11,9 +11,12 @@ import typer
 # Only what the options' help needs loads with the module (`dexagent --help` imports every command
 # module); the agent, the controllers and the sim load when the command runs.
 from dexagent.agent.planner.choices import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from dexagent.agent.planner.factory import PLANNERS
 from dexagent.agent.shown_text import shown
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
+from dexagent.controller.perception.registry import TRACKERS
+from dexagent.hardware.registry import ROBOTS
 from dexagent.hardware.sim.scene_spec import SPLITS
 
 if TYPE_CHECKING:
@@ -22,8 +25,6 @@ if TYPE_CHECKING:
     from dexagent.hardware.sim.robot import SimRobot  # MuJoCo loads when the sim is built
     from dexagent.skills.planning import Planner
 
-# The robot registry's types (tests/cli/test_help.py keeps this line in step with it).
-ROBOTS_HELP = "The robot: sim (the MuJoCo sim) or real (the arm, hand and cameras of --robot-config)."
 DEFAULT_IMAGE_SIZE = 224
 
 
@@ -70,18 +71,15 @@ def _check_inputs(
 ) -> tuple[str, ...]:
     """Everything that is bad input fails here, before a scene is built (exit 2); the skills that
     need a controller."""
-    from dexagent.agent.planner import PLANNER_BACKENDS
     from dexagent.controller.factory import ControllerNotFoundError, check_controller
-    from dexagent.hardware.registry import robot_types
     from dexagent.trees.errors import TreeError
 
-    robots = tuple(robot_types())
     if not prompt.strip():
         fail('the prompt is empty: say what to do, e.g. dexagent run "clear the table"')
-    if robot not in robots:
-        fail(f"unknown robot {robot!r}; this build drives: {', '.join(robots)}")
-    if planner not in PLANNER_BACKENDS:
-        fail(f"unknown planner {planner!r}; choose one of {', '.join(PLANNER_BACKENDS)}")
+    if robot not in ROBOTS:
+        fail(f"unknown robot {robot!r}; this build drives: {ROBOTS.choices()}")
+    if planner not in PLANNERS:
+        fail(f"unknown planner {planner!r}; choose one of {PLANNERS.choices()}")
     if robot == "sim" and not 1 <= objects <= 8:
         fail(f"--objects must be between 1 and 8, got {objects}")
     if robot == "sim" and split not in SPLITS:
@@ -108,9 +106,15 @@ def _check_inputs(
 @app.command("run")
 def run(
     prompt: str = typer.Argument(..., help='What to do, e.g. "clear the table" or "grasp the red cup".'),
-    robot: str = typer.Option("sim", help=ROBOTS_HELP),
-    planner: str = typer.Option(
-        "scene", help="The planner: scene (sim ground truth) or openai (a VLM server)."
+    robot: str = typer.Option(
+        "sim", help=f"The robot type: {ROBOTS.choices()}; any but sim reads --robot-config."
+    ),
+    planner: str = typer.Option("scene", help=f"The planner: {PLANNERS.choices()}."),
+    planner_option: list[str] = typer.Option(
+        [],
+        "--planner-option",
+        help="A planner option KEY=VALUE (repeatable), e.g. box_noise=0.1 for scene (its config "
+        "class names them; a wrong one is refused with the known ones).",
     ),
     planner_url: str | None = typer.Option(None, help="openai planner: the server URL (or OPENAI_BASE_URL)."),
     planner_model: str | None = typer.Option(
@@ -127,13 +131,16 @@ def run(
     robot_config: Path | None = typer.Option(
         None,
         "--robot-config",
-        help="--robot real: the robot's YAML file (addresses, serials, limits, poses).",
+        help="A robot other than sim: its YAML file, whose `type` is --robot (for real: addresses, "
+        "serials, limits, poses).",
     ),
-    tracker: str = typer.Option("sam2", help="--robot real: the mask tracker (sam2 or sam+cutie)."),
+    tracker: str = typer.Option(
+        "sam2", help=f"A robot other than sim: the mask tracker: {TRACKERS.choices()}."
+    ),
     tracker_option: list[str] = typer.Option(
         [],
         "--tracker-option",
-        help="--robot real: a tracker option KEY=VALUE (repeatable), e.g. checkpoint=...",
+        help="A robot other than sim: a tracker option KEY=VALUE (repeatable), e.g. checkpoint=...",
     ),
     tree: str | None = typer.Option(
         None, help="A bundled tree name or a tree file; default: chosen from the plan."
@@ -188,15 +195,27 @@ def run(
     for note in dict.fromkeys(controller_precision(controller, skill, chosen_precision) for skill in skills):
         if note is not None:
             console.print(f"[dim]{note}[/]")
-    if robot == "real":
-        from dexagent.cli.run_real import parse_options, run_on_real_robot
+    from dexagent.cli.run_real import parse_options
 
-        openai = {"base_url": planner_url, "model": planner_model, "box_format": planner_box_format}
+    planner_options = parse_options(planner_option, "--planner-option")
+    if planner == "openai":  # its own flags; --planner-option may add any other of its options
+        openai = {
+            "base_url": planner_url,
+            "model": planner_model,
+            "box_format": planner_box_format,
+            "timeout": planner_timeout,
+            "max_retries": planner_retries,
+        }
+        planner_options = {**openai, **planner_options}
+    if robot != "sim":  # every other registered type: a robot without a simulator behind it
+        from dexagent.cli.run_real import run_on_real_robot
+
         run_on_real_robot(
             prompt,
+            robot=robot,
             robot_config=robot_config,
             planner=planner,
-            planner_options=openai if planner == "openai" else {},
+            planner_options=planner_options,
             controller=controller,
             tracker=tracker,
             tracker_options=parse_options(tracker_option, "--tracker-option"),
@@ -232,8 +251,7 @@ def run(
         sim = build_sim_robot(seed, n_objects=objects, split=split, image_size=image_size)
     except (HardwareError, ValueError) as error:
         fail(f"cannot build the sim scene: {error}")
-    options = {"timeout": planner_timeout, "max_retries": planner_retries}
-    the_planner = _planner(planner, sim, planner_url, planner_model, planner_box_format, options)
+    the_planner = _planner(planner, sim, planner_options)
     config = RunConfig(
         prompt=prompt,
         tree=tree,
@@ -306,15 +324,11 @@ def _report(result: RunResult, video: Path | None, log: Path | None, recorder: V
         raise typer.Exit(EXIT_FAILED)
 
 
-def _planner(
-    name: str, sim: SimRobot, url: str | None, model: str | None, box_format: str, options: dict[str, Any]
-) -> Planner:
+def _planner(name: str, sim: SimRobot, options: dict[str, Any]) -> Planner:
     from dexagent.agent.planner import build_planner
     from dexagent.agent.planner.errors import PlannerConfigError, PlannerError, PlannerUnreachableError
 
     try:
-        if name == "scene":
-            return build_planner("scene", sim)
-        return build_planner("openai", base_url=url, model=model, box_format=box_format, **options)
+        return build_planner(name, sim, **options)
     except (PlannerUnreachableError, PlannerConfigError, PlannerError) as error:
         fail(f"planner {name}: {error}")

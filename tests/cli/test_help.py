@@ -43,12 +43,30 @@ def test_train_help_lists_every_preset_get_config_accepts() -> None:
 
 
 def test_help_lines_written_out_name_every_registered_choice() -> None:
-    """Start-up keeps the registries out of --help; these lines must still list what they hold."""
+    """Start-up keeps the suites out of --help; this line must still list what they hold."""
     from dexagent.agent.evaluation import SUITES
     from dexagent.cli.eval import SUITES_HELP
-    from dexagent.cli.run import ROBOTS_HELP
-    from dexagent.hardware.registry import robot_types
 
-    assert robot_types() and all(f"{robot} (" in ROBOTS_HELP for robot in robot_types())
     named = set(re.findall(r"[a-z][a-z-]*[a-z]", SUITES_HELP))
     assert SUITES and set(SUITES) <= named, set(SUITES) - named
+
+
+def test_help_lists_the_registries_contents() -> None:
+    """Robots, planners, trackers and encoders are listed from their registries (a plug-in registered
+    before the CLI loads is listed too: tests/cli/test_adding_a_plugin.py)."""
+    from dexagent.agent.planner import PLANNERS
+    from dexagent.controller.config import ENCODERS
+    from dexagent.controller.perception import TRACKERS
+    from dexagent.hardware.registry import ROBOTS
+
+    def flat(*command: str) -> str:  # one line, without the table's borders
+        return " ".join(_help(*command).replace("│", " ").split())
+
+    run = flat("run")
+    assert f"The robot type: {', '.join(ROBOTS.names())};" in run
+    assert f"The planner: {', '.join(PLANNERS.names())}." in run
+    assert f"the mask tracker: {', '.join(TRACKERS.names())}." in run
+    assert f"The robot, one of {', '.join(ROBOTS.names())}:" in flat("collect")
+    assert f"this mask tracker: {', '.join(TRACKERS.names())}" in flat("doctor")
+    info = flat("controller", "info")
+    assert f"Encoder kinds a config may name: {', '.join(ENCODERS.names())}." in info
