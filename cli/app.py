@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 from typing import Any
@@ -26,9 +27,56 @@ _option_type = getattr(typer.core.TyperOption, "display_type_rich", None)
 if _option_type is not None:
     typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
+# Every command by name, in the order `dexagent --help` lists them, and the modules that register it
+# (on `app`). A module is imported when its command runs or a help text lists it, so `dexagent tree
+# list` does not pay for the imports of `run`, `train` and the rest (tests/cli/test_help.py keeps
+# this table in step with what the modules register).
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "run": ("dexagent.cli.run",),  # the main command first
+    "collect": ("dexagent.cli.collect",),
+    "data": ("dexagent.cli.data",),
+    "eval": ("dexagent.cli.eval",),
+    "sim": ("dexagent.cli.sim",),
+    "train": ("dexagent.cli.train",),
+    "controller": ("dexagent.cli.controller", "dexagent.cli.controller_hub"),
+    "tree": ("dexagent.cli.tree",),
+    "skills": ("dexagent.cli.skills",),
+    "planner": ("dexagent.cli.planner",),
+    "doctor": ("dexagent.cli.doctor",),
+    "calibrate": ("dexagent.cli.calibrate",),
+}
+
+
+class LazyCommands(typer.core.TyperGroup):
+    """The root group: a command's modules load when the command is looked up, not at start-up."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *(name for name in super().list_commands(ctx) if name not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            for module in COMMANDS[cmd_name]:
+                importlib.import_module(module)
+            self.commands[cmd_name] = _click_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+def _click_command(name: str) -> Any:
+    """The click command (or group) of what the modules registered on `app` as `name`."""
+    part = typer.Typer(rich_markup_mode=app.rich_markup_mode, add_completion=False)
+    part.registered_commands = [
+        info
+        for info in app.registered_commands
+        if (info.name or (info.callback.__name__ if info.callback else "").replace("_", "-")) == name
+    ]
+    part.registered_groups = [info for info in app.registered_groups if info.name == name]
+    return typer.main.get_group(part).commands[name]
+
+
 app = typer.Typer(
     name="dexagent",
     help="Make a dexterous robot do what it is told: VLM planner, DiT controller, skill trees.",
+    cls=LazyCommands,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -55,15 +103,6 @@ def _root(
     """dexagent: `dexagent run "clear the table"` runs the whole agent in simulation."""
 
 
-# Command registration: each command group lives in its own module of this folder.
-# (keep one line per module; the order here is the order in `dexagent --help`)
-from dexagent.cli import run  # noqa: E402, F401, I001  (the main command first)
-from dexagent.cli import collect, data, eval, sim  # noqa: E402, F401
-from dexagent.cli import train, controller, controller_hub  # noqa: E402, F401
-from dexagent.cli import tree, skills, planner  # noqa: E402, F401
-from dexagent.cli import doctor, calibrate  # noqa: E402, F401
-
-
 def main() -> None:
     # SIGTERM (a scheduler's or `docker stop`'s stop, `kill`) stops every command as Ctrl-C does:
     # the same clean exit 130, saved work and no traceback; `run` installs its own safe stop.
@@ -76,7 +115,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     # `python -m dexagent.cli.app` (e.g. `accelerate launch -m dexagent.cli.app train ...`) runs
-    # this file as `__main__`, while the command modules registered on the imported
+    # this file as `__main__`, while the command modules register on the imported
     # `dexagent.cli.app`: run that module's app, which has every command.
     from dexagent.cli.app import main as _registered_main
 

@@ -24,6 +24,7 @@ from torch import nn
 from typer.testing import CliRunner
 
 from dexagent.agent.planner import PLANNERS
+from dexagent.cli import collect, controller, doctor, run  # noqa: F401  (see below)
 from dexagent.cli.app import app
 from dexagent.controller.config import ENCODERS, EncoderConfig, get_config
 from dexagent.controller.perception import TRACKERS
@@ -128,6 +129,8 @@ def _build_encoder(config: EncoderConfig, image_size: int, load_pretrained: bool
     return ToyEncoder(config, image_size)
 
 
+# The command modules above load before the toys register: help texts are written when a command's
+# module loads, and the toys must not stay in the help other tests read.
 @pytest.fixture
 def toys() -> Iterator[None]:
     EVENTS.clear()

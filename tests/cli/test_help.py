@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
 import re
+from typing import Any
 
 import typer
 from typer.testing import CliRunner
 
-from dexagent.cli.app import app
+from dexagent.cli.app import COMMANDS, app
 from dexagent.controller.config import config_names
 
 runner = CliRunner()
 
 
-def _command_paths(command: object, path: list[str]) -> list[list[str]]:
+def _command_paths(command: Any, path: list[str]) -> list[list[str]]:
     paths = [path]
-    for name, sub in getattr(command, "commands", {}).items():
-        paths += _command_paths(sub, [*path, name])
+    if hasattr(command, "list_commands"):  # a group (the root loads its commands' modules on lookup)
+        for name in command.list_commands(None):
+            paths += _command_paths(command.get_command(None, name), [*path, name])
     return paths
 
 
@@ -70,3 +73,14 @@ def test_help_lists_the_registries_contents() -> None:
     assert f"this mask tracker: {', '.join(TRACKERS.names())}" in flat("doctor")
     info = flat("controller", "info")
     assert f"Encoder kinds a config may name: {', '.join(ENCODERS.names())}." in info
+
+
+def test_the_command_table_names_what_each_module_registers() -> None:
+    """`dexagent tree list` imports only cli.tree: the root finds a command's modules in COMMANDS."""
+    for modules in COMMANDS.values():
+        for module in modules:
+            importlib.import_module(module)
+    registered = [info.name for info in app.registered_commands] + [g.name for g in app.registered_groups]
+    assert sorted(registered) == sorted(COMMANDS)
+    root = typer.main.get_command(app)
+    assert root.list_commands(None) == list(COMMANDS)  # type: ignore[attr-defined]
