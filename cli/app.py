@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import signal
-from typing import Any
+from typing import Any, NamedTuple
 
 # Offscreen MuJoCo rendering on machines without a display; a user's own choice wins.
 os.environ.setdefault("MUJOCO_GL", "egl")
@@ -27,38 +28,100 @@ _option_type = getattr(typer.core.TyperOption, "display_type_rich", None)
 if _option_type is not None:
     typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
-# Every command by name, in the order `dexagent --help` lists them, and the modules that register it
-# (on `app`). A module is imported when its command runs or a help text lists it, so `dexagent tree
-# list` does not pay for the imports of `run`, `train` and the rest (tests/cli/test_help.py keeps
-# this table in step with what the modules register).
-COMMANDS: dict[str, tuple[str, ...]] = {
-    "run": ("dexagent.cli.run",),  # the main command first
-    "collect": ("dexagent.cli.collect",),
-    "data": ("dexagent.cli.data",),
-    "eval": ("dexagent.cli.eval",),
-    "sim": ("dexagent.cli.sim",),
-    "train": ("dexagent.cli.train",),
-    "controller": ("dexagent.cli.controller", "dexagent.cli.controller_hub"),
-    "tree": ("dexagent.cli.tree",),
-    "skills": ("dexagent.cli.skills",),
-    "planner": ("dexagent.cli.planner",),
-    "doctor": ("dexagent.cli.doctor",),
-    "calibrate": ("dexagent.cli.calibrate",),
+
+class Command(NamedTuple):
+    """A root command: the modules that register it (on `app`) and the line `dexagent --help` shows."""
+
+    modules: tuple[str, ...]
+    summary: str  # the first paragraph of the command's help (tests/cli/test_help.py compares them)
+
+
+# Every command by name, in the order `dexagent --help` lists them. A command's modules are imported
+# when it runs or its own help is asked for, so `dexagent tree list` does not pay for the imports of
+# `run`, `train` and the rest, and `dexagent --help` lists the summaries without importing any.
+COMMANDS: dict[str, Command] = {
+    "run": Command(
+        ("dexagent.cli.run",),
+        "Run the agent on PROMPT: plan, compile a skill tree, tick it at 20 Hz; exit 0 when the prompt "
+        "is done.",
+    ),
+    "collect": Command(
+        ("dexagent.cli.collect",),
+        "Record demonstrations: scripted experts in sim, or kinesthetic ones on the real robot.",
+    ),
+    "data": Command(
+        ("dexagent.cli.data",),
+        "Demonstration stores: what they hold; export to / import from LeRobot v3 and DexGraspVLA.",
+    ),
+    "eval": Command(
+        ("dexagent.cli.eval",), "Run closed-loop grasping episodes in sim and print success rates per split."
+    ),
+    "sim": Command(("dexagent.cli.sim",), "Look at the simulation: render a scene, record an episode."),
+    "train": Command(
+        ("dexagent.cli.train",),
+        "Train the DiT controller; Ctrl-C saves the current step so --resume can continue it.",
+    ),
+    "controller": Command(
+        ("dexagent.cli.controller", "dexagent.cli.controller_hub"),
+        "Inspect DiT controller configs and checkpoints.",
+    ),
+    "tree": Command(
+        ("dexagent.cli.tree",),
+        "Skill trees: validate, show and render tree files; the JSON schema; the bundled trees.",
+    ),
+    "skills": Command(
+        ("dexagent.cli.skills",),
+        "List the skills trees can use: name, kind, what it does, its parameters and defaults.",
+    ),
+    "planner": Command(
+        ("dexagent.cli.planner",),
+        "Check a VLM planner server (key from OPENAI_API_KEY); ground a target or plan a prompt.",
+    ),
+    "doctor": Command(
+        ("dexagent.cli.doctor",),
+        "Check Python, torch/GPU, MuJoCo rendering, optional packages, weights, devices and the VLM.",
+    ),
+    "calibrate": Command(
+        ("dexagent.cli.calibrate",), "Compare your robot with the sim embodiment the controllers learned on."
+    ),
 }
 
 
 class LazyCommands(typer.core.TyperGroup):
-    """The root group: a command's modules load when the command is looked up, not at start-up."""
+    """The root group: a command's modules load when the command is looked up, not at start-up; the
+    root's own help lists the summaries of commands not loaded yet."""
+
+    listing_only = False  # true while the root's help is written
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*COMMANDS, *(name for name in super().list_commands(ctx) if name not in COMMANDS)]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in COMMANDS:
-            for module in COMMANDS[cmd_name]:
+            if self.listing_only:
+                return typer.core.TyperCommand(cmd_name, help=COMMANDS[cmd_name].summary)
+            for module in COMMANDS[cmd_name].modules:
                 importlib.import_module(module)
             self.commands[cmd_name] = _click_command(cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except Exception as error:  # "No such command": Typer suggests only from the loaded ones
+            message = getattr(error, "message", None)
+            if isinstance(message, str) and args and "Did you mean" not in message:
+                matches = difflib.get_close_matches(args[0], self.list_commands(ctx))
+                if matches:
+                    error.message = f"{message.rstrip('.')}. Did you mean {', '.join(map(repr, matches))}?"  # type: ignore[attr-defined]
+            raise
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self.listing_only = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.listing_only = False
 
 
 def _click_command(name: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 from typing import Any
 
@@ -76,11 +77,20 @@ def test_help_lists_the_registries_contents() -> None:
 
 
 def test_the_command_table_names_what_each_module_registers() -> None:
-    """`dexagent tree list` imports only cli.tree: the root finds a command's modules in COMMANDS."""
-    for modules in COMMANDS.values():
-        for module in modules:
+    """`dexagent tree list` imports only cli.tree, `dexagent --help` none: the root reads COMMANDS."""
+    for command in COMMANDS.values():
+        for module in command.modules:
             importlib.import_module(module)
     registered = [info.name for info in app.registered_commands] + [g.name for g in app.registered_groups]
     assert sorted(registered) == sorted(COMMANDS)
-    root = typer.main.get_command(app)
-    assert root.list_commands(None) == list(COMMANDS)  # type: ignore[attr-defined]
+    root: Any = typer.main.get_command(app)
+    assert root.list_commands(None) == list(COMMANDS)
+    for name, command in COMMANDS.items():
+        loaded = root.get_command(None, name)
+        first_paragraph = inspect.cleandoc(loaded.short_help or loaded.help or "").split("\n\n")[0].strip()
+        assert command.summary == first_paragraph, f"app.COMMANDS[{name!r}].summary: {first_paragraph!r}"
+
+
+def test_a_mistyped_command_is_answered_with_the_close_ones() -> None:
+    result = runner.invoke(app, ["tre"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "No such command 'tre'. Did you mean 'tree'?" in result.output
