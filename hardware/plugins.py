@@ -144,6 +144,7 @@ class FieldProblem:
     where: tuple[Any, ...]  # the field's path; pydantic's internal parts ("function-after[...]") dropped
     message: str  # "unknown field" for a field the config does not have
     given: str | None = None  # repr of the value given, for a bad value (None: missing or unknown)
+    kind: str = ""  # pydantic's error type, e.g. "int_parsing", "missing", "extra_forbidden"
 
     @property
     def name(self) -> str:
@@ -155,12 +156,13 @@ def field_problems(error: Any) -> list[FieldProblem]:
     problems = []
     for item in error.errors():
         where = tuple(part for part in item["loc"] if not str(part).startswith("function-"))
-        if item["type"] == "extra_forbidden":
-            problems.append(FieldProblem(where, "unknown field"))
-        elif item["type"] == "missing":
-            problems.append(FieldProblem(where, item["msg"]))
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            problems.append(FieldProblem(where, "unknown field", kind=kind))
+        elif kind == "missing":
+            problems.append(FieldProblem(where, item["msg"], kind=kind))
         else:
-            problems.append(FieldProblem(where, item["msg"], repr(item.get("input"))))
+            problems.append(FieldProblem(where, item["msg"], repr(item.get("input")), kind))
     return problems
 
 
