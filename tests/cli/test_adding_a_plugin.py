@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 from typer.testing import CliRunner
@@ -115,13 +114,12 @@ def _build_tracker(options: ToyTrackerOptions) -> Any:
 
 
 class ToyEncoder(nn.Module):
-    """One linear embedding per patch, like `pixels`, with a parameter count of its own."""
+    """One linear embedding per patch, like `pixels`."""
 
     def __init__(self, config: EncoderConfig, image_size: int) -> None:
         super().__init__()
         side = config.patch_size * config.pool
         self.embed = nn.Conv2d(3, config.width, side, stride=side, bias=False)
-        self.marker = nn.Parameter(torch.zeros(7))
 
 
 def _build_encoder(config: EncoderConfig, image_size: int, load_pretrained: bool) -> nn.Module:
@@ -152,9 +150,9 @@ def _invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _run_toy(tmp_path: Path, *extra: str) -> tuple[int, str]:
+def _run_toy(tmp_path: Path, *extra: str, config_text: str = "type: toy\ntint: 90\n") -> tuple[int, str]:
     config = tmp_path / "toy.yaml"
-    config.write_text("type: toy\ntint: 90\n")
+    config.write_text(config_text)
     return _invoke(
         "run", "clear the table", "--robot", "toy", "--robot-config", str(config),
         "--planner", "toy-planner", "--tracker", "toy-tracker", "--controller", "scripted", *extra,
@@ -178,33 +176,13 @@ def test_a_registered_plugins_options_are_checked_by_its_config(toys: None, tmp_
     assert code == 2 and "unknown toy-tracker tracker option 'width' (known: depth)" in output, output
     code, output = _run_toy(tmp_path, "--planner-option", "colour=red")
     assert code == 2 and "unknown toy-planner planner option 'colour' (known: mood)" in output, output
-    (tmp_path / "bad.yaml").write_text("type: toy\ntint: 300\n")
-    code, output = _invoke(
-        "run",
-        "clear the table",
-        "--robot",
-        "toy",
-        "--robot-config",
-        str(tmp_path / "bad.yaml"),
-        "--controller",
-        "scripted",
-    )
+    code, output = _run_toy(tmp_path, config_text="type: toy\ntint: 300\n")
     assert code == 2 and "tint: Input should be less than or equal to 255" in output, output
     assert not [name for name, _ in EVENTS if name == "robot built"]  # nothing connected on bad input
 
 
 def test_a_robot_config_of_another_type_is_refused_by_name(toys: None, tmp_path: Path) -> None:
-    (tmp_path / "sim.yaml").write_text("type: sim\n")
-    code, output = _invoke(
-        "run",
-        "clear the table",
-        "--robot",
-        "toy",
-        "--robot-config",
-        str(tmp_path / "sim.yaml"),
-        "--controller",
-        "scripted",
-    )
+    code, output = _run_toy(tmp_path, config_text="type: sim\n")
     assert code == 2 and "--robot toy needs `type: toy`, the file says `type: sim`" in output, output
 
 
