@@ -73,6 +73,10 @@ COMMANDS: dict[str, Command] = {
         ("dexagent.cli.skills",),
         "List the skills trees can use: name, kind, what it does, its parameters and defaults.",
     ),
+    "plugins": Command(
+        ("dexagent.cli.plugins",),
+        "List the registered robots, mask trackers, planners and encoders, with their options.",
+    ),
     "planner": Command(
         ("dexagent.cli.planner",),
         "Check a VLM planner server (key from OPENAI_API_KEY); ground a target or plan a prompt.",

@@ -113,8 +113,8 @@ def run(
     planner_option: list[str] = typer.Option(
         [],
         "--planner-option",
-        help="A planner option KEY=VALUE (repeatable), e.g. box_noise=0.1 for scene (its config "
-        "class names them; a wrong one is refused with the known ones).",
+        help="A planner option KEY=VALUE (repeatable), e.g. box_noise=0.1 for scene; `dexagent plugins` "
+        "lists each planner's options.",
     ),
     planner_url: str | None = typer.Option(None, help="openai planner: the server URL (or OPENAI_BASE_URL)."),
     planner_model: str | None = typer.Option(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -75,9 +75,6 @@ class Registry(Generic[Product]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._plugins
-
-    def __iter__(self) -> Iterator[Plugin]:
-        return iter(list(self._plugins.values()))
 
     def names(self) -> list[str]:
         """Registered names, in registration order."""

@@ -4,7 +4,8 @@ Each kind exists only in this test, is registered in its registry and nowhere el
 then runs it as itself: `dexagent run --robot toy` builds the toy robot from its config file (not
 the sim), asks the toy planner (not openai), validates the toy tracker's options; `dexagent
 controller info` builds a policy whose head encoder is the toy one; `collect` refuses the toy
-robot by name. Every command's help lists what was registered before the CLI loaded.
+robot by name; `dexagent plugins` lists each with its options. Every command's help lists what was
+registered before the CLI loaded.
 """
 
 from __future__ import annotations
@@ -212,6 +213,16 @@ def test_a_registered_encoder_is_built_by_controller_info(toys: None, tmp_path: 
         code == 2
         and "head_encoder.kind must be one of dinov2, cnn, pixels, toy-encoder, got 'lens'" in output
     )
+
+
+def test_dexagent_plugins_lists_each_registered_one_with_its_options(toys: None) -> None:
+    code, output = _invoke("plugins")
+    assert code == 0, output
+    for name in ("toy", "toy-tracker", "toy-planner", "toy-encoder", "sim", "sam2", "openai", "dinov2"):
+        assert f" {name} " in output, name
+    assert "mood  how the toy planner feels" in output and "depth  how hard the toy tracker looks" in output
+    code, output = _invoke("plugins", "planner")
+    assert code == 0 and "toy-planner" in output and "toy-tracker" not in output
 
 
 # The command-line help is written when the CLI loads, so the plug-ins are registered before that,

@@ -28,6 +28,7 @@ LISTINGS = [
     ["skills"],
     ["skills", "--json"],
     ["skills", "--schema"],
+    ["plugins"],
 ]
 # Port 9 (discard) is closed: the check fails at once with "cannot reach" (exit 2).
 PLANNER_CHECK = [
