@@ -2,10 +2,10 @@
 
 Each kind exists only in this test, is registered in its registry and nowhere else, and the CLI
 then runs it as itself: `dexagent run --robot toy` builds the toy robot from its config file (not
-the sim), asks the toy planner (not openai), validates the toy tracker's options; `dexagent
-controller info` builds a policy whose head encoder is the toy one; `collect` refuses the toy
-robot by name; `dexagent plugins` lists each with its options. Every command's help lists what was
-registered before the CLI loaded.
+the sim), asks the toy planner (not openai), and the learned controller of a grasp on it follows
+the target with the toy tracker; `dexagent controller info` builds a policy whose head encoder is
+the toy one; `collect` refuses the toy robot by name; `dexagent plugins` lists each with its
+options. Every command's help lists what was registered before the CLI loaded.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 from typer.testing import CliRunner
 
+import dexagent.cli.collect
+import dexagent.cli.controller
+import dexagent.cli.doctor
+import dexagent.cli.run  # noqa: F401  (these four load before the toys register: see below)
 from dexagent.agent.planner import PLANNERS
-from dexagent.cli import collect, controller, doctor, run  # noqa: F401  (see below)
 from dexagent.cli.app import app
 from dexagent.controller.config import ENCODERS, EncoderConfig, get_config
 from dexagent.controller.perception import TRACKERS
@@ -74,14 +77,20 @@ class ToyRobot:
 
 
 class ToyPlanner:
-    """Sees that the table is already clear."""
+    """Sees that the table is already clear, or (mood "keen") a cup to grasp at a fixed box."""
+
+    def __init__(self, mood: str) -> None:
+        self.mood = mood
 
     def propose(self, prompt: str, observation: Observation, history: Sequence[AttemptRecord]) -> Plan:
         EVENTS.append(("planner proposed", int(observation.head_rgb[0, 0, 0])))
+        if self.mood == "keen" and not history:
+            return Plan(instructions=(Instruction(target="cup", text="grasp the cup"),))
         return Plan(instructions=(), reasoning="the toy table is empty")
 
     def ground(self, instruction: Instruction, observation: Observation) -> Box:
-        raise AssertionError("nothing to ground")
+        EVENTS.append(("planner grounded", instruction.target))
+        return Box(8, 8, 20, 20)
 
     def verify_grasp(self, instruction: Instruction, observation: Observation) -> Verdict:
         raise AssertionError("nothing to verify")
@@ -100,7 +109,7 @@ class ToyPlannerOptions(BaseModel):
 def _build_planner(options: dict[str, Any], scene: Any, check: bool) -> ToyPlanner:
     validated = PLANNERS.validate("toy-planner", options)
     EVENTS.append(("planner built", validated.mood))
-    return ToyPlanner()
+    return ToyPlanner(validated.mood)
 
 
 class ToyTrackerOptions(BaseModel):
@@ -109,9 +118,25 @@ class ToyTrackerOptions(BaseModel):
     depth: int = Field(1, ge=1, description="how hard the toy tracker looks")
 
 
-def _build_tracker(options: ToyTrackerOptions) -> Any:
+class ToyTracker:
+    """The box itself as the mask, every frame."""
+
+    def __init__(self) -> None:
+        self.mask = np.zeros((32, 32), bool)
+
+    def start(self, observation: Observation, target_box: Box) -> np.ndarray:
+        EVENTS.append(("tracker started", target_box.as_tuple()))
+        x1, y1, x2, y2 = (int(v) for v in target_box.as_tuple())
+        self.mask[y1:y2, x1:x2] = True
+        return self.mask.copy()
+
+    def step(self, observation: Observation) -> np.ndarray:
+        return self.mask.copy()
+
+
+def _build_tracker(options: ToyTrackerOptions) -> ToyTracker:
     EVENTS.append(("tracker built", options.depth))
-    return object()
+    return ToyTracker()
 
 
 class ToyEncoder(nn.Module):
@@ -151,12 +176,14 @@ def _invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _run_toy(tmp_path: Path, *extra: str, config_text: str = "type: toy\ntint: 90\n") -> tuple[int, str]:
+def _run_toy(
+    tmp_path: Path, *extra: str, config_text: str = "type: toy\ntint: 90\n", controller: str = "scripted"
+) -> tuple[int, str]:
     config = tmp_path / "toy.yaml"
     config.write_text(config_text)
     return _invoke(
         "run", "clear the table", "--robot", "toy", "--robot-config", str(config),
-        "--planner", "toy-planner", "--tracker", "toy-tracker", "--controller", "scripted", *extra,
+        "--planner", "toy-planner", "--tracker", "toy-tracker", "--controller", controller, *extra,
     )  # fmt: skip
 
 
@@ -168,6 +195,35 @@ def test_a_registered_robot_and_planner_run_as_themselves(toys: None, tmp_path: 
     assert ("planner built", "sunny") in EVENTS and ("robot built", 90) in EVENTS
     assert ("planner proposed", 90) in EVENTS  # it saw the toy robot's image, not a sim render
     assert ("planner checked", "clear the table") in EVENTS and names[-1] == "robot closed"
+
+
+def test_a_registered_tracker_follows_the_target_of_a_learned_controller_on_the_robot(
+    toys: None, tmp_path: Path, tiny_config: Callable[..., Any]
+) -> None:
+    from dexagent.controller.checkpoint import save_checkpoint
+    from dexagent.controller.normalizer import Normalizer
+    from dexagent.controller.policy import DexGraspPolicy
+
+    spec = ToyRobot(ToyRobotConfig()).spec
+    policy = DexGraspPolicy(
+        tiny_config(image_size=32), Normalizer.from_limits(spec.lower, spec.upper), load_pretrained=False
+    )
+    checkpoint = save_checkpoint(tmp_path / "ckpt", policy)
+    tree = tmp_path / "one_grasp.yaml"
+    tree.write_text(
+        "tree:\n  sequence:\n    - plan: {prompt: '{prompt}', allow_empty: false}\n"
+        "    - grasp: {target: '{instruction}', budget_s: 0.5}\n"
+    )
+    EVENTS.clear()
+    code, output = _run_toy(
+        tmp_path, "--planner-option", "mood=keen", "--tracker-option", "depth=3", "--tree", str(tree),
+        controller=str(checkpoint),
+    )  # fmt: skip
+    assert code == 1 and "timeout after 0.5 s" in output, output  # a random policy does not grasp
+    names = [name for name, _ in EVENTS]
+    assert ("planner grounded", "cup") in EVENTS and ("tracker built", 3) in EVENTS, EVENTS
+    assert ("tracker started", (8.0, 8.0, 20.0, 20.0)) in EVENTS, EVENTS
+    assert names.index("tracker started") > names.index("tracker built") > names.index("planner grounded")
 
 
 def test_a_registered_plugins_options_are_checked_by_its_config(toys: None, tmp_path: Path) -> None:
