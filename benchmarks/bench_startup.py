@@ -6,7 +6,9 @@ wall time of each, its ratio to a bare interpreter (`python -c pass`, the floor)
 interpreter that imports only what any Typer + rich CLI imports
 (`python -c "import typer, rich.console, rich.table"`). The target: every command here within 2x
 of the latter. For reference, a two-command Typer app that imports nothing else shows what Typer's
-own help renderer costs (it loads rich.markdown and rich.traceback on top of the bare import).
+own help renderer costs (it loads rich.markdown and rich.traceback on top of the bare import), and
+what running one of its commands costs (Typer 0.2x coerces every parameter given or not, the
+`--help` flags included, through a pydantic TypeAdapter, so any command loads pydantic).
 
     python benchmarks/bench_startup.py
     python benchmarks/bench_startup.py --repeats 15
@@ -78,16 +80,23 @@ def main() -> None:
         "python -c pass": [sys.executable, "-c", "pass"],
         "typer + rich import": [sys.executable, "-c", "import typer, rich.console, rich.table"],
         "bare typer app --help": [sys.executable, "-c", BARE_APP, "--help"],
+        "bare typer app one": [sys.executable, "-c", BARE_APP, "one"],
         "dexagent --help": [*dexagent, "--help"],
         "dexagent tree list": [*dexagent, "tree", "list"],
         "dexagent skills": [*dexagent, "skills"],
     }
     print(f"machine: {platform.machine()}, {os.cpu_count()} cpus; median of {args.repeats} runs each")
-    print(f"{'command':22s}{'median s':>10s}{'vs python':>11s}{'vs typer+rich':>15s}")
+    # The last column: against the bare Typer app doing the same kind of thing (help, or a command),
+    # i.e. what dexagent adds to what any Typer CLI pays on this machine at this load.
+    print(f"{'command':22s}{'median s':>10s}{'vs python':>11s}{'vs typer+rich':>15s}{'vs bare app':>13s}")
     medians = median_seconds(commands, args.repeats)
     floor, typer_rich = medians["python -c pass"], medians["typer + rich import"]
     for name, seconds in medians.items():
-        print(f"{name:22s}{seconds:10.3f}{seconds / floor:10.1f}x{seconds / typer_rich:14.1f}x")
+        line = f"{name:22s}{seconds:10.3f}{seconds / floor:10.1f}x{seconds / typer_rich:14.1f}x"
+        if name.startswith("dexagent"):
+            bare = medians["bare typer app --help" if name.endswith("--help") else "bare typer app one"]
+            line += f"{seconds / bare:12.2f}x"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
 
 if TYPE_CHECKING:
     from dexagent.controller.data.collect import Demo
+from dexagent.controller.perception.registry import TRACKERS
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL
+from dexagent.hardware.registry import ROBOTS
 from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, SPLITS
 
 
@@ -100,9 +102,15 @@ def collect(
     round_: int = typer.Option(
         1, "--round", help="--on-policy: the round number written into each episode's metadata."
     ),
-    robot: str = typer.Option("sim", help="sim (scripted expert) or real (kinesthetic: guide, then replay)."),
+    robot: str = typer.Option(
+        "sim",
+        help=f"The robot, one of {ROBOTS.choices()}: sim (scripted experts) and real (kinesthetic: guide, "
+        "then replay) record demonstrations; another type is refused by name.",
+    ),
     robot_config: Path | None = typer.Option(None, "--robot-config", help="--robot real: the robot's YAML."),
-    tracker: str = typer.Option("sam2", help="--robot real: the mask tracker for the target."),
+    tracker: str = typer.Option(
+        "sam2", help=f"--robot real: the mask tracker for the target: {TRACKERS.choices()}."
+    ),
     tracker_option: list[str] = typer.Option([], "--tracker-option", help="--robot real: KEY=VALUE."),
     planner_url: str | None = typer.Option(None, help="--robot real: a VLM that proposes each target's box."),
     planner_model: str | None = typer.Option(None, help="--robot real: the VLM's model name."),
@@ -110,8 +118,10 @@ def collect(
     """Record demonstrations: scripted experts in sim, or kinesthetic ones on the real robot."""
     if episodes <= 0:
         fail(f"--episodes must be positive, got {episodes}")
-    if robot not in ("sim", "real"):
-        fail(f"unknown robot {robot!r}; choose sim or real")
+    if robot not in ROBOTS:
+        fail(f"unknown robot {robot!r}; this build drives: {ROBOTS.choices()}")
+    if robot not in ("sim", "real"):  # scripted experts need the sim, kinesthetic teaching the arm
+        fail(f"--robot {robot}: collect records demonstrations on the sim or the real robot only")
     if robot == "real":
         from dexagent.cli.collect_real import run_real_collection
         from dexagent.cli.run_real import parse_options

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import console, fail
-from dexagent.controller.config import ConfigError, PolicyConfig, config_names, get_config
+from dexagent.controller.config import ENCODERS, ConfigError, PolicyConfig, config_names, get_config
 
 # torch and the model code load inside the command, so `dexagent --help` stays fast.
 if TYPE_CHECKING:
@@ -61,7 +61,9 @@ def _describe(config: PolicyConfig) -> str:
 @controller_app.command("info")
 def info(
     config: str = typer.Argument(
-        ..., help=f"A named config ({', '.join(config_names())}), a config .json, or a checkpoint folder."
+        ...,
+        help=f"A named config ({', '.join(config_names())}), a config .json, or a checkpoint folder. "
+        f"Encoder kinds a config may name: {ENCODERS.choices()}.",
     ),
 ) -> None:
     """Print parameter counts per part (trainable vs frozen) and the architecture of CONFIG."""

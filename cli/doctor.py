@@ -22,6 +22,7 @@ from rich.table import Table
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, console, fail
+from dexagent.controller.perception.registry import TRACKERS
 
 if TYPE_CHECKING:  # the checks load when the doctor runs, so `dexagent --help` stays fast
     from dexagent.cli.doctor_checks import Check
@@ -62,7 +63,9 @@ def doctor(
         None, help="Also check this OpenAI-compatible VLM endpoint (or OPENAI_BASE_URL)."
     ),
     tracker: str | None = typer.Option(
-        None, help="Also check this mask tracker (a real-robot run's; with --robot-config, default sam2)."
+        None,
+        help=f"Also check this mask tracker: {TRACKERS.choices()} (a real-robot run's; with "
+        "--robot-config, default sam2).",
     ),
     tracker_option: list[str] = typer.Option([], "--tracker-option", help="Its options, KEY=VALUE."),
     timeout: float = typer.Option(2.0, help="Seconds any one device or server may take to answer."),

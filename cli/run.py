@@ -11,18 +11,18 @@ import typer
 # Only what the options' help needs loads with the module (`dexagent --help` imports every command
 # module); the agent, the controllers and the sim load when the command runs.
 from dexagent.agent.planner.choices import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from dexagent.agent.planner.factory import PLANNERS
 from dexagent.agent.shown_text import shown
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
+from dexagent.controller.perception.registry import TRACKERS
+from dexagent.hardware.registry import ROBOTS
 from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, SPLITS
 
 if TYPE_CHECKING:
     from dexagent.agent.runner import RunResult
     from dexagent.agent.video import VideoRecorder
     from dexagent.agent.world import ControllerChoices
-
-# The robot registry's types (tests/cli/test_help.py keeps this line in step with it).
-ROBOTS_HELP = "The robot: sim (the MuJoCo sim) or real (the arm, hand and cameras of --robot-config)."
 
 
 def _controlled_skills(prompt: str, tree: str | None) -> tuple[tuple[str, ...], str]:
@@ -58,19 +58,16 @@ def _check_inputs(
 ) -> ControllerChoices:
     """Everything that is bad input fails here, before a scene is built (exit 2); the controllers of
     the skills the tree can use, their checkpoints read and verified (once for the whole run)."""
-    from dexagent.agent.planner import PLANNER_BACKENDS
     from dexagent.agent.world import ControllerChoices
     from dexagent.controller.factory import ControllerNotFoundError
-    from dexagent.hardware.registry import robot_types
     from dexagent.trees.errors import TreeError
 
-    robots = tuple(robot_types())
     if not prompt.strip():
         fail('the prompt is empty: say what to do, e.g. dexagent run "clear the table"')
-    if robot not in robots:
-        fail(f"unknown robot {robot!r}; this build drives: {', '.join(robots)}")
-    if planner not in PLANNER_BACKENDS:
-        fail(f"unknown planner {planner!r}; choose one of {', '.join(PLANNER_BACKENDS)}")
+    if robot not in ROBOTS:
+        fail(f"unknown robot {robot!r}; this build drives: {ROBOTS.choices()}")
+    if planner not in PLANNERS:
+        fail(f"unknown planner {planner!r}; choose one of {PLANNERS.choices()}")
     if robot == "sim" and not 1 <= objects <= 8:
         fail(f"--objects must be between 1 and 8, got {objects}")
     if robot == "sim" and split not in SPLITS:
@@ -98,9 +95,15 @@ def _check_inputs(
 @app.command("run")
 def run(
     prompt: str = typer.Argument(..., help='What to do, e.g. "clear the table" or "grasp the red cup".'),
-    robot: str = typer.Option("sim", help=ROBOTS_HELP),
-    planner: str = typer.Option(
-        "scene", help="The planner: scene (sim ground truth) or openai (a VLM server)."
+    robot: str = typer.Option(
+        "sim", help=f"The robot type: {ROBOTS.choices()}; any but sim reads --robot-config."
+    ),
+    planner: str = typer.Option("scene", help=f"The planner: {PLANNERS.choices()}."),
+    planner_option: list[str] = typer.Option(
+        [],
+        "--planner-option",
+        help="A planner option KEY=VALUE (repeatable), e.g. box_noise=0.1 for scene; `dexagent plugins` "
+        "lists each planner's options.",
     ),
     planner_url: str | None = typer.Option(None, help="openai planner: the server URL (or OPENAI_BASE_URL)."),
     planner_model: str | None = typer.Option(
@@ -117,13 +120,16 @@ def run(
     robot_config: Path | None = typer.Option(
         None,
         "--robot-config",
-        help="--robot real: the robot's YAML file (addresses, serials, limits, poses).",
+        help="A robot other than sim: its YAML file, whose `type` is --robot (for real: addresses, "
+        "serials, limits, poses).",
     ),
-    tracker: str = typer.Option("sam2", help="--robot real: the mask tracker (sam2 or sam+cutie)."),
+    tracker: str = typer.Option(
+        "sam2", help=f"A robot other than sim: the mask tracker: {TRACKERS.choices()}."
+    ),
     tracker_option: list[str] = typer.Option(
         [],
         "--tracker-option",
-        help="--robot real: a tracker option KEY=VALUE (repeatable), e.g. checkpoint=...",
+        help="A robot other than sim: a tracker option KEY=VALUE (repeatable), e.g. checkpoint=...",
     ),
     tree: str | None = typer.Option(
         None, help="A bundled tree name or a tree file; default: chosen from the plan."
@@ -176,15 +182,34 @@ def run(
         fail(str(error))
     for note in controllers.precision_notes(chosen_precision):
         console.print(f"[dim]{note}[/]")
-    if robot == "real":
-        from dexagent.cli.run_real import parse_options, run_on_real_robot
+    if max_seconds <= 0:
+        fail(f"--max-seconds must be positive, got {max_seconds}")
+    if planner_timeout <= 0 or planner_retries < 0:
+        fail(
+            "--planner-timeout must be positive and --planner-retries at least 0, "
+            f"got {planner_timeout:g} and {planner_retries}"
+        )
+    from dexagent.cli.run_real import parse_options
 
-        openai = {"base_url": planner_url, "model": planner_model, "box_format": planner_box_format}
+    planner_options = parse_options(planner_option, "--planner-option")
+    if planner == "openai":  # its own flags; --planner-option may add any other of its options
+        openai = {
+            "base_url": planner_url,
+            "model": planner_model,
+            "box_format": planner_box_format,
+            "timeout": planner_timeout,
+            "max_retries": planner_retries,
+        }
+        planner_options = {**openai, **planner_options}
+    if robot != "sim":  # every other registered type: a robot without a simulator behind it
+        from dexagent.cli.run_real import run_on_real_robot
+
         run_on_real_robot(
             prompt,
+            robot=robot,
             robot_config=robot_config,
             planner=planner,
-            planner_options=openai if planner == "openai" else {},
+            planner_options=planner_options,
             controllers=controllers,
             tracker=tracker,
             tracker_options=parse_options(tracker_option, "--tracker-option"),
@@ -195,13 +220,6 @@ def run(
             precision=chosen_precision,
         )
         return
-    if max_seconds <= 0:
-        fail(f"--max-seconds must be positive, got {max_seconds}")
-    if planner_timeout <= 0 or planner_retries < 0:
-        fail(
-            "--planner-timeout must be positive and --planner-retries at least 0, "
-            f"got {planner_timeout:g} and {planner_retries}"
-        )
     from dexagent.agent.episode_log import EpisodeLog
     from dexagent.agent.live_view import LINES_EVERY_S, LiveView, scene_line
     from dexagent.agent.planner.errors import (
@@ -217,13 +235,6 @@ def run(
     from dexagent.hardware.sim.config import SimRobotConfig
     from dexagent.hardware.sim.robot import SimRobot
 
-    openai_options: dict[str, object] = {
-        "base_url": planner_url,
-        "model": planner_model,
-        "box_format": planner_box_format,
-        "timeout": planner_timeout,
-        "max_retries": planner_retries,
-    }
     scene: dict[str, object] = {"seed": seed, "objects": objects, "split": split}
     if image_size is not None:  # else the controllers' training size
         scene["image_size"] = image_size
@@ -232,7 +243,7 @@ def run(
             SimRobotConfig.model_validate(scene),
             controllers,
             planner=planner,
-            planner_options=openai_options if planner == "openai" else {},
+            planner_options=planner_options,
             precision=chosen_precision,
         )
     except PlannerError as error:
@@ -242,7 +253,8 @@ def run(
     except (HardwareError, ValueError) as error:
         fail(f"cannot build the sim scene: {error}")
     sim = world.robot
-    assert isinstance(sim, SimRobot)  # for the scene's objects
+    if not isinstance(sim, SimRobot):  # the sim path builds a sim: its scene's objects are listed below
+        fail(f"--robot sim built a {type(sim).__name__}, not the MuJoCo sim")
     config = RunConfig(
         prompt=prompt,
         tree=tree,

@@ -1,4 +1,7 @@
-"""`dexagent run --robot real --robot-config robot.yaml`: the agent on the real arm, hand and cameras.
+"""`dexagent run --robot real --robot-config robot.yaml`: the agent on a robot without a simulator.
+
+`real` is the arm, hand and cameras; any other registered robot type (not `sim`) runs here too,
+built by its registry entry from its config file.
 
 Bad input (config file, planner, tracker and its weights, controller checkpoint) fails before
 any device is connected (exit 2); a device that does not answer fails before anything moves
@@ -29,7 +32,7 @@ from dexagent.agent.runner import RunConfig
 from dexagent.agent.shown_text import shown
 from dexagent.agent.world import ControllerChoices, robot_world
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail, fail_device_fault
-from dexagent.cli.real_config import load_real_robot_config
+from dexagent.cli.real_config import load_robot_config_of_type
 from dexagent.cli.stop_signals import interrupt_at_once, stop_signals
 from dexagent.cli.tracker_check import tracker_check
 from dexagent.controller.perception import TrackerConfigError, tracker_factory
@@ -64,6 +67,7 @@ def parse_options(pairs: list[str], flag: str) -> dict[str, Any]:
 def run_on_real_robot(
     prompt: str,
     *,
+    robot: str = "real",
     robot_config: Path | None,
     planner: str,
     planner_options: dict[str, Any],
@@ -76,8 +80,8 @@ def run_on_real_robot(
     live: bool,
     precision: PrecisionChoice = "auto",
 ) -> None:
-    """Build the real robot from its config file and run the agent on it."""
-    config = load_real_robot_config(robot_config, "--robot real")
+    """Build the robot of type `robot` from its config file and run the agent on it."""
+    config = load_robot_config_of_type(robot_config, robot, f"--robot {robot}")
     try:
         make_tracker = tracker_factory(tracker, **tracker_options)
     except TrackerConfigError as error:
@@ -90,42 +94,49 @@ def run_on_real_robot(
     except (PlannerUnreachableError, PlannerConfigError, PlannerError) as error:
         fail(f"planner {planner}: {error}")
     try:
-        robot = make_robot(config)
+        the_robot = make_robot(config)
     except FaultStopError as fault:
         fail_device_fault(fault, robot_config)
     except HardwareError as error:
         fail(f"cannot connect the robot: {error}")
-    assert hasattr(robot, "emergency_stop")
     run_config = RunConfig(
         prompt=prompt,
         tree=tree,
         max_seconds=max_seconds,
-        control_hz=config.control_hz,
+        control_hz=the_robot.spec.control_hz,
         realtime=True,
         success_check="verifier",
     )
     episode_log = EpisodeLog(log)
     lines_every_s = None if console.is_terminal else LINES_EVERY_S  # a pipe or log: progress lines
     view = LiveView(console, enabled=live and console.is_terminal, lines_every_s=lines_every_s)
-    drop = config.pose("bin") if config.poses.bin is not None else None
-    world = robot_world(robot, the_planner, controllers, make_tracker, drop_pose=drop, precision=precision)
+    # Real-robot features that another robot type may lack: a bin to drop into, an emergency stop.
+    poses = getattr(config, "poses", None)
+    drop = config.pose("bin") if poses is not None and poses.bin is not None else None  # type: ignore[attr-defined]
+    world = robot_world(
+        the_robot, the_planner, controllers, make_tracker, drop_pose=drop, precision=precision
+    )
     agent = world.agent_run(run_config, log=episode_log, on_tick=view.update)
     episode_log.write(
-        "setup", {"robot": "real", "config": str(robot_config), "planner": planner, "tracker": tracker}
+        "setup", {"robot": robot, "config": str(robot_config), "planner": planner, "tracker": tracker}
     )
+    robot_estop = getattr(the_robot, "emergency_stop", None)
+    safety = getattr(config, "safety", None)
 
     def emergency_stop(reason: str) -> None:
-        robot.emergency_stop(reason)  # type: ignore[attr-defined]
+        if robot_estop is not None:
+            robot_estop(reason)
         agent.request_stop(reason)
 
-    safety = config.safety
-    console.print(f"[dim]emergency stop: {shown(safety.estop_key or 'no')} key, {safety.estop_signal}[/]")
+    if safety is not None:
+        console.print(f"[dim]emergency stop: {shown(safety.estop_key or 'no')} key, {safety.estop_signal}[/]")
     try:
         with ExitStack() as stack:
-            stack.enter_context(signal_estop(safety.estop_signal, emergency_stop))
-            stack.enter_context(key_estop(safety.estop_key, emergency_stop))
+            if safety is not None:
+                stack.enter_context(signal_estop(safety.estop_signal, emergency_stop))
+                stack.enter_context(key_estop(safety.estop_key, emergency_stop))
             with interrupt_at_once():  # Ctrl-C / SIGTERM while homing: the arm stops where it is
-                robot.home()
+                the_robot.home()
             stack.enter_context(stop_signals(agent))  # in the loop: a safe stop at the next tick
             stack.enter_context(view)
             result = agent.run()
@@ -145,7 +156,7 @@ def run_on_real_robot(
         episode_log.close()
         world.close()
     console.print(summary_table(result))  # the reason is in its outcome row, said once
-    latched = getattr(robot, "fault", None)
+    latched = getattr(the_robot, "fault", None)
     if isinstance(latched, FaultStopError):
         fail_device_fault(latched, robot_config)
     if result.interrupted:

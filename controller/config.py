@@ -14,11 +14,15 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from dexagent.hardware.plugins import Registry
+
+if TYPE_CHECKING:
+    from torch import nn
 
 from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE
 
-EncoderKind = Literal["dinov2", "cnn", "pixels"]
 InputNorm = Literal["imagenet", "instance"]
 INPUT_NORMS: tuple[InputNorm, ...] = ("imagenet", "instance")
 ActionMode = Literal["absolute", "delta"]
@@ -36,9 +40,8 @@ class ConfigError(ValueError):
 class EncoderConfig:
     """One camera's image encoder.
 
-    kind: "dinov2" (transformers `Dinov2Model`; `source` is a hub id or a local folder that
-        `from_pretrained` reads), "cnn" (a small trainable conv net, for CPU training) or
-        "pixels" (raw pixel patches, linearly embedded: the no-representation ablation).
+    kind: the `ENCODERS` entry that builds it (below): "dinov2" (`source` is a hub id or a local
+        folder that `from_pretrained` reads), "cnn" or "pixels".
     width: the feature width D of the encoder's patch tokens.
     patch_size: pixels per token side; the token grid is image_size // patch_size.
     depth / heads / mlp_ratio: the DINOv2 architecture (used to build it without weights).
@@ -52,7 +55,7 @@ class EncoderConfig:
         then no longer shifts every input pixel.
     """
 
-    kind: EncoderKind = "cnn"
+    kind: str = "cnn"
     source: str = ""
     frozen: bool = False
     width: int = 64
@@ -64,6 +67,29 @@ class EncoderConfig:
     pool: int = 1
     native_image_size: int = 518
     input_norm: InputNorm = "imagenet"
+
+
+# Camera encoders by `EncoderConfig.kind`: factory(config, image_size, load_pretrained) -> nn.Module
+# (tokens (B, N, D) on the config's grid). Adding one: its module plus one registration here.
+ENCODERS: Registry[nn.Module] = Registry("encoder kind", ConfigError, noun="encoder")
+ENCODERS.register(
+    "dinov2",
+    "DINOv2 (transformers Dinov2Model) from a hub id or a local folder, frozen or fine-tuned",
+    config=EncoderConfig,
+    factory="dexagent.controller.encoders:build_dinov2",
+)
+ENCODERS.register(
+    "cnn",
+    "a small trainable conv net, for CPU training",
+    config=EncoderConfig,
+    factory="dexagent.controller.encoders:build_cnn",
+)
+ENCODERS.register(
+    "pixels",
+    "raw pixel patches, linearly embedded (the no-representation ablation)",
+    config=EncoderConfig,
+    factory="dexagent.controller.encoders:build_pixels",
+)
 
 
 @dataclass(frozen=True)
@@ -163,8 +189,8 @@ class PolicyConfig:
             problems.append(f"camera_size must be in 16..4096 pixels, got {self.camera_size}")
         for cam in ("head_encoder", "wrist_encoder"):
             enc: EncoderConfig = getattr(self, cam)
-            if enc.kind not in ("dinov2", "cnn", "pixels"):
-                problems.append(f"{cam}.kind must be 'dinov2', 'cnn' or 'pixels', got {enc.kind!r}")
+            if enc.kind not in ENCODERS:
+                problems.append(f"{cam}.kind must be one of {ENCODERS.choices()}, got {enc.kind!r}")
                 continue
             if enc.input_norm not in INPUT_NORMS:
                 problems.append(f"{cam}.input_norm must be one of {INPUT_NORMS}, got {enc.input_norm!r}")

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dexagent.controller.config import ConfigError, EncoderConfig, InputNorm
+from dexagent.controller.config import ENCODERS, ConfigError, EncoderConfig, InputNorm
 
 # DINOv2 was trained on ImageNet-normalised images; the trainable encoders use the same
 # statistics by default so cached data and augmentations look the same to all of them.
@@ -187,12 +187,23 @@ class PixelPatchEncoder(nn.Module):
 
 
 def build_encoder(config: EncoderConfig, image_size: int, load_pretrained: bool = True) -> nn.Module:
-    """The encoder module for one camera."""
-    if config.kind == "dinov2":
-        return Dinov2Encoder(config, image_size, load_pretrained=load_pretrained)
-    if config.kind == "pixels":
-        return PixelPatchEncoder(config, image_size)
+    """The encoder module for one camera: the `ENCODERS` entry its `kind` names."""
+    return ENCODERS.factory(config.kind)(config, image_size, load_pretrained)
+
+
+def build_dinov2(config: EncoderConfig, image_size: int, load_pretrained: bool) -> nn.Module:
+    """The `dinov2` entry's factory."""
+    return Dinov2Encoder(config, image_size, load_pretrained=load_pretrained)
+
+
+def build_cnn(config: EncoderConfig, image_size: int, load_pretrained: bool) -> nn.Module:
+    """The `cnn` entry's factory (nothing pretrained to load)."""
     return CnnEncoder(config, image_size)
+
+
+def build_pixels(config: EncoderConfig, image_size: int, load_pretrained: bool) -> nn.Module:
+    """The `pixels` entry's factory (nothing pretrained to load)."""
+    return PixelPatchEncoder(config, image_size)
 
 
 def token_count(config: EncoderConfig, image_size: int) -> int:

@@ -12,7 +12,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dexagent.hardware.registry import RobotConfig, RobotConfigError, robot_config_from_dict
+from dexagent.hardware.errors import RobotConfigError
+from dexagent.hardware.plugins import field_problems
+from dexagent.hardware.registry import robot_config_from_dict
+from dexagent.hardware.robot_config import RobotConfig
 from dexagent.hardware.safe_yaml import LineList, LineMap, YamlFileError, YamlLimits, read_yaml_file
 
 Location = tuple[str | int, ...]
@@ -80,13 +83,11 @@ def robot_config_from_data(data: dict[str, Any], path: Path, lines: dict[Locatio
     except ValidationError as error:
         problems = []
         first_line: int | None = None
-        for item in error.errors():
-            loc = tuple(p for p in item["loc"] if not str(p).startswith("function-"))
-            line = _line_of(loc, lines)
+        for problem in field_problems(error):
+            line = _line_of(problem.where, lines)
             first_line = line if first_line is None else first_line
-            where = ".".join(str(p) for p in loc) or "config"
-            message = "unknown field" if item["type"] == "extra_forbidden" else item["msg"]
-            problems.append(f"{where}: {message}" + (f" (line {line})" if line is not None else ""))
+            where = problem.name or "config"
+            problems.append(f"{where}: {problem.message}" + (f" (line {line})" if line is not None else ""))
         raise RobotConfigFileError("; ".join(problems), path, first_line) from None
     except RobotConfigError as error:
         if isinstance(error, RobotConfigFileError):

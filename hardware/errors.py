@@ -5,6 +5,10 @@ class HardwareError(RuntimeError):
     """A robot (real or simulated) could not do what was asked."""
 
 
+class RobotConfigError(HardwareError):
+    """A robot config names an unknown type or has an invalid field."""
+
+
 class UnsafeActionError(HardwareError):
     """An action was rejected by the safety layer (NaN/inf or wrong shape); the robot held position."""
 

@@ -4,12 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from dexagent.hardware.errors import HardwareError
-
-
-class RobotConfigError(HardwareError):
-    """A robot config names an unknown type or has an invalid field."""
-
 
 class RobotConfig(BaseModel):
     """Base of every robot config: `type` names the registry entry."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from dexagent.hardware.plugins import field_problems
 from dexagent.skills.errors import SkillParamError
 
 if TYPE_CHECKING:
@@ -109,10 +110,10 @@ def _expected(model: type[BaseModel], field: str) -> str | None:
 
 def _problems(error: ValidationError, model: type[BaseModel]) -> list[tuple[str, str]]:
     out = []
-    for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "(parameters)"
-        message = "unknown parameter" if item["type"] == "extra_forbidden" else item["msg"]
-        expected = _expected(model, field) if item["type"] in _TYPE_ERRORS else None
+    for problem in field_problems(error):
+        field = problem.name or "(parameters)"
+        message = "unknown parameter" if problem.kind == "extra_forbidden" else problem.message
+        expected = _expected(model, field) if problem.kind in _TYPE_ERRORS else None
         if expected is not None:
             message = f"expected {expected}"
         out.append((field, message))

@@ -20,7 +20,7 @@ _EXPORTS = {
     "PlannerUnreachableError": "dexagent.agent.planner.errors",
     "PromptNotUnderstoodError": "dexagent.agent.planner.errors",
     "ReplyError": "dexagent.agent.planner.errors",
-    "PLANNER_BACKENDS": "dexagent.agent.planner.factory",
+    "PLANNERS": "dexagent.agent.planner.factory",
     "build_planner": "dexagent.agent.planner.factory",
     "TargetQuery": "dexagent.agent.planner.grammar",
     "parse_prompt": "dexagent.agent.planner.grammar",
@@ -40,14 +40,14 @@ if TYPE_CHECKING:
         PromptNotUnderstoodError,
         ReplyError,
     )
-    from dexagent.agent.planner.factory import PLANNER_BACKENDS, build_planner
+    from dexagent.agent.planner.factory import PLANNERS, build_planner
     from dexagent.agent.planner.grammar import TargetQuery, parse_prompt
     from dexagent.agent.planner.openai_backend import OpenAIPlanner
     from dexagent.agent.planner.scene_backend import GroundTruthScene, ScenePlanner
 
 __all__ = [
     "BOX_FORMATS",
-    "PLANNER_BACKENDS",
+    "PLANNERS",
     "BoxFormat",
     "GroundTruthScene",
     "OpenAIPlanner",

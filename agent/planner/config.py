@@ -1,4 +1,4 @@
-"""Options of the `openai` planner backend: from arguments, then the environment, then defaults."""
+"""The planner backends' options: `openai` (from arguments, then the environment, then defaults), `scene`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dexagent.agent.planner import choices
 from dexagent.agent.planner.boxes import BoxFormat, box_formats_help, infer_box_format
 from dexagent.agent.planner.errors import PlannerConfigError
 from dexagent.agent.planner.images import MAX_PIXELS, ImageEncoding
+from dexagent.hardware.plugins import invalid_options
 
 ENV_BASE_URL = "OPENAI_BASE_URL"
 ENV_API_KEY = "OPENAI_API_KEY"
@@ -55,16 +56,14 @@ class OpenAIPlannerConfig(BaseModel):
     max_pixels: int = Field(MAX_PIXELS, ge=56 * 56, description="Qwen2.5-VL: the server's max_pixels")
 
 
-def _validation_message(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "options"
-        if item["type"] == "extra_forbidden":
-            known = ", ".join(OpenAIPlannerConfig.model_fields)
-            parts.append(f"unknown planner option {where!r} (known: {known})")
-        else:
-            parts.append(f"planner option {where!r}: {item['msg']} (got {item.get('input')!r})")
-    return "; ".join(parts)
+class ScenePlannerOptions(BaseModel):
+    """Options of the offline `scene` planner (reads the simulator's ground truth)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    box_noise: float = Field(0.0, ge=0, description="box jitter as a fraction of the box size")
+    seed: int = Field(0, description="seed of the box jitter")
+    max_failures: int = Field(3, ge=1, description="attempts per target before the planner gives up on it")
 
 
 def resolve_config(
@@ -108,4 +107,6 @@ def resolve_config(
     try:
         return OpenAIPlannerConfig.model_validate(values)
     except ValidationError as error:
-        raise PlannerConfigError(_validation_message(error)) from None
+        raise PlannerConfigError(
+            invalid_options(error, "openai planner", OpenAIPlannerConfig.model_fields)
+        ) from None

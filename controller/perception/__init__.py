@@ -5,19 +5,11 @@ dependency, so the tracker follows the config, not the robot's type.
 """
 
 from dexagent.controller.perception.registry import (
+    TRACKERS,
     TrackerConfigError,
     TrackerFactory,
     make_tracker,
-    register_tracker,
     tracker_factory,
-    tracker_names,
 )
 
-__all__ = [
-    "TrackerConfigError",
-    "TrackerFactory",
-    "make_tracker",
-    "register_tracker",
-    "tracker_factory",
-    "tracker_names",
-]
+__all__ = ["TRACKERS", "TrackerConfigError", "TrackerFactory", "make_tracker", "tracker_factory"]

@@ -28,6 +28,7 @@ LISTINGS = [
     ["skills"],
     ["skills", "--json"],
     ["skills", "--schema"],
+    ["plugins"],
 ]
 # Port 9 (discard) is closed: the check fails at once with "cannot reach" (exit 2).
 PLANNER_CHECK = [
@@ -55,8 +56,9 @@ heavy, listings, planner_check = json.loads(sys.argv[1])
 
 def command_paths(command, path):
     yield path
-    for name, sub in getattr(command, "commands", {}).items():
-        yield from command_paths(sub, [*path, name])
+    if hasattr(command, "list_commands"):  # a group (the root loads its commands' modules on lookup)
+        for name in command.list_commands(None):
+            yield from command_paths(command.get_command(None, name), [*path, name])
 
 runs = [[*path, "--help"] for path in command_paths(typer.main.get_command(app), [])]
 runs += [*listings, planner_check]
@@ -106,3 +108,25 @@ def test_planner_check_loads_the_client_but_no_model_or_sim(runs: dict[str, dict
     run = runs[" ".join(PLANNER_CHECK)]
     assert run["exit_code"] == 2 and "cannot reach" in run["output"], run["output"]
     assert not set(run["loaded"]) & set(HEAVY_FOR_PLANNER_CHECK), run["loaded"]
+
+
+# A fresh interpreter runs one command and reports the command modules loaded by then.
+_ONE_COMMAND = """
+import json, sys
+from typer.testing import CliRunner
+from dexagent.cli.app import app
+result = CliRunner().invoke(app, sys.argv[1:])
+print(json.dumps([result.exit_code, sorted(m for m in sys.modules if m.startswith("dexagent.cli."))]))
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["tree", "list"], ["skills"]], ids=" ".join)
+def test_a_command_loads_only_its_own_command_module(args: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _ONE_COMMAND, *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    exit_code, modules = json.loads(done.stdout)
+    assert exit_code == 0
+    own = set() if args[0] == "--help" else {"dexagent.cli.errors", f"dexagent.cli.{args[0]}"}
+    assert set(modules) <= {"dexagent.cli.app", *own}, modules

@@ -11,14 +11,8 @@ import pytest
 from dexagent.hardware import Robot
 from dexagent.hardware.config_file import RobotConfigFileError, load_robot_config
 from dexagent.hardware.real.config import RealRobotConfig
-from dexagent.hardware.registry import (
-    RobotConfig,
-    RobotConfigError,
-    make_robot,
-    register_robot,
-    robot_config_from_dict,
-    robot_types,
-)
+from dexagent.hardware.registry import ROBOTS, RobotConfigError, make_robot, robot_config_from_dict
+from dexagent.hardware.robot_config import RobotConfig
 from dexagent.hardware.sim.config import SimRobotConfig
 from dexagent.hardware.sim.scene_spec import SPLITS
 
@@ -34,7 +28,7 @@ cameras:
 
 
 def test_sim_and_real_are_registered_with_their_config_classes() -> None:
-    assert {"sim", "real"} <= set(robot_types())
+    assert {"sim", "real"} <= set(ROBOTS.names())
     assert isinstance(robot_config_from_dict({"type": "sim", "seed": 3}), SimRobotConfig)
     assert set(SimRobotConfig.model_fields["split"].annotation.__args__) == set(SPLITS)  # type: ignore[union-attr]
 
@@ -54,12 +48,15 @@ def test_a_new_robot_type_needs_only_its_config_class_and_one_registration() -> 
         gain: float = 1.0
 
     built: list[float] = []
-    register_robot("echo-test", EchoConfig, lambda config: built.append(config.gain), "a test robot")  # type: ignore[arg-type,func-returns-value]
-    config = robot_config_from_dict({"type": "echo-test", "gain": 2.5})
-    make_robot(config)
-    assert built == [2.5]
-    with pytest.raises(ValueError, match="already registered"):
-        register_robot("echo-test", EchoConfig, lambda config: None, "again")  # type: ignore[arg-type,return-value]
+    ROBOTS.register("echo-test", "a test robot", config=EchoConfig, factory=lambda c: built.append(c.gain))
+    try:
+        config = robot_config_from_dict({"type": "echo-test", "gain": 2.5})
+        make_robot(config)
+        assert built == [2.5]
+        with pytest.raises(ValueError, match="already registered"):
+            ROBOTS.register("echo-test", "again", config=EchoConfig, factory=lambda c: None)
+    finally:
+        ROBOTS.unregister("echo-test")
 
 
 def test_unknown_types_and_mismatched_configs_are_named() -> None:

@@ -6,19 +6,16 @@ from typing import Any
 
 import pytest
 
-from dexagent.agent.planner import PLANNER_BACKENDS, PlannerConfigError, ScenePlanner, build_planner
-from dexagent.agent.planner.factory import PlannerBackend, planner_backends, register_planner
+from dexagent.agent.planner import PLANNERS, PlannerConfigError, ScenePlanner, build_planner
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scenes import sample_scene
 
 
 def test_each_backend_declares_its_options() -> None:
-    backends = planner_backends()
-    assert tuple(backends) == PLANNER_BACKENDS == ("scene", "openai")
-    assert set(backends["scene"].options) == {"box_noise", "seed", "max_failures"}
-    assert backends["scene"].needs_scene
-    assert {"base_url", "model", "box_format", "timeout"} <= set(backends["openai"].options)
-    assert all(backends["openai"].options.values()), "every openai option has a description"
+    assert PLANNERS.names() == ["scene", "openai"]
+    assert set(PLANNERS.options("scene")) == {"box_noise", "seed", "max_failures"}
+    assert {"base_url", "model", "box_format", "timeout"} <= set(PLANNERS.options("openai"))
+    assert all(PLANNERS.options("openai").values()), "every openai option has a description"
 
 
 def test_scene_options_are_validated_against_the_declaration() -> None:
@@ -44,7 +41,11 @@ def test_a_new_backend_is_one_registration() -> None:
     def build(options: dict[str, Any], scene: Any, check: bool) -> Any:
         return ("built", options)
 
-    register_planner(PlannerBackend("echo-test", "a test backend", {"word": "what to echo"}, build))
-    assert build_planner("echo-test", word="hi") == ("built", {"word": "hi"})  # type: ignore[comparison-overlap]
-    with pytest.raises(ValueError, match="already registered"):
-        register_planner(PlannerBackend("echo-test", "again", {}, build))
+    PLANNERS.register("echo-test", "a test backend", factory=build)
+    try:
+        assert build_planner("echo-test", word="hi") == ("built", {"word": "hi"})  # type: ignore[comparison-overlap]
+        with pytest.raises(ValueError, match="already registered"):
+            PLANNERS.register("echo-test", "again", factory=build)
+    finally:
+        PLANNERS.unregister("echo-test")
+    assert "echo-test" not in PLANNERS

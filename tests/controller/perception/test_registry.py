@@ -12,10 +12,10 @@ from dexagent.controller.checkpoint import save_checkpoint
 from dexagent.controller.factory import resolve_controller
 from dexagent.controller.normalizer import Normalizer
 from dexagent.controller.perception import (
+    TRACKERS,
     TrackerConfigError,
     make_tracker,
     tracker_factory,
-    tracker_names,
 )
 from dexagent.controller.policy import DexGraspPolicy
 from dexagent.controller.trackers import OracleTracker
@@ -25,7 +25,7 @@ from dexagent.hardware.sim.scenes import sample_scene
 
 
 def test_oracle_is_registered_and_unknown_names_or_options_are_refused() -> None:
-    assert "oracle" in tracker_names()
+    assert "oracle" in TRACKERS
     assert isinstance(make_tracker("oracle"), OracleTracker)
     with pytest.raises(TrackerConfigError, match="unknown mask tracker 'xmem'"):
         make_tracker("xmem")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dexagent.controller.perception import TrackerConfigError, make_tracker, tracker_factory, tracker_names
+from dexagent.controller.perception import TRACKERS, TrackerConfigError, make_tracker, tracker_factory
 from dexagent.controller.perception.sam2_tracker import Sam2StreamTracker, grown
 from dexagent.controller.perception.tracking_eval import TrackedEpisode, grasp_frames, mask_iou, track_ious
 from dexagent.controller.trackers import OracleTracker
@@ -26,7 +26,7 @@ def episode() -> TrackedEpisode:
 
 
 def test_all_three_trackers_are_registered_with_their_options() -> None:
-    assert {"oracle", "sam+cutie", "sam2"} <= set(tracker_names())
+    assert {"oracle", "sam+cutie", "sam2"} <= set(TRACKERS.names())
     with pytest.raises(TrackerConfigError, match="sam2 tracker option 'checkpoint': Field required"):
         tracker_factory("sam2")
     with pytest.raises(TrackerConfigError, match="unknown sam2 tracker option 'ckpt'"):
