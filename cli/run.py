@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -22,7 +22,9 @@ from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, SPLITS
 if TYPE_CHECKING:
     from dexagent.agent.runner import RunResult
     from dexagent.agent.video import VideoRecorder
-    from dexagent.agent.world import ControllerChoices
+    from dexagent.agent.world import ControllerChoices, World
+    from dexagent.controller.precision import PrecisionChoice
+    from dexagent.hardware.sim.robot import SimRobot
 
 
 def _controlled_skills(prompt: str, tree: str | None) -> tuple[tuple[str, ...], str]:
@@ -174,21 +176,9 @@ def run(
     --robot-config FILE --clear-hand-errors` after looking), 130 when stopped with Ctrl-C or SIGTERM.
     """
     controllers = _check_inputs(prompt, robot, planner, controller, tree, objects, split)
-    from dexagent.controller.precision import PrecisionError, check_choice
-
-    try:
-        chosen_precision = check_choice(precision, "--precision")
-    except PrecisionError as error:
-        fail(str(error))
-    for note in controllers.precision_notes(chosen_precision):
-        console.print(f"[dim]{note}[/]")
-    if max_seconds <= 0:
-        fail(f"--max-seconds must be positive, got {max_seconds}")
-    if planner_timeout <= 0 or planner_retries < 0:
-        fail(
-            "--planner-timeout must be positive and --planner-retries at least 0, "
-            f"got {planner_timeout:g} and {planner_retries}"
-        )
+    chosen_precision = _check_run_options(
+        controllers, precision, max_seconds, planner_timeout, planner_retries
+    )
     from dexagent.cli.run_real import parse_options
 
     planner_options = parse_options(planner_option, "--planner-option")
@@ -220,41 +210,90 @@ def run(
             precision=chosen_precision,
         )
         return
+    _run_on_sim(
+        prompt,
+        planner=planner,
+        planner_options=planner_options,
+        controllers=controllers,
+        controller=controller,
+        tree=tree,
+        seed=seed,
+        objects=objects,
+        split=split,
+        image_size=image_size,
+        video=video,
+        log=log,
+        max_seconds=max_seconds,
+        realtime=realtime,
+        verifier=verifier,
+        live=live,
+        precision=chosen_precision,
+    )
+
+
+def _check_run_options(
+    controllers: ControllerChoices,
+    precision: str,
+    max_seconds: float,
+    planner_timeout: float,
+    planner_retries: int,
+) -> PrecisionChoice:
+    """The run's precision and numeric options, checked for every robot type (exit 2 when bad); the
+    precision each controller will run at is said first."""
+    from dexagent.controller.precision import PrecisionError, check_choice
+
+    try:
+        chosen_precision = check_choice(precision, "--precision")
+    except PrecisionError as error:
+        fail(str(error))
+    for note in controllers.precision_notes(chosen_precision):
+        console.print(f"[dim]{note}[/]")
+    if max_seconds <= 0:
+        fail(f"--max-seconds must be positive, got {max_seconds}")
+    if planner_timeout <= 0 or planner_retries < 0:
+        fail(
+            "--planner-timeout must be positive and --planner-retries at least 0, "
+            f"got {planner_timeout:g} and {planner_retries}"
+        )
+    return chosen_precision
+
+
+def _run_on_sim(
+    prompt: str,
+    *,
+    planner: str,
+    planner_options: dict[str, Any],
+    controllers: ControllerChoices,
+    controller: str,
+    tree: str | None,
+    seed: int,
+    objects: int,
+    split: str,
+    image_size: int | None,
+    video: Path | None,
+    log: Path | None,
+    max_seconds: float,
+    realtime: bool,
+    verifier: bool,
+    live: bool,
+    precision: PrecisionChoice,
+) -> None:
+    """Build the MuJoCo scene and its world, run the agent on it, and report (`image_size` None:
+    the controllers' training size)."""
     from dexagent.agent.episode_log import EpisodeLog
     from dexagent.agent.live_view import LINES_EVERY_S, LiveView, scene_line
     from dexagent.agent.planner.errors import (
         PlannerConfigError,
-        PlannerError,
         PlannerUnreachableError,
         PromptNotUnderstoodError,
     )
     from dexagent.agent.runner import RunConfig
     from dexagent.agent.video import VideoRecorder
-    from dexagent.agent.world import WorldError, build_sim_world
-    from dexagent.hardware import HardwareError
-    from dexagent.hardware.sim.config import SimRobotConfig
-    from dexagent.hardware.sim.robot import SimRobot
 
     scene: dict[str, object] = {"seed": seed, "objects": objects, "split": split}
     if image_size is not None:  # else the controllers' training size
         scene["image_size"] = image_size
-    try:
-        world = build_sim_world(
-            SimRobotConfig.model_validate(scene),
-            controllers,
-            planner=planner,
-            planner_options=planner_options,
-            precision=chosen_precision,
-        )
-    except PlannerError as error:
-        fail(f"planner {planner}: {error}")
-    except WorldError as error:
-        fail(str(error))
-    except (HardwareError, ValueError) as error:
-        fail(f"cannot build the sim scene: {error}")
-    sim = world.robot
-    if not isinstance(sim, SimRobot):  # the sim path builds a sim: its scene's objects are listed below
-        fail(f"--robot sim built a {type(sim).__name__}, not the MuJoCo sim")
+    world, sim = _build_sim_world(scene, controllers, planner, planner_options, precision)
     config = RunConfig(
         prompt=prompt,
         tree=tree,
@@ -272,19 +311,20 @@ def run(
     agent = world.agent_run(
         config, log=episode_log, on_tick=view.update, on_frame=recorder.add if recorder is not None else None
     )
+    names = [o.name for o in sim.objects]
     episode_log.write(
         "setup",
         {
-            "robot": robot,
+            "robot": "sim",
             "planner": planner,
             "controller": controller,
             "seed": seed,
-            "objects": [o.name for o in sim.objects],
+            "objects": names,
             "split": split,
             "image_size": world.image_size,
         },
     )
-    console.print(scene_line(seed, split, [o.name for o in sim.objects]))
+    console.print(scene_line(seed, split, names))
     from dexagent.cli.stop_signals import stop_signals
 
     with stop_signals(agent):  # held to the end: a late Ctrl-C must not cut the summary short
@@ -301,6 +341,40 @@ def run(
                 recorder.close()
             world.close()
         _report(result, video, log, recorder)
+
+
+def _build_sim_world(
+    scene: dict[str, object],
+    controllers: ControllerChoices,
+    planner: str,
+    planner_options: dict[str, Any],
+    precision: PrecisionChoice,
+) -> tuple[World, SimRobot]:
+    """The sim scene's world (robot, planner, controllers) and its sim; what cannot be built exits 2."""
+    from dexagent.agent.planner.errors import PlannerError
+    from dexagent.agent.world import WorldError, build_sim_world
+    from dexagent.hardware import HardwareError
+    from dexagent.hardware.sim.config import SimRobotConfig
+    from dexagent.hardware.sim.robot import SimRobot
+
+    try:
+        world = build_sim_world(
+            SimRobotConfig.model_validate(scene),
+            controllers,
+            planner=planner,
+            planner_options=planner_options,
+            precision=precision,
+        )
+    except PlannerError as error:
+        fail(f"planner {planner}: {error}")
+    except WorldError as error:
+        fail(str(error))
+    except (HardwareError, ValueError) as error:
+        fail(f"cannot build the sim scene: {error}")
+    sim = world.robot
+    if not isinstance(sim, SimRobot):  # the sim path builds a sim: its scene's objects are listed
+        fail(f"--robot sim built a {type(sim).__name__}, not the MuJoCo sim")
+    return world, sim
 
 
 def _report(result: RunResult, video: Path | None, log: Path | None, recorder: VideoRecorder | None) -> None:
