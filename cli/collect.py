@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections import Counter
-from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,40 +12,12 @@ from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
 
 if TYPE_CHECKING:
-    from dexagent.controller.data.collect import Demo
+    from dexagent.controller.data.collect import CollectJob
+    from dexagent.controller.data.collection import CollectionTally
 from dexagent.controller.perception.registry import TRACKERS
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL
 from dexagent.hardware.registry import ROBOTS
 from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, SPLITS
-
-
-class RolloutTally:
-    """How the kept on-policy rollouts went: grasps, failures, the expert's share, label re-opens."""
-
-    def __init__(self) -> None:
-        self.episodes = self.grasped = self.reopening = self.ticks = self.expert_ticks = 0
-        self.reasons: Counter[str] = Counter()
-
-    def add(self, demo: Demo) -> None:
-        self.episodes += 1
-        self.grasped += demo.success
-        self.reopening += demo.label_reopens > 0
-        self.ticks += demo.steps
-        self.expert_ticks += demo.expert_ticks
-        if not demo.success:
-            self.reasons[demo.reason or "failed"] += 1
-
-    def summary(self) -> str:
-        reasons = ", ".join(f"{reason} {count}" for reason, count in self.reasons.most_common()) or "none"
-        return (
-            f"rollouts: {self.grasped}/{self.episodes} grasped; expert drove "
-            f"{self.expert_ticks / max(self.ticks, 1):.0%} of ticks; {self.reopening} episodes whose labels "
-            f"re-open the hand; failures: {reasons}"
-        )
-
-
-def _folder_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
 def _camera_size(on_policy: str | None, skill: str, requested: int | None) -> int:
@@ -123,27 +92,22 @@ def collect(
     if robot not in ("sim", "real"):  # scripted experts need the sim, kinesthetic teaching the arm
         fail(f"--robot {robot}: collect records demonstrations on the sim or the real robot only")
     if robot == "real":
-        from dexagent.cli.collect_real import run_real_collection
-        from dexagent.cli.run_real import parse_options
-
-        options = parse_options(tracker_option, "--tracker-option")
-        planner = None
-        if planner_url is not None:
-            from dexagent.agent.planner import PlannerError, build_planner
-
-            try:
-                planner = build_planner("openai", base_url=planner_url, model=planner_model)
-            except PlannerError as error:
-                fail(f"planner: {error}")
-        size = image_size or DEFAULT_IMAGE_SIZE
-        run_real_collection(out, robot_config, episodes, skill, size, tracker, options, planner)
+        _collect_real(
+            out,
+            robot_config,
+            episodes,
+            skill,
+            image_size,
+            tracker,
+            tracker_option,
+            planner_url,
+            planner_model,
+        )
         return
     if workers < 1:
         fail(f"--workers must be at least 1, got {workers}")
     # Heavy imports (MuJoCo, zarr) here, so `dexagent --help` stays fast.
-    from dexagent.controller.data import DemoStore, StoreError
-    from dexagent.controller.data.collect import CollectError, CollectJob, attempt_indices, iter_demos
-    from dexagent.hardware.sim.robot import sim_robot_spec
+    from dexagent.controller.data.collect import CollectError, CollectJob
 
     image_size = _camera_size(on_policy, skill, image_size)
     try:
@@ -160,20 +124,54 @@ def collect(
         )
     except CollectError as error:
         fail(str(error))
+    _collect_sim(job, out, episodes, workers)
+
+
+def _collect_real(
+    out: Path,
+    robot_config: Path | None,
+    episodes: int,
+    skill: str,
+    image_size: int | None,
+    tracker: str,
+    tracker_option: list[str],
+    planner_url: str | None,
+    planner_model: str | None,
+) -> None:
+    """Kinesthetic demonstrations on the real robot, a VLM proposing each target's box when given."""
+    from dexagent.cli.collect_real import run_real_collection
+    from dexagent.cli.run_real import parse_options
+
+    options = parse_options(tracker_option, "--tracker-option")
+    planner = None
+    if planner_url is not None:
+        from dexagent.agent.planner import PlannerError, build_planner
+
+        try:
+            planner = build_planner("openai", base_url=planner_url, model=planner_model)
+        except PlannerError as error:
+            fail(f"planner: {error}")
+    size = image_size or DEFAULT_IMAGE_SIZE
+    run_real_collection(out, robot_config, episodes, skill, size, tracker, options, planner)
+
+
+def _collect_sim(job: CollectJob, out: Path, episodes: int, workers: int) -> None:
+    """Collect `job`'s demos into the store at `out` with a progress bar, then print the tally."""
+    from dexagent.controller.data import DemoStore, StoreError
+    from dexagent.controller.data.collection import CollectionTally, collect_into, folder_bytes
+    from dexagent.hardware.sim.robot import sim_robot_spec
+
     try:
-        store = DemoStore.create_or_append(out, image_size=image_size, control_hz=sim_robot_spec().control_hz)
+        store = DemoStore.create_or_append(
+            out, image_size=job.image_size, control_hz=sim_robot_spec().control_hz
+        )
     except StoreError as error:
         fail(str(error))
-    max_attempts = max(20, 3 * episodes)  # a broken expert must not loop forever
-    rollouts = RolloutTally()
-    failures: Counter[str] = Counter()
-    attempts = successes = 0
-    started = time.perf_counter()
+    tally = CollectionTally()
     with store:
         stored_before = store.num_episodes
-        indices = attempt_indices(job, set(store.metadata_column("seed").tolist()))
         progress = Progress(
-            TextColumn(f"[bold]collect {skill}[/]"),
+            TextColumn(f"[bold]collect {job.skill}[/]"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}"),
@@ -181,53 +179,48 @@ def collect(
             TimeElapsedColumn(),
             console=console,
         )
+
+        def show(so_far: CollectionTally) -> None:
+            progress.update(
+                bar,
+                completed=so_far.kept,
+                rate=f"{so_far.kept}/{so_far.attempts} succeeded",
+                speed=f"{so_far.kept / (so_far.elapsed() / 60):.1f} demos/min",
+            )
+
         try:
-            # closing(): leaving the loop early must stop the worker processes at once.
-            with progress, closing(iter_demos(job, indices, workers)) as demos:
+            with progress:
                 bar = progress.add_task("demos", total=episodes, rate="", speed="")
-                for demo in demos:
-                    attempts += 1
-                    if demo.frames is not None and demo.metadata is not None:
-                        store.append_episode(demo.frames, demo.metadata)
-                        successes += 1
-                        rollouts.add(demo)
-                    else:
-                        failures[demo.reason or "failed"] += 1
-                    minutes = (time.perf_counter() - started) / 60
-                    progress.update(
-                        bar,
-                        completed=successes,
-                        rate=f"{successes}/{attempts} succeeded",
-                        speed=f"{successes / minutes:.1f} demos/min",
-                    )
-                    if successes >= episodes or attempts >= max_attempts:
-                        break
+                collect_into(store, job, episodes, workers=workers, tally=tally, on_demo=show)
         except KeyboardInterrupt:
             console.print(
-                f"[yellow]interrupted[/]: {successes} new demos committed to {out} "
+                f"[yellow]interrupted[/]: {tally.kept} new demos committed to {out} "
                 f"({store.num_episodes} in the store); a partly written episode is dropped on next open"
             )
             raise typer.Exit(EXIT_INTERRUPTED) from None
         total_frames, total_episodes = store.num_frames, store.num_episodes
-    elapsed = time.perf_counter() - started
-    size = _folder_bytes(out)
-    console.print(
-        f"wrote {successes} demos ({attempts} attempts, {successes / attempts:.1%} kept) to {out} "
-        f"in {elapsed:.1f} s: {successes / elapsed * 60:.1f} demos/min"
-    )
-    if failures:
-        console.print(
-            "dropped: " + ", ".join(f"{reason} {count}" for reason, count in failures.most_common())
-        )
-    if on_policy is not None:
-        console.print(rollouts.summary(), markup=False)
+    _print_tally(tally, out, on_policy=job.policy is not None)
+    size = folder_bytes(out)
     console.print(
         f"store: {total_episodes} episodes ({total_episodes - stored_before} new), {total_frames} frames, "
         f"{size / 1e6:.1f} MB on disk ({size / max(total_episodes, 1) / 1e6:.2f} MB per demo)"
     )
-    if successes < episodes:
+    if tally.kept < episodes:
         console.print(
-            f"[red]stopped after {attempts} attempts with only {successes} of {episodes} demos[/]: "
+            f"[red]stopped after {tally.attempts} attempts with only {tally.kept} of {episodes} demos[/]: "
             "the scripted expert fails too often on these scenes"
         )
         raise typer.Exit(EXIT_FAILED)
+
+
+def _print_tally(tally: CollectionTally, out: Path, *, on_policy: bool) -> None:
+    """What the run kept and dropped, how fast, and (on-policy) how the rollouts went."""
+    elapsed, kept, attempts = tally.elapsed(), tally.kept, tally.attempts
+    console.print(
+        f"wrote {kept} demos ({attempts} attempts, {kept / attempts:.1%} kept) to {out} "
+        f"in {elapsed:.1f} s: {kept / elapsed * 60:.1f} demos/min"
+    )
+    if tally.dropped:
+        console.print("dropped: " + tally.dropped_summary())
+    if on_policy:
+        console.print(tally.rollouts.summary(), markup=False)
