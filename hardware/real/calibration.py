@@ -61,6 +61,16 @@ def _direction(position: tuple[float, ...], target: tuple[float, ...]) -> np.nda
 
 def compare_to_sim(config: RealRobotConfig) -> list[Difference]:
     """Every difference between `config` and the sim embodiment, with a verdict each."""
+    return [
+        *_arm_rows(config),
+        *_head_camera_rows(config),
+        *_wrist_camera_rows(config),
+        *_aspect_rows(config),
+    ]
+
+
+def _arm_rows(config: RealRobotConfig) -> list[Difference]:
+    """Each arm joint's range and home pose against the sim's."""
     rows: list[Difference] = []
     limits, home = _sim_arm()
     for i in range(ARM_DOF):
@@ -84,56 +94,66 @@ def compare_to_sim(config: RealRobotConfig) -> list[Difference]:
                 _verdict(abs(real_home - home[i]), JOINT_DEG),
             )
         )
+    return rows
+
+
+def _head_camera_rows(config: RealRobotConfig) -> list[Difference]:
+    """The head camera's position, viewing direction and field of view against the sim's."""
     head = config.calibration.head_camera
     if head is None:
-        rows.append(
+        return [
             Difference(
                 "head camera pose",
                 _point(SIM_HEAD_POSITION),
                 "not measured (calibration.head_camera)",
                 "differs",
             )
+        ]
+    offset = float(np.linalg.norm(np.subtract(head.position_m, SIM_HEAD_POSITION)))
+    cosine = float(
+        np.clip(
+            _direction(head.position_m, head.look_at_m) @ _direction(SIM_HEAD_POSITION, SIM_HEAD_LOOK_AT),
+            -1,
+            1,
         )
-    else:
-        offset = float(np.linalg.norm(np.subtract(head.position_m, SIM_HEAD_POSITION)))
-        rows.append(
-            Difference(
-                "head camera position (m)",
-                _point(SIM_HEAD_POSITION),
-                _point(head.position_m),
-                _verdict(offset, POSITION_M),
-            )
-        )
-        cosine = float(
-            np.clip(
-                _direction(head.position_m, head.look_at_m) @ _direction(SIM_HEAD_POSITION, SIM_HEAD_LOOK_AT),
-                -1,
-                1,
-            )
-        )
-        angle = math.degrees(math.acos(cosine))
-        rows.append(
-            Difference("head camera direction (deg off)", "0", f"{angle:.1f}", _verdict(angle, ANGLE_DEG))
-        )
-        fov = head.vertical_fov_deg
-        rows.append(
-            Difference(
-                "head camera vertical fov (deg)",
-                f"{SIM_HEAD_FOV_DEG:.0f}",
-                f"{fov:.0f}",
-                _verdict(abs(fov - SIM_HEAD_FOV_DEG), FOV_DEG),
-            )
-        )
+    )
+    angle = math.degrees(math.acos(cosine))
+    fov = head.vertical_fov_deg
+    return [
+        Difference(
+            "head camera position (m)",
+            _point(SIM_HEAD_POSITION),
+            _point(head.position_m),
+            _verdict(offset, POSITION_M),
+        ),
+        Difference("head camera direction (deg off)", "0", f"{angle:.1f}", _verdict(angle, ANGLE_DEG)),
+        Difference(
+            "head camera vertical fov (deg)",
+            f"{SIM_HEAD_FOV_DEG:.0f}",
+            f"{fov:.0f}",
+            _verdict(abs(fov - SIM_HEAD_FOV_DEG), FOV_DEG),
+        ),
+    ]
+
+
+def _wrist_camera_rows(config: RealRobotConfig) -> list[Difference]:
+    """The wrist camera's field of view against the sim's, where it was measured."""
     wrist = config.calibration.wrist_vertical_fov_deg
-    if wrist is not None:
-        rows.append(
-            Difference(
-                "wrist camera vertical fov (deg)",
-                f"{SIM_WRIST_FOV_DEG:.0f}",
-                f"{wrist:.0f}",
-                _verdict(abs(wrist - SIM_WRIST_FOV_DEG), FOV_DEG),
-            )
+    if wrist is None:
+        return []
+    return [
+        Difference(
+            "wrist camera vertical fov (deg)",
+            f"{SIM_WRIST_FOV_DEG:.0f}",
+            f"{wrist:.0f}",
+            _verdict(abs(wrist - SIM_WRIST_FOV_DEG), FOV_DEG),
         )
+    ]
+
+
+def _aspect_rows(config: RealRobotConfig) -> list[Difference]:
+    """Each camera's image aspect against the sim's square images."""
+    rows: list[Difference] = []
     for name in ("head", "wrist"):
         camera = getattr(config.cameras, name)
         aspect = camera.width / camera.height

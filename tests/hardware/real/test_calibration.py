@@ -54,6 +54,14 @@ def test_a_moved_camera_a_narrow_joint_and_a_wide_frame_are_named() -> None:
     assert "wrist camera vertical fov (deg)" not in verdicts  # not measured: not compared
 
 
+def test_an_unmeasured_head_camera_is_one_row_that_differs_and_the_rows_keep_their_order() -> None:
+    rows = compare_to_sim(RealRobotConfig.model_validate({**SIM_LIKE, "calibration": {}}))
+    whats = [row.what for row in rows]
+    assert whats[:2] == ["joint1 range (deg)", "joint1 home (deg)"]  # per joint: range, then home
+    assert whats[-3:] == ["head camera pose", "head image aspect", "wrist image aspect"]
+    assert rows[-3].verdict == "differs" and "not measured" in rows[-3].real
+
+
 def test_the_command_exits_1_when_something_is_far(tmp_path: Path) -> None:
     path = tmp_path / "robot.yaml"
     path.write_text(
