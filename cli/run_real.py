@@ -28,16 +28,16 @@ from dexagent.agent.planner.errors import (
     PlannerUnreachableError,
     PromptNotUnderstoodError,
 )
-from dexagent.agent.runner import RunConfig
+from dexagent.agent.runner import AgentRun, RunConfig, RunResult
 from dexagent.agent.shown_text import shown
 from dexagent.agent.world import ControllerChoices, robot_world
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail, fail_device_fault
 from dexagent.cli.real_config import load_robot_config_of_type
 from dexagent.cli.stop_signals import interrupt_at_once, stop_signals
 from dexagent.cli.tracker_check import tracker_check
-from dexagent.controller.perception import TrackerConfigError, tracker_factory
+from dexagent.controller.perception import TrackerConfigError, TrackerFactory, tracker_factory
 from dexagent.controller.precision import PrecisionChoice
-from dexagent.hardware import HardwareError
+from dexagent.hardware import HardwareError, Robot
 from dexagent.hardware.errors import EmergencyStopError, FaultStopError
 from dexagent.hardware.real.estop import key_estop, signal_estop
 from dexagent.hardware.registry import make_robot
@@ -82,13 +82,7 @@ def run_on_real_robot(
 ) -> None:
     """Build the robot of type `robot` from its config file and run the agent on it."""
     config = load_robot_config_of_type(robot_config, robot, f"--robot {robot}")
-    try:
-        make_tracker = tracker_factory(tracker, **tracker_options)
-    except TrackerConfigError as error:
-        fail(f"--tracker {tracker}: {error}")
-    usable = tracker_check(tracker, tracker_options, required=True)
-    if not usable.ok:  # found now, not on the first grasp after the arm has moved
-        fail(f"--tracker {tracker}: {usable.detail}")
+    make_tracker = _usable_tracker(tracker, tracker_options)
     try:
         the_planner = build_planner(planner, None, **planner_options)
     except (PlannerUnreachableError, PlannerConfigError, PlannerError) as error:
@@ -120,26 +114,8 @@ def run_on_real_robot(
     episode_log.write(
         "setup", {"robot": robot, "config": str(robot_config), "planner": planner, "tracker": tracker}
     )
-    robot_estop = getattr(the_robot, "emergency_stop", None)
-    safety = getattr(config, "safety", None)
-
-    def emergency_stop(reason: str) -> None:
-        if robot_estop is not None:
-            robot_estop(reason)
-        agent.request_stop(reason)
-
-    if safety is not None:
-        console.print(f"[dim]emergency stop: {shown(safety.estop_key or 'no')} key, {safety.estop_signal}[/]")
     try:
-        with ExitStack() as stack:
-            if safety is not None:
-                stack.enter_context(signal_estop(safety.estop_signal, emergency_stop))
-                stack.enter_context(key_estop(safety.estop_key, emergency_stop))
-            with interrupt_at_once():  # Ctrl-C / SIGTERM while homing: the arm stops where it is
-                the_robot.home()
-            stack.enter_context(stop_signals(agent))  # in the loop: a safe stop at the next tick
-            stack.enter_context(view)
-            result = agent.run()
+        result = _home_and_run(agent, the_robot, config, view)
     except (KeyboardInterrupt, EmergencyStopError) as stop:
         what = f"stopped by the operator ({stop})" if isinstance(stop, KeyboardInterrupt) else str(stop)
         console.print(f"[yellow]{shown(what)}; the arm holds where it stopped")
@@ -163,3 +139,40 @@ def run_on_real_robot(
         raise typer.Exit(EXIT_INTERRUPTED)
     if not result.completed:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _usable_tracker(tracker: str, tracker_options: dict[str, Any]) -> TrackerFactory:
+    """The mask tracker's factory, its options and weights checked before any device connects."""
+    try:
+        make_tracker = tracker_factory(tracker, **tracker_options)
+    except TrackerConfigError as error:
+        fail(f"--tracker {tracker}: {error}")
+    usable = tracker_check(tracker, tracker_options, required=True)
+    if not usable.ok:  # found now, not on the first grasp after the arm has moved
+        fail(f"--tracker {tracker}: {usable.detail}")
+    return make_tracker
+
+
+def _home_and_run(agent: AgentRun, the_robot: Robot, config: Any, view: LiveView) -> RunResult:
+    """Home the robot and run the agent, with the config's emergency stop (signal and key) armed
+    throughout, where the robot type has one. A stop while homing stops the arm where it is; one in
+    the loop stops safely at the next tick."""
+    robot_estop = getattr(the_robot, "emergency_stop", None)
+    safety = getattr(config, "safety", None)
+
+    def emergency_stop(reason: str) -> None:
+        if robot_estop is not None:
+            robot_estop(reason)
+        agent.request_stop(reason)
+
+    if safety is not None:
+        console.print(f"[dim]emergency stop: {shown(safety.estop_key or 'no')} key, {safety.estop_signal}[/]")
+    with ExitStack() as stack:
+        if safety is not None:
+            stack.enter_context(signal_estop(safety.estop_signal, emergency_stop))
+            stack.enter_context(key_estop(safety.estop_key, emergency_stop))
+        with interrupt_at_once():  # Ctrl-C / SIGTERM while homing: the arm stops where it is
+            the_robot.home()
+        stack.enter_context(stop_signals(agent))  # in the loop: a safe stop at the next tick
+        stack.enter_context(view)
+        return agent.run()
