@@ -26,12 +26,14 @@ from dexagent.controller.data.rollout import NOT_VISIBLE, choose_target, instruc
 from dexagent.controller.data.store import EpisodeFrames, EpisodeMetadata
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import Observation, SafeRobot
-from dexagent.hardware.sim.robot import SimRobot
+from dexagent.hardware.sim.robot import SceneObject, SimRobot
 from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, SPLITS
 from dexagent.hardware.sim.scenes import SceneError, sample_scene
+from dexagent.hardware.types import Box
 
 if TYPE_CHECKING:
     from dexagent.controller.factory import ControllerChoice
+    from dexagent.controller.scripted import ScriptedController
 
 NO_SCENE = "scene did not fit"
 COLLECT_STREAM = 1  # seed stream of `collect`; `eval` uses another, so its scenes are held out
@@ -131,16 +133,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
         assert box is not None  # chosen among visible objects
         ticks: list[tuple[Observation, np.ndarray]] = []
         tables: list[tuple[np.ndarray, np.ndarray]] = []  # (head, wrist) table masks per observation
-        expert = ScriptedController(sim, job.skill)
-        controller: ScriptedController | PerturbedExpert | OnPolicyController = expert
-        if job.noise > 0:
-            controller = PerturbedExpert(expert, job.noise, seed)
-        elif job.policy is not None:
-            import torch
-
-            torch.set_num_threads(1)  # one inference thread per worker: --workers scales out, threads thrash
-            student = policy_choice(job.policy, job.skill).build(sim, seed=seed)
-            controller = OnPolicyController(student, expert, job.beta, seed)
+        controller = _attempt_controller(job, sim, seed)
 
         def record(observation: Observation, executed: np.ndarray) -> None:
             label = None if isinstance(controller, ScriptedController) else controller.label
@@ -165,24 +158,9 @@ def record_demo(job: CollectJob, index: int) -> Demo:
         on_policy = isinstance(controller, OnPolicyController)
         if not outcome.success and not (on_policy and ticks):
             return Demo(index, seed, False, outcome.reason, outcome.steps, wall)
-        target_object, placed = sim.objects[target], scene.objects[target].spec
         frames = _frames(ticks, tables, target)
-        metadata = EpisodeMetadata(
-            seed=seed,
-            split=job.split,
-            skill=job.skill,
-            target_name=target_object.name,
-            target_category=target_object.category,
-            target_colour=target_object.colour,
-            target_tags=tuple(sorted(target_object.tags)),
-            instruction=instruction_for(target_object, placed.object_type),
-            target_box=box.as_tuple(),
-            steps=frames.steps,
-            round=job.round,
-            policy="scripted" if job.policy is None else policy_identity(job.policy, job.skill),
-            beta=job.beta,
-            outcome=outcome.reason or "",
-        )
+        placed_type = scene.objects[target].spec.object_type
+        metadata = _metadata(job, seed, sim.objects[target], placed_type, box, frames.steps, outcome.reason)
         reopens, expert_ticks = 0, frames.steps
         if isinstance(controller, OnPolicyController):
             reopens, expert_ticks = hand_reopens(frames.action), controller.expert_ticks
@@ -198,6 +176,53 @@ def record_demo(job: CollectJob, index: int) -> Demo:
             reopens,
             expert_ticks,
         )
+
+
+def _metadata(
+    job: CollectJob,
+    seed: int,
+    target: SceneObject,
+    object_type: str,
+    box: Box,
+    steps: int,
+    reason: str | None,
+) -> EpisodeMetadata:
+    """What the store keeps beside one episode's frames: its scene, target, instruction and outcome."""
+    return EpisodeMetadata(
+        seed=seed,
+        split=job.split,
+        skill=job.skill,
+        target_name=target.name,
+        target_category=target.category,
+        target_colour=target.colour,
+        target_tags=tuple(sorted(target.tags)),
+        instruction=instruction_for(target, object_type),
+        target_box=box.as_tuple(),
+        steps=steps,
+        round=job.round,
+        policy="scripted" if job.policy is None else policy_identity(job.policy, job.skill),
+        beta=job.beta,
+        outcome=reason or "",
+    )
+
+
+def _attempt_controller(
+    job: CollectJob, sim: SimRobot, seed: int
+) -> ScriptedController | PerturbedExpert | OnPolicyController:
+    """What acts in one attempt: the scripted expert, perturbed by DART noise when `job.noise`, or
+    `job.policy` driving with the expert labelling (and driving with probability `job.beta`)."""
+    from dexagent.controller.scripted import ScriptedController
+
+    expert = ScriptedController(sim, job.skill)
+    if job.noise > 0:
+        return PerturbedExpert(expert, job.noise, seed)
+    if job.policy is not None:
+        import torch
+
+        torch.set_num_threads(1)  # one inference thread per worker: --workers scales out, threads thrash
+        student = policy_choice(job.policy, job.skill).build(sim, seed=seed)
+        return OnPolicyController(student, expert, job.beta, seed)
+    return expert
 
 
 @functools.cache
