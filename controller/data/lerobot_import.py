@@ -275,6 +275,36 @@ def import_lerobot(
     info = load_info(source)
     mapping = map_features(info, feature_names)
     tasks = read_tasks(source / layout.TASKS_PATH)
+    rows = _episode_rows(source, info, mapping)
+    image_size = _store_image_size(info, mapping, image_size)
+    missing = tuple(a for a in layout.FEATURE_OF_ARRAY if a not in mapping)
+    reader = _EpisodeReader(source, info, mapping)
+    created = not out.exists()
+    try:
+        with DemoStore.create_or_append(out, image_size=image_size, control_hz=float(info["fps"])) as store:
+            for position, row in enumerate(rows):
+                try:
+                    arrays = reader.read(row)
+                except KeyError as error:  # pyarrow names the column a data file lacks
+                    raise StoreError(f"{source}: a data file lacks the column {error}") from None
+                steps = int(row["length"])
+                frames = _episode_frames(arrays, image_size, missing, steps)
+                task = tasks.get(int(arrays["task_index"][0]), "")
+                store.append_episode(frames, _metadata(row, task, frames.head_mask, steps))
+                if on_episode is not None:
+                    on_episode(position)
+            frame_count = store.num_frames
+    except BaseException:
+        remove_if_new_and_empty(out, created)
+        raise
+    finally:
+        reader.close()
+    return ImportSummary(len(rows), frame_count, image_size, missing)
+
+
+def _episode_rows(source: Path, info: dict[str, Any], mapping: dict[str, str]) -> list[dict[str, Any]]:
+    """The rows of meta/episodes (stats left out) in episode order, checked for the columns the
+    mapped features need to be found in the data and video files."""
     episode_files = sorted((source / "meta" / "episodes").glob("*/*.parquet"))
     table = read_table(episode_files, f"{source}/meta/episodes")
     columns = [name for name in table.column_names if not name.startswith("stats/")]
@@ -288,48 +318,33 @@ def import_lerobot(
     rows = sorted(table.select(columns).to_pylist(), key=lambda r: int(r["episode_index"]))
     if not rows:
         raise StoreError(f"{source} holds no episodes")
+    return rows
+
+
+def _store_image_size(info: dict[str, Any], mapping: dict[str, str], image_size: int | None) -> int:
+    """`image_size`, else the dataset's own when all its mapped images are square and of one size."""
+    if image_size is not None:
+        return image_size
     sizes = {tuple(info["features"][mapping[a]]["shape"][:2]) for a in IMAGE_ARRAYS if a in mapping}
-    if image_size is None:
-        if len(sizes) != 1 or (side := next(iter(sizes)))[0] != side[1]:
-            shapes = ", ".join(f"{h}x{w}" for h, w in sorted(sizes))
-            raise StoreError(
-                f"the store needs square images of one size, the dataset has {shapes}: give --image-size"
-            )
-        image_size = int(side[0])
-    missing = tuple(a for a in layout.FEATURE_OF_ARRAY if a not in mapping)
-    reader = _EpisodeReader(source, info, mapping)
-    created = not out.exists()
-    try:
-        with DemoStore.create_or_append(out, image_size=image_size, control_hz=float(info["fps"])) as store:
-            for position, row in enumerate(rows):
-                try:
-                    arrays = reader.read(row)
-                except KeyError as error:  # pyarrow names the column a data file lacks
-                    raise StoreError(f"{source}: a data file lacks the column {error}") from None
-                steps = int(row["length"])
-                images = {
-                    a: square_images(arrays[a], image_size, a in MASK_ARRAYS)
-                    for a in IMAGE_ARRAYS
-                    if a in arrays
-                }
-                for array in missing:
-                    if array in MASK_ARRAYS:
-                        images[array] = np.zeros((steps, image_size, image_size), np.bool_)
-                frames = EpisodeFrames(
-                    action=arrays["action"].astype(np.float32),
-                    state=arrays["state"].astype(np.float32),
-                    **{
-                        k: images[k] if k in MASK_ARRAYS else images[k].astype(np.uint8) for k in IMAGE_ARRAYS
-                    },
-                )
-                task = tasks.get(int(arrays["task_index"][0]), "")
-                store.append_episode(frames, _metadata(row, task, frames.head_mask, steps))
-                if on_episode is not None:
-                    on_episode(position)
-            frame_count = store.num_frames
-    except BaseException:
-        remove_if_new_and_empty(out, created)
-        raise
-    finally:
-        reader.close()
-    return ImportSummary(len(rows), frame_count, image_size, missing)
+    if len(sizes) != 1 or (side := next(iter(sizes)))[0] != side[1]:
+        shapes = ", ".join(f"{h}x{w}" for h, w in sorted(sizes))
+        raise StoreError(
+            f"the store needs square images of one size, the dataset has {shapes}: give --image-size"
+        )
+    return int(side[0])
+
+
+def _episode_frames(
+    arrays: dict[str, np.ndarray], image_size: int, missing: tuple[str, ...], steps: int
+) -> EpisodeFrames:
+    """One episode's decoded arrays as the store's frames: images squared to `image_size`, a mask
+    the dataset lacks (in `missing`) all False."""
+    images = {a: square_images(arrays[a], image_size, a in MASK_ARRAYS) for a in IMAGE_ARRAYS if a in arrays}
+    for array in missing:
+        if array in MASK_ARRAYS:
+            images[array] = np.zeros((steps, image_size, image_size), np.bool_)
+    return EpisodeFrames(
+        action=arrays["action"].astype(np.float32),
+        state=arrays["state"].astype(np.float32),
+        **{k: images[k] if k in MASK_ARRAYS else images[k].astype(np.uint8) for k in IMAGE_ARRAYS},
+    )
