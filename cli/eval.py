@@ -67,14 +67,42 @@ def evaluate(
     ),
 ) -> None:
     """Run closed-loop grasping episodes in sim and print success rates per split."""
-    from dexagent.agent.evaluation import (
-        EvalConfig,
-        SuiteError,
-        get_suite,
-        report_json,
-        results_table,
-        run_suite,
+    from dexagent.agent.evaluation import report_json, results_table
+
+    config = _eval_config(
+        suite, controller, episodes, seed, attempts, image_size, precision, realtime, workers
     )
+    if json_out is not None:
+        _check_writable(json_out)
+    if report is not None and (report.is_file() or not os.access(_existing_parent(report), os.W_OK)):
+        fail(f"--report {report}: give a folder that can be created or written")
+    records = _run_with_progress(config, workers, threads)
+    chosen = config.suite
+    table, extra_json = (
+        chosen.report(config, records) if chosen.report else (results_table(config, records), {})
+    )
+    console.print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps({**report_json(config, records), **extra_json}, indent=2) + "\n")
+        console.print(f"report: {json_out}")
+    if report is not None:
+        _write_report(config, records, report, extra_json)
+
+
+def _eval_config(
+    suite: str,
+    controller: str | None,
+    episodes: int,
+    seed: int,
+    attempts: int,
+    image_size: int | None,
+    precision: str,
+    realtime: bool,
+    workers: int,
+) -> EvalConfig:
+    """The evaluation's config, its suite, controller and render size resolved (exit 2 when bad);
+    the precision each controller will run at is said."""
+    from dexagent.agent.evaluation import EvalConfig, SuiteError, get_suite
     from dexagent.agent.world import ControllerChoices, camera_size
     from dexagent.controller.factory import ControllerNotFoundError
     from dexagent.controller.precision import PrecisionError, check_choice
@@ -103,13 +131,16 @@ def evaluate(
         fail(str(error))
     for note in precision_notes:
         console.print(note)
-    if json_out is not None:
-        _check_writable(json_out)
-    if report is not None and (report.is_file() or not os.access(_existing_parent(report), os.W_OK)):
-        fail(f"--report {report}: give a folder that can be created or written")
+    return config
 
+
+def _run_with_progress(config: EvalConfig, workers: int, threads: int) -> list[EpisodeRecord]:
+    """Run the suite's episodes with a progress bar (a line per 5% when not on a terminal)."""
+    from dexagent.agent.evaluation import run_suite
+
+    episodes = config.episodes
     progress = Progress(
-        TextColumn(f"[bold]eval {suite}[/]"),
+        TextColumn(f"[bold]eval {config.suite.name}[/]"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
@@ -141,19 +172,10 @@ def evaluate(
     try:
         with progress:
             bar = progress.add_task("episodes", total=episodes, rate="")
-            records = run_suite(config, workers=workers, on_record=advance, threads=threads)
+            return run_suite(config, workers=workers, on_record=advance, threads=threads)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: no report written")
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    table, extra_json = (
-        chosen.report(config, records) if chosen.report else (results_table(config, records), {})
-    )
-    console.print(table)
-    if json_out is not None:
-        json_out.write_text(json.dumps({**report_json(config, records), **extra_json}, indent=2) + "\n")
-        console.print(f"report: {json_out}")
-    if report is not None:
-        _write_report(config, records, report, extra_json)
 
 
 def _write_report(config: EvalConfig, records: list[EpisodeRecord], folder: Path, extra_json: dict) -> None:

@@ -32,6 +32,7 @@ from dexagent.hardware.sim.scenes import SceneError, sample_scene
 if TYPE_CHECKING:
     from dexagent.agent.world import ControllerChoices
     from dexagent.controller.data.rollout import TickCallback
+    from dexagent.hardware.sim.robot import SimRobot
 
 EVAL_STREAM = 2  # seed stream of `eval`; `collect` uses 1, so training scenes are held out
 _SCENE_REDRAWS = 20  # a scene that does not fit, or lacks a visible target, is redrawn (rare)
@@ -154,29 +155,12 @@ def episode_controllers(controller: str, skill: str) -> ControllerChoices:
 def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) -> EpisodeRecord:
     """Sample the scene, pick the target, then up to `attempts` attempts, re-homing between them."""
     from dexagent.agent.world import RunControllers, camera_size
-    from dexagent.controller.data.collect import scene_seed
-    from dexagent.controller.data.rollout import NOT_VISIBLE, choose_target, run_attempt
-    from dexagent.hardware.sim.robot import SimRobot
+    from dexagent.controller.data.rollout import NOT_VISIBLE, run_attempt
 
     started = time.perf_counter()
-    suite, seed = task.suite, task.scene_seed
+    suite = task.suite
     choices = episode_controllers(task.controller, suite.skill)
-    image_size = camera_size(choices, task.image_size)
-    for _ in range(_SCENE_REDRAWS):
-        try:
-            scene = sample_scene(seed, task.split, suite.n_objects, flat_target=suite.flat_target)
-        except SceneError:  # the objects did not fit on the table: draw the next scene
-            seed = scene_seed(seed, 0, EVAL_STREAM)
-            continue
-        sim = SimRobot(scene, image_size=image_size)
-        visible = [sim.object_box(o.index) is not None for o in sim.objects]
-        target = choose_target(sim.objects, visible, suite.skill, seed)
-        if target >= 0:
-            break
-        sim.close()
-        seed = scene_seed(seed, 0, EVAL_STREAM)
-    else:
-        raise SuiteError(f"episode {task.index}: no scene with a visible target in {_SCENE_REDRAWS} draws")
+    sim, target, seed = _scene_with_target(task, camera_size(choices, task.image_size))
     _seed_random_streams(seed)
     with sim:
         robot = SafeRobot(sim)
@@ -227,6 +211,31 @@ def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) ->
         failure_reason=None if success_attempt is not None else reason,
         cadence=cadence,
     )
+
+
+def _scene_with_target(task: EpisodeTask, image_size: int) -> tuple[SimRobot, int, int]:
+    """The episode's sim, its target's index and the scene seed: the task's scene, or the next one
+    drawn from it where its objects did not fit or no target was visible (SuiteError after
+    _SCENE_REDRAWS draws)."""
+    from dexagent.controller.data.collect import scene_seed
+    from dexagent.controller.data.rollout import choose_target
+    from dexagent.hardware.sim.robot import SimRobot
+
+    suite, seed = task.suite, task.scene_seed
+    for _ in range(_SCENE_REDRAWS):
+        try:
+            scene = sample_scene(seed, task.split, suite.n_objects, flat_target=suite.flat_target)
+        except SceneError:  # the objects did not fit on the table: draw the next scene
+            seed = scene_seed(seed, 0, EVAL_STREAM)
+            continue
+        sim = SimRobot(scene, image_size=image_size)
+        visible = [sim.object_box(o.index) is not None for o in sim.objects]
+        target = choose_target(sim.objects, visible, suite.skill, seed)
+        if target >= 0:
+            return sim, target, seed
+        sim.close()
+        seed = scene_seed(seed, 0, EVAL_STREAM)
+    raise SuiteError(f"episode {task.index}: no scene with a visible target in {_SCENE_REDRAWS} draws")
 
 
 def _seed_random_streams(seed: int) -> None:
