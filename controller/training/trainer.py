@@ -159,6 +159,8 @@ def train(
 
     `policy_config` is required for a fresh run; with `resume` it is optional and must match
     the checkpoint's. `on_step(step, loss)` returning True stops the run after saving.
+
+    Long because its split (issue 36 item 6) waits for the config handling being changed here.
     """
     out = Path(out)
     console = console or Console()
