@@ -18,7 +18,8 @@ from typing import Any, Literal
 
 from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE
 
-EncoderKind = Literal["dinov2", "cnn", "pixels"]
+EncoderKind = Literal["dinov2", "cnn"]
+ENCODER_KINDS: tuple[EncoderKind, ...] = ("dinov2", "cnn")
 InputNorm = Literal["imagenet", "instance"]
 INPUT_NORMS: tuple[InputNorm, ...] = ("imagenet", "instance")
 ActionMode = Literal["absolute", "delta"]
@@ -37,8 +38,7 @@ class EncoderConfig:
     """One camera's image encoder.
 
     kind: "dinov2" (transformers `Dinov2Model`; `source` is a hub id or a local folder that
-        `from_pretrained` reads), "cnn" (a small trainable conv net, for CPU training) or
-        "pixels" (raw pixel patches, linearly embedded: the no-representation ablation).
+        `from_pretrained` reads) or "cnn" (a small trainable conv net, for CPU training).
     width: the feature width D of the encoder's patch tokens.
     patch_size: pixels per token side; the token grid is image_size // patch_size.
     depth / heads / mlp_ratio: the DINOv2 architecture (used to build it without weights).
@@ -163,8 +163,8 @@ class PolicyConfig:
             problems.append(f"camera_size must be in 16..4096 pixels, got {self.camera_size}")
         for cam in ("head_encoder", "wrist_encoder"):
             enc: EncoderConfig = getattr(self, cam)
-            if enc.kind not in ("dinov2", "cnn", "pixels"):
-                problems.append(f"{cam}.kind must be 'dinov2', 'cnn' or 'pixels', got {enc.kind!r}")
+            if enc.kind not in ENCODER_KINDS:
+                problems.append(f"{cam}.kind must be one of {ENCODER_KINDS}, got {enc.kind!r}")
                 continue
             if enc.input_norm not in INPUT_NORMS:
                 problems.append(f"{cam}.input_norm must be one of {INPUT_NORMS}, got {enc.input_norm!r}")
@@ -360,12 +360,6 @@ def _sim_dinov2_head() -> PolicyConfig:
     )
 
 
-def _sim_pixels() -> PolicyConfig:
-    """Ablation: raw pixel patches instead of any learned features."""
-    pixels = EncoderConfig(kind="pixels", pool=2)
-    return PolicyConfig(name="sim-pixels", head_encoder=pixels, wrist_encoder=pixels)
-
-
 def _sim_no_mask() -> PolicyConfig:
     """Ablation: `sim-dinov2-head` without the target mask (its tokens and position features).
 
@@ -380,7 +374,6 @@ _NAMED = {
     "sim": _sim,
     "sim-cnn": _sim_cnn,
     "sim-dinov2-head": _sim_dinov2_head,
-    "sim-pixels": _sim_pixels,
     "sim-no-mask": _sim_no_mask,
 }
 
