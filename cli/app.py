@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 from typing import Any
-
-# Offscreen MuJoCo rendering on machines without a display; a user's own choice wins.
-os.environ.setdefault("MUJOCO_GL", "egl")
 
 import typer
 import typer.core
