@@ -11,6 +11,7 @@ ends with exit 3 naming the finger and the error, and the operator clears the bi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -97,10 +98,11 @@ def run_on_real_robot(
         fail(f"cannot connect the robot: {error}")
     # The e-stop handlers call it from a signal: a robot without one is refused before it moves
     # (a check that `python -O` would strip is no check).
-    stop_now = getattr(robot, "emergency_stop", None)
-    if not callable(stop_now):
+    found: Any = getattr(robot, "emergency_stop", None)
+    if not callable(found):
         robot.close()
         fail(f"robot type {config.type!r} has no emergency_stop(reason); a real run needs one")
+    stop_now: Callable[[str], None] = found
     run_config = RunConfig(
         prompt=prompt,
         tree=tree,
