@@ -14,6 +14,7 @@ ends with exit 3 naming the finger and the error, and the operator clears the bi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,13 @@ def run_on_real_robot(
         fail_device_fault(fault, robot_config)
     except HardwareError as error:
         fail(f"cannot connect the robot: {error}")
+    # The e-stop handlers call it from a signal: a robot without one is refused before it moves
+    # (a check that `python -O` would strip is no check).
+    found: Any = getattr(the_robot, "emergency_stop", None)
+    if not callable(found):
+        the_robot.close()
+        fail(f"robot type {config.type!r} has no emergency_stop(reason); a real run needs one")
+    stop_now: Callable[[str], None] = found
     run_config = RunConfig(
         prompt=prompt,
         tree=tree,
@@ -120,12 +128,10 @@ def run_on_real_robot(
     episode_log.write(
         "setup", {"robot": robot, "config": str(robot_config), "planner": planner, "tracker": tracker}
     )
-    robot_estop = getattr(the_robot, "emergency_stop", None)
     safety = getattr(config, "safety", None)
 
     def emergency_stop(reason: str) -> None:
-        if robot_estop is not None:
-            robot_estop(reason)
+        stop_now(reason)
         agent.request_stop(reason)
 
     if safety is not None:
