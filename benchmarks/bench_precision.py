@@ -30,7 +30,7 @@ from dexagent.controller.precision import Precision, Stage, autocast, bf16_units
 from dexagent.hardware import ACTION_DIM
 
 # The presets that train and run on a CPU; `paper` (518 px, ViT-B/L, a 1024-wide DiT) is a GPU config.
-CPU_PRESETS = ("sim", "sim-cnn", "sim-dinov2-head", "sim-no-mask", "sim-pixels")
+CPU_PRESETS = ("sim", "sim-cnn", "sim-dinov2-head", "sim-no-mask")
 CPU = torch.device("cpu")
 
 

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import os
 import signal
 from typing import Any, NamedTuple
-
-# Offscreen MuJoCo rendering on machines without a display; a user's own choice wins.
-os.environ.setdefault("MUJOCO_GL", "egl")
 
 import typer
 import typer.core

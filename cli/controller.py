@@ -20,22 +20,28 @@ controller_app = typer.Typer(help="Inspect DiT controller configs and checkpoint
 app.add_typer(controller_app, name="controller")
 
 
-def _policy_for(name: str) -> tuple[DexGraspPolicy, str]:
-    """The policy named by CONFIG and where it came from; configs are built without weights."""
+def _policy_for(name: str, overrides: list[str]) -> tuple[DexGraspPolicy, str]:
+    """The policy named by CONFIG (with `overrides`) and where it came from; configs are built
+    without weights."""
     import torch
 
     from dexagent.controller.checkpoint import load_checkpoint
+    from dexagent.controller.config_overrides import apply_overrides, canonical
     from dexagent.controller.policy import DexGraspPolicy
 
     path = Path(name)
     if path.is_dir():
+        if overrides:
+            raise ConfigError(f"--set changes a config; {path} is a checkpoint, whose weights fix its own")
         return load_checkpoint(path), f"checkpoint {path}"
-    config = get_config(name)
+    recipe = canonical(overrides)
+    config = apply_overrides(get_config(name), recipe)
     # The meta device allocates nothing and downloads nothing: the paper config's DINOv2
     # encoders are counted from their architecture alone.
     with torch.device("meta"):
         policy = DexGraspPolicy(config, load_pretrained=False)
-    return policy, f"config {name!r} (architecture only, no weights loaded)"
+    given = "".join(f" --set {text}" for text in recipe)
+    return policy, f"config {name!r}{given} (architecture only, no weights loaded)"
 
 
 def _describe(config: PolicyConfig) -> str:
@@ -65,12 +71,18 @@ def info(
         help=f"A named config ({', '.join(config_names())}), a config .json, or a checkpoint folder. "
         f"Encoder kinds a config may name: {ENCODERS.choices()}.",
     ),
+    overrides: list[str] | None = typer.Option(
+        None,
+        "--set",
+        help="Override one field of the config as FIELD=VALUE, dotted into its parts, repeatable "
+        "(--set dit.depth=6 --set head_encoder.pool=1), as `dexagent train --set` does.",
+    ),
 ) -> None:
     """Print parameter counts per part (trainable vs frozen) and the architecture of CONFIG."""
     from dexagent.controller.checkpoint import CheckpointError
 
     try:
-        policy, source = _policy_for(config)
+        policy, source = _policy_for(config, overrides or [])
     except (ConfigError, CheckpointError) as error:
         fail(str(error))
     table = Table(title=f"DiT controller: {policy.config.name}", caption=source)

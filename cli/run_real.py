@@ -14,6 +14,7 @@ ends with exit 3 naming the finger and the error, and the operator clears the bi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,7 @@ def run_on_real_robot(
         fail_device_fault(fault, robot_config)
     except HardwareError as error:
         fail(f"cannot connect the robot: {error}")
+    stop_now = _emergency_stop_of(the_robot, config.type)
     run_config = RunConfig(
         prompt=prompt,
         tree=tree,
@@ -115,7 +117,7 @@ def run_on_real_robot(
         "setup", {"robot": robot, "config": str(robot_config), "planner": planner, "tracker": tracker}
     )
     try:
-        result = _home_and_run(agent, the_robot, config, view)
+        result = _home_and_run(agent, the_robot, stop_now, config, view)
     except (KeyboardInterrupt, EmergencyStopError) as stop:
         what = f"stopped by the operator ({stop})" if isinstance(stop, KeyboardInterrupt) else str(stop)
         console.print(f"[yellow]{shown(what)}; the arm holds where it stopped")
@@ -153,16 +155,28 @@ def _usable_tracker(tracker: str, tracker_options: dict[str, Any]) -> TrackerFac
     return make_tracker
 
 
-def _home_and_run(agent: AgentRun, the_robot: Robot, config: Any, view: LiveView) -> RunResult:
+def _emergency_stop_of(the_robot: Robot, robot_type: str) -> Callable[[str], None]:
+    """The robot's `emergency_stop(reason)`; a robot without one is closed and refused (exit 2)."""
+    # The e-stop handlers call it from a signal: a robot without one is refused before it moves
+    # (a check that `python -O` would strip is no check).
+    found: Any = getattr(the_robot, "emergency_stop", None)
+    if not callable(found):
+        the_robot.close()
+        fail(f"robot type {robot_type!r} has no emergency_stop(reason); a real run needs one")
+    stop_now: Callable[[str], None] = found
+    return stop_now
+
+
+def _home_and_run(
+    agent: AgentRun, the_robot: Robot, stop_now: Callable[[str], None], config: Any, view: LiveView
+) -> RunResult:
     """Home the robot and run the agent, with the config's emergency stop (signal and key) armed
-    throughout, where the robot type has one. A stop while homing stops the arm where it is; one in
-    the loop stops safely at the next tick."""
-    robot_estop = getattr(the_robot, "emergency_stop", None)
+    throughout where it has one: `stop_now` stops the robot, the run ends. A stop while homing stops
+    the arm where it is; one in the loop stops safely at the next tick."""
     safety = getattr(config, "safety", None)
 
     def emergency_stop(reason: str) -> None:
-        if robot_estop is not None:
-            robot_estop(reason)
+        stop_now(reason)
         agent.request_stop(reason)
 
     if safety is not None:

@@ -28,6 +28,7 @@ RESUMED_OPTIONS = {
     "noise_draws": "noise_draws",
     "rounds": "rounds",
     "recovery_weight": "recovery_weight",
+    "overrides": "policy_overrides",
 }
 
 
@@ -61,6 +62,13 @@ def train_command(
         "--config",
         help=f"Policy config: {' | '.join(config_names())} | CONFIG.json. "
         "Default sim; with --resume, the run's.",
+    ),
+    overrides: list[str] | None = typer.Option(
+        None,
+        "--set",
+        help="Override one field of the policy config as FIELD=VALUE, dotted into its parts, repeatable: "
+        "--set dit.depth=6 --set head_encoder.pool=1 (`dexagent controller info CONFIG --set ...` shows "
+        "the result). The run records them; --resume keeps them, and checks any given against the run.",
     ),
     steps: int | None = typer.Option(
         None,
@@ -154,7 +162,9 @@ def train_command(
     # Heavy imports here, so `dexagent --help` stays fast.
     import torch
 
+    from dexagent.controller.checkpoint import CheckpointError, load_config
     from dexagent.controller.config import ConfigError, get_config
+    from dexagent.controller.config_overrides import apply_overrides, canonical
     from dexagent.controller.data.augment import DEFAULT_AUGMENT, AugmentError, parse_augment
     from dexagent.controller.training import TrainConfig, TrainingError, train
 
@@ -166,9 +176,14 @@ def train_command(
         fail("--init-from starts a new run; --resume continues one: pass one of them")
     if not data.exists():
         fail(f"--data {data}: no such demo store (record one with `dexagent collect`)")
+    # On --resume the run's config holds its overrides; a --config or --set given is checked against it.
+    policy_config = None
     try:
-        policy_config = get_config(config) if config is not None else (None if resume else get_config("sim"))
-    except ConfigError as error:
+        recipe = canonical(overrides or ())
+        if config is not None or recipe or not resume:
+            base = get_config(config or "sim") if config is not None or not resume else load_config(out)
+            policy_config = apply_overrides(base, recipe)
+    except (ConfigError, CheckpointError) as error:
         fail(str(error))
     try:
         augments = tuple(parse_augment(text) for text in augment) if augment else DEFAULT_AUGMENT
@@ -203,6 +218,7 @@ def train_command(
             augment=augments,
             workers=workers,
             init_from=str(init_from) if init_from is not None else "",
+            policy_overrides=recipe,
         )
         settings = TrainConfig(**{**given, **resumed})  # type: ignore[arg-type]
         result = train(data, out, settings, policy_config, resume=resume, console=console)

@@ -41,7 +41,8 @@ class EncoderConfig:
     """One camera's image encoder.
 
     kind: the `ENCODERS` entry that builds it (below): "dinov2" (`source` is a hub id or a local
-        folder that `from_pretrained` reads), "cnn" or "pixels".
+        folder that `from_pretrained` reads) or "cnn" (a small
+        trainable conv net, for CPU training).
     width: the feature width D of the encoder's patch tokens.
     patch_size: pixels per token side; the token grid is image_size // patch_size.
     depth / heads / mlp_ratio: the DINOv2 architecture (used to build it without weights).
@@ -83,12 +84,6 @@ ENCODERS.register(
     "a small trainable conv net, for CPU training",
     config=EncoderConfig,
     factory="dexagent.controller.encoders:build_cnn",
-)
-ENCODERS.register(
-    "pixels",
-    "raw pixel patches, linearly embedded (the no-representation ablation)",
-    config=EncoderConfig,
-    factory="dexagent.controller.encoders:build_pixels",
 )
 
 
@@ -386,12 +381,6 @@ def _sim_dinov2_head() -> PolicyConfig:
     )
 
 
-def _sim_pixels() -> PolicyConfig:
-    """Ablation: raw pixel patches instead of any learned features."""
-    pixels = EncoderConfig(kind="pixels", pool=2)
-    return PolicyConfig(name="sim-pixels", head_encoder=pixels, wrist_encoder=pixels)
-
-
 def _sim_no_mask() -> PolicyConfig:
     """Ablation: `sim-dinov2-head` without the target mask (its tokens and position features).
 
@@ -406,7 +395,6 @@ _NAMED = {
     "sim": _sim,
     "sim-cnn": _sim_cnn,
     "sim-dinov2-head": _sim_dinov2_head,
-    "sim-pixels": _sim_pixels,
     "sim-no-mask": _sim_no_mask,
 }
 

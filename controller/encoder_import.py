@@ -67,10 +67,6 @@ _RENAMES = (
 )
 
 
-def is_imported_source(source: str) -> bool:
-    return source in SOURCES
-
-
 def cache_root() -> Path:
     """Imported encoders live in $DEXAGENT_CACHE, else $XDG_CACHE_HOME/dexagent, else ~/.cache/dexagent."""
     if os.environ.get("DEXAGENT_CACHE"):

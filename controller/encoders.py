@@ -170,22 +170,6 @@ class CnnEncoder(nn.Module):
         return fmap.flatten(2).transpose(1, 2)
 
 
-class PixelPatchEncoder(nn.Module):
-    """Raw pixels, one linear embedding per (patch_size * pool)^2 patch: no learned features
-    beyond a projection, so an eval row with it shows what the representation buys."""
-
-    def __init__(self, config: EncoderConfig, image_size: int) -> None:
-        super().__init__()
-        self.config = config
-        self.normalise = _Normalise(config.input_norm)
-        side = config.patch_size * config.pool
-        self.embed = nn.Conv2d(3, config.width, side, stride=side)
-
-    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
-        """rgb (B,3,S,S) in [0,1] -> tokens (B, N, D)."""
-        return self.embed(self.normalise(rgb)).flatten(2).transpose(1, 2)
-
-
 def build_encoder(config: EncoderConfig, image_size: int, load_pretrained: bool = True) -> nn.Module:
     """The encoder module for one camera: the `ENCODERS` entry its `kind` names."""
     return ENCODERS.factory(config.kind)(config, image_size, load_pretrained)
@@ -199,11 +183,6 @@ def build_dinov2(config: EncoderConfig, image_size: int, load_pretrained: bool) 
 def build_cnn(config: EncoderConfig, image_size: int, load_pretrained: bool) -> nn.Module:
     """The `cnn` entry's factory (nothing pretrained to load)."""
     return CnnEncoder(config, image_size)
-
-
-def build_pixels(config: EncoderConfig, image_size: int, load_pretrained: bool) -> nn.Module:
-    """The `pixels` entry's factory (nothing pretrained to load)."""
-    return PixelPatchEncoder(config, image_size)
 
 
 def token_count(config: EncoderConfig, image_size: int) -> int:

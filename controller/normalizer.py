@@ -81,6 +81,31 @@ class Normalizer:
         """float32 (13,) lowest and highest action over all chunk offsets."""
         return self.action_min.reshape(-1, ACTION_DIM).min(0), self.action_max.reshape(-1, ACTION_DIM).max(0)
 
+    def outside(self, other: Normalizer, tolerance: float = 0.0) -> np.ndarray:
+        """bool (13,): the dimensions where `other`'s state or action ranges (any chunk offset) reach
+        beyond this one's by more than `tolerance` of this one's span. Action ranges of another shape
+        count as outside everywhere."""
+        if other.action_min.shape != self.action_min.shape:
+            return np.ones(ACTION_DIM, dtype=bool)
+        outside = np.zeros(ACTION_DIM, dtype=bool)
+        for low, high, other_low, other_high in (
+            (self.state_min, self.state_max, other.state_min, other.state_max),
+            (self.action_min, self.action_max, other.action_min, other.action_max),
+        ):
+            slack = tolerance * np.maximum(high - low, _MIN_RANGE)
+            beyond = (other_low < low - slack) | (other_high > high + slack)
+            outside |= beyond.reshape(-1, ACTION_DIM).any(0)
+        return outside
+
+    def union(self, other: Normalizer) -> Normalizer:
+        """Ranges covering both (action ranges of the same shape)."""
+        return Normalizer(
+            np.minimum(self.state_min, other.state_min),
+            np.maximum(self.state_max, other.state_max),
+            np.minimum(self.action_min, other.action_min),
+            np.maximum(self.action_max, other.action_max),
+        )
+
     @classmethod
     def from_limits(cls, lower: np.ndarray, upper: np.ndarray) -> Normalizer:
         """Statistics from joint limits (the paper normalises by limits)."""

@@ -12,7 +12,6 @@ PLAN = "plan"  # Plan: the last plan, with the planner's reasoning
 FIRST_PLAN = "first_plan"
 INSTRUCTION = "instruction"  # Instruction: the one being attempted (a for-each over INSTRUCTIONS writes it)
 TARGET = "target"  # str: the current target's referring expression
-TARGET_BOX = "target_box"  # Box: where the planner grounded the current target (head image pixels)
 HELD_OBJECT = "held_object"  # str | None: the target a grasp succeeded on and has not been reset yet
 HELD_INDEX = "held_index"  # int | None: the sim object index of HELD_OBJECT (sim only)
 HISTORY = "history"  # list[AttemptRecord]: every grasp attempt so far (the planner's history)

@@ -53,11 +53,9 @@ class Holding(SkillBehaviour):
         return Status.SUCCESS
 
 
-@skill("target_visible", TargetVisibleParams, kind="condition", writes=(keys.TARGET_BOX,))
+@skill("target_visible", TargetVisibleParams, kind="condition")
 class TargetVisible(SkillBehaviour):
     """Succeed when the planner can find the target in the head image (ground truth checks it in sim)."""
-
-    WRITES = (keys.TARGET_BOX,)
 
     def start(self) -> None:
         params = self.params
@@ -79,5 +77,4 @@ class TargetVisible(SkillBehaviour):
         segmentation = self.observation.head_segmentation
         if segmentation is not None and object_under_box(segmentation, box) is None:
             return self.fail(f"the box {box.as_tuple()} for {params.target!r} holds no object")
-        self.write(keys.TARGET_BOX, box)
         return Status.SUCCESS

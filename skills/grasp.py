@@ -61,7 +61,6 @@ class _AttemptBase(SkillBehaviour):
 
     WRITES = (
         keys.TARGET,
-        keys.TARGET_BOX,
         keys.HELD_OBJECT,
         keys.HELD_INDEX,
         keys.HISTORY,
@@ -150,7 +149,6 @@ class _AttemptBase(SkillBehaviour):
             box = future.result()
         except Exception as error:  # the planner is an outer boundary: network, model, unknown target
             return self._record(False, f"planner could not ground {self.instruction.target!r}: {error}")
-        self.write(keys.TARGET_BOX, box)
         self.object_index = object_under_box(self.ground_observation.head_segmentation, box)
         if self.context.success_check == "ground_truth" and self.object_index is None:
             return self._record(
@@ -300,7 +298,7 @@ class _AttemptBase(SkillBehaviour):
 
 
 _GRASP_READS = (keys.HISTORY,)
-_GRASP_WRITES = (keys.TARGET, keys.TARGET_BOX, keys.HELD_OBJECT, keys.HELD_INDEX, keys.HISTORY)
+_GRASP_WRITES = (keys.TARGET, keys.HELD_OBJECT, keys.HELD_INDEX, keys.HISTORY)
 
 
 def _camel(name: str) -> str:

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# A folder may import only from folders after it (DESIGN.md).
+# A folder may import only from folders after it (ARCHITECTURE.md, "The layers").
 ORDER = ["cli", "agent", "trees", "skills", "controller", "hardware"]
 
 
@@ -35,6 +35,16 @@ def test_every_shipped_data_folder_is_listed_as_a_package() -> None:
         package = "dexagent." + ".".join(folder.relative_to(ROOT).parts)
         assert package in listed, f"{package} is missing from [tool.setuptools] packages"
     assert "dexagent.controller.checkpoints.ablations" not in listed  # ablation weights stay out
+
+
+def test_lab_logs_stay_out_of_the_wheel() -> None:
+    """NOTES.md files are run logs for the repository; package data ships every other *.md
+    (folder READMEs, trees/FORMAT.md, the shipped checkpoint's card)."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "*.md" in setuptools["package-data"]["*"]
+    assert setuptools["exclude-package-data"]["*"] == ["NOTES.md"]
+    assert (ROOT / "controller" / "NOTES.md").is_file()  # the 800-line lab log this keeps out
+    assert (ROOT / "controller" / "checkpoints" / "grasp" / "README.md").is_file()  # the card ships
 
 
 def test_the_sim_products_libraries_are_core_dependencies() -> None:

@@ -37,7 +37,8 @@ from dexagent.controller.policy import DexGraspPolicy
 from dexagent.controller.training.config import TrainConfig, TrainingError
 from dexagent.controller.training.ema import EMA
 
-# Settings that shape the loss curve: a resumed run keeps the saved ones so it continues exactly.
+# Settings that shape the loss curve: a resumed run keeps the saved ones so it continues exactly
+# (the policy config's overrides too: the checkpoint's config.json holds what they set).
 TRAJECTORY_FIELDS = (
     "batch_size",
     "lr",
@@ -56,6 +57,7 @@ TRAJECTORY_FIELDS = (
     "noise_draws",
     "rounds",
     "recovery_weight",
+    "policy_overrides",
 )
 
 # Settings of older runs that `augment` replaced: such a run cannot resume with the same data stream.
@@ -126,7 +128,7 @@ class ResumedRun:
         ignored = []
         for name in TRAJECTORY_FIELDS:
             value = saved.get(name, defaults[name])
-            value = tuple(value) if name == "betas" else value
+            value = tuple(value) if name in ("betas", "policy_overrides") else value
             value = check_augment(value) if name == "augment" else value
             if merged[name] != value:
                 ignored.append(f"{name}={merged[name]} (continuing with {value})")
@@ -191,7 +193,8 @@ def load_run(out: Path, requested: PolicyConfig | None, warn: Callable[[str], No
         differing = sorted(key for key in asked if asked[key] != saved.get(key))
         raise TrainingError(
             f"--resume: the checkpoint in {out} was trained with config {policy.config.name!r}, "
-            f"which differs from the requested {requested.name!r} in {differing}; drop --config to go on"
+            f"which differs from the requested {requested.name!r} in {differing}; "
+            "drop --config and --set to go on"
         )
     for key in ("step", "train_config", "data", "model", "optimizer", "scheduler", "ema"):
         if key not in state:

@@ -54,6 +54,9 @@ class TrainConfig:
     log_to: tuple[str, ...] = ("tensorboard",)
     # A checkpoint folder whose weights the run starts from (controller/training/warm_start.py).
     init_from: str = ""
+    # The `--set FIELD=VALUE` overrides applied to the policy config's preset (its `name`): the
+    # run's recipe. The values they set live in the checkpoint's config.json, which --resume keeps.
+    policy_overrides: tuple[str, ...] = ()
     # Diffusion (timestep, noise) draws per encoded observation: the encoders run once per sample,
     # the DiT loss K times (controller/policy.py `compute_loss`).
     noise_draws: int = 1
@@ -92,6 +95,7 @@ class TrainConfig:
         if self.warmup_steps < 0 or self.workers < 0 or self.weight_decay < 0 or self.grad_clip <= 0:
             problems.append("warmup_steps, workers and weight_decay must be >= 0 and grad_clip > 0")
         object.__setattr__(self, "log_to", tuple(self.log_to))
+        object.__setattr__(self, "policy_overrides", tuple(self.policy_overrides))
         object.__setattr__(self, "rounds", tuple(sorted({int(r) for r in self.rounds})))
         if any(r < 0 for r in self.rounds):
             problems.append(f"rounds must be >= 0, got {list(self.rounds)}")

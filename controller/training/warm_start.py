@@ -7,6 +7,9 @@ input matters. Tensors the checkpoint lacks keep their fresh initialisation; any
 difference is an error, as is a different action mode (the weights model another target).
 The checkpoint's normaliser comes along unless the new config scales actions another way
 (`action_range`): then the run keeps the ranges of its data and the weights adapt to them.
+Where the new data reaches well outside the checkpoint's ranges (another skill's motions:
+push-then-grasp from grasp weights), the ranges widen to cover both: the sampler clips to
+the normalised range, so a narrower one could never produce the new motions.
 """
 
 from __future__ import annotations
@@ -20,13 +23,18 @@ from dexagent.controller.checkpoint import CheckpointError, load_checkpoint
 from dexagent.controller.normalizer import Normalizer
 from dexagent.controller.policy import DexGraspPolicy
 
+# How far (a share of the checkpoint's span) the new data may reach beyond the checkpoint's ranges
+# before they widen: on-policy rollouts of the same skill stay within it.
+RANGE_TOLERANCE = 0.05
+
 
 @dataclass(frozen=True)
 class WarmStart:
     copied: int  # tensors taken as they are
     widened: tuple[str, ...]  # tensors whose new input columns start at zero
     fresh: tuple[str, ...]  # tensors the checkpoint does not have
-    normalizer: Normalizer | None  # the checkpoint's, when the policy took it
+    normalizer: Normalizer | None  # the checkpoint's (or both ranges'), when the policy took it
+    ranges_widened: int = 0  # dimensions whose ranges were widened to cover the new data
 
     def summary(self) -> str:
         parts = [f"{self.copied} tensors copied"]
@@ -34,7 +42,12 @@ class WarmStart:
             parts.append(f"new input columns zeroed in {', '.join(self.widened)}")
         if self.fresh:
             parts.append(f"{len(self.fresh)} tensors freshly initialised (e.g. {', '.join(self.fresh[:3])})")
-        parts.append("its normaliser" if self.normalizer is not None else "the data's action ranges")
+        if self.normalizer is None:
+            parts.append("the data's action ranges")
+        elif self.ranges_widened:
+            parts.append(f"its normaliser, widened in {self.ranges_widened} dimensions to cover the data")
+        else:
+            parts.append("its normaliser")
         return "; ".join(parts)
 
 
@@ -69,7 +82,11 @@ def warm_start(policy: DexGraspPolicy, directory: str | Path) -> WarmStart:
             f"--init-from {directory}: {len(wrong)} tensors cannot carry over (e.g. {'; '.join(wrong[:3])})"
         )
     policy.load_state_dict(target)
-    same_units = source.config.action_range == policy.config.action_range
-    if same_units:
-        policy.set_normalizer(source.normalizer)
-    return WarmStart(copied, tuple(widened), tuple(fresh), source.normalizer if same_units else None)
+    if source.config.action_range != policy.config.action_range:
+        return WarmStart(copied, tuple(widened), tuple(fresh), None)
+    data, kept = policy.normalizer, source.normalizer
+    outside = kept.outside(data, RANGE_TOLERANCE)
+    if outside.any():
+        kept = kept.union(data)
+    policy.set_normalizer(kept)
+    return WarmStart(copied, tuple(widened), tuple(fresh), kept, int(outside.sum()))

@@ -70,7 +70,6 @@ class RegisterMap(_Section):
     force_set: RegisterAddress = 1498
     speed_set: RegisterAddress = 1522
     angle_act: RegisterAddress = 1546
-    force_act: RegisterAddress = 1582
     error: RegisterAddress = 1606
     status: RegisterAddress = 1612
     clear_error: RegisterAddress = 1004

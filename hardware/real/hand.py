@@ -167,11 +167,6 @@ class ModbusHand:
         """The measured finger positions float32[6] in [0, 1] (1 = open), our order."""
         return self.from_registers(self._read(self.registers.angle_act, "ANGLE_ACT"))
 
-    def read_forces(self) -> np.ndarray:
-        """The measured finger forces, raw register units, our order (int[6])."""
-        raw = np.array(self._read(self.registers.force_act, "FORCE_ACT"), dtype=np.int64)
-        return np.where(raw >= 0x8000, raw - 0x10000, raw)[self._slots]
-
     def read_status(self) -> list[int]:
         """The STATUS block, our order (Inspire: 0 releasing, 1 grasping, 2 reached, 3 force reached...)."""
         raw = self._read(self.registers.status, "STATUS")

@@ -62,12 +62,6 @@ class JointStreamer:
     def running(self) -> bool:
         return self._thread.is_alive()
 
-    @property
-    def last_sent(self) -> np.ndarray:
-        """The last set-point that went out (what the arm is holding when the stream stops)."""
-        with self._lock:
-            return self._last_sent.copy()
-
     def set_target(self, target: np.ndarray) -> None:
         """Head for `target` over the next control period; raises the stream's fault if it has one."""
         with self._lock:

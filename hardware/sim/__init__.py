@@ -2,7 +2,7 @@
 
 import os
 
-# MuJoCo picks its GL backend when it is first imported; on a machine without a display
-# only offscreen EGL works (GLFW fails), so default to it unless the user chose one.
-if "MUJOCO_GL" not in os.environ and not os.environ.get("DISPLAY"):
-    os.environ["MUJOCO_GL"] = "egl"
+# The one place dexagent picks MuJoCo's GL backend, before any module here imports mujoco (it
+# reads MUJOCO_GL then): offscreen EGL works with and without a display, GLFW needs one. A
+# user's own MUJOCO_GL wins.
+os.environ.setdefault("MUJOCO_GL", "egl")

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 ARM_JOINTS = tuple(f"joint{i}" for i in range(1, 8))
-# RM75 limits in radians (the compiler reads radians: see DESIGN.md, degrees silently break IK).
+# RM75 limits in radians (model.py's compiler reads radians; ARCHITECTURE.md: degrees silently break IK).
 ARM_LIMITS = (3.1, 2.268, 3.1, 2.355, 3.1, 2.233, 6.28)
 ARM_KP = (600.0, 600.0, 600.0, 600.0, 300.0, 300.0, 300.0)
 HAND_ACTUATORS = ("thumb_rotation", "thumb_flexion", "index", "middle", "ring", "little")

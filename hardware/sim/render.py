@@ -6,12 +6,7 @@ cost ~6x (about 3 two-camera pairs/s at 224 px with them, ~20 without).
 
 from __future__ import annotations
 
-import os
-
-# Offscreen rendering without a display; a user's own MUJOCO_GL choice wins. Must precede GL setup.
-os.environ.setdefault("MUJOCO_GL", "egl")
-
-import mujoco
+import mujoco  # its GL backend: MUJOCO_GL, set in hardware/sim/__init__.py
 import numpy as np
 
 

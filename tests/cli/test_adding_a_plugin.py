@@ -66,6 +66,9 @@ class ToyRobot:
     def home(self) -> None:
         EVENTS.append(("robot homed", None))
 
+    def emergency_stop(self, reason: str) -> None:  # a robot outside the sim must have one
+        EVENTS.append(("robot stopped", reason))
+
     def close(self) -> None:
         EVENTS.append(("robot closed", None))
 
@@ -140,7 +143,7 @@ def _build_tracker(options: ToyTrackerOptions) -> ToyTracker:
 
 
 class ToyEncoder(nn.Module):
-    """One linear embedding per patch, like `pixels`."""
+    """One linear embedding per patch: raw pixels, no learned features."""
 
     def __init__(self, config: EncoderConfig, image_size: int) -> None:
         super().__init__()
@@ -267,7 +270,7 @@ def test_a_registered_encoder_is_built_by_controller_info(toys: None, tmp_path: 
     code, output = _invoke("controller", "info", str(path))
     assert (
         code == 2
-        and "head_encoder.kind must be one of dinov2, cnn, pixels, toy-encoder, got 'lens'" in output
+        and "head_encoder.kind must be one of dinov2, cnn, toy-encoder, got 'lens'" in output
     )
 
 
@@ -310,4 +313,4 @@ def test_every_commands_help_lists_what_was_registered_before_the_cli_loads() ->
     assert "The robot, one of sim, real, toy:" in helps["collect"]
     assert "the mask tracker for the target: oracle, sam+cutie, sam2, toy-tracker." in helps["collect"]
     assert "this mask tracker: oracle, sam+cutie, sam2, toy-tracker" in helps["doctor"]
-    assert "Encoder kinds a config may name: dinov2, cnn, pixels, toy-encoder." in helps["controller info"]
+    assert "Encoder kinds a config may name: dinov2, cnn, toy-encoder." in helps["controller info"]

@@ -41,7 +41,7 @@ def test_no_flag_shows_a_value_type() -> None:
 
 def test_train_help_lists_every_preset_get_config_accepts() -> None:
     output = " ".join(_help("train").split())
-    assert len(config_names()) >= 6
+    assert len(config_names()) >= 5
     for name in config_names():
         assert f" {name} |" in output, name
 

@@ -57,6 +57,31 @@ def test_the_scene_planner_needs_the_sim(tmp_path: Path) -> None:
     assert code == 2 and "use --planner openai on a real robot" in output
 
 
+def test_a_robot_without_an_emergency_stop_is_refused_before_it_moves(tmp_path: Path, monkeypatch) -> None:
+    import dexagent.cli.run_real as run_real
+
+    class NoStopRobot:
+        closed = homed = False
+
+        def home(self) -> None:
+            self.homed = True
+
+        def close(self) -> None:
+            self.closed = True
+
+    robot = NoStopRobot()
+    usable = type("Usable", (), {"ok": True, "detail": ""})()
+    monkeypatch.setattr(run_real, "tracker_factory", lambda name, **options: object)
+    monkeypatch.setattr(run_real, "tracker_check", lambda *args, **kwargs: usable)
+    monkeypatch.setattr(run_real, "build_planner", lambda *args, **kwargs: object())
+    monkeypatch.setattr(run_real, "make_robot", lambda config: robot)
+    path = tmp_path / "robot.yaml"
+    path.write_text(CONFIG)
+    code, output = _run("--robot-config", str(path), "--tracker", "oracle", "--planner", "openai")
+    assert code == 2 and "robot type 'real' has no emergency_stop(reason)" in output
+    assert robot.closed and not robot.homed
+
+
 def test_tracker_options_parse_numbers_and_booleans() -> None:
     assert parse_options(["a=1", "b=0.5", "c=true", "d=/w/sam.pt"], "--x") == {
         "a": 1,

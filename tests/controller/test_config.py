@@ -9,7 +9,7 @@ import pytest
 from dexagent.controller.config import ConfigError, PolicyConfig, get_config
 
 
-@pytest.mark.parametrize("name", ["sim", "paper", "sim-pixels", "sim-no-mask"])
+@pytest.mark.parametrize("name", ["sim", "paper", "sim-cnn", "sim-no-mask"])
 def test_named_config_survives_a_json_round_trip(name: str, tmp_path: Path) -> None:
     config = get_config(name)
     path = tmp_path / "config.json"

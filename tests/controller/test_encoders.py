@@ -87,8 +87,7 @@ def test_paper_config_builds_on_the_meta_device_without_weights() -> None:
     assert counts["wrist encoder"] == (0, 304_368_640)  # DINOv2 ViT-L/14
 
 
-@pytest.mark.parametrize("kind", ["cnn", "pixels"])
-def test_instance_input_norm_makes_tokens_blind_to_a_colour_cast(kind: str) -> None:
+def test_instance_input_norm_makes_tokens_blind_to_a_colour_cast() -> None:
     from dexagent.controller.config import EncoderConfig
     from dexagent.controller.encoders import build_encoder
 
@@ -100,7 +99,7 @@ def test_instance_input_norm_makes_tokens_blind_to_a_colour_cast(kind: str) -> N
     tokens = {}
     for norm in ("imagenet", "instance"):
         torch.manual_seed(1)
-        encoder = build_encoder(EncoderConfig(kind=kind, input_norm=norm), image_size=32).eval()
+        encoder = build_encoder(EncoderConfig(kind="cnn", input_norm=norm), image_size=32).eval()
         with torch.no_grad():
             tokens[norm] = (encoder(rgb), encoder(cast))
     assert torch.allclose(*tokens["instance"], atol=1e-4)

@@ -53,3 +53,25 @@ def test_instance_normalised_encoders_are_named(tmp_path: Path, tiny_config) -> 
     result = runner.invoke(app, ["controller", "info", str(tmp_path / "in.json")], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "head cnn (instance-normalised) / wrist cnn\n" in result.output
+
+
+def test_set_overrides_a_named_config_and_says_so() -> None:
+    args = ["controller", "info", "sim-cnn", "--set", "dit.depth=6", "--set", "head_encoder.pool=1"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "DiT 6 layers" in result.output and "144 head + mask, 36 wrist" in result.output
+    caption = " ".join(result.output.split())  # rich wraps the caption at the table's width
+    assert "config 'sim-cnn' --set dit.depth=6 --set head_encoder.pool=1" in caption
+
+
+def test_a_bad_set_exits_2_with_the_allowed_values() -> None:
+    args = ["controller", "info", "sim", "--set", "action_mode=velocity"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "action_mode must be one of absolute, delta" in result.output
+
+
+def test_set_is_refused_for_a_checkpoint_folder(tmp_path: Path, tiny_config) -> None:
+    save_checkpoint(tmp_path / "ckpt", DexGraspPolicy(tiny_config()))
+    args = ["controller", "info", str(tmp_path / "ckpt"), "--set", "dit.depth=6"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "is a checkpoint" in result.output

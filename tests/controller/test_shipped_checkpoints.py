@@ -17,6 +17,7 @@ from dexagent.controller.checkpoint import (
     load_config,
 )
 from dexagent.controller.config import get_config
+from dexagent.controller.config_overrides import apply_overrides
 from dexagent.controller.data.rollout import run_attempt
 from dexagent.controller.factory import (
     CHECKPOINTS_DIR,
@@ -55,6 +56,27 @@ def test_a_shipped_checkpoint_is_small_complete_and_carries_its_card(skill: str)
     assert config_name in card
     policy = load_checkpoint(folder)
     assert sum(p.numel() for p in policy.parameters()) > 1_000_000  # the trained sim-size policy
+
+
+def _train_configs(card: str) -> list:  # -> [PolicyConfig], one per `dexagent train` line
+    configs = []
+    for line in card.splitlines():
+        if not line.startswith("dexagent train "):
+            continue
+        words = line.split()
+        assert "--config" in words, f"a recipe names its preset: {line}"
+        overrides = [words[i + 1] for i, word in enumerate(words) if word == "--set"]
+        configs.append(apply_overrides(get_config(words[words.index("--config") + 1]), overrides))
+    return configs
+
+
+@pytest.mark.parametrize("skill", SHIPPED)
+def test_a_shipped_cards_recipe_is_presets_and_overrides_ending_in_the_shipped_config(skill: str) -> None:
+    folder = default_checkpoint(skill)
+    # Each line builds from a named preset (a hand-edited CONFIG.json is no file here: ConfigError).
+    configs = _train_configs((folder / "README.md").read_text())
+    assert configs
+    assert dataclasses.replace(load_config(folder), camera_size=None) == configs[-1]
 
 
 @pytest.mark.parametrize("skill", SHIPPED)

@@ -69,6 +69,47 @@ def test_train_writes_a_checkpoint_and_resume_continues_it(
     assert code == 2 and "is at step 6; ask for more --steps" in output
 
 
+def test_set_overrides_are_recorded_and_resume_keeps_them(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
+) -> None:
+    data, out = demo_store(), tmp_path / "run"
+    config = _config_file(tmp_path, tiny_config())
+    common = ["--data", str(data), "--out", str(out), "--batch", "8", "--warmup", "2", "--val-every", "2"]
+    recipe = ["--set", "dit.depth=1", "--set", "head_encoder.input_norm=instance"]
+    code, output = _train(*common, "--config", str(config), *recipe, "--steps", "2")
+    assert code == 0, output
+    saved = load_checkpoint(out).config
+    assert saved.dit.depth == 1 and saved.head_encoder.input_norm == "instance" and saved.name == "tiny"
+    assert load_training_state(out)["train_config"]["policy_overrides"] == (  # type: ignore[index]
+        "dit.depth=1",
+        "head_encoder.input_norm=instance",
+    )
+    # --resume alone keeps the overrides; the preset without them, or another value, is refused.
+    code, output = _train(*common, "--resume", "--steps", "3")
+    assert code == 0, output
+    assert load_checkpoint(out).config == saved
+    assert load_training_state(out)["train_config"]["policy_overrides"] == (  # type: ignore[index]
+        "dit.depth=1",
+        "head_encoder.input_norm=instance",
+    )
+    code, output = _train(*common, "--resume", "--steps", "4", "--config", str(config))
+    assert code == 2 and "differs from the requested 'tiny' in ['dit', 'head_encoder']" in output
+    code, output = _train(*common, "--resume", "--steps", "4", "--set", "dit.depth=2")
+    assert code == 2 and "in ['dit']; drop --config and --set to go on" in output
+    code, output = _train(*common, "--resume", "--steps", "4", "--set", "dit.depth=1")
+    assert code == 0, output
+
+
+def test_a_bad_set_exits_2_naming_the_field(demo_store: Callable[..., Path], tmp_path: Path) -> None:
+    data, out = demo_store(), tmp_path / "run"
+    args = ["--data", str(data), "--out", str(out)]
+    code, output = _train(*args, "--config", "sim-cnn", "--set", "dit.dpeth=6")
+    assert code == 2 and "no field 'dpeth'; dit has width, depth, heads, mlp_ratio, dropout" in output
+    code, output = _train(*args, "--set", "head_encoder.input_norm=batch")
+    assert code == 2 and "head_encoder.input_norm must be one of imagenet, instance" in output
+    assert not out.exists()
+
+
 def test_bad_arguments_exit_2_with_a_message(
     demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
 ) -> None:

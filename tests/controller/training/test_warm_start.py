@@ -107,3 +107,23 @@ def test_a_warm_started_run_begins_at_the_checkpoints_weights(
     with pytest.raises(TrainingError, match="no such checkpoint directory"):
         train(data, tmp_path / "third", TrainConfig(steps=2, init_from=str(tmp_path / "x"), **settings),
               tiny_config(), show_progress=False)  # fmt: skip
+
+
+def test_data_beyond_the_checkpoints_ranges_widens_them_and_data_within_keeps_them(
+    tiny_config: Callable[..., PolicyConfig], randomize: Callable[..., None], tmp_path: Path
+) -> None:
+    save_checkpoint(tmp_path / "ckpt", _trained_like(tiny_config(), randomize))  # ranges -5..5
+    config = tiny_config()
+    near = torch.full((13,), 5.1).numpy()  # within 5% of the span (0.5): on-policy data of the skill
+    within = warm_start(DexGraspPolicy(config, Normalizer(-near, near, -near, near)), tmp_path / "ckpt")
+    assert within.ranges_widened == 0 and within.summary().endswith("its normaliser")
+    assert float(within.normalizer.action_max[0]) == 5.0  # type: ignore[union-attr]
+
+    far = torch.full((13,), 4.0).numpy()
+    far[1] = 9.0  # another skill's motions reach well beyond in one joint
+    policy = DexGraspPolicy(config, Normalizer(-far, far, -far, far))
+    widened = warm_start(policy, tmp_path / "ckpt")
+    assert widened.ranges_widened == 1
+    assert "widened in 1 dimensions to cover the data" in widened.summary()
+    assert policy.normalizer.action_max[1] == 9.0 and policy.normalizer.action_min[1] == -9.0
+    assert policy.normalizer.action_max[0] == 5.0  # the checkpoint's where the data stays inside

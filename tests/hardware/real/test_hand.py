@@ -98,7 +98,7 @@ def test_connect_fails_clearly_when_nothing_listens_or_nothing_answers() -> None
 
 def test_a_custom_register_map_moves_every_block() -> None:
     registers = RegisterMap(
-        angle_set=1100, force_set=1110, speed_set=1120, angle_act=1130, force_act=1140,
+        angle_set=1100, force_set=1110, speed_set=1120, angle_act=1130,
         error=1150, status=1160, clear_error=1170, slots=(0, 1, 2, 3, 4, 5), open_is_high=False,
     )  # fmt: skip
     state = HandState(registers=registers, angles=[0] * 6)  # 0 = open on this hand
