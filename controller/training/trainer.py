@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -24,6 +25,8 @@ from rich.console import Console
 from dexagent.controller.config import PolicyConfig
 from dexagent.controller.data.dataset import (
     ChunkDataset,
+    DemoArrays,
+    EpisodeSplit,
     StepBatches,
     batch_positions,
 )
@@ -35,6 +38,7 @@ from dexagent.controller.training.ema import EMA
 from dexagent.controller.training.interrupt import StopRequest
 from dexagent.controller.training.progress import TrainingLog
 from dexagent.controller.training.setup import (
+    Optimisation,
     build_datasets,
     build_optimisation,
     build_policy,
@@ -144,6 +148,21 @@ def _validate(
     return float(np.mean(losses))
 
 
+@dataclass
+class _Prepared:
+    """What the step loop runs on: built once by `_prepare`."""
+
+    config: TrainConfig
+    policy: DexGraspPolicy
+    model: torch.nn.Module  # the policy's loss, as `accelerator.prepare` wrapped it
+    optimizer: torch.optim.Optimizer
+    optimisation: Optimisation
+    val_set: ChunkDataset | None
+    batches: Iterator[Batch]
+    precision: Precision
+    data_info: dict[str, Any]
+
+
 def train(
     data: str | Path,
     out: str | Path,
@@ -159,8 +178,6 @@ def train(
 
     `policy_config` is required for a fresh run; with `resume` it is optional and must match
     the checkpoint's. `on_step(step, loss)` returning True stops the run after saving.
-
-    Long because its split (issue 36 item 6) waits for the config handling being changed here.
     """
     out = Path(out)
     console = console or Console()
@@ -169,10 +186,38 @@ def train(
     _check_launch(accelerator)  # before anything is written: never N copies writing one run folder
     main = accelerator.is_main_process
     quiet = console if main else Console(quiet=True)
+    run, arrays, split, train_set = _prepare(data, out, config, policy_config, resume, accelerator, quiet)
+    config, world = run.config, accelerator.num_processes
+    log = TrainingLog(
+        out, console, total=config.steps, start=run.optimisation.start, enabled=main,
+        show_progress=show_progress, samples_per_step=config.batch_size * world, log_to=config.log_to,
+        run_config={"train": config.to_dict(), "policy": run.policy.config.to_dict()},
+    )  # fmt: skip
+    if main:
+        log.describe(arrays, split, train_set, run.policy, config, accelerator)
+    with StopRequest(accelerator) as stop, log:
+        result = _run_steps(run, out, log, stop, accelerator, on_step)
+    if main:
+        log.summary(result)
+    return result
+
+
+def _prepare(
+    data: str | Path,
+    out: Path,
+    config: TrainConfig,
+    policy_config: PolicyConfig | None,
+    resume: bool,
+    accelerator: Accelerator,
+    quiet: Console,
+) -> tuple[_Prepared, DemoArrays, EpisodeSplit, ChunkDataset]:
+    """The run's settings, data, policy (fresh, warm-started or resumed), precision, datasets,
+    optimiser and batch stream."""
     config, resumed = open_run(out, config, policy_config, resume, quiet)
     if resumed is not None:
         policy_config = resumed.policy.config
-    assert policy_config is not None  # open_run refuses a fresh run without one
+    if policy_config is None:  # open_run refuses a fresh run without one
+        raise TrainingError("a fresh run needs a policy config")
     arrays, split, data_info = load_data(data, config, policy_config, resumed)
     policy = (
         resumed.policy if resumed is not None else build_policy(arrays, split, policy_config, config, quiet)
@@ -190,82 +235,77 @@ def train(
     quiet.print(precision_note + (f"; frozen encoders: {feature_note}" if frozen else ""))
     train_set, val_set = build_datasets(data, arrays, split, policy, config, accelerator, quiet)
     optimisation = build_optimisation(policy, config, resumed)
-    trainable, ema, scheduler, start = (
-        optimisation.trainable,
-        optimisation.ema,
-        optimisation.scheduler,
-        optimisation.start,
-    )
     model, optimizer = accelerator.prepare(
         _LossOf(policy, config.noise_draws, precision), optimisation.optimizer
     )
-
     rank, world = accelerator.process_index, accelerator.num_processes
     source = StepBatches(train_set, config.batch_size, config.seed, rank, world)
-    batches = _batches(source, start, config.steps, config.workers, accelerator.device.type == "cuda")
-    result = TrainResult(out=out, step=start)
-    log = TrainingLog(
-        out, console, total=config.steps, start=start, enabled=main, show_progress=show_progress,
-        samples_per_step=config.batch_size * world, log_to=config.log_to,
-        run_config={"train": config.to_dict(), "policy": policy.config.to_dict()},
-    )  # fmt: skip
-    if main:
-        log.describe(arrays, split, train_set, policy, config, accelerator)
+    cuda = accelerator.device.type == "cuda"
+    batches = _batches(source, optimisation.start, config.steps, config.workers, cuda)
+    run = _Prepared(config, policy, model, optimizer, optimisation, val_set, batches, precision, data_info)
+    return run, arrays, split, train_set
+
+
+def _run_steps(
+    run: _Prepared,
+    out: Path,
+    log: TrainingLog,
+    stop: StopRequest,
+    accelerator: Accelerator,
+    on_step: Callable[[int, float], bool | None] | None,
+) -> TrainResult:
+    """The optimisation steps from where the run stands: validation and checkpoints on schedule,
+    a stop request saved at once; the result with the run's speed."""
+    config, policy, optimizer = run.config, run.policy, run.optimizer
+    ema, scheduler = run.optimisation.ema, run.optimisation.scheduler
+    main, rank = accelerator.is_main_process, accelerator.process_index
+    result = TrainResult(out=out, step=run.optimisation.start)
 
     def checkpoint(step: int) -> None:
         if main:
             save_run(
-                out,
-                policy,
-                ema=ema,
-                optimizer=optimizer,
-                scheduler=scheduler,
-                step=step,
-                config=config,
-                data=data_info,
-            )
+                out, policy, ema=ema, optimizer=optimizer, scheduler=scheduler, step=step,
+                config=config, data=run.data_info,
+            )  # fmt: skip
         accelerator.wait_for_everyone()
 
     step_times: list[float] = []
     cpu_times: list[float] = []
-    with StopRequest(accelerator) as stop, log:
-        for step in range(start, config.steps):
-            tick, cpu_tick = time.perf_counter(), time.process_time()
-            batch = _to(next(batches), accelerator.device)
-            torch.manual_seed(_step_seed(config.seed, step, rank))
-            loss = model(batch)
-            accelerator.backward(loss)
-            if accelerator.sync_gradients:
-                accelerator.clip_grad_norm_(trainable, config.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            ema.update(policy)
-            loss_value = float(accelerator.reduce(loss.detach(), "mean"))
-            if not np.isfinite(loss_value):
-                raise TrainingError(f"the training loss became {loss_value} at step {step + 1}; lower --lr")
-            done = step + 1
-            step_times.append(time.perf_counter() - tick)
-            cpu_times.append(time.process_time() - cpu_tick)
-            result.losses.append((done, loss_value))
-            result.step = done
-            log.step(done, loss_value, scheduler.get_last_lr()[0], step_times[-1])
-            if val_set is not None and main and (done % config.val_every == 0 or done == config.steps):
-                val_loss = _validate(policy, ema, val_set, config, accelerator, precision)
-                result.val_losses.append((done, val_loss))
-                log.validation(done, val_loss)
-            asked = bool(on_step(done, loss_value)) if on_step is not None else False
-            if stop.requested(also=asked):
-                checkpoint(done)
-                result.interrupted = True
-                break
-            if done % config.save_every == 0 or done == config.steps:
-                checkpoint(done)
+    for step in range(run.optimisation.start, config.steps):
+        tick, cpu_tick = time.perf_counter(), time.process_time()
+        batch = _to(next(run.batches), accelerator.device)
+        torch.manual_seed(_step_seed(config.seed, step, rank))
+        loss = run.model(batch)
+        accelerator.backward(loss)
+        if accelerator.sync_gradients:
+            accelerator.clip_grad_norm_(run.optimisation.trainable, config.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        ema.update(policy)
+        loss_value = float(accelerator.reduce(loss.detach(), "mean"))
+        if not np.isfinite(loss_value):
+            raise TrainingError(f"the training loss became {loss_value} at step {step + 1}; lower --lr")
+        done = step + 1
+        step_times.append(time.perf_counter() - tick)
+        cpu_times.append(time.process_time() - cpu_tick)
+        result.losses.append((done, loss_value))
+        result.step = done
+        log.step(done, loss_value, scheduler.get_last_lr()[0], step_times[-1])
+        if run.val_set is not None and main and (done % config.val_every == 0 or done == config.steps):
+            val_loss = _validate(policy, ema, run.val_set, config, accelerator, run.precision)
+            result.val_losses.append((done, val_loss))
+            log.validation(done, val_loss)
+        asked = bool(on_step(done, loss_value)) if on_step is not None else False
+        if stop.requested(also=asked):
+            checkpoint(done)
+            result.interrupted = True
+            break
+        if done % config.save_every == 0 or done == config.steps:
+            checkpoint(done)
     timed = step_times[1:] or step_times
     if timed:
         result.seconds_per_step = float(np.mean(timed))
-        result.samples_per_second = config.batch_size * world / result.seconds_per_step
+        result.samples_per_second = config.batch_size * accelerator.num_processes / result.seconds_per_step
         result.cpu_seconds_per_step = float(np.mean(cpu_times[1:] or cpu_times))
-    if main:
-        log.summary(result)
     return result
