@@ -161,7 +161,10 @@ def collect(
     except CollectError as error:
         fail(str(error))
     try:
-        store = DemoStore.create_or_append(out, image_size=image_size, control_hz=sim_robot_spec().control_hz)
+        spec = sim_robot_spec()
+        store = DemoStore.create_or_append(
+            out, image_size=image_size, control_hz=spec.control_hz, joints=len(spec.joint_names)
+        )
     except StoreError as error:
         fail(str(error))
     max_attempts = max(20, 3 * episodes)  # a broken expert must not loop forever

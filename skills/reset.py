@@ -40,7 +40,7 @@ class ResetParams(BaseModel):
 
 @dataclass
 class Waypoint:
-    """Joint targets float32[13] to reach, and how long to stay once reached (s)."""
+    """Joint targets float32[J] to reach, and how long to stay once reached (s)."""
 
     name: str
     target: np.ndarray
