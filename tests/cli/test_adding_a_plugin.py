@@ -268,10 +268,7 @@ def test_a_registered_encoder_is_built_by_controller_info(toys: None, tmp_path: 
     config["head_encoder"]["kind"] = "lens"
     path.write_text(json.dumps(config))
     code, output = _invoke("controller", "info", str(path))
-    assert (
-        code == 2
-        and "head_encoder.kind must be one of dinov2, cnn, toy-encoder, got 'lens'" in output
-    )
+    assert code == 2 and "head_encoder.kind must be one of dinov2, cnn, toy-encoder, got 'lens'" in output
 
 
 def test_dexagent_plugins_lists_each_registered_one_with_its_options(toys: None) -> None:
