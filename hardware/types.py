@@ -15,14 +15,14 @@ HAND_DOF = 6
 HAND_CLOSED_BELOW = 0.6
 
 
-def hand_closed(joints: np.ndarray) -> bool:
-    """Whether the hand of an action or state (the arm's joints, then the hand's; 1 = open) is
-    closed: its mean below HAND_CLOSED_BELOW.
+def hand_closed(joints: np.ndarray, arm_joints: int = ARM_DOF) -> bool:
+    """Whether the hand of an action or state (`arm_joints` arm joints, then the hand's; 1 = open)
+    is closed: its mean below HAND_CLOSED_BELOW.
 
     Read from a command it says what was asked; read from the measured state it says where the
     fingers stopped, which around most objects is above the threshold (hardware/sim/NOTES.md).
     """
-    return float(np.mean(np.asarray(joints)[ARM_DOF:])) < HAND_CLOSED_BELOW
+    return float(np.mean(np.asarray(joints)[arm_joints:])) < HAND_CLOSED_BELOW
 
 
 @dataclass(frozen=True)
@@ -128,8 +128,10 @@ class RobotSpec:
     """What a controller and the safety layer need to know about an embodiment.
 
     Its joints fix the size of every state and action on this robot: J = len(joint_names) values,
-    the arm's first. A learned controller is refused on a robot whose J is not the one it was
-    trained for (controller/factory.py).
+    the first `arm_joints` the arm's (rad), the rest the hand's (commands in [0, 1], 1 = open;
+    skills open, close and carry with them; the default is the shipped 7 arm + 6 hand layout).
+    A learned controller is refused on a robot whose J is not the one it was trained for
+    (controller/factory.py).
     """
 
     joint_names: tuple[str, ...]
@@ -138,16 +140,20 @@ class RobotSpec:
     home: np.ndarray  # float32[J]
     control_hz: float = 20.0
     # Largest change of a joint target between two ticks: rad for the arm, [0,1] units for the hand.
-    # Empty (the default): 0.15 for the first ARM_DOF joints, 0.25 for the rest.
+    # Empty (the default): 0.15 for the arm's joints, 0.25 for the hand's.
     max_step: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     camera_names: tuple[str, ...] = ("head", "wrist")
+    arm_joints: int = ARM_DOF
 
     def __post_init__(self) -> None:
         joints = len(self.joint_names)
-        if joints == 0:
-            raise ValueError("RobotSpec.joint_names must name at least one joint")
+        if not 1 <= self.arm_joints < joints:
+            raise ValueError(
+                f"RobotSpec names {joints} joints: arm_joints ({self.arm_joints}) must leave at least "
+                "one for the hand and take at least one"
+            )
         if np.size(self.max_step) == 0:
-            object.__setattr__(self, "max_step", np.where(np.arange(joints) < ARM_DOF, 0.15, 0.25))
+            object.__setattr__(self, "max_step", np.where(np.arange(joints) < self.arm_joints, 0.15, 0.25))
         for name in ("lower", "upper", "home", "max_step"):
             value = np.asarray(getattr(self, name), dtype=np.float32)
             if value.shape != (joints,):

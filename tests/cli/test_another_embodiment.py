@@ -1,6 +1,6 @@
 """The embodiment comes from the robot: a robot of another size trains and runs its own policy.
 
-A test-only robot with 9 joints (7 arm + a 2-finger gripper) is registered like any plug-in. Demos
+A test-only robot with 9 joints (a 6-joint arm + a 3-finger hand) is registered like any plug-in. Demos
 recorded on it make a 9-D store; `dexagent train` sizes a policy from that store and records the
 size in the checkpoint; `dexagent run` drives the robot with it. The shipped 13-D checkpoint (7 arm
 + 6 hand joints) is refused on that robot with both shapes named, and training refuses a config
@@ -33,7 +33,7 @@ from dexagent.skills.planning import AttemptRecord, Instruction, Plan, Verdict
 
 runner = CliRunner()
 EVENTS: list[tuple[str, Any]] = []
-JOINTS = tuple(f"joint{i}" for i in range(1, 8)) + ("finger_a", "finger_b")
+JOINTS = tuple(f"joint{i}" for i in range(1, 7)) + ("thumb", "index", "middle")
 SIZE = 32
 
 
@@ -42,12 +42,13 @@ class GripperRobotConfig(RobotConfig):
 
 
 class GripperRobot:
-    """A 7-joint arm with a two-finger gripper that stands still and sees a grey image."""
+    """A 6-joint arm with a three-finger hand that stands still and sees a grey image."""
 
     def __init__(self, config: GripperRobotConfig) -> None:
-        lower = np.array([-2.0] * 7 + [0.0] * 2, np.float32)
-        upper = np.array([2.0] * 7 + [1.0] * 2, np.float32)
-        self.spec = RobotSpec(JOINTS, lower, upper, np.array([0.0] * 7 + [1.0] * 2, np.float32))
+        lower = np.array([-2.0] * 6 + [0.0] * 3, np.float32)
+        upper = np.array([2.0] * 6 + [1.0] * 3, np.float32)
+        home = np.array([0.0] * 6 + [1.0] * 3, np.float32)
+        self.spec = RobotSpec(JOINTS, lower, upper, home, arm_joints=6)
         self.state = self.spec.home.copy()
 
     def observe(self) -> Observation:
