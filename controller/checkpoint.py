@@ -137,16 +137,14 @@ def _with_sizes(directory: Path, config: PolicyConfig, normalizer: Normalizer) -
     """`config` with the state and action sizes it was trained for. A checkpoint written before
     config.json recorded them (the shipped ones: 13-D, the sim's 7 arm + 6 hand joints) gets them
     from its normaliser, whose state and action vectors have one value per joint."""
-    recorded = (config.state_dim, config.action_dim)
     measured = (normalizer.state_dim, normalizer.action_dim)
-    if recorded == (None, None):
-        return dataclasses.replace(config, state_dim=measured[0], action_dim=measured[1])
+    recorded = (config.state_dim or measured[0], config.action_dim or measured[1])
     if recorded != measured:
         raise CheckpointError(
             f"{directory / CONFIG_FILE} says {recorded[0]}-D states and {recorded[1]}-D actions, "
             f"{directory / NORMALIZER_FILE} has ranges for {measured[0]} and {measured[1]}"
         )
-    return config
+    return dataclasses.replace(config, state_dim=measured[0], action_dim=measured[1])
 
 
 def _verify_commit(directory: Path) -> None:
