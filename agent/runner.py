@@ -35,7 +35,7 @@ from dexagent.agent.planner.errors import (
 from dexagent.agent.timed_planner import TimedPlanner
 from dexagent.controller.cadence import Cadence, Pacer
 from dexagent.controller.interfaces import Controller
-from dexagent.hardware import ARM_DOF, HardwareError, Observation, Robot, SafeRobot
+from dexagent.hardware import HardwareError, Observation, Robot, SafeRobot
 from dexagent.hardware.errors import DriverError
 from dexagent.skills import SkillContext
 from dexagent.skills import blackboard_keys as keys
@@ -360,8 +360,9 @@ class AgentRun:
             if hold is None:
                 return
             target = hold.copy()
-            target[ARM_DOF:] = 1.0
-            steps = int(np.ceil(1.0 / float(np.min(self.robot.spec.max_step[ARM_DOF:])))) + 1
+            hand = slice(self.robot.spec.arm_joints, None)
+            target[hand] = 1.0
+            steps = int(np.ceil(1.0 / float(np.min(self.robot.spec.max_step[hand])))) + 1
             for _ in range(steps):
                 self.robot.act(target)
                 self.ticks += 1

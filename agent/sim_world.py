@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from dexagent.hardware import ARM_DOF, Box
+from dexagent.hardware import HAND_DOF, Box
 from dexagent.hardware.sim.model import ARM_HOME, BIN_CENTER, BIN_HALF
 from dexagent.hardware.sim.motion import ArmIK
 from dexagent.hardware.sim.robot import SimRobot
@@ -50,7 +50,7 @@ def _drop_arm_pose() -> tuple[float, ...]:
 
 def drop_pose() -> np.ndarray:
     """float32[13]: joint targets with the hand over the bin (hand values open; reset keeps the grip)."""
-    return np.array(_drop_arm_pose() + (1.0,) * (13 - ARM_DOF), dtype=np.float32)
+    return np.array(_drop_arm_pose() + (1.0,) * HAND_DOF, dtype=np.float32)
 
 
 class SimTruth:

@@ -25,7 +25,7 @@ import numpy as np
 
 from dexagent.agent.episode_log import EpisodeLog
 from dexagent.agent.runner import AgentRun, RunConfig, RunState
-from dexagent.controller.factory import ControllerChoice, resolve_controller
+from dexagent.controller.factory import ControllerChoice, EmbodimentMismatchError, resolve_controller
 from dexagent.controller.interfaces import Controller
 from dexagent.controller.perception import TrackerFactory
 from dexagent.controller.precision import PrecisionChoice
@@ -75,6 +75,16 @@ class ControllerChoices:
             )
         return next(iter(sizes.values()), None)
 
+    def check_fits(self, robot: Robot) -> None:
+        """Refuse (WorldError) a run whose learned controllers were trained for a robot of another
+        size: both shapes named, before the robot moves. A skill resolved later is checked when its
+        controller is built."""
+        for choice in self._choices.values():
+            try:
+                choice.check_fits(robot)
+            except EmbodimentMismatchError as error:
+                raise WorldError(str(error)) from None
+
     def precision_notes(self, precision: PrecisionChoice) -> list[str]:
         """What chunk precision each learned controller will use and why, each line once."""
         notes = (choice.precision_note(precision) for choice in self._choices.values())
@@ -114,6 +124,7 @@ class RunControllers:
         tracker: TrackerFactory | None = None,
         precision: PrecisionChoice = "auto",
     ) -> None:
+        choices.check_fits(robot)
         self.choices = choices
         self.robot = robot
         self._options: dict[str, Any] = {
@@ -203,7 +214,7 @@ def build_sim_world(
 
     A config's cameras render at its `image_size` where it sets one (a file, --image-size), else at
     the controllers' training size; a built sim is taken as it is. Planner errors (`PlannerError`
-    and its kin) pass through, the sim closed."""
+    and its kin) and WorldError (a controller trained for another robot) pass through, the sim closed."""
     from dexagent.agent.planner import build_planner
     from dexagent.agent.sim_world import SimTruth, drop_pose
     from dexagent.hardware.registry import make_robot
@@ -219,13 +230,16 @@ def build_sim_world(
     try:
         options = dict(planner_options or {})
         the_planner = build_planner(planner, sim, **options) if isinstance(planner, str) else planner
+        run_controllers = RunControllers(
+            controllers, sim, seed=seed, synchronous=synchronous, precision=precision
+        )
     except BaseException:
         sim.close()
         raise
     return World(
         sim,
         the_planner,
-        RunControllers(controllers, sim, seed=seed, synchronous=synchronous, precision=precision),
+        run_controllers,
         scene=SimTruth(sim),
         drop_pose=drop_pose(),
         clock=lambda: sim.time,
@@ -244,7 +258,8 @@ def robot_world(
 ) -> World:
     """The world of a run on a robot without a simulator behind it: the planner verifies grasps
     (no ground truth), the clock is the wall's, and the learned controllers track the target with
-    `tracker` (the sim's `oracle` needs segmentation only the simulator has)."""
+    `tracker` (the sim's `oracle` needs segmentation only the simulator has). WorldError for a
+    learned controller trained for a robot of another size (the caller closes `robot`)."""
     return World(
         robot,
         planner,

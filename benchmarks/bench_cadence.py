@@ -53,7 +53,8 @@ def main() -> None:
         source = args.checkpoint
     else:
         torch.manual_seed(args.seed)
-        policy = DexGraspPolicy(get_config("sim"), Normalizer.from_limits(robot.spec.lower, robot.spec.upper))
+        config = get_config("sim").for_joints(len(robot.spec.joint_names))
+        policy = DexGraspPolicy(config, Normalizer.from_limits(robot.spec.lower, robot.spec.upper))
         controller = PolicyController(policy, OracleTracker(), spec=robot.spec)
         source = "sim config, random weights"
 

@@ -24,7 +24,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from dexagent.controller.config import PolicyConfig, get_config
 from dexagent.controller.policy import DexGraspPolicy
-from dexagent.hardware import ACTION_DIM
+
+ACTION_DIM = 13  # the sim robot's joints: 7 arm + 6 hand
 
 
 def _batch(policy: DexGraspPolicy, device: torch.device) -> dict[str, torch.Tensor]:
@@ -92,7 +93,7 @@ def chunk_flops(config: PolicyConfig) -> tuple[float, float]:
 
 
 def print_flops(name: str) -> None:
-    optimized, naive = chunk_flops(get_config(name))
+    optimized, naive = chunk_flops(get_config(name).for_joints(ACTION_DIM))
     print(
         f"{name:>5} FLOPs per chunk: optimized {optimized / 1e9:9.2f} GFLOP, naive {naive / 1e9:9.2f} GFLOP, "
         f"ratio {naive / optimized:5.1f} x"
@@ -101,7 +102,7 @@ def print_flops(name: str) -> None:
 
 def bench(name: str, device: torch.device, repeats: int, naive_repeats: int, compile_dit: bool) -> None:
     torch.manual_seed(0)
-    config = get_config(name)
+    config = get_config(name).for_joints(ACTION_DIM)
     policy = DexGraspPolicy(config, load_pretrained=False).to(device).eval()
     batch = _batch(policy, device)
     # Warm-up (allocator, kernels) with one eager optimized chunk: it runs every layer the naive

@@ -37,7 +37,9 @@ def main() -> None:
         demos = attempts = frames = 0
         record_seconds = write_seconds = 0.0
         started, cpu_started = time.perf_counter(), time.process_time()
-        with DemoStore.create_or_append(path, image_size=args.image_size, control_hz=20.0) as store:
+        with DemoStore.create_or_append(
+            path, image_size=args.image_size, control_hz=20.0, joints=13
+        ) as store:
             for demo in iter_demos(job, attempt_indices(job, set()), args.workers):
                 attempts += 1
                 record_seconds += demo.wall_seconds

@@ -27,7 +27,8 @@ from dexagent.controller.config import PolicyConfig, get_config
 from dexagent.controller.encoders import Dinov2Encoder, token_count
 from dexagent.controller.policy import DexGraspPolicy
 from dexagent.controller.precision import Precision, Stage, autocast, bf16_units, default_precision
-from dexagent.hardware import ACTION_DIM
+
+ACTION_DIM = 13  # the sim robot's joints: 7 arm + 6 hand
 
 # The presets that train and run on a CPU; `paper` (518 px, ViT-B/L, a 1024-wide DiT) is a GPU config.
 CPU_PRESETS = ("sim", "sim-cnn", "sim-dinov2-head", "sim-no-mask")
@@ -109,7 +110,7 @@ def _policies(config: PolicyConfig) -> dict[Precision, DexGraspPolicy]:
 
 
 def chunk_stage(name: str, repeats: int) -> str:
-    config = get_config(name)
+    config = get_config(name).for_joints(ACTION_DIM)
     policies = {precision: policy.eval() for precision, policy in _policies(config).items()}
     batch = _batch(config, 1, cached=False)
     batch.pop("action")
@@ -122,7 +123,7 @@ def chunk_stage(name: str, repeats: int) -> str:
 
 
 def train_stage(name: str, repeats: int, batch_size: int) -> str:
-    config = get_config(name)
+    config = get_config(name).for_joints(ACTION_DIM)
     policies = {precision: policy.train() for precision, policy in _policies(config).items()}
     optimizers = {
         precision: torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=1e-4)

@@ -38,7 +38,7 @@ DINOV2 = {  # hidden, layers, heads: the published architectures
 def synthetic_store(path: Path, episodes: int, steps: int, image_size: int = DEFAULT_IMAGE_SIZE) -> Path:
     """A demo store of random frames with the real layout and dtypes."""
     rng = np.random.default_rng(0)
-    with DemoStore.create_or_append(path, image_size=image_size, control_hz=20.0) as store:
+    with DemoStore.create_or_append(path, image_size=image_size, control_hz=20.0, joints=13) as store:
         for index in range(episodes):
             state = rng.uniform(-1, 1, (steps, 13)).astype(np.float32)
             mask = np.zeros((steps, image_size, image_size), dtype=bool)

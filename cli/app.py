@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import signal
+import sys
 from typing import Any, NamedTuple
 
 import typer
@@ -97,12 +98,16 @@ class LazyCommands(typer.core.TyperGroup):
         return [*COMMANDS, *(name for name in super().list_commands(ctx) if name not in COMMANDS)]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name not in self.commands and cmd_name in COMMANDS:
-            if self.listing_only:
-                return typer.core.TyperCommand(cmd_name, help=COMMANDS[cmd_name].summary)
-            for module in COMMANDS[cmd_name].modules:
-                importlib.import_module(module)
-            self.commands[cmd_name] = _click_command(cmd_name)
+        if cmd_name in COMMANDS:
+            modules = COMMANDS[cmd_name].modules
+            # A module imported directly (a test, a plug-in) registers its part of a command group
+            # early: the group is complete only once all of its modules are loaded.
+            if cmd_name not in self.commands or not all(module in sys.modules for module in modules):
+                if self.listing_only:
+                    return typer.core.TyperCommand(cmd_name, help=COMMANDS[cmd_name].summary)
+                for module in modules:
+                    importlib.import_module(module)
+                self.commands[cmd_name] = _click_command(cmd_name)
         return super().get_command(ctx, cmd_name)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:

@@ -162,8 +162,9 @@ def _collect_sim(job: CollectJob, out: Path, episodes: int, workers: int) -> Non
     from dexagent.hardware.sim.robot import sim_robot_spec
 
     try:
+        spec = sim_robot_spec()
         store = DemoStore.create_or_append(
-            out, image_size=job.image_size, control_hz=sim_robot_spec().control_hz
+            out, image_size=job.image_size, control_hz=spec.control_hz, joints=len(spec.joint_names)
         )
     except StoreError as error:
         fail(str(error))

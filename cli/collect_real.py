@@ -127,7 +127,9 @@ def run_real_collection(
     except TrackerConfigError as error:
         fail(f"--tracker {tracker}: {error}")
     try:
-        store = DemoStore.create_or_append(out, image_size=image_size, control_hz=config.control_hz)
+        store = DemoStore.create_or_append(
+            out, image_size=image_size, control_hz=config.control_hz, joints=len(config.spec().joint_names)
+        )
     except StoreError as error:
         fail(str(error))
     spool_root = out.parent / f"{out.name}.spool"

@@ -36,12 +36,18 @@ def _policy_for(name: str, overrides: list[str]) -> tuple[DexGraspPolicy, str]:
         return load_checkpoint(path), f"checkpoint {path}"
     recipe = canonical(overrides)
     config = apply_overrides(get_config(name), recipe)
+    sized = ""
+    if config.state_dim is None and config.action_dim is None:  # a preset: training sizes it from the data
+        from dexagent.hardware.sim.embodiment import ARM_JOINTS, HAND_ACTUATORS
+
+        config = config.for_joints(len(ARM_JOINTS + HAND_ACTUATORS))
+        sized = ", sized for the sim robot's joints"
     # The meta device allocates nothing and downloads nothing: the paper config's DINOv2
     # encoders are counted from their architecture alone.
     with torch.device("meta"):
         policy = DexGraspPolicy(config, load_pretrained=False)
     given = "".join(f" --set {text}" for text in recipe)
-    return policy, f"config {name!r}{given} (architecture only, no weights loaded)"
+    return policy, f"config {name!r}{given} (architecture only, no weights loaded{sized})"
 
 
 def _describe(config: PolicyConfig) -> str:
@@ -56,10 +62,11 @@ def _describe(config: PolicyConfig) -> str:
     )
     return (
         f"image {config.image_size} px; encoders: {encoders}\n"
-        f"observation tokens: {head} head{' + mask' if config.use_mask else ''}, {wrist} wrist, 1 state"
+        f"observation tokens: {head} head{' + mask' if config.use_mask else ''}, {wrist} wrist, "
+        f"1 state ({config.state_dim} joints)"
         f"{' + target position' if config.use_mask and config.use_target_position else ''}\n"
         f"DiT {config.dit.depth} layers x {config.dit.heads} heads x {config.dit.width}; "
-        f"chunk H={config.horizon}, executing {config.execute_steps}; "
+        f"chunk H={config.horizon} x {config.action_dim} joints, executing {config.execute_steps}; "
         f"DDIM {config.train_timesteps} train / {config.inference_steps} inference steps"
     )
 

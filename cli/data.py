@@ -87,7 +87,8 @@ def info(
     )
     size = summary.image_size
     console.print(
-        f"cameras: head {size}x{size} RGB + target mask, wrist {size}x{size} RGB; 13-D state and action"
+        f"cameras: head {size}x{size} RGB + target mask, wrist {size}x{size} RGB; "
+        f"{summary.joints}-D state and action (one value per joint)"
     )
     table = Table(title=f"{_megabytes(summary.bytes_on_disk)} on disk", title_justify="left")
     table.add_column("array")

@@ -31,7 +31,7 @@ from dexagent.agent.planner.errors import (
 )
 from dexagent.agent.runner import AgentRun, RunConfig, RunResult
 from dexagent.agent.shown_text import shown
-from dexagent.agent.world import ControllerChoices, robot_world
+from dexagent.agent.world import ControllerChoices, WorldError, robot_world
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail, fail_device_fault
 from dexagent.cli.real_config import load_robot_config_of_type
 from dexagent.cli.stop_signals import interrupt_at_once, stop_signals
@@ -109,9 +109,13 @@ def run_on_real_robot(
     # Real-robot features that another robot type may lack: a bin to drop into, an emergency stop.
     poses = getattr(config, "poses", None)
     drop = config.pose("bin") if poses is not None and poses.bin is not None else None  # type: ignore[attr-defined]
-    world = robot_world(
-        the_robot, the_planner, controllers, make_tracker, drop_pose=drop, precision=precision
-    )
+    try:
+        world = robot_world(
+            the_robot, the_planner, controllers, make_tracker, drop_pose=drop, precision=precision
+        )
+    except WorldError as error:
+        the_robot.close()
+        fail(str(error))
     agent = world.agent_run(run_config, log=episode_log, on_tick=view.update)
     episode_log.write(
         "setup", {"robot": robot, "config": str(robot_config), "planner": planner, "tracker": tracker}

@@ -15,6 +15,7 @@ resumes from `previous/`, saying so.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,7 +130,21 @@ def _read_parts(directory: Path) -> tuple[PolicyConfig, Normalizer, dict[str, to
             f"{normalizer_path}: action ranges for {normalizer.horizon} chunk offsets, "
             f"{directory / CONFIG_FILE} says horizon {config.horizon}"
         )
-    return config, normalizer, _load_tensors(directory / MODEL_FILE)
+    return _with_sizes(directory, config, normalizer), normalizer, _load_tensors(directory / MODEL_FILE)
+
+
+def _with_sizes(directory: Path, config: PolicyConfig, normalizer: Normalizer) -> PolicyConfig:
+    """`config` with the state and action sizes it was trained for. A checkpoint written before
+    config.json recorded them (the shipped ones: 13-D, the sim's 7 arm + 6 hand joints) gets them
+    from its normaliser, whose state and action vectors have one value per joint."""
+    measured = (normalizer.state_dim, normalizer.action_dim)
+    recorded = (config.state_dim or measured[0], config.action_dim or measured[1])
+    if recorded != measured:
+        raise CheckpointError(
+            f"{directory / CONFIG_FILE} says {recorded[0]}-D states and {recorded[1]}-D actions, "
+            f"{directory / NORMALIZER_FILE} has ranges for {measured[0]} and {measured[1]}"
+        )
+    return dataclasses.replace(config, state_dim=measured[0], action_dim=measured[1])
 
 
 def _verify_commit(directory: Path) -> None:

@@ -122,6 +122,13 @@ class PolicyConfig:
     # store (None: `image_size`). Frames are resized to `image_size` on the way in, so `run` and
     # `eval` render at this size: a 112 px render is not a 224 px render resized to 112.
     camera_size: int | None = None
+    # The sizes of the state the policy reads and the actions it writes: one value per joint of
+    # the robot its demos came from, recorded by the trainer from the store (as `camera_size`);
+    # None in the presets, which fit any robot. A learned controller runs only on a robot with as
+    # many joints (controller/factory.py). Checkpoints from before these fields were recorded
+    # take them from their normaliser (controller/checkpoint.py).
+    state_dim: int | None = None
+    action_dim: int | None = None
     # 96 px -> 12x12 CNN grid, pooled to 6x6 tokens per camera: the obs sequence stays short
     # (73 tokens), so training is fast on a CPU; the mask ViT sees full-res 16x16 px patches and
     # the target position is given explicitly.
@@ -182,6 +189,17 @@ class PolicyConfig:
             problems.append(f"image_size must be positive, got {self.image_size}")
         if self.camera_size is not None and not 16 <= self.camera_size <= 4096:
             problems.append(f"camera_size must be in 16..4096 pixels, got {self.camera_size}")
+        for what, dims in (("state_dim", self.state_dim), ("action_dim", self.action_dim)):
+            if dims is not None and (
+                isinstance(dims, bool) or not isinstance(dims, int) or not 1 <= dims <= 1024
+            ):
+                problems.append(f"{what} must be an integer in 1..1024 (one per joint), got {dims!r}")
+        sized = None not in (self.state_dim, self.action_dim)
+        if self.action_mode == "delta" and sized and self.state_dim != self.action_dim:
+            problems.append(
+                f"action_mode 'delta' predicts actions relative to the state: state_dim "
+                f"{self.state_dim} and action_dim {self.action_dim} must be equal"
+            )
         for cam in ("head_encoder", "wrist_encoder"):
             enc: EncoderConfig = getattr(self, cam)
             if enc.kind not in ENCODERS:
@@ -235,6 +253,20 @@ class PolicyConfig:
     def render_size(self) -> int:
         """The size to render camera frames at for this policy: its demos' size."""
         return self.camera_size or self.image_size
+
+    @property
+    def dims(self) -> tuple[int, int]:
+        """(state_dim, action_dim); ConfigError when the config does not record them."""
+        if self.state_dim is None or self.action_dim is None:
+            raise ConfigError(
+                f"policy config {self.name!r} does not say how many joints it acts on: training sets "
+                "state_dim and action_dim from the demo store (or --set state_dim=N --set action_dim=N)"
+            )
+        return self.state_dim, self.action_dim
+
+    def for_joints(self, joints: int) -> PolicyConfig:
+        """This config sized for a robot of `joints` joints (state and action one value per joint)."""
+        return dataclasses.replace(self, state_dim=joints, action_dim=joints)
 
     @property
     def head_grid(self) -> int:

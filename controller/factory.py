@@ -15,7 +15,7 @@ from dexagent.controller.interfaces import Controller
 from dexagent.controller.perception import TrackerFactory, tracker_factory
 from dexagent.controller.precision import PrecisionChoice
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
-from dexagent.hardware import Robot
+from dexagent.hardware import Robot, RobotSpec
 
 if TYPE_CHECKING:  # the learned stack imports torch, which `scripted` runs never need
     from dexagent.controller.checkpoint import VerifiedCheckpoint
@@ -32,6 +32,10 @@ _NOT_A_CONTROLLER = "controller {name!r} is neither 'scripted', 'default' nor an
 
 class ControllerNotFoundError(LookupError):
     """The named controller does not exist here (no checkpoint, unknown name, missing component)."""
+
+
+class EmbodimentMismatchError(ControllerNotFoundError):
+    """A learned controller was trained for a robot of another size than the one it would drive."""
 
 
 def default_checkpoint(skill: str) -> Path:
@@ -52,6 +56,23 @@ class ControllerChoice:
     def render_size(self) -> int | None:
         """The camera size the learned controller's demos were rendered at (None for `scripted`)."""
         return None if self.checkpoint is None else self.checkpoint.config.render_size
+
+    def check_fits(self, robot: Robot) -> None:
+        """Refuse (EmbodimentMismatchError, both shapes named) a learned controller whose states and
+        actions are not one value per joint of `robot`; any robot fits `scripted`."""
+        if self.checkpoint is None:
+            return
+        spec: RobotSpec = robot.spec
+        joints = len(spec.joint_names)
+        state_dim, action_dim = self.checkpoint.config.dims
+        if state_dim == action_dim == joints:
+            return
+        reads = "" if state_dim == action_dim else f" from {state_dim}-D states"
+        raise EmbodimentMismatchError(
+            f"checkpoint {self.checkpoint.directory} acts in {action_dim} dimensions{reads}; robot "
+            f"{type(robot).__name__} has {joints} joints ({', '.join(spec.joint_names)}): "
+            "use a checkpoint trained on this robot's demos"
+        )
 
     def precision_note(self, choice: PrecisionChoice) -> str | None:
         """The line saying which chunk precision the learned controller will use here and why (None
@@ -86,6 +107,7 @@ class ControllerChoice:
         """
         if self.checkpoint is None:
             return _scripted(robot, self.skill)
+        self.check_fits(robot)
         return _learned(
             self.checkpoint, robot, seed, synchronous, tracker or tracker_factory("oracle"), precision
         )

@@ -26,14 +26,15 @@ class Controller(Protocol):
 
     A run loads each skill's controller once; `reset` is called once per attempt with
     the planner's box around the target in the head image; `act` is then called every
-    control tick (20 Hz) and returns the next float32[13] joint target. Controllers never
-    block a tick for long: chunk inference runs ahead in the background (receding horizon).
+    control tick (20 Hz) and returns the next joint targets, float32[J] for a robot of J joints.
+    Controllers never block a tick for long: chunk inference runs ahead in the background
+    (receding horizon).
     """
 
     def reset(self, observation: Observation, target_box: Box) -> None: ...
 
     def act(self, observation: Observation) -> np.ndarray:
-        """The next float32[13] action (7 arm joint targets in rad, 6 hand commands in [0, 1])."""
+        """The next float32[J] action: the arm joint targets in rad, then the hand commands in [0, 1]."""
 
     def close(self) -> None:
         """Stop the attempt's background work (a finished or preempted skill calls this); safe to

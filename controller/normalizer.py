@@ -1,6 +1,7 @@
 """Maps states and actions to [-1, 1] by dataset ranges; stored as JSON beside the weights.
 
-Action ranges are per dimension (13,) or per chunk offset and dimension (H, 13): a chunk's
+The vectors' lengths are the robot's: states (S,), actions (A,) or per chunk offset and dimension
+(H, A), S = A = the joints of the embodiment the data came from (13 on the sim). A chunk's
 first action moves a joint a few hundredths of a radian, its last one up to radians, and one
 range for all offsets spends the sampler's precision on the far end of the chunk.
 """
@@ -13,8 +14,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from dexagent.hardware import ACTION_DIM
-
 # A joint that never moved in the data (e.g. a locked finger) would divide by zero; it maps
 # to 0 instead and un-normalises back to its constant value.
 _MIN_RANGE = 1e-6
@@ -25,15 +24,15 @@ class NormalizerError(ValueError):
 
 
 def _as_vector(value: Any, name: str, where: str, per_offset: bool = False) -> np.ndarray:
-    """float32 (13,), or with `per_offset` also (H, 13)."""
+    """float32 (D,), or with `per_offset` also (H, D), D >= 1."""
     try:
         array = np.asarray(value, dtype=np.float32)
     except (TypeError, ValueError):
         raise NormalizerError(f"{where}: {name} is not a list of numbers") from None
-    ok = array.shape == (ACTION_DIM,) or (per_offset and array.ndim == 2 and array.shape[1] == ACTION_DIM)
-    if not ok or array.shape[0] == 0:
-        wanted = f"{ACTION_DIM} values" + (f" or H rows of {ACTION_DIM}" if per_offset else "")
-        raise NormalizerError(f"{where}: {name} must have {wanted}, got shape {array.shape}")
+    ok = array.ndim == 1 or (per_offset and array.ndim == 2)
+    if not ok or 0 in array.shape:
+        wanted = "one value per joint" + (" or H rows of them" if per_offset else "")
+        raise NormalizerError(f"{where}: {name} must be {wanted}, got shape {array.shape}")
     if not np.all(np.isfinite(array)):
         raise NormalizerError(f"{where}: {name} has NaN/inf values")
     return array
@@ -41,7 +40,7 @@ def _as_vector(value: Any, name: str, where: str, per_offset: bool = False) -> n
 
 @dataclass(frozen=True)
 class Normalizer:
-    """Per-dimension ranges of states, float32[13], and of actions, float32[13] or [H, 13]."""
+    """Per-dimension ranges of states, float32[S], and of actions, float32[A] or [H, A]."""
 
     state_min: np.ndarray
     state_max: np.ndarray
@@ -52,24 +51,36 @@ class Normalizer:
         for name in ("state_min", "state_max", "action_min", "action_max"):
             vector = _as_vector(getattr(self, name), name, "Normalizer", per_offset=name.startswith("action"))
             object.__setattr__(self, name, vector)
-        if self.action_min.shape != self.action_max.shape:
-            raise NormalizerError(
-                f"Normalizer: action_min {self.action_min.shape} and action_max "
-                f"{self.action_max.shape} differ in shape"
-            )
+        for kind in ("state", "action"):
+            low, high = getattr(self, f"{kind}_min"), getattr(self, f"{kind}_max")
+            if low.shape != high.shape:
+                raise NormalizerError(
+                    f"Normalizer: {kind}_min {low.shape} and {kind}_max {high.shape} differ in shape"
+                )
         for kind in ("state", "action"):
             if np.any(getattr(self, f"{kind}_min") > getattr(self, f"{kind}_max")):
                 raise NormalizerError(f"Normalizer: {kind}_min is above {kind}_max for some dimension")
 
     @classmethod
     def from_data(cls, states: np.ndarray, actions: np.ndarray) -> Normalizer:
-        """Statistics of states (N, 13) and actions (M, 13) from a dataset (the actions being what
+        """Statistics of states (N, S) and actions (M, A) from a dataset (the actions being what
         the policy predicts: joint targets, or targets relative to the state)."""
-        states = np.asarray(states, dtype=np.float32).reshape(-1, ACTION_DIM)
-        actions = np.asarray(actions, dtype=np.float32).reshape(-1, ACTION_DIM)
+        states = np.asarray(states, dtype=np.float32)
+        actions = np.asarray(actions, dtype=np.float32)
+        states, actions = states.reshape(-1, states.shape[-1]), actions.reshape(-1, actions.shape[-1])
         if len(states) == 0 or len(actions) == 0:
             raise NormalizerError("Normalizer.from_data needs at least one state and one action")
         return cls(states.min(0), states.max(0), actions.min(0), actions.max(0))
+
+    @property
+    def state_dim(self) -> int:
+        """S: the values of a state, one per joint of the robot the statistics came from."""
+        return int(self.state_min.shape[-1])
+
+    @property
+    def action_dim(self) -> int:
+        """A: the values of an action, one per joint of the robot the statistics came from."""
+        return int(self.action_min.shape[-1])
 
     @property
     def horizon(self) -> int | None:
@@ -78,23 +89,26 @@ class Normalizer:
 
     @property
     def action_envelope(self) -> tuple[np.ndarray, np.ndarray]:
-        """float32 (13,) lowest and highest action over all chunk offsets."""
-        return self.action_min.reshape(-1, ACTION_DIM).min(0), self.action_max.reshape(-1, ACTION_DIM).max(0)
+        """float32 (A,) lowest and highest action over all chunk offsets."""
+        dims = self.action_dim
+        return self.action_min.reshape(-1, dims).min(0), self.action_max.reshape(-1, dims).max(0)
 
     def outside(self, other: Normalizer, tolerance: float = 0.0) -> np.ndarray:
-        """bool (13,): the dimensions where `other`'s state or action ranges (any chunk offset) reach
-        beyond this one's by more than `tolerance` of this one's span. Action ranges of another shape
-        count as outside everywhere."""
-        if other.action_min.shape != self.action_min.shape:
-            return np.ones(ACTION_DIM, dtype=bool)
-        outside = np.zeros(ACTION_DIM, dtype=bool)
+        """bool (A,): the dimensions where `other`'s state or action ranges (any chunk offset) reach
+        beyond this one's by more than `tolerance` of this one's span (states and actions are both
+        one value per joint). Ranges of another shape count as outside everywhere."""
+        dims = self.action_dim
+        same = other.action_min.shape == self.action_min.shape and other.state_dim == self.state_dim == dims
+        if not same:
+            return np.ones(dims, dtype=bool)
+        outside = np.zeros(dims, dtype=bool)
         for low, high, other_low, other_high in (
             (self.state_min, self.state_max, other.state_min, other.state_max),
             (self.action_min, self.action_max, other.action_min, other.action_max),
         ):
             slack = tolerance * np.maximum(high - low, _MIN_RANGE)
             beyond = (other_low < low - slack) | (other_high > high + slack)
-            outside |= beyond.reshape(-1, ACTION_DIM).any(0)
+            outside |= beyond.reshape(-1, dims).any(0)
         return outside
 
     def union(self, other: Normalizer) -> Normalizer:
@@ -112,10 +126,10 @@ class Normalizer:
         return cls(lower, upper, lower, upper)
 
     @classmethod
-    def identity(cls) -> Normalizer:
+    def identity(cls, state_dim: int, action_dim: int) -> Normalizer:
         """Maps [-1, 1] to itself: for untrained policies (benchmarks, tests)."""
-        ones = np.ones(ACTION_DIM, dtype=np.float32)
-        return cls(-ones, ones, -ones, ones)
+        states, actions = np.ones(state_dim, dtype=np.float32), np.ones(action_dim, dtype=np.float32)
+        return cls(-states, states, -actions, actions)
 
     def _scale(
         self, low: np.ndarray, high: np.ndarray, like: torch.Tensor
@@ -125,17 +139,17 @@ class Normalizer:
         return low_t, span
 
     def normalize_state(self, state: torch.Tensor) -> torch.Tensor:
-        """Raw state (..., 13) -> (..., 13) in [-1, 1] over the data range."""
+        """Raw state (..., S) -> (..., S) in [-1, 1] over the data range."""
         low, span = self._scale(self.state_min, self.state_max, state)
         return (state - low) / span * 2 - 1
 
     def normalize_action(self, action: torch.Tensor) -> torch.Tensor:
-        """Raw chunk (..., H, 13) (or (..., 13) with per-dimension ranges) -> normalised."""
+        """Raw chunk (..., H, A) (or (..., A) with per-dimension ranges) -> normalised."""
         low, span = self._scale(self.action_min, self.action_max, action)
         return (action - low) / span * 2 - 1
 
     def unnormalize_action(self, action: torch.Tensor) -> torch.Tensor:
-        """Normalised (..., H, 13) or (..., 13) -> raw units."""
+        """Normalised (..., H, A) or (..., A) -> raw units."""
         low, span = self._scale(self.action_min, self.action_max, action)
         return (action + 1) / 2 * span + low
 

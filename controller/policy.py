@@ -3,7 +3,8 @@
 Batch contract (training and inference; see controller/preprocess.py):
     head_rgb, wrist_rgb float32 (B, 3, S, S) in [0, 1]
     head_mask, first_mask float32 (B, 1, S, S) in {0, 1}
-    state float32 (B, 13) raw units; action float32 (B, H, 13) raw units (training only)
+    state float32 (B, S) raw units; action float32 (B, H, A) raw units (training only); S and A are
+        the config's state_dim and action_dim, one value per joint of the robot
     tick float32 (B,) ticks since the attempt started (read only with config.time_input)
     (with config.action_mode "delta" the network works on action - state; the interface stays absolute)
     optional head_features / wrist_features float32 (B, N, D): cached frozen-encoder outputs
@@ -33,7 +34,6 @@ from dexagent.controller.precision import (
     default_precision,
     torch_dtype,
 )
-from dexagent.hardware import ACTION_DIM
 
 Batch = dict[str, torch.Tensor]
 
@@ -55,10 +55,14 @@ class DexGraspPolicy(nn.Module):
     def __init__(
         self, config: PolicyConfig, normalizer: Normalizer | None = None, *, load_pretrained: bool = True
     ) -> None:
-        """`load_pretrained=False` builds DINOv2 encoders with random weights (a checkpoint fills them)."""
+        """`load_pretrained=False` builds DINOv2 encoders with random weights (a checkpoint fills them).
+
+        Its sizes are the config's `state_dim` and `action_dim` (ConfigError when it has none);
+        `normalizer`'s vectors must have those lengths (default: the identity)."""
         super().__init__()
         self.config = config
-        self._normalizer = Normalizer.identity()
+        self.state_dim, self.action_dim = config.dims
+        self._normalizer = Normalizer.identity(self.state_dim, self.action_dim)
         self.set_normalizer(normalizer or self._normalizer)
         size, width = config.image_size, config.dit.width
         self.head_encoder = build_encoder(config.head_encoder, size, load_pretrained)
@@ -75,12 +79,14 @@ class DexGraspPolicy(nn.Module):
         target_dim = 2 * TARGET_FEATURES_PER_MASK if config.use_mask and config.use_target_position else 0
         # Feature order: state, target position (current, first mask), time. New inputs go last, so a
         # checkpoint without them initialises the leading columns (`--init-from`).
-        self.state_proj = _mlp(ACTION_DIM + target_dim + int(config.time_input), width)
+        self.state_proj = _mlp(self.state_dim + target_dim + int(config.time_input), width)
         n_obs = token_count(config.head_encoder, size) + token_count(config.wrist_encoder, size) + 1
         # One learned embedding per observation token: position within a camera and which camera.
         self.obs_pos = nn.Parameter(torch.zeros(1, n_obs, width))
         nn.init.trunc_normal_(self.obs_pos, std=0.02)
-        self.dit = ActionDiT(config.dit, config.horizon, ACTION_DIM, global_condition=config.global_condition)
+        self.dit = ActionDiT(
+            config.dit, config.horizon, self.action_dim, global_condition=config.global_condition
+        )
         self.noise_scheduler = self._make_scheduler()
 
     def _make_scheduler(self) -> Any:  # DDIMScheduler; its decorated methods confuse mypy
@@ -98,6 +104,12 @@ class DexGraspPolicy(nn.Module):
         return self._normalizer
 
     def set_normalizer(self, normalizer: Normalizer) -> None:
+        sizes = (normalizer.state_dim, normalizer.action_dim)
+        if sizes != (self.state_dim, self.action_dim):
+            raise ValueError(
+                f"normaliser has {sizes[0]}-D states and {sizes[1]}-D actions, the policy "
+                f"{self.state_dim}-D states and {self.action_dim}-D actions"
+            )
         if normalizer.horizon not in (None, self.config.horizon):
             raise ValueError(
                 f"normaliser has ranges for {normalizer.horizon} offsets, horizon is {self.config.horizon}"
@@ -179,9 +191,9 @@ class DexGraspPolicy(nn.Module):
         """The observation token sequence (B, T, W): head(+mask) tokens, wrist tokens, state token."""
         batch = {k: v.to(self.device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
         state = batch.get("state")
-        if state is None or state.ndim != 2 or state.shape[1] != ACTION_DIM:
+        if state is None or state.ndim != 2 or state.shape[1] != self.state_dim:
             shape = None if state is None else tuple(state.shape)
-            raise PolicyInputError(f"batch['state'] must be (B,{ACTION_DIM}), got {shape}")
+            raise PolicyInputError(f"batch['state'] must be (B,{self.state_dim}), got {shape}")
         head = self._camera_features(batch, "head")
         state_in = [self.normalizer.normalize_state(state)]
         if self.mask_encoder is not None:
@@ -217,7 +229,7 @@ class DexGraspPolicy(nn.Module):
         so the encoders' cost (forward and backward) is paid once for K DiT losses.
         """
         action = batch.get("action")
-        expected = (self.config.horizon, ACTION_DIM)
+        expected = (self.config.horizon, self.action_dim)
         if action is None or action.ndim != 3 or tuple(action.shape[1:]) != expected:
             shape = None if action is None else tuple(action.shape)
             raise PolicyInputError(f"batch['action'] must be (B,{expected[0]},{expected[1]}), got {shape}")
@@ -237,14 +249,14 @@ class DexGraspPolicy(nn.Module):
 
     # -- sampling ---------------------------------------------------------------------------
     def _initial_noise(self, batch_size: int, generator: torch.Generator | None) -> torch.Tensor:
-        shape = (batch_size, self.config.horizon, ACTION_DIM)
+        shape = (batch_size, self.config.horizon, self.action_dim)
         # Draw on the generator's device, then move: identical noise on CPU and GPU for one seed.
         gen_device = generator.device if generator is not None else torch.device("cpu")
         return torch.randn(shape, generator=generator, device=gen_device).to(self.device)
 
     def _denoise(self, batch: Batch, generator: torch.Generator | None, reuse_context: bool) -> torch.Tensor:
         if "state" not in batch:
-            raise PolicyInputError(f"batch['state'] must be (B,{ACTION_DIM}), got None")
+            raise PolicyInputError(f"batch['state'] must be (B,{self.state_dim}), got None")
         scheduler = self._make_scheduler()  # a fresh one: set_timesteps mutates it, inference may be threaded
         scheduler.set_timesteps(self.config.inference_steps, device=self.device)
         n_rows, draws = len(batch["state"]), self.config.inference_samples
@@ -278,7 +290,7 @@ class DexGraspPolicy(nn.Module):
         return self._absolute(self.normalizer.unnormalize_action(mean), {"state": state})
 
     def _relative(self, action: torch.Tensor, batch: Batch) -> torch.Tensor:
-        """Raw actions (B, H, 13) -> what the network models: themselves or minus the state."""
+        """Raw actions (B, H, A) -> what the network models: themselves or minus the state."""
         if self.config.action_mode == "absolute":
             return action
         return action - batch["state"].to(action)[:, None]
@@ -305,7 +317,7 @@ class DexGraspPolicy(nn.Module):
     def predict_chunk(
         self, batch: Batch, generator: torch.Generator | None = None, precision: Precision = "fp32"
     ) -> torch.Tensor:
-        """Sample an action chunk (B, H, 13) in raw units.
+        """Sample an action chunk (B, H, A) in raw units.
 
         Observation tokens, every block's cross-attention K/V and the adaLN parameters of all
         DDIM timesteps are computed once and reused by all denoising steps. In bf16 the network

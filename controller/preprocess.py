@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dexagent.hardware import ACTION_DIM, Observation
+from dexagent.hardware import Observation
 
 
 class PreprocessError(ValueError):
@@ -63,12 +63,12 @@ def mask_to_tensor(masks: np.ndarray | torch.Tensor, size: int) -> torch.Tensor:
 
 
 def state_to_tensor(state: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """float32 (13,) or (B, 13) -> float32 (B, 13)."""
+    """float32 (S,) or (B, S) -> float32 (B, S); the policy checks S against its own."""
     array = torch.as_tensor(np.asarray(state, dtype=np.float32))
     if array.ndim == 1:
         array = array[None]
-    if array.ndim != 2 or array.shape[1] != ACTION_DIM:
-        raise PreprocessError(f"state must have {ACTION_DIM} values per row, got shape {tuple(array.shape)}")
+    if array.ndim != 2 or array.shape[1] == 0:
+        raise PreprocessError(f"state must be (S,) or (B, S), got shape {tuple(array.shape)}")
     return array
 
 

@@ -119,7 +119,7 @@ class PolicyController:
             self._launch(observation)
 
     def act(self, observation: Observation) -> np.ndarray:
-        """The next float32[13] action, inside the limits."""
+        """The next float32[J] action (one per joint of the robot), inside the limits."""
         if self._first_mask is None:
             raise ControllerStateError("PolicyController.act called before reset(observation, target_box)")
         start = time.perf_counter()
@@ -177,7 +177,7 @@ class PolicyController:
         self._pending = _Pending(self._executor.submit(self._predict, batch), launch_tick=self.ticks)
 
     def _install(self, chunk: np.ndarray, launch_tick: int) -> None:
-        """Queue chunk (H, 13) from the current tick on, skipping the ticks that passed since its
+        """Queue chunk (H, J) from the current tick on, skipping the ticks that passed since its
         observation (a chunk that arrives after its whole horizon still queues its last action)."""
         skip = min(self.ticks - launch_tick, len(chunk) - 1)
         self._queue = deque(chunk[skip:])

@@ -16,7 +16,6 @@ _EXPORTS = {
     "SafetyLayer": "dexagent.hardware.safety",
     **dict.fromkeys(
         [
-            "ACTION_DIM",
             "ARM_DOF",
             "HAND_CLOSED_BELOW",
             "HAND_DOF",
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
     from dexagent.hardware.errors import HardwareError, UnsafeActionError
     from dexagent.hardware.safety import SafeRobot, SafetyLayer
     from dexagent.hardware.types import (
-        ACTION_DIM,
         ARM_DOF,
         HAND_CLOSED_BELOW,
         HAND_DOF,
@@ -48,7 +46,6 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "ACTION_DIM",
     "ARM_DOF",
     "HAND_CLOSED_BELOW",
     "HAND_DOF",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dexagent.hardware.errors import UnsafeActionError
-from dexagent.hardware.types import ACTION_DIM, Observation, Robot, RobotSpec
+from dexagent.hardware.types import Observation, Robot, RobotSpec
 
 
 class SafetyLayer:
@@ -23,7 +23,7 @@ class SafetyLayer:
         self.rate_limited_ticks = 0
 
     def reset(self, reference: np.ndarray) -> None:
-        """Start rate limiting from `reference` (float32[13]), e.g. the measured state after homing."""
+        """Start rate limiting from `reference` (float32[J]), e.g. the measured state after homing."""
         self._last = np.clip(np.asarray(reference, dtype=np.float32), self.spec.lower, self.spec.upper)
 
     @property
@@ -32,7 +32,7 @@ class SafetyLayer:
         return None if self._last is None else self._last.copy()
 
     def check(self, action: np.ndarray) -> np.ndarray:
-        """Validate shape and finiteness; return the action as float32[13] or raise."""
+        """Validate shape and finiteness; return the action as float32[J] (J joints of the spec) or raise."""
         try:
             raw = np.asarray(action)
         except (TypeError, ValueError, OverflowError) as error:  # ragged lists and the like
@@ -43,10 +43,9 @@ class SafetyLayer:
         if raw.dtype.kind not in "iuf":
             raise UnsafeActionError(f"action must be real numbers, got {raw.dtype} values; holding position")
         array = raw.astype(np.float64)
-        if array.shape != (ACTION_DIM,):
-            raise UnsafeActionError(
-                f"action must have shape ({ACTION_DIM},) (7 arm joints + 6 hand), got {array.shape}"
-            )
+        joints = len(self.spec.joint_names)
+        if array.shape != (joints,):
+            raise UnsafeActionError(f"action must have shape ({joints},), one per joint, got {array.shape}")
         bad = ~np.isfinite(array)
         if bad.any():
             names = [self.spec.joint_names[i] for i in np.flatnonzero(bad)]

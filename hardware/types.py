@@ -7,20 +7,22 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+# The embodiment this project ships (the sim's and the real RealMan + hand's): 7 arm joints, then
+# 6 hand joints. Generic code takes a robot's size from its `RobotSpec` instead.
 ARM_DOF = 7
 HAND_DOF = 6
-ACTION_DIM = ARM_DOF + HAND_DOF  # 7 arm joint targets (rad) + 6 hand commands in [0, 1], 1 = open
 # The hand counts as closed (it may be holding something) when its mean joint value is below this.
 HAND_CLOSED_BELOW = 0.6
 
 
-def hand_closed(joints: np.ndarray) -> bool:
-    """Whether the hand of a 13-D action or state (1 = open) is closed: its mean below HAND_CLOSED_BELOW.
+def hand_closed(joints: np.ndarray, arm_joints: int = ARM_DOF) -> bool:
+    """Whether the hand of an action or state (`arm_joints` arm joints, then the hand's; 1 = open)
+    is closed: its mean below HAND_CLOSED_BELOW.
 
     Read from a command it says what was asked; read from the measured state it says where the
     fingers stopped, which around most objects is above the threshold (hardware/sim/NOTES.md).
     """
-    return float(np.mean(np.asarray(joints)[ARM_DOF:])) < HAND_CLOSED_BELOW
+    return float(np.mean(np.asarray(joints)[arm_joints:])) < HAND_CLOSED_BELOW
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ class Observation:
 
     head_rgb: uint8[H, W, 3] from the fixed head camera.
     wrist_rgb: uint8[H, W, 3] from the wrist camera.
-    state: float32[13], 7 arm joints (rad) then 6 hand joints in [0, 1] (1 = open).
+    state: float32[J], one value per joint of the robot's spec: the arm joints (rad) then the hand
+        joints in [0, 1] (1 = open); J = 13 (7 + 6) on the sim and the real robot.
     t: seconds since the episode started (sim time in simulation).
     head_segmentation: int32[H, W] object id per head pixel, -1 for background.
         Only the simulator knows this (the `oracle` mask tracker uses it); None on a real robot.
@@ -122,27 +125,42 @@ class Observation:
 
 @dataclass(frozen=True)
 class RobotSpec:
-    """What a controller and the safety layer need to know about an embodiment."""
+    """What a controller and the safety layer need to know about an embodiment.
+
+    Its joints fix the size of every state and action on this robot: J = len(joint_names) values,
+    the first `arm_joints` the arm's (rad), the rest the hand's (commands in [0, 1], 1 = open;
+    skills open, close and carry with them; the default is the shipped 7 arm + 6 hand layout).
+    A learned controller is refused on a robot whose J is not the one it was trained for
+    (controller/factory.py).
+    """
 
     joint_names: tuple[str, ...]
-    lower: np.ndarray  # float32[13]
-    upper: np.ndarray  # float32[13]
-    home: np.ndarray  # float32[13]
+    lower: np.ndarray  # float32[J]
+    upper: np.ndarray  # float32[J]
+    home: np.ndarray  # float32[J]
     control_hz: float = 20.0
     # Largest change of a joint target between two ticks: rad for the arm, [0,1] units for the hand.
-    max_step: np.ndarray = field(
-        default_factory=lambda: np.array([0.15] * ARM_DOF + [0.25] * HAND_DOF, dtype=np.float32)
-    )
+    # Empty (the default): 0.15 for the arm's joints, 0.25 for the hand's.
+    max_step: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     camera_names: tuple[str, ...] = ("head", "wrist")
+    arm_joints: int = ARM_DOF
 
     def __post_init__(self) -> None:
+        joints = len(self.joint_names)
+        if not 1 <= self.arm_joints < joints:
+            raise ValueError(
+                f"RobotSpec names {joints} joints: arm_joints ({self.arm_joints}) must leave at least "
+                "one for the hand and take at least one"
+            )
+        if np.size(self.max_step) == 0:
+            object.__setattr__(self, "max_step", np.where(np.arange(joints) < self.arm_joints, 0.15, 0.25))
         for name in ("lower", "upper", "home", "max_step"):
             value = np.asarray(getattr(self, name), dtype=np.float32)
-            if value.shape != (ACTION_DIM,):
-                raise ValueError(f"RobotSpec.{name} must have shape ({ACTION_DIM},), got {value.shape}")
+            if value.shape != (joints,):
+                raise ValueError(
+                    f"RobotSpec.{name} must have one value per joint, shape ({joints},), got {value.shape}"
+                )
             object.__setattr__(self, name, value)
-        if len(self.joint_names) != ACTION_DIM:
-            raise ValueError(f"RobotSpec.joint_names must name {ACTION_DIM} joints")
         if np.any(self.lower >= self.upper):
             raise ValueError("RobotSpec.lower must be below RobotSpec.upper for every joint")
 
@@ -156,7 +174,7 @@ class Robot(Protocol):
     def observe(self) -> Observation: ...
 
     def act(self, action: np.ndarray) -> None:
-        """Send one float32[13] joint-target action; advances one control tick."""
+        """Send one float32[J] joint-target action (J joints of `spec`); advances one control tick."""
 
     def home(self) -> None:
         """Move to the home pose with the hand open (blocking)."""

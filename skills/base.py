@@ -145,7 +145,9 @@ class SkillBehaviour(py_trees.behaviour.Behaviour):
         state before any. Fingers around an object stop short of the closed reading (a bottle
         or a toy block holds them at 0.8), so the measured hand alone misses real grasps."""
         last = self.context.robot.safety.hold_action
-        return hand_closed(last if last is not None else observation.state)
+        return hand_closed(
+            last if last is not None else observation.state, self.context.robot.spec.arm_joints
+        )
 
     def fail(self, reason: str, prefix: bool = True) -> Status:
         """Record why this skill failed (blackboard and event log) and return FAILURE."""

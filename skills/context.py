@@ -75,7 +75,7 @@ class SkillContext:
     tick_period: seconds between ticks (1/20 at the paper's 20 Hz).
     success_check: "ground_truth" (sim only, needs `scene`) or "verifier" (the planner decides).
     scene: the simulator's ground truth, None on a real robot.
-    drop_pose: float32[13] joint targets with the hand over the bin (hand values ignored), None: no bin.
+    drop_pose: float32[J] joint targets with the hand over the bin (hand values ignored), None: no bin.
     log: event callback (event name, fields) for the episode log.
     namespace: the run's blackboard namespace: "/run_3" keeps its keys apart ("/run_3/target") from
         every other run's in the process; "" puts them at the root ("/target").
@@ -123,7 +123,7 @@ class SkillContext:
         return self.observe() if self.observe is not None else self.robot.observe()
 
     def act(self, action: np.ndarray) -> None:
-        """Send float32[13] joint targets through the safety layer; marks this tick as acted."""
+        """Send float32[J] joint targets through the safety layer; marks this tick as acted."""
         self.robot.act(action)
         self.acted_this_tick = True
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from dexagent.controller.interfaces import Controller
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL, ControlledSkill
-from dexagent.hardware import ARM_DOF, Box, Observation, object_under_box
+from dexagent.hardware import Box, Observation, object_under_box
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.base import SkillBehaviour, skill
 from dexagent.skills.context import ControllerStarts
@@ -243,7 +243,8 @@ class _AttemptBase(SkillBehaviour):
                 self.context.log("verified", {"target": self.instruction.target, **verdict.model_dump()})
                 if verdict.ok:
                     return self._record(True, verdict.reasoning or "verified")
-        self.recent_arm.append(np.asarray(observation.state[:ARM_DOF], dtype=np.float32))
+        arm = self.context.robot.spec.arm_joints
+        self.recent_arm.append(np.asarray(observation.state[:arm], dtype=np.float32))
         now = self.context.clock()
         if self._settled(observation) and now - self.last_verify_at >= self.params_grasp.verify_interval_s:
             self.last_verify_at = now

@@ -16,7 +16,6 @@ import numpy as np
 from py_trees.common import Status
 from pydantic import BaseModel, ConfigDict, Field
 
-from dexagent.hardware import ARM_DOF
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.base import SkillBehaviour, skill
 
@@ -40,7 +39,7 @@ class ResetParams(BaseModel):
 
 @dataclass
 class Waypoint:
-    """Joint targets float32[13] to reach, and how long to stay once reached (s)."""
+    """Joint targets float32[J] to reach, and how long to stay once reached (s)."""
 
     name: str
     target: np.ndarray
@@ -65,8 +64,9 @@ class Reset(SkillBehaviour):
         assert isinstance(params, ResetParams)
         observation = self.context.observation()
         spec = self.context.robot.spec
+        arm = self.arm = spec.arm_joints  # the arm's joints first, then the hand's
         home = spec.home.copy()
-        home[ARM_DOF:] = HAND_OPEN
+        home[arm:] = HAND_OPEN
         held = self.read(keys.HELD_OBJECT)
         self.dropping = (
             params.drop
@@ -80,9 +80,9 @@ class Reset(SkillBehaviour):
         if self.dropping:
             assert self.context.drop_pose is not None
             over_bin = np.asarray(self.context.drop_pose, dtype=np.float32).copy()
-            over_bin[ARM_DOF:] = self.command[ARM_DOF:]  # keep the grip while carrying
+            over_bin[arm:] = self.command[arm:]  # keep the grip while carrying
             opened = over_bin.copy()
-            opened[ARM_DOF:] = HAND_OPEN
+            opened[arm:] = HAND_OPEN
             # The dwell after opening lets the object fall and settle before we look at where it went.
             self.waypoints += [Waypoint("over_bin", over_bin, 0.2), Waypoint("open_hand", opened, 0.8)]
         self.waypoints.append(Waypoint("home", home, 0.2))
@@ -107,7 +107,7 @@ class Reset(SkillBehaviour):
         assert isinstance(params, ResetParams)
         delta = target - self.command
         per_tick = np.full(delta.shape, params.speed_rad_s * self.context.tick_period)
-        per_tick[ARM_DOF:] = HAND_SPEED * self.context.tick_period
+        per_tick[self.arm :] = HAND_SPEED * self.context.tick_period
         # A minimum-jerk move peaks at 1.875x its average speed.
         self.segment_ticks = max(1, int(np.ceil(MIN_JERK_PEAK * np.max(np.abs(delta) / per_tick))))
         self.segment_start = self.command.copy()
@@ -129,7 +129,7 @@ class Reset(SkillBehaviour):
         self.context.act(self.command)
         state = self.context.observation().state
         commanded = self.segment_tick >= self.segment_ticks
-        arm_arrived = np.max(np.abs(state[:ARM_DOF] - waypoint.target[:ARM_DOF])) < self.TOLERANCE_RAD
+        arm_arrived = np.max(np.abs(state[: self.arm] - waypoint.target[: self.arm])) < self.TOLERANCE_RAD
         if not (commanded and arm_arrived):
             return Status.RUNNING
         now = self.context.clock()

@@ -27,6 +27,8 @@ def _tiny_config(**overrides: object):  # -> PolicyConfig (imported lazily: not 
         execute_steps=4,
         train_timesteps=20,
         inference_steps=4,
+        state_dim=13,  # the sim robot's joints: 7 arm + 6 hand
+        action_dim=13,
     )
     values.update(overrides)
     return PolicyConfig(**values)  # type: ignore[arg-type]
@@ -45,7 +47,9 @@ def tiny_config() -> Callable[..., object]:
 SMOOTH_SIZE = 32
 
 
-def _smooth_episode(steps: int, seed: int, size: int = SMOOTH_SIZE):  # -> (EpisodeFrames, EpisodeMetadata)
+def _smooth_episode(
+    steps: int, seed: int, size: int = SMOOTH_SIZE, joints: int = 13
+):  # -> (frames, metadata)
     import numpy as np
 
     from dexagent.controller.data import EpisodeFrames, EpisodeMetadata
@@ -62,8 +66,8 @@ def _smooth_episode(steps: int, seed: int, size: int = SMOOTH_SIZE):  # -> (Epis
         masks.append(disc)
     head_rgb, head_mask = np.stack(head), np.stack(masks)
     frames = EpisodeFrames(
-        action=rng.normal(size=(steps, 13)).astype(np.float32),
-        state=rng.normal(size=(steps, 13)).astype(np.float32),
+        action=rng.normal(size=(steps, joints)).astype(np.float32),
+        state=rng.normal(size=(steps, joints)).astype(np.float32),
         head_rgb=head_rgb,
         head_mask=head_mask,
         wrist_rgb=np.ascontiguousarray(head_rgb[:, ::-1]),
@@ -93,16 +97,20 @@ def _smooth_episode(steps: int, seed: int, size: int = SMOOTH_SIZE):  # -> (Epis
 
 @pytest.fixture
 def make_smooth_store(tmp_path: Path) -> Callable[..., object]:
-    """Factory: a DemoStore at tmp_path/NAME with one smooth episode per entry of `lengths`."""
+    """Factory: a DemoStore at tmp_path/NAME with one smooth episode per entry of `lengths`, of a
+    robot with `joints` joints (13: the sim's)."""
     from dexagent.controller.data import DemoStore
 
     def make(
-        name: str = "demos.zarr", lengths: tuple[int, ...] = (6, 9, 7), size: int = SMOOTH_SIZE
+        name: str = "demos.zarr",
+        lengths: tuple[int, ...] = (6, 9, 7),
+        size: int = SMOOTH_SIZE,
+        joints: int = 13,
     ) -> DemoStore:
         path = tmp_path / name
-        with DemoStore.create_or_append(path, image_size=size, control_hz=20.0) as store:
+        with DemoStore.create_or_append(path, image_size=size, control_hz=20.0, joints=joints) as store:
             for seed, steps in enumerate(lengths):
-                store.append_episode(*_smooth_episode(steps, seed, size))
+                store.append_episode(*_smooth_episode(steps, seed, size, joints))
         return DemoStore.open(path)
 
     return make

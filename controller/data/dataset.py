@@ -1,7 +1,7 @@
 """The training dataset over a demo store: whole store in memory, chunks indexed with numpy.
 
 A sample is one timestep t of one episode: the observation at t (head/wrist RGB,
-the target mask at t and at the episode's first frame, the 13-D state) and the
+the target mask at t and at the episode's first frame, the state) and the
 action chunk a[t : t+H], padded past the episode's end by repeating its last
 action (the robot holds still once the demo is over). Train and validation
 are split by episode, never by frame, so no frame of a validation episode is
@@ -119,9 +119,9 @@ def load_demo_arrays(path: str | Path, *, on_disk: Collection[str] = ()) -> Demo
             raise DatasetError(
                 f"{path}: data/{key} has {arrays[key].shape[0]} frames, meta/episode_ends says {frames}"
             )
-    for key in ("action", "state"):
-        if arrays[key].ndim != 2 or arrays[key].shape[1] != 13:
-            raise DatasetError(f"{path}: data/{key} must be (K, 13), got {arrays[key].shape}")
+    for key in ("action", "state"):  # (K, J): one value per joint of the robot the store was recorded on
+        if arrays[key].ndim != 2 or arrays[key].shape[1] == 0:
+            raise DatasetError(f"{path}: data/{key} must be (K, J), J joints, got {arrays[key].shape}")
     if not np.isfinite(arrays["action"]).all() or not np.isfinite(arrays["state"]).all():
         raise DatasetError(f"{path}: data/action or data/state holds NaN or inf")
     return DemoArrays(
@@ -158,8 +158,8 @@ def chunk_target_range(
     """The range of what a policy learns to predict over the chunks starting at `frames`: the
     actions, or the actions minus the chunk's first state (`relative`).
 
-    Per dimension, float32 (13,) low and high; with `per_offset`, per chunk offset too,
-    (H, 13). `quantile` q > 0 takes the q and 1-q quantiles instead of min and max, so a few
+    Per dimension, float32 (A,) low and high; with `per_offset`, per chunk offset too,
+    (H, A). `quantile` q > 0 takes the q and 1-q quantiles instead of min and max, so a few
     outliers (an arm blocked by the table while its target moves on) do not set the scale.
     """
     if not 0.0 <= quantile < 0.5:

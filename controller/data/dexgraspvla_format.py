@@ -1,8 +1,8 @@
 """The official DexGraspVLA controller's zarr layout, imported into and exported from our store.
 
 ```
-PATH/data/action         (K, 13)       float32  arm + hand targets
-PATH/data/right_state    (K, 13)       float32  arm + hand proprioception
+PATH/data/action         (K, J)        float32  arm + hand targets (J = 13 in the official code)
+PATH/data/right_state    (K, J)        float32  arm + hand proprioception
 PATH/data/rgbm           (K, H, W, 4)  uint8    head RGB, 4th channel the target mask (0/1)
 PATH/data/right_cam_img  (K, H, W, 3)  uint8    wrist RGB
 PATH/meta/episode_ends   (J,)          int64
@@ -36,7 +36,6 @@ from dexagent.controller.data.lerobot_import import (
     square_images,
 )
 from dexagent.controller.data.store import DemoStore, EpisodeFrames, EpisodeMetadata, StoreError
-from dexagent.hardware import ACTION_DIM
 
 REQUIRED = ("data/action", "data/right_state", "data/rgbm", "data/right_cam_img", "meta/episode_ends")
 TABLE_ARRAYS = {"head_table": "data/head_table", "wrist_table": "data/wrist_table"}
@@ -58,12 +57,12 @@ def export_dexgraspvla(
         raise StoreError(f"{store.path} holds no episodes to export")
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    frames_total, size = store.num_frames, store.image_size
+    frames_total, size, joints = store.num_frames, store.image_size, store.joints
     try:
         root = zarr.open_group(str(staging), mode="w", zarr_format=2)
         shapes: dict[str, tuple[tuple[int, ...], str, tuple[int, ...]]] = {
-            "data/action": ((frames_total, ACTION_DIM), "float32", (4096, ACTION_DIM)),
-            "data/right_state": ((frames_total, ACTION_DIM), "float32", (4096, ACTION_DIM)),
+            "data/action": ((frames_total, joints), "float32", (4096, joints)),
+            "data/right_state": ((frames_total, joints), "float32", (4096, joints)),
             "data/rgbm": ((frames_total, size, size, 4), "uint8", (IMAGE_CHUNK_FRAMES, size, size, 4)),
             "data/right_cam_img": (
                 (frames_total, size, size, 3),
@@ -132,10 +131,12 @@ def _open(source: Path) -> tuple[zarr.Group, dict[str, zarr.Array]]:
             raise StoreError(f"{source}/{name} is a group, expected an array")
         arrays[name] = array
     frames = arrays["data/action"].shape[0]
-    for name, tail in (("data/action", (ACTION_DIM,)), ("data/right_state", (ACTION_DIM,))):
-        if tuple(arrays[name].shape[1:]) != tail:
+    joints = arrays["data/action"].shape[1:]
+    for name in ("data/action", "data/right_state"):
+        if len(arrays[name].shape) != 2 or tuple(arrays[name].shape[1:]) != joints:
             raise StoreError(
-                f"{source}/{name} has shape {list(arrays[name].shape)}; expected (K, {ACTION_DIM})"
+                f"{source}/{name} has shape {list(arrays[name].shape)}; expected (K, J), the same J "
+                f"joints in data/action and data/right_state"
             )
     for name, channels in (("data/rgbm", 4), ("data/right_cam_img", 3)):
         shape = arrays[name].shape
@@ -179,7 +180,8 @@ def import_dexgraspvla(
     hz = float(attrs.get("control_hz", control_hz))
     created = not out.exists()
     try:
-        with DemoStore.create_or_append(out, image_size=image_size, control_hz=hz) as store:
+        joints = int(arrays["data/action"].shape[1])
+        with DemoStore.create_or_append(out, image_size=image_size, control_hz=hz, joints=joints) as store:
             start = 0
             for episode, end in enumerate(ends):
                 span, steps = slice(start, int(end)), int(end) - start

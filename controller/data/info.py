@@ -14,6 +14,7 @@ from dexagent.controller.data.store import FRAME_KEYS, DemoStore
 class StoreSummary:
     path: str
     image_size: int
+    joints: int  # values per state and per action: the recording robot's joints
     control_hz: float
     episodes: int
     frames: int
@@ -71,6 +72,7 @@ def summarise_store(store: DemoStore) -> StoreSummary:
     return StoreSummary(
         path=str(store.path),
         image_size=store.image_size,
+        joints=store.joints,
         control_hz=store.control_hz,
         episodes=store.num_episodes,
         frames=store.num_frames,

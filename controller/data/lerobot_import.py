@@ -1,6 +1,6 @@
 """Import a LeRobotDataset v3.0 folder into a demonstration store, mapping features by name.
 
-The store needs 13-D state and action, a head and a wrist camera and the target
+The store needs state and action of one size (one value per joint), a head and a wrist camera and the target
 mask in the head image (a video or an image feature); the table masks are optional
 (sim-only, for re-texturing) and import as empty when absent. Feature names default
 to the ones `export_lerobot` writes and can be mapped, e.g.
@@ -25,7 +25,6 @@ from dexagent.controller.data import lerobot_layout as layout
 from dexagent.controller.data.lerobot_tables import read_table, read_tasks
 from dexagent.controller.data.store import DemoStore, EpisodeFrames, EpisodeMetadata, StoreError
 from dexagent.controller.data.video_codec import VideoFileReader
-from dexagent.hardware import ACTION_DIM
 
 IMAGE_ARRAYS = ("head_rgb", "wrist_rgb", "head_mask", "head_table", "wrist_table")
 MASK_ARRAYS = ("head_mask", "head_table", "wrist_table")
@@ -122,15 +121,21 @@ def map_features(info: dict[str, Any], overrides: dict[str, str] | None) -> dict
             raise StoreError(f"feature {feature!r}: shape must be a list of positive integers, got {shape!r}")
         if array in IMAGE_ARRAYS and len(shape) != 3:
             raise StoreError(f"feature {feature!r} ({array}): an image's shape is [H, W, C], got {shape}")
-        if array in ("state", "action") and shape != [ACTION_DIM]:
+        if array in ("state", "action") and len(shape) != 1:
             raise StoreError(
-                f"feature {feature!r} ({array}) has shape {shape}; the store needs [{ACTION_DIM}]"
+                f"feature {feature!r} ({array}) has shape {shape}; the store needs [J], one per joint"
             )
         if array in IMAGE_ARRAYS and dtype not in ("video", "image"):
             raise StoreError(
                 f"feature {feature!r} ({array}) is {dtype}; the store needs a video or image feature"
             )
         mapping[array] = feature
+    state, action = (features[mapping[a]]["shape"] for a in ("state", "action"))
+    if state != action:
+        raise StoreError(
+            f"the store keeps one state and one action value per joint: {mapping['state']!r} has shape "
+            f"{state}, {mapping['action']!r} {action}"
+        )
     return mapping
 
 
@@ -280,8 +285,11 @@ def import_lerobot(
     missing = tuple(a for a in layout.FEATURE_OF_ARRAY if a not in mapping)
     reader = _EpisodeReader(source, info, mapping)
     created = not out.exists()
+    joints = info["features"][mapping["action"]]["shape"][0]
     try:
-        with DemoStore.create_or_append(out, image_size=image_size, control_hz=float(info["fps"])) as store:
+        with DemoStore.create_or_append(
+            out, image_size=image_size, control_hz=float(info["fps"]), joints=joints
+        ) as store:
             for position, row in enumerate(rows):
                 try:
                     arrays = reader.read(row)

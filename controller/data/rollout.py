@@ -122,7 +122,8 @@ def run_attempt(
             return outcome(False, step, UNSAFE_ACTION)
         executed = robot.safety.hold_action  # what the safety layer let through this tick
         assert executed is not None  # set by the act above
-        closed = closed or hand_closed(executed)  # what was commanded: the fingers may stop on an object
+        # What was commanded: the fingers may stop on an object.
+        closed = closed or hand_closed(executed, robot.spec.arm_joints)
         if on_tick is not None:
             with cadence.stage("record"):
                 on_tick(observation, executed)

@@ -2,8 +2,9 @@
 
 ```
 PATH/                         attrs: format, format_version, image_size, control_hz, committed_episodes
-  data/action     (K, 13)     float32  joint targets actually sent (after the safety layer)
-  data/state      (K, 13)     float32  proprioception observed before the action
+  data/action     (K, J)      float32  joint targets actually sent (after the safety layer)
+  data/state      (K, J)      float32  proprioception observed before the action
+                                       (J: the recording robot's joints, 13 on the sim)
   data/head_rgb   (K, H, W, 3) uint8
   data/head_mask  (K, H, W)   bool     the target's ground-truth mask in the head image
   data/wrist_rgb  (K, H, W, 3) uint8
@@ -34,8 +35,6 @@ from typing import Any
 
 import numpy as np
 import zarr
-
-from dexagent.hardware import ACTION_DIM
 
 FORMAT = "dexagent-demos"
 FORMAT_VERSION = 2
@@ -99,8 +98,8 @@ _PROVENANCE_COLUMNS: dict[str, tuple[Any, Any]] = {
 class EpisodeFrames:
     """The T recorded ticks of one episode, each an observation and the action taken after it."""
 
-    action: np.ndarray  # float32[T, 13]
-    state: np.ndarray  # float32[T, 13]
+    action: np.ndarray  # float32[T, J]
+    state: np.ndarray  # float32[T, J]
     head_rgb: np.ndarray  # uint8[T, H, W, 3]
     head_mask: np.ndarray  # bool[T, H, W]
     wrist_rgb: np.ndarray  # uint8[T, H, W, 3]
@@ -111,12 +110,12 @@ class EpisodeFrames:
     def steps(self) -> int:
         return int(self.action.shape[0])
 
-    def validate(self, image_size: int) -> None:
+    def validate(self, image_size: int, joints: int) -> None:
         """Raise StoreError naming the field when a shape or dtype does not fit the store."""
         t, s = self.steps, image_size
         expected = {
-            "action": ((t, ACTION_DIM), np.float32),
-            "state": ((t, ACTION_DIM), np.float32),
+            "action": ((t, joints), np.float32),
+            "state": ((t, joints), np.float32),
             "head_rgb": ((t, s, s, 3), np.uint8),
             "head_mask": ((t, s, s), np.bool_),
             "wrist_rgb": ((t, s, s, 3), np.uint8),
@@ -134,11 +133,11 @@ class EpisodeFrames:
                 )
 
 
-def _frame_layout(image_size: int) -> dict[str, tuple[str, tuple[int, ...], tuple[int, ...]]]:
+def _frame_layout(image_size: int, joints: int) -> dict[str, tuple[str, tuple[int, ...], tuple[int, ...]]]:
     s = image_size
     return {
-        "action": ("float32", (ACTION_DIM,), (LOW_DIM_CHUNK_FRAMES, ACTION_DIM)),
-        "state": ("float32", (ACTION_DIM,), (LOW_DIM_CHUNK_FRAMES, ACTION_DIM)),
+        "action": ("float32", (joints,), (LOW_DIM_CHUNK_FRAMES, joints)),
+        "state": ("float32", (joints,), (LOW_DIM_CHUNK_FRAMES, joints)),
         "head_rgb": ("uint8", (s, s, 3), (IMAGE_CHUNK_FRAMES, s, s, 3)),
         "head_mask": ("bool", (s, s), (IMAGE_CHUNK_FRAMES, s, s)),
         "wrist_rgb": ("uint8", (s, s, 3), (IMAGE_CHUNK_FRAMES, s, s, 3)),
@@ -160,6 +159,8 @@ class DemoStore:
         self._lock_fd = lock_fd
         attrs: dict[str, Any] = dict(root.attrs)
         self.image_size = int(attrs["image_size"])
+        # Its arrays say how many joints the recording robot has: (K, J) states and actions.
+        self.joints = int(_array(root, "data/action").shape[1])
         self.control_hz = float(attrs["control_hz"])
         self._committed = int(attrs.get("committed_episodes", 0))
         ends = decoded(path, root, "meta/episode_ends", slice(0, self._committed))
@@ -177,15 +178,19 @@ class DemoStore:
 
     @classmethod
     def create_or_append(
-        cls, path: str | os.PathLike[str], *, image_size: int, control_hz: float
+        cls, path: str | os.PathLike[str], *, image_size: int, control_hz: float, joints: int
     ) -> DemoStore:
         """Open `path` for appending (creating it if absent); drops any interrupted, uncommitted tail.
+
+        `joints`: the recording robot's (its spec's), the size of every state and action.
 
         Holds an exclusive lock on the store until `close`, so two writers cannot interleave.
         """
         store_path = Path(path)
         if image_size <= 0:
             raise StoreError(f"image size must be positive, got {image_size}")
+        if joints <= 0:
+            raise StoreError(f"a robot has at least one joint, got {joints}")
         fresh = not (store_path / "zarr.json").exists()
         if fresh and store_path.exists() and any(store_path.iterdir()):
             raise StoreError(f"{store_path} exists and is not a demonstration store (no zarr.json)")
@@ -198,14 +203,14 @@ class DemoStore:
         lock_fd = _lock(store_path)
         try:
             if fresh:
-                root = _create(store_path, image_size, control_hz)
+                root = _create(store_path, image_size, control_hz, joints)
             else:
                 root = _open_group(store_path, mode="r+")
                 if _half_created(root):
                     # A creation interrupted before its attributes were written: no episode can be
                     # in it, so it is created again rather than refused forever.
                     _clear(store_path)
-                    root = _create(store_path, image_size, control_hz)
+                    root = _create(store_path, image_size, control_hz, joints)
                 _check_layout(store_path, root)
                 stored_size = dict(root.attrs)["image_size"]
                 if stored_size != image_size:
@@ -213,6 +218,12 @@ class DemoStore:
                         f"{store_path} holds {stored_size} px images; "
                         f"cannot append {image_size} px episodes (use --image-size "
                         f"{stored_size} or a new --out path)"
+                    )
+                stored_joints = _array(root, "data/action").shape[1]
+                if stored_joints != joints:
+                    raise StoreError(
+                        f"{store_path} holds states and actions of a {stored_joints}-joint robot; "
+                        f"cannot append episodes of a {joints}-joint one (use a new --out path)"
                     )
             _add_provenance_columns(root)
             store = cls(store_path, root, writable=True, lock_fd=lock_fd)
@@ -324,7 +335,7 @@ class DemoStore:
         """Write one whole episode and commit it; returns its index. Frames first, commit last."""
         if not self.writable or self._lock_fd is None:
             raise StoreError(f"{self.path} was opened read-only; use DemoStore.create_or_append")
-        frames.validate(self.image_size)
+        frames.validate(self.image_size, self.joints)
         if metadata.steps != frames.steps:
             raise StoreError(f"metadata says {metadata.steps} steps but the episode has {frames.steps}")
         start, end, index = self.num_frames, self.num_frames + frames.steps, self._committed
@@ -423,10 +434,10 @@ def _add_provenance_columns(root: zarr.Group) -> None:
             array[:] = np.full(committed, default, dtype=object if dtype is str else dtype)
 
 
-def _create(path: Path, image_size: int, control_hz: float) -> zarr.Group:
+def _create(path: Path, image_size: int, control_hz: float, joints: int) -> zarr.Group:
     # Not mode "w": that deletes and recreates the folder, dropping the lock held on it.
     root = zarr.open_group(str(path), mode="a")
-    for key, (dtype, frame_shape, chunks) in _frame_layout(image_size).items():
+    for key, (dtype, frame_shape, chunks) in _frame_layout(image_size, joints).items():
         root.create_array(f"data/{key}", shape=(0, *frame_shape), chunks=chunks, dtype=dtype)
     root.create_array("meta/episode_ends", shape=(0,), chunks=(META_CHUNK_EPISODES,), dtype="int64")
     for name, (dtype, shape) in _META_COLUMNS.items():

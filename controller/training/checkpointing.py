@@ -185,9 +185,13 @@ def load_run(out: Path, requested: PolicyConfig | None, warn: Callable[[str], No
         raise TrainingError(
             f"--resume: {out / STATE_JSON_FILE} is missing; this checkpoint cannot be continued"
         )
-    if requested is not None and requested.camera_size is None:
-        # The trainer sets the camera size from the data; a preset leaves it open.
-        requested = dataclasses.replace(requested, camera_size=policy.config.camera_size)
+    if requested is not None:
+        # The trainer sets the camera size and the joint counts from the data; a preset leaves them open.
+        sized = ("camera_size", "state_dim", "action_dim")
+        requested = dataclasses.replace(
+            requested,
+            **{key: getattr(policy.config, key) for key in sized if getattr(requested, key) is None},
+        )
     if requested is not None and requested.to_dict() != policy.config.to_dict():
         saved, asked = policy.config.to_dict(), requested.to_dict()
         differing = sorted(key for key in asked if asked[key] != saved.get(key))

@@ -79,6 +79,7 @@ def load_data(
         arrays = load_demo_arrays(data, on_disk=cached)
     except DatasetError as error:
         raise TrainingError(str(error)) from None
+    _check_sizes(data, arrays, resumed.policy.config if resumed is not None else policy_config)
     split = split_episodes(arrays.num_episodes, config.val_fraction, config.seed)
     if config.rounds:
         split = _of_rounds(split, arrays, config.rounds, data)
@@ -122,6 +123,18 @@ def recovery_repeats(arrays: DemoArrays, episodes: np.ndarray, weight: int) -> n
     )
 
 
+def _check_sizes(data: str | Path, arrays: DemoArrays, policy_config: PolicyConfig) -> None:
+    """Refuse a store whose states or actions are not the size the config (or the run) was made for."""
+    stored = (arrays.state.shape[1], arrays.action.shape[1])
+    wanted = (policy_config.state_dim, policy_config.action_dim)
+    if any(want is not None and want != have for want, have in zip(wanted, stored, strict=True)):
+        raise TrainingError(
+            f"{data} holds {stored[1]}-D actions and {stored[0]}-D states (the joints of the robot it "
+            f"was recorded on); config {policy_config.name!r} acts in {wanted[1]} dimensions and reads "
+            f"{wanted[0]}-D states: train on a store of that robot, or from a preset"
+        )
+
+
 def build_policy(
     arrays: DemoArrays,
     split: EpisodeSplit,
@@ -131,7 +144,13 @@ def build_policy(
 ) -> DexGraspPolicy:
     """A fresh policy with a normaliser from the training episodes (and `init_from`'s weights)."""
     torch.manual_seed(config.seed)  # the same initial weights for the same seed
-    policy_config = dataclasses.replace(policy_config, camera_size=arrays.image_size)
+    # Sized by the data: its camera frames, and one state and action value per joint of its robot.
+    policy_config = dataclasses.replace(
+        policy_config,
+        camera_size=arrays.image_size,
+        state_dim=arrays.state.shape[1],
+        action_dim=arrays.action.shape[1],
+    )
     train_frames = arrays.frames_of(split.train)
     per_offset = policy_config.action_range == "per_offset"
     low, high = chunk_target_range(

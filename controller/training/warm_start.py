@@ -59,6 +59,11 @@ def warm_start(policy: DexGraspPolicy, directory: str | Path) -> WarmStart:
             f"--init-from {directory}: action_mode {source.config.action_mode!r} there, "
             f"{policy.config.action_mode!r} in the new config"
         )
+    if (source.state_dim, source.action_dim) != (policy.state_dim, policy.action_dim):
+        raise CheckpointError(
+            f"--init-from {directory}: it acts in {source.action_dim} dimensions from {source.state_dim}-D "
+            f"states; the data's robot has {policy.action_dim}-D actions and {policy.state_dim}-D states"
+        )
     weights = source.state_dict()
     target = policy.state_dict()
     copied, widened, fresh, wrong = 0, [], [], []

@@ -33,7 +33,7 @@ from dexagent.hardware.real.arm import RealManArm
 from dexagent.hardware.real.camera import DeviceFinder, RealSenseCamera, find_device
 from dexagent.hardware.real.config import RealRobotConfig
 from dexagent.hardware.real.hand import ModbusHand
-from dexagent.hardware.types import ACTION_DIM, ARM_DOF, Observation
+from dexagent.hardware.types import ARM_DOF, HAND_DOF, Observation
 
 FIRST_FRAME_S = 3.0  # how long a camera may take to deliver its first frame after it starts
 
@@ -111,8 +111,10 @@ class RealRobot:
         """Stream the arm toward action[:7] (rad) and command the hand to action[7:] ([0, 1])."""
         self._refuse_if_stopped()
         action = np.asarray(action, dtype=np.float64)
-        if action.shape != (ACTION_DIM,) or not np.all(np.isfinite(action)):
-            raise UnsafeActionError(f"a real-robot action is {ACTION_DIM} finite values, got {action!r}")
+        if action.shape != (ARM_DOF + HAND_DOF,) or not np.all(np.isfinite(action)):
+            raise UnsafeActionError(
+                f"a real-robot action is {ARM_DOF + HAND_DOF} finite values, got {action!r}"
+            )
         # The safety layer clamps before us; a value past the limits here is a bug: refuse it.
         spec = self.spec
         if np.any(action < spec.lower - 1e-5) or np.any(action > spec.upper + 1e-5):

@@ -25,7 +25,7 @@ from dexagent.hardware.sim.model import (
 )
 from dexagent.hardware.sim.render import SceneRenderer
 from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, TABLE_TOP_Z, SceneSpec
-from dexagent.hardware.types import ACTION_DIM, ARM_DOF, Box, Observation, RobotSpec
+from dexagent.hardware.types import ARM_DOF, HAND_DOF, Box, Observation, RobotSpec
 
 LIFT_HEIGHT = 0.10  # the paper's success metric scaled for sim: bottom >= 10 cm above the table
 SETTLE_SECONDS = 0.4  # objects drop onto the table before t = 0
@@ -159,8 +159,8 @@ class SimRobot:
         """Apply float32[13] joint targets for one control tick and track grasp success."""
         self._check_open()
         target = np.asarray(action, dtype=np.float64)
-        if target.shape != (ACTION_DIM,):
-            raise UnsafeActionError(f"SimRobot.act needs shape ({ACTION_DIM},), got {target.shape}")
+        if target.shape != (ARM_DOF + HAND_DOF,):
+            raise UnsafeActionError(f"SimRobot.act needs shape ({ARM_DOF + HAND_DOF},), got {target.shape}")
         if not np.all(np.isfinite(target)):
             raise UnsafeActionError(f"SimRobot.act got a non-finite action {target.tolist()}")
         self.data.ctrl[:ARM_DOF] = target[:ARM_DOF]

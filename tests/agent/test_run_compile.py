@@ -8,9 +8,11 @@ import pytest
 from pydantic import BaseModel
 
 from dexagent.agent.compile import PlanError, choose_tree, compile_run, validate_plan
-from dexagent.hardware import ACTION_DIM, ARM_DOF, Box, Observation, RobotSpec, SafeRobot
+from dexagent.hardware import ARM_DOF, Box, Observation, RobotSpec, SafeRobot
 from dexagent.skills import REGISTRY, SkillContext, SkillInfo, SkillRegistry
 from dexagent.skills.planning import Instruction, Plan, Verdict
+
+ACTION_DIM = 13  # the sim robot's joints: 7 arm + 6 hand
 
 CUP = Instruction(target="the red cup", text="grasp the red cup")
 PLATE = Instruction(skill="push_then_grasp", target="the plate", text="push the plate, then grasp it")

@@ -87,7 +87,7 @@ def test_a_short_collect_writes_a_store_that_reads_back_with_the_right_shapes(tm
 
 def test_appending_with_another_image_size_exits_2(tmp_path: Path) -> None:
     out = tmp_path / "demos.zarr"
-    DemoStore.create_or_append(out, image_size=32, control_hz=20.0).close()
+    DemoStore.create_or_append(out, image_size=32, control_hz=20.0, joints=13).close()
     code, output = collect("--episodes", "1", "--out", str(out), "--image-size", "48")
     assert code == 2
     assert "holds 32 px images; cannot append 48 px" in " ".join(output.split())
@@ -131,7 +131,7 @@ def test_a_collect_killed_with_sigkill_leaves_only_whole_episodes(tmp_path: Path
         episode = reader.episode(index)
         assert episode.steps == reader.episode_metadata(index).steps
     # The next writer cuts any half-written tail, then appends after the whole episodes.
-    with DemoStore.create_or_append(out, image_size=64, control_hz=20.0) as store:
+    with DemoStore.create_or_append(out, image_size=64, control_hz=20.0, joints=13) as store:
         assert store.num_episodes == committed
         assert all(array.shape[0] == store.num_frames for array in store.arrays.values())
 

@@ -356,7 +356,7 @@ from dexagent.controller.data import DemoStore
 def killed(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)  # before the attributes, creation's commit, are written
 zarr.Group.update_attributes = killed
-DemoStore.create_or_append(sys.argv[1], image_size=32, control_hz=20.0)
+DemoStore.create_or_append(sys.argv[1], image_size=32, control_hz=20.0, joints=13)
 """
 
 

@@ -66,7 +66,7 @@ def lerobot_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     folder = tmp_path_factory.mktemp("lerobot")
     store = folder / "demos.zarr"
-    with DemoStore.create_or_append(store, image_size=32, control_hz=20.0) as writer:
+    with DemoStore.create_or_append(store, image_size=32, control_hz=20.0, joints=13) as writer:
         writer.append_episode(*_smooth_episode(6, 0, 32))
     code, output, _ = _data("export", "--format", "lerobot", store, folder / "dataset")
     assert code == 0, output

@@ -159,3 +159,17 @@ def test_per_offset_ranges_for_another_horizon_are_a_clear_error(tmp_path: Path,
     (tmp_path / "ckpt" / "config.json").write_text(longer.to_json())
     with pytest.raises(CheckpointError, match=r"normalizer.json: action ranges for 8 chunk offsets, .* 12"):
         load_checkpoint(tmp_path / "ckpt")
+
+
+def test_a_checkpoint_records_its_joint_counts_and_they_must_match_its_normaliser(saved) -> None:
+    directory, policy = saved
+    config = json.loads((directory / "config.json").read_text())
+    assert (config["state_dim"], config["action_dim"]) == (13, 13)
+    del config["state_dim"], config["action_dim"]  # as written before the sizes were recorded
+    (directory / "config.json").write_text(json.dumps(config))
+    assert load_checkpoint(directory).config == policy.config  # the normaliser's 13 values per vector
+    (directory / "config.json").write_text(json.dumps({**config, "state_dim": 9, "action_dim": 9}))
+    with pytest.raises(
+        CheckpointError, match="says 9-D states and 9-D actions, .*normalizer.json has ranges for 13"
+    ):
+        load_checkpoint(directory)

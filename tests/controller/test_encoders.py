@@ -81,7 +81,7 @@ def test_paper_config_builds_on_the_meta_device_without_weights() -> None:
     from dexagent.controller.config import get_config
 
     with torch.device("meta"):
-        policy = DexGraspPolicy(get_config("paper"), load_pretrained=False)
+        policy = DexGraspPolicy(get_config("paper").for_joints(13), load_pretrained=False)
     counts = policy.parameter_counts()
     assert counts["head encoder"] == (0, 86_580_480)  # DINOv2 ViT-B/14
     assert counts["wrist encoder"] == (0, 304_368_640)  # DINOv2 ViT-L/14

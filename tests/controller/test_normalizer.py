@@ -50,7 +50,10 @@ def test_json_round_trip_is_exact() -> None:
     ("mutate", "message"),
     [
         (lambda d: d.pop("action_max"), "missing fields"),
-        (lambda d: d.update(state_min=[0.0] * 12), "state_min must have 13 values"),
+        (
+            lambda d: d.update(state_min=[0.0] * 12),
+            r"state_min \(12,\) and state_max \(13,\) differ in shape",
+        ),
         (lambda d: d.update(action_min=[float("nan")] * 13), "NaN"),
         (lambda d: d.update(state_min=[9.0] * 13), "state_min is above state_max"),
     ],
@@ -83,6 +86,8 @@ def test_misshapen_per_offset_ranges_are_named_errors() -> None:
     data["action_min"] = [[0.0] * 13] * 4
     with pytest.raises(NormalizerError, match=r"action_min .*\(4, 13\) and action_max .*\(13,\) differ"):
         Normalizer.from_dict(data, where="ckpt/normalizer.json")
-    data["action_min"] = [[0.0] * 12] * 4
-    with pytest.raises(NormalizerError, match=r"normalizer.json: action_min must have 13 values or H rows"):
+    data["action_min"] = [[[0.0] * 13] * 4]
+    with pytest.raises(
+        NormalizerError, match=r"normalizer.json: action_min must be one value per joint or H rows"
+    ):
         Normalizer.from_dict(data, where="ckpt/normalizer.json")

@@ -191,7 +191,7 @@ def test_sim_and_its_ablations_train_and_sample(name: str, make_batch) -> None:
     from dexagent.controller.config import get_config
 
     torch.manual_seed(0)
-    config = get_config(name)
+    config = get_config(name).for_joints(13)
     policy = DexGraspPolicy(config, load_pretrained=False)  # shapes only: random DINOv2 weights
     batch = make_batch(config, batch_size=2)
     policy.compute_loss(batch).backward()

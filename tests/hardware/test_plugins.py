@@ -105,6 +105,6 @@ print(json.dumps([names, heavy]))
         ["sim", "real"],
         ["oracle", "sam+cutie", "sam2"],
         ["scene", "openai"],
-        ["dinov2", "cnn", "pixels"],
+        ["dinov2", "cnn"],
     ]
     assert heavy == []

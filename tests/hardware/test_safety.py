@@ -10,8 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from dexagent.hardware import ACTION_DIM, Observation, RobotSpec, SafeRobot, SafetyLayer
+from dexagent.hardware import Observation, RobotSpec, SafeRobot, SafetyLayer
 from dexagent.hardware.errors import UnsafeActionError
+
+ACTION_DIM = 13  # the sim robot's joints: 7 arm + 6 hand
 
 LOWER = np.array([-3.1, -2.268, -3.1, -2.355, -3.1, -2.233, -6.28] + [0.0] * 6, dtype=np.float32)
 UPPER = -LOWER

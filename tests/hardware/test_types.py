@@ -1,10 +1,11 @@
-"""Shared values: which object a box points at, and when the hand counts as closed."""
+"""Shared values: which object a box points at, when the hand counts as closed, a robot's spec."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from dexagent.hardware import HAND_CLOSED_BELOW, Box, hand_closed, object_under_box
+from dexagent.hardware import HAND_CLOSED_BELOW, Box, RobotSpec, hand_closed, object_under_box
 
 
 def _segmentation() -> np.ndarray:
@@ -47,3 +48,16 @@ def test_the_hand_is_closed_below_the_one_threshold_in_commands_and_states() -> 
     joints[:7] = -5.0  # the arm joints never count
     joints[7:] = [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]  # a mean of 0.5
     assert hand_closed(joints)
+
+
+def test_a_robot_spec_of_any_size_splits_arm_and_hand_where_it_says() -> None:
+    names = ("shoulder", "elbow", "wrist", "finger_a", "finger_b")
+    lower, upper = np.array([-1.0] * 3 + [0.0] * 2), np.ones(5)
+    spec = RobotSpec(names, lower, upper, np.array([0.0] * 3 + [1.0] * 2), arm_joints=3)
+    np.testing.assert_allclose(spec.max_step, [0.15] * 3 + [0.25] * 2)  # rad for the arm, units for the hand
+    assert hand_closed(np.array([0.5, 0.5, 0.5, 0.1, 0.2]), spec.arm_joints)
+    assert not hand_closed(np.array([0.5, 0.5, 0.5, 0.9, 1.0]), spec.arm_joints)
+    with pytest.raises(ValueError, match="one value per joint, shape \\(5,\\), got \\(13,\\)"):
+        RobotSpec(names, np.zeros(13), np.ones(13), np.zeros(13), arm_joints=3)
+    with pytest.raises(ValueError, match="arm_joints \\(5\\) must leave at least one for the hand"):
+        RobotSpec(names, lower, upper, np.zeros(5), arm_joints=5)

@@ -16,9 +16,11 @@ import numpy as np
 import py_trees
 import pytest
 
-from dexagent.hardware import ACTION_DIM, ARM_DOF, Box, Observation, RobotSpec, SafeRobot
+from dexagent.hardware import ARM_DOF, Box, Observation, RobotSpec, SafeRobot
 from dexagent.skills import SkillContext
 from dexagent.skills.planning import AttemptRecord, Instruction, Plan, Verdict
+
+ACTION_DIM = 13  # the sim robot's joints: 7 arm + 6 hand
 
 SIZE = 32
 

@@ -27,7 +27,7 @@ LENGTHS = [5, 3, 7, 4]
 def _store(path: Path, lengths: list[int] = LENGTHS, image_size: int = 8) -> Path:
     """Frame k of the store has state[:, 0] == action[:, 0] == k and mask pixel (0, 0) set iff k is even."""
     rng = np.random.default_rng(0)
-    with DemoStore.create_or_append(path, image_size=image_size, control_hz=20.0) as store:
+    with DemoStore.create_or_append(path, image_size=image_size, control_hz=20.0, joints=13) as store:
         frame = 0
         for steps in lengths:
             index = np.arange(frame, frame + steps, dtype=np.float32)
@@ -200,7 +200,7 @@ def test_cached_features_replace_the_rgb(tmp_path: Path) -> None:
 def test_missing_or_empty_stores_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="no zarr.json"):
         load_demo_arrays(tmp_path / "nowhere.zarr")
-    DemoStore.create_or_append(tmp_path / "empty.zarr", image_size=8, control_hz=20.0).close()
+    DemoStore.create_or_append(tmp_path / "empty.zarr", image_size=8, control_hz=20.0, joints=13).close()
     with pytest.raises(DatasetError, match="no episodes"):
         load_demo_arrays(tmp_path / "empty.zarr")
 

@@ -145,9 +145,13 @@ def test_clear_errors_for_datasets_that_do_not_fit(make_smooth_store: MakeStore,
     with pytest.raises(StoreError, match="v2.1.*convert"):
         import_lerobot(old, tmp_path / "x.zarr")
 
-    info["features"]["action"]["shape"] = [7]
+    info["features"]["action"]["shape"] = [13, 2]
     (old / "meta/info.json").write_text(json.dumps(info))
-    with pytest.raises(StoreError, match=r"'action' \(action\) has shape \[7\]"):
+    with pytest.raises(StoreError, match=r"'action' \(action\) has shape \[13, 2\]; the store needs \[J\]"):
+        import_lerobot(old, tmp_path / "x.zarr")
+    info["features"]["action"]["shape"] = [7]  # any number of joints, but states and actions alike
+    (old / "meta/info.json").write_text(json.dumps(info))
+    with pytest.raises(StoreError, match=r"'observation.state' has shape \[13\], 'action' \[7\]"):
         import_lerobot(old, tmp_path / "x.zarr")
     assert not (tmp_path / "x.zarr").exists()  # nothing written for a dataset that does not fit
 

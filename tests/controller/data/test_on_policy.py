@@ -91,7 +91,9 @@ def test_a_failed_rollout_is_kept_with_expert_labels_and_its_provenance(tiny_con
     assert not demo.success and demo.reason  # an untrained policy does not grasp
     assert demo.frames is not None and demo.metadata is not None  # but the rollout is data
     assert demo.expert_ticks == 0
-    with DemoStore.create_or_append(tmp_path / "store.zarr", image_size=32, control_hz=20.0) as store:
+    with DemoStore.create_or_append(
+        tmp_path / "store.zarr", image_size=32, control_hz=20.0, joints=13
+    ) as store:
         store.append_episode(demo.frames, demo.metadata)
     stored = DemoStore.open(tmp_path / "store.zarr").episode_metadata(0)
     assert stored.round == 2 and stored.beta == 0.0 and stored.outcome == demo.reason

@@ -42,7 +42,7 @@ def make_episode(steps: int, seed: int, size: int = SIZE) -> tuple[EpisodeFrames
 def test_round_trip_keeps_frames_metadata_and_layout(tmp_path: Path) -> None:
     path = tmp_path / "demos.zarr"
     episodes = [make_episode(steps, seed) for seed, steps in enumerate((5, 3, 7))]
-    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0) as store:
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13) as store:
         for frames, metadata in episodes:
             store.append_episode(frames, metadata)
 
@@ -65,7 +65,9 @@ def test_round_trip_keeps_frames_metadata_and_layout(tmp_path: Path) -> None:
 
 
 def test_images_are_chunked_by_frames(tmp_path: Path) -> None:
-    with DemoStore.create_or_append(tmp_path / "d.zarr", image_size=SIZE, control_hz=20.0) as store:
+    with DemoStore.create_or_append(
+        tmp_path / "d.zarr", image_size=SIZE, control_hz=20.0, joints=13
+    ) as store:
         assert store["head_rgb"].chunks == (64, SIZE, SIZE, 3)
         assert store["head_mask"].chunks == (64, SIZE, SIZE)
 
@@ -73,7 +75,7 @@ def test_images_are_chunked_by_frames(tmp_path: Path) -> None:
 def test_appending_to_an_existing_store_continues_it(tmp_path: Path) -> None:
     path = tmp_path / "demos.zarr"
     for seed in range(2):
-        with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0) as store:
+        with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13) as store:
             store.append_episode(*make_episode(4, seed))
     store = DemoStore.open(path)
     assert store.num_episodes == 2
@@ -82,14 +84,14 @@ def test_appending_to_an_existing_store_continues_it(tmp_path: Path) -> None:
 
 def test_appending_with_another_image_size_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "demos.zarr"
-    DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0).close()
+    DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13).close()
     with pytest.raises(StoreError, match="16 px images; cannot append 32 px"):
-        DemoStore.create_or_append(path, image_size=32, control_hz=20.0)
+        DemoStore.create_or_append(path, image_size=32, control_hz=20.0, joints=13)
 
 
 def test_an_interrupted_append_is_invisible_then_truncated(tmp_path: Path) -> None:
     path = tmp_path / "demos.zarr"
-    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0) as store:
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13) as store:
         store.append_episode(*make_episode(5, 0))
         # Simulate a kill between writing frames and the commit of a second episode.
         root = zarr.open_group(str(path), mode="r+")
@@ -103,7 +105,7 @@ def test_an_interrupted_append_is_invisible_then_truncated(tmp_path: Path) -> No
     assert reader.num_episodes == 1 and reader.num_frames == 5
     assert reader["action"].shape[0] == 9  # readers never modify the store
 
-    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0) as store:
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13) as store:
         assert store["action"].shape[0] == 5 and store.num_episodes == 1
         store.append_episode(*make_episode(3, 1))
     reader = DemoStore.open(path)
@@ -114,17 +116,17 @@ def test_an_interrupted_append_is_invisible_then_truncated(tmp_path: Path) -> No
 def test_a_second_writer_is_refused_while_the_first_holds_the_store(tmp_path: Path) -> None:
     path = tmp_path / "demos.zarr"
     with (
-        DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0),
+        DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13),
         pytest.raises(StoreError, match="being written by another process"),
     ):
-        DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0)
-    DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0).close()  # lock released
+        DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13)
+    DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13).close()  # lock released
 
 
 def test_a_misshapen_episode_names_the_field(tmp_path: Path) -> None:
     frames, metadata = make_episode(4, 0, size=8)
     with (
-        DemoStore.create_or_append(tmp_path / "d.zarr", image_size=SIZE, control_hz=20.0) as store,
+        DemoStore.create_or_append(tmp_path / "d.zarr", image_size=SIZE, control_hz=20.0, joints=13) as store,
         pytest.raises(StoreError, match="'head_rgb' is uint8\\[4, 8, 8, 3\\]"),
     ):
         store.append_episode(frames, metadata)
@@ -135,7 +137,7 @@ def test_reading_a_folder_that_is_not_a_store_is_a_clear_error(tmp_path: Path) -
         DemoStore.open(tmp_path)
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(StoreError, match="exists and is not a demonstration store"):
-        DemoStore.create_or_append(tmp_path, image_size=SIZE, control_hz=20.0)
+        DemoStore.create_or_append(tmp_path, image_size=SIZE, control_hz=20.0, joints=13)
     other = zarr.open_group(str(tmp_path / "other.zarr"), mode="w")
     other.attrs["format"] = "something-else"
     with pytest.raises(StoreError, match="not a dexagent demonstration store"):
@@ -144,7 +146,7 @@ def test_reading_a_folder_that_is_not_a_store_is_a_clear_error(tmp_path: Path) -
 
 def test_a_store_of_an_older_format_says_what_it_lacks(tmp_path: Path) -> None:
     path = tmp_path / "old.zarr"
-    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0) as store:
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13) as store:
         store.append_episode(*make_episode(2, 0))
     root = zarr.open_group(str(path), mode="r+")
     root.attrs["format_version"] = 1  # as dexagent wrote stores before the table masks
@@ -153,7 +155,9 @@ def test_a_store_of_an_older_format_says_what_it_lacks(tmp_path: Path) -> None:
 
 
 def test_an_episode_index_out_of_range_says_how_many_there_are(tmp_path: Path) -> None:
-    with DemoStore.create_or_append(tmp_path / "d.zarr", image_size=SIZE, control_hz=20.0) as store:
+    with DemoStore.create_or_append(
+        tmp_path / "d.zarr", image_size=SIZE, control_hz=20.0, joints=13
+    ) as store:
         store.append_episode(*make_episode(2, 0))
         with pytest.raises(IndexError, match="holds 1 episodes"):
             store.episode_slice(1)
@@ -185,10 +189,10 @@ def test_a_store_whose_creation_was_interrupted_is_created_again(
         patch.setattr(zarr.Group, "create_array", create_array)
         patch.setattr(zarr.Group, "update_attributes", update_attributes)
         with pytest.raises(_Killed):
-            DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0)
+            DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13)
     assert (path / "zarr.json").is_file()  # what a kill leaves behind
 
-    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0) as store:
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13) as store:
         store.append_episode(*make_episode(4, 0))
     reader = DemoStore.open(path)
     assert reader.num_episodes == 1 and reader.num_frames == 4
@@ -196,10 +200,10 @@ def test_a_store_whose_creation_was_interrupted_is_created_again(
 
 def test_a_store_with_episodes_is_never_taken_for_a_half_created_one(tmp_path: Path) -> None:
     path = tmp_path / "demos.zarr"
-    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0) as store:
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13) as store:
         store.append_episode(*make_episode(4, 0))
     root = zarr.open_group(str(path), mode="r+")
     root.attrs.clear()  # a damaged store with data in it: refused, never wiped
     with pytest.raises(StoreError, match="not a dexagent demonstration store"):
-        DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0)
+        DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13)
     assert zarr.open_group(str(path), mode="r")["data/action"].shape[0] == 4

@@ -23,7 +23,7 @@ def write_demo_store(path: Path, lengths: list[int], image_size: int = 16, seed:
     rng = np.random.default_rng(seed)
     velocity = rng.uniform(-0.05, 0.05, 13).astype(np.float32)
     base = rng.uniform(-1, 1, 13).astype(np.float32)
-    with DemoStore.create_or_append(path, image_size=image_size, control_hz=20.0) as store:
+    with DemoStore.create_or_append(path, image_size=image_size, control_hz=20.0, joints=13) as store:
         for index, steps in enumerate(lengths):
             start = base + rng.uniform(-0.1, 0.1, 13).astype(np.float32)
             state = start + np.arange(steps + 1, dtype=np.float32)[:, None] * velocity

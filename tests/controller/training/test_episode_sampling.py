@@ -31,7 +31,7 @@ def _hand(closures: list[float]) -> np.ndarray:
 def _rounds_store(path: Path, episodes: list[tuple[int, list[float]]], image_size: int = 16) -> Path:
     """A store whose episode i was collected in round episodes[i][0] with hand closures episodes[i][1]."""
     rng = np.random.default_rng(0)
-    with DemoStore.create_or_append(path, image_size=image_size, control_hz=20.0) as store:
+    with DemoStore.create_or_append(path, image_size=image_size, control_hz=20.0, joints=13) as store:
         for index, (round_, closures) in enumerate(episodes):
             steps = len(closures)
             action = _hand(closures)

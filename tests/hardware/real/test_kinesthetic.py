@@ -57,7 +57,9 @@ def test_a_guided_trajectory_is_replayed_and_recorded_into_the_store(rig: Rig, t
     while not np.isclose(rig.arm.canfd[-1][0][0], np.degrees(trajectory[-1, 0]), atol=1e-3):
         assert time.monotonic() < deadline, "the replay never reached the end of the trajectory"
         time.sleep(0.01)
-    with DemoStore.create_or_append(tmp_path / "demos.zarr", image_size=32, control_hz=20.0) as store:
+    with DemoStore.create_or_append(
+        tmp_path / "demos.zarr", image_size=32, control_hz=20.0, joints=13
+    ) as store:
         metadata = EpisodeMetadata(
             -1, "real", "grasp", "cup", "", "", (), "grasp the cup", (10, 10, 30, 30), 10
         )
