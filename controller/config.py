@@ -200,27 +200,7 @@ class PolicyConfig:
                 f"action_mode 'delta' predicts actions relative to the state: state_dim "
                 f"{self.state_dim} and action_dim {self.action_dim} must be equal"
             )
-        for cam in ("head_encoder", "wrist_encoder"):
-            enc: EncoderConfig = getattr(self, cam)
-            if enc.kind not in ENCODERS:
-                problems.append(f"{cam}.kind must be one of {ENCODERS.choices()}, got {enc.kind!r}")
-                continue
-            if enc.input_norm not in INPUT_NORMS:
-                problems.append(f"{cam}.input_norm must be one of {INPUT_NORMS}, got {enc.input_norm!r}")
-            elif enc.kind == "dinov2" and enc.input_norm != "imagenet":
-                problems.append(
-                    f"{cam}: dinov2 was trained on ImageNet-normalised images; input_norm must be 'imagenet'"
-                )
-            if enc.kind == "cnn" and 2 ** len(enc.channels) != enc.patch_size:
-                problems.append(
-                    f"{cam}: a cnn with {len(enc.channels)} stride-2 stages has patch_size "
-                    f"{2 ** len(enc.channels)}, config says {enc.patch_size}"
-                )
-            if self.image_size % (enc.patch_size * enc.pool) != 0:
-                problems.append(
-                    f"{cam}: image_size {self.image_size} is not a multiple of "
-                    f"patch_size*pool = {enc.patch_size * enc.pool}"
-                )
+        problems.extend(self._encoder_problems())
         if not 0 < self.execute_steps <= self.horizon:
             problems.append(f"execute_steps must be in 1..horizon={self.horizon}, got {self.execute_steps}")
         if not 0 < self.inference_steps <= self.train_timesteps:
@@ -244,6 +224,32 @@ class PolicyConfig:
             problems.append("mask_encoder.width must be divisible by mask_encoder.heads")
         if problems:
             raise ConfigError(f"invalid policy config {self.name!r}: " + "; ".join(problems))
+
+    def _encoder_problems(self) -> list[str]:
+        """What is wrong with the cameras' encoder configs (kind, input norm, grid)."""
+        problems: list[str] = []
+        for cam in ("head_encoder", "wrist_encoder"):
+            enc: EncoderConfig = getattr(self, cam)
+            if enc.kind not in ENCODERS:
+                problems.append(f"{cam}.kind must be one of {ENCODERS.choices()}, got {enc.kind!r}")
+                continue
+            if enc.input_norm not in INPUT_NORMS:
+                problems.append(f"{cam}.input_norm must be one of {INPUT_NORMS}, got {enc.input_norm!r}")
+            elif enc.kind == "dinov2" and enc.input_norm != "imagenet":
+                problems.append(
+                    f"{cam}: dinov2 was trained on ImageNet-normalised images; input_norm must be 'imagenet'"
+                )
+            if enc.kind == "cnn" and 2 ** len(enc.channels) != enc.patch_size:
+                problems.append(
+                    f"{cam}: a cnn with {len(enc.channels)} stride-2 stages has patch_size "
+                    f"{2 ** len(enc.channels)}, config says {enc.patch_size}"
+                )
+            if self.image_size % (enc.patch_size * enc.pool) != 0:
+                problems.append(
+                    f"{cam}: image_size {self.image_size} is not a multiple of "
+                    f"patch_size*pool = {enc.patch_size * enc.pool}"
+                )
+        return problems
 
     def encoders(self) -> tuple[tuple[str, EncoderConfig], ...]:
         """Each camera's image key in a demo store and its encoder."""
