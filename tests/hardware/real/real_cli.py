@@ -64,7 +64,7 @@ class RealCli:
 def config_text(hand_port: int) -> str:
     return (
         "type: real\n"
-        f"hand: {{host: 127.0.0.1, port: {hand_port}, timeout_s: 0.2, retries: 0}}\n"
+        f"hand: {{host: 127.0.0.1, port: {hand_port}, timeout_s: 1.0, retries: 0}}\n"
         "cameras:\n"
         f"  head: {{serial: '{HEAD}', width: 64, height: 48}}\n"
         f"  wrist: {{serial: '{WRIST}', width: 64, height: 48}}\n"
