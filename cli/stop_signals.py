@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -14,13 +14,32 @@ from dexagent.cli.errors import err_console
 
 
 @contextmanager
-def stop_signals(agent: AgentRun) -> Iterator[None]:
-    """Ctrl-C (or SIGTERM) asks the run loop to stop safely at the next tick; a second one aborts at once;
-    once the loop is over, more are ignored while the log and the summary are written.
+def _handling(
+    handler: Callable[[int, FrameType | None], None], restore: Callable[[], bool] = lambda: True
+) -> Iterator[None]:
+    """`handler` for Ctrl-C and SIGTERM inside the block, on the main thread (the only one that can
+    handle signals; elsewhere, e.g. a test runner's worker, nothing changes). On the way out the
+    previous handlers come back, or, when `restore()` says no, both signals are ignored.
 
     Set explicitly: a process started in the background inherits SIGINT as ignored, and then
-    Python never installs its own handler.
+    Python never installs its own handler; Python's SIGTERM ends the process without unwinding.
     """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        keep = restore()
+        for sig, old in previous.items():
+            signal.signal(sig, old if keep else signal.SIG_IGN)
+
+
+@contextmanager
+def stop_signals(agent: AgentRun) -> Iterator[None]:
+    """Ctrl-C (or SIGTERM) asks the run loop to stop safely at the next tick; a second one aborts at once;
+    once the loop is over, more are ignored while the log and the summary are written."""
 
     def stop(signum: int, frame: FrameType | None) -> None:
         if agent.stop_was_requested:
@@ -31,35 +50,18 @@ def stop_signals(agent: AgentRun) -> Iterator[None]:
         agent.request_stop(f"stopped by the operator ({what})")
         err_console.print(f"[yellow]stopping safely ({what}; Ctrl-C again to stop at once)...[/]")
 
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals can only be handled on the main thread (e.g. a test runner's worker)
-        return
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    # Stopped: the command is exiting, and one more Ctrl-C must not turn that into a traceback.
+    with _handling(stop, restore=lambda: not agent.stop_was_requested):
         yield
-    finally:
-        for sig, handler in previous.items():
-            # Stopped: the command is exiting, and one more Ctrl-C must not turn that into a traceback.
-            signal.signal(sig, signal.SIG_IGN if agent.stop_was_requested else handler)
 
 
 @contextmanager
 def interrupt_at_once() -> Iterator[None]:
     """Ctrl-C and SIGTERM raise `KeyboardInterrupt` where the main thread is, so whatever moves the
-    robot there (homing the arm) stops it on the way out (`RealManArm.move_to`).
-
-    Set explicitly: a background process ignores SIGINT, and Python's SIGTERM ends the process
-    without unwinding."""
+    robot there (homing the arm) stops it on the way out (`RealManArm.move_to`)."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt("SIGTERM" if signum == signal.SIGTERM else "Ctrl-C")
 
-    if threading.current_thread() is not threading.main_thread():
+    with _handling(interrupt):
         yield
-        return
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
