@@ -1,12 +1,22 @@
 """Skills: py_trees leaves (grasp, push_then_grasp, reset, completion_check, conditions), their registry.
 
-Importing this package registers every bundled skill in `REGISTRY`.
+Importing this package registers every bundled skill in `REGISTRY` (`skills/bundled.py`)
+without importing their leaves: listing the skills loads neither py_trees nor numpy.
 """
 
-from dexagent.skills.context import SkillContext
+from typing import TYPE_CHECKING
+
+from dexagent.hardware.lazy_exports import lazy_exports
+from dexagent.skills import bundled as _bundled  # noqa: F401  (registers the bundled skills)
 from dexagent.skills.errors import SkillError, SkillParamError, UnknownSkillError
 from dexagent.skills.params import BlackboardRef, parse_ref, resolve_params, validate_static
 from dexagent.skills.registry import REGISTRY, SkillInfo, SkillRegistry
+
+# Loads on first use (PEP 562): the context holds numpy arrays and the controller's interfaces.
+_EXPORTS = {"SkillContext": "dexagent.skills.context"}
+
+if TYPE_CHECKING:
+    from dexagent.skills.context import SkillContext
 
 __all__ = [
     "REGISTRY",
@@ -22,11 +32,4 @@ __all__ = [
     "validate_static",
 ]
 
-# Importing the skill modules registers them in REGISTRY; this order is the manifest's order.
-# isort: off
-from dexagent.skills import grasp as _grasp  # noqa: E402,F401
-from dexagent.skills import reset as _reset  # noqa: E402,F401
-from dexagent.skills import completion_check as _completion_check  # noqa: E402,F401
-from dexagent.skills import plan as _plan  # noqa: E402,F401
-from dexagent.skills import conditions as _conditions  # noqa: E402,F401
-# isort: on
+__getattr__ = lazy_exports(globals(), _EXPORTS)

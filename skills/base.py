@@ -200,17 +200,8 @@ def skill(
 
     def decorate(cls: B) -> B:
         doc_lines = (cls.__doc__ or "").strip().splitlines()
-        info = SkillInfo(
-            name=name,
-            description=doc_lines[0] if doc_lines else "",
-            kind=kind,
-            params=params,
-            factory=cls,
-            reads=reads,
-            writes=tuple(dict.fromkeys((*writes, keys.FAILURE_REASON))),
-        )
-        cls.info = info
-        registry.register(info)
+        description = doc_lines[0] if doc_lines else ""
+        cls.info = registry.declare(name, description, params, cls, kind, reads=reads, writes=writes)
         return cls
 
     return decorate

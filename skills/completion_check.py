@@ -5,32 +5,19 @@ from __future__ import annotations
 from concurrent.futures import Future
 
 from py_trees.common import Status
-from pydantic import BaseModel, ConfigDict, Field
 
 from dexagent.skills import blackboard_keys as keys
-from dexagent.skills.base import SkillBehaviour, skill
+from dexagent.skills.base import SkillBehaviour
+from dexagent.skills.bundled import COMPLETION_CHECK, CompletionCheckParams
 from dexagent.skills.planning import Verdict
 
 
-class CompletionCheckParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    prompt: str = Field(min_length=1, description="the user's prompt, e.g. 'clear the table'")
-    budget_s: float = Field(60.0, gt=0, description="seconds to wait for the planner's verdict")
-
-
-@skill(
-    "completion_check",
-    CompletionCheckParams,
-    kind="condition",
-    reads=(keys.FIRST_OBSERVATION,),
-    writes=(keys.COMPLETE,),
-)
 class CompletionCheck(SkillBehaviour):
-    """Succeed when the planner judges the prompt complete (comparing the first and current head images)."""
+    """The `completion_check` leaf: one planner call off the tick thread, polled until it answers."""
 
-    READS = (keys.FIRST_OBSERVATION,)
-    WRITES = (keys.COMPLETE,)
+    info = COMPLETION_CHECK
+    READS = COMPLETION_CHECK.reads
+    WRITES = COMPLETION_CHECK.writes
 
     def start(self) -> None:
         params = self.params

@@ -5,33 +5,19 @@ from __future__ import annotations
 from concurrent.futures import Future
 
 from py_trees.common import Status
-from pydantic import BaseModel, ConfigDict, Field
 
 from dexagent.hardware import Box, object_under_box
 from dexagent.skills import blackboard_keys as keys
-from dexagent.skills.base import SkillBehaviour, skill
-from dexagent.skills.grasp import Target
+from dexagent.skills.base import SkillBehaviour
+from dexagent.skills.bundled import HOLDING, TARGET_VISIBLE, HoldingParams, TargetVisibleParams
 from dexagent.skills.planning import Instruction
 
 
-class HoldingParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    target: Target | None = Field(None, description="the object that must be held; None: anything")
-
-
-class TargetVisibleParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    target: Target = Field(description="the object to look for, as a referring expression")
-    budget_s: float = Field(30.0, gt=0, description="seconds to wait for the planner to ground it")
-
-
-@skill("holding", HoldingParams, kind="condition", reads=(keys.HELD_OBJECT, keys.HELD_INDEX))
 class Holding(SkillBehaviour):
-    """Succeed while the hand holds the target (the last successful grasp, still in the closed hand)."""
+    """The `holding` leaf: the sim's contacts when there is a scene, else the commanded hand."""
 
-    READS = (keys.HELD_OBJECT, keys.HELD_INDEX)
+    info = HOLDING
+    READS = HOLDING.reads
 
     def poll(self) -> Status:
         params = self.params
@@ -53,9 +39,10 @@ class Holding(SkillBehaviour):
         return Status.SUCCESS
 
 
-@skill("target_visible", TargetVisibleParams, kind="condition")
 class TargetVisible(SkillBehaviour):
-    """Succeed when the planner can find the target in the head image (ground truth checks it in sim)."""
+    """The `target_visible` leaf: the planner grounds the target; in sim the box must hold an object."""
+
+    info = TARGET_VISIBLE
 
     def start(self) -> None:
         params = self.params

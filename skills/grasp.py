@@ -1,8 +1,9 @@
 """`grasp(target)`, `push_then_grasp(target)`: ground the target, run the controller closed-loop, decide.
 
-Every controller-driven skill registered in `controller/skill_spec.py` becomes a skill leaf
-here, with the description and default budget its spec gives: registering a spec is all it
-takes for trees, `dexagent skills` and the planner to know it.
+Every controller-driven skill registered in `controller/skill_spec.py` is a skill (declared in
+`skills/bundled.py`, with the description and default budget its spec gives) whose leaf is
+built here: registering a spec is all it takes for trees, `dexagent skills` and the planner
+to know it.
 
 One attempt is three phases, none of which blocks a tick:
 grounding (planner.ground on a worker thread) -> control (controller.act -> robot.act
@@ -16,40 +17,20 @@ from __future__ import annotations
 import functools
 from collections import deque
 from concurrent.futures import Future
-from typing import Annotated, Any
 
 import numpy as np
 from py_trees.common import Status
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 
 from dexagent.controller.interfaces import Controller
-from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL, ControlledSkill
+from dexagent.controller.skill_spec import DEFAULT_SKILL
 from dexagent.hardware import Box, Observation, object_under_box
 from dexagent.skills import blackboard_keys as keys
-from dexagent.skills.base import SkillBehaviour, skill
+from dexagent.skills.base import SkillBehaviour
+from dexagent.skills.bundled import ATTEMPT_WRITES, GraspParams, camel_case
 from dexagent.skills.context import ControllerStarts
 from dexagent.skills.params import parse_ref
 from dexagent.skills.planning import AttemptRecord, Instruction, Verdict
-from dexagent.skills.registry import REGISTRY
-
-
-def _target_text(value: Any) -> Any:
-    # A for-each over the plan puts whole Instructions on the blackboard; "{instruction}" works too.
-    return value.target if isinstance(value, Instruction) else value
-
-
-Target = Annotated[str, StringConstraints(min_length=1), BeforeValidator(_target_text)]
-
-
-# The parameters of every controller-driven skill; `budget_s` defaults to its spec's budget.
-class GraspParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    target: Target = Field(description="the object to grasp, as a referring expression ('the red cup')")
-    budget_s: float = Field(15.0, gt=0, description="seconds for the whole attempt, grounding included")
-    verify_interval_s: float = Field(
-        2.0, gt=0, description="least seconds between two verifier calls (verifier mode only)"
-    )
+from dexagent.skills.registry import SkillInfo
 
 
 class _StartSuperseded(RuntimeError):
@@ -59,12 +40,7 @@ class _StartSuperseded(RuntimeError):
 class _AttemptBase(SkillBehaviour):
     """Shared by grasp and push_then_grasp; the controller comes from `context.controllers(skill)`."""
 
-    WRITES = (
-        keys.TARGET,
-        keys.HELD_OBJECT,
-        keys.HELD_INDEX,
-        keys.HISTORY,
-    )
+    WRITES = ATTEMPT_WRITES
     # The arm counts as at rest when no joint moved more than this (rad) over the rest window.
     REST_RAD = 0.01
     REST_WINDOW_S = 0.5
@@ -298,25 +274,8 @@ class _AttemptBase(SkillBehaviour):
         self.verdict_future = None
 
 
-_GRASP_READS = (keys.HISTORY,)
-_GRASP_WRITES = (keys.TARGET, keys.HELD_OBJECT, keys.HELD_INDEX, keys.HISTORY)
-
-
-def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
-
-
-def _register_leaf(spec: ControlledSkill) -> None:
-    """Make the controller-driven skill `spec` a skill leaf: its parameters, its behaviour class."""
-    budget = Field(spec.budget_s, gt=0, description="seconds for the whole attempt, grounding included")
-    params = create_model(f"{_camel(spec.name)}Params", __base__=GraspParams, budget_s=(float, budget))
-    namespace = {"__doc__": spec.description, "__module__": __name__}
-    behaviour = type(_camel(spec.name), (_AttemptBase,), namespace)
-    skill(spec.name, params, reads=_GRASP_READS, writes=_GRASP_WRITES)(behaviour)
-
-
-def _unregister_leaf(spec: ControlledSkill) -> None:
-    REGISTRY.unregister(spec.name)
-
-
-CONTROLLED_SKILLS.subscribe(_register_leaf, _unregister_leaf)
+@functools.cache
+def attempt_class(info: SkillInfo) -> type[_AttemptBase]:
+    """The leaf class of the controller-driven skill `info` (one per skill: a leaf knows its skill)."""
+    namespace = {"__doc__": info.description, "__module__": __name__, "info": info}
+    return type(camel_case(info.name), (_AttemptBase,), namespace)

@@ -9,32 +9,20 @@ from __future__ import annotations
 from concurrent.futures import Future
 
 from py_trees.common import Status
-from pydantic import BaseModel, ConfigDict, Field
 
 from dexagent.hardware import Observation
 from dexagent.skills import blackboard_keys as keys
-from dexagent.skills.base import SkillBehaviour, skill
+from dexagent.skills.base import SkillBehaviour
+from dexagent.skills.bundled import PLAN, PlanParams
 from dexagent.skills.planning import AttemptRecord, Plan
 
 
-class PlanParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    prompt: str = Field(min_length=1, description="the user's prompt, e.g. 'grasp all bottles'")
-    budget_s: float = Field(60.0, gt=0, description="seconds to wait for the plan")
-    allow_empty: bool = Field(True, description="succeed with an empty plan (nothing left to do)")
-
-
-_READS = (keys.HISTORY, keys.PROMPT, keys.FIRST_OBSERVATION, keys.FIRST_PLAN)
-_WRITES = (keys.PLAN, keys.INSTRUCTIONS, keys.INSTRUCTION, keys.TARGET, keys.FIRST_PLAN)
-
-
-@skill("plan", PlanParams, reads=_READS, writes=_WRITES)
 class PlanStep(SkillBehaviour):
-    """Ask the planner for the instructions still to do and write them to the blackboard."""
+    """The `plan` leaf: takes the agent's first plan once, otherwise asks the planner off the tick thread."""
 
-    READS = _READS
-    WRITES = _WRITES
+    info = PLAN
+    READS = PLAN.reads
+    WRITES = PLAN.writes
 
     def start(self) -> None:
         params = self.params

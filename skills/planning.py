@@ -8,12 +8,14 @@ skills can ground targets and verify grasps without importing the agent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Annotated, Protocol, runtime_checkable
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL
-from dexagent.hardware import Box, Observation
+
+if TYPE_CHECKING:  # the planner's signatures only: the value types above load without numpy
+    from dexagent.hardware import Box, Observation
 
 
 def _controlled_skill(name: str) -> str:

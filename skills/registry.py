@@ -1,10 +1,12 @@
 """The skill registry: the one place that maps a skill name to its parameters and implementation.
 
 Tree files are validated against it and `dexagent skills` is generated from it
-(BehaviorTree.CPP's manifest idea): adding a skill means registering it here (the
-`skills.base.skill` decorator) and nowhere else. A controller-driven skill (grasp,
+(BehaviorTree.CPP's manifest idea): adding a skill means registering it here and nowhere
+else, either by the `skills.base.skill` class decorator or, so that listing it imports
+no behaviour (py_trees, numpy), as a `SkillInfo` whose factory is a "module:Class" path
+(the bundled skills: `skills/bundled.py`). A controller-driven skill (grasp,
 push_then_grasp) is registered once, as a spec in `controller/skill_spec.py`: its leaf
-appears here (`skills/grasp.py`) and the planner's skills come from the same spec.
+appears here (`skills/bundled.py`) and the planner's skills come from the same spec.
 """
 
 from __future__ import annotations
@@ -14,19 +16,22 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-import py_trees
 from pydantic import BaseModel
 
+from dexagent.hardware.plugins import load_object
+from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.errors import SkillError, UnknownSkillError
 from dexagent.skills.params import REF_PATTERN
 
 if TYPE_CHECKING:
+    import py_trees
+
     from dexagent.skills.context import SkillContext
 
 SkillKind = Literal["action", "condition"]
 # factory(node_name, raw_params, context): raw_params may still hold "{key}" blackboard references,
 # which the behaviour resolves when it starts (the values exist only at run time).
-SkillFactory = Callable[[str, Mapping[str, Any], "SkillContext"], py_trees.behaviour.Behaviour]
+SkillFactory = Callable[[str, Mapping[str, Any], "SkillContext"], "py_trees.behaviour.Behaviour"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,9 @@ class SkillInfo:
     description: str
     kind: SkillKind
     params: type[BaseModel]
-    factory: SkillFactory
+    # The factory, or its "module:attribute" path: imported when the first leaf is built, so listing
+    # the skills (`dexagent skills`, the tree schema) imports no behaviour, py_trees or numpy.
+    factory: SkillFactory | str
     # Blackboard keys the skill reads (besides its "{key}" parameters) and writes: the manifest
     # `dexagent tree validate` checks a tree against (a key read that nothing writes is an error).
     reads: tuple[str, ...] = ()
@@ -58,7 +65,14 @@ class SkillInfo:
         from dexagent.skills.params import validate_static
 
         validate_static(self, raw_params)
-        return self.factory(node_name, raw_params, context)
+        return self.load_factory()(node_name, raw_params, context)
+
+    def load_factory(self) -> SkillFactory:
+        """The factory, its module imported now when it was given as a path."""
+        if isinstance(self.factory, str):
+            factory: SkillFactory = load_object(self.factory)
+            return factory
+        return self.factory
 
     def params_schema(self) -> dict[str, Any]:
         """The JSON schema of the parameter model."""
@@ -77,6 +91,22 @@ class SkillRegistry:
             raise SkillError(f"skill {info.name!r} is already registered")
         self._skills[info.name] = info
         return info
+
+    def declare(
+        self,
+        name: str,
+        description: str,
+        params: type[BaseModel],
+        factory: SkillFactory | str,
+        kind: SkillKind = "action",
+        *,
+        reads: tuple[str, ...] = (),
+        writes: tuple[str, ...] = (),
+    ) -> SkillInfo:
+        """Register the skill `name` with the blackboard keys it reads and writes (every skill also
+        writes `failure_reason` when it fails); `factory` may be a "module:Class" path."""
+        keys_written = tuple(dict.fromkeys((*writes, keys.FAILURE_REASON)))
+        return self.register(SkillInfo(name, description, kind, params, factory, reads, keys_written))
 
     def unregister(self, name: str) -> None:
         """Take the skill called `name` away again (`UnknownSkillError` when there is none)."""

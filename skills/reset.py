@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from py_trees.common import Status
-from pydantic import BaseModel, ConfigDict, Field
 
 from dexagent.skills import blackboard_keys as keys
-from dexagent.skills.base import SkillBehaviour, skill
+from dexagent.skills.base import SkillBehaviour
+from dexagent.skills.bundled import RESET, ResetParams
 
 HAND_OPEN = 1.0
 HAND_SPEED = 2.0  # hand command units per second: open in ~1 s with the smooth profile
@@ -29,14 +29,6 @@ def _min_jerk(phase: float) -> float:
     return float(10 * phase**3 - 15 * phase**4 + 6 * phase**5)
 
 
-class ResetParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    budget_s: float = Field(15.0, gt=0, description="seconds for the whole reset")
-    speed_rad_s: float = Field(1.0, gt=0, le=3.0, description="peak joint speed of the arm (rad/s)")
-    drop: bool = Field(True, description="drop a held object in the bin before going home")
-
-
 @dataclass
 class Waypoint:
     """Joint targets float32[J] to reach, and how long to stay once reached (s)."""
@@ -46,17 +38,12 @@ class Waypoint:
     dwell_s: float
 
 
-@skill(
-    "reset",
-    ResetParams,
-    reads=(keys.HELD_OBJECT, keys.HELD_INDEX, keys.GRASPED),
-    writes=(keys.GRASPED, keys.HELD_OBJECT, keys.HELD_INDEX),
-)
 class Reset(SkillBehaviour):
-    """Drop any held object in the bin, then return home with the hand open."""
+    """The `reset` leaf: over the bin, open the hand, home; one minimum-jerk move per waypoint."""
 
-    READS = (keys.HELD_OBJECT, keys.HELD_INDEX, keys.GRASPED)
-    WRITES = (keys.HELD_OBJECT, keys.HELD_INDEX, keys.GRASPED)
+    info = RESET
+    READS = RESET.reads
+    WRITES = RESET.writes
     TOLERANCE_RAD = 0.03  # measured arm joints this close to the target count as arrived
 
     def start(self) -> None:

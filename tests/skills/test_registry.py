@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from pydantic import BaseModel
@@ -81,3 +83,27 @@ def test_every_skill_declares_the_blackboard_keys_it_reads_and_writes() -> None:
     assert {"instructions", "instruction", "target"} <= set(manifest["plan"]["writes"])
     for entry in manifest.values():
         assert keys.FAILURE_REASON in entry["writes"]  # every skill says why it failed
+
+
+def test_a_bundled_skill_names_its_leaf_class_which_loads_when_built() -> None:
+    from dexagent.skills.reset import Reset
+
+    info = REGISTRY.get("reset")
+    assert info.factory == "dexagent.skills.reset:Reset"
+    assert info.load_factory() is Reset and Reset.info is info
+
+
+def test_listing_the_skills_imports_no_leaf_py_trees_or_numpy() -> None:
+    """`dexagent skills` and the tree schema read the declarations alone (a start-up figure)."""
+    probe = (
+        "import json, sys\n"
+        "from dexagent.skills import REGISTRY\n"
+        "json.dumps([REGISTRY.manifest(), REGISTRY.json_schema()])\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'py_trees')"
+        " or m.startswith(('dexagent.skills.grasp', 'dexagent.skills.reset', 'dexagent.skills.context')))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
