@@ -11,19 +11,7 @@ from typing import Any, NamedTuple
 import typer
 import typer.core
 
-
-def _flag_type(self: typer.core.TyperOption, ctx: Any) -> str | None:
-    """A flag's help row shows no value type: typer 0.29 prints `<bool>` beside `--help` and every
-    on/off switch, which reads as if the flag took a value."""
-    if self.is_flag and self.metavar is None:
-        return None
-    return _option_type(self, ctx)  # type: ignore[misc]
-
-
-# Only where this Typer has the hook (0.2x); older and newer releases keep their own rendering.
-_option_type = getattr(typer.core.TyperOption, "display_type_rich", None)
-if _option_type is not None:
-    typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+from dexagent.cli import typer_hooks  # noqa: F401  (flags show no `<bool>`; absent values skip pydantic)
 
 
 class Command(NamedTuple):

@@ -129,4 +129,45 @@ def test_a_command_loads_only_its_own_command_module(args: list[str]) -> None:
     exit_code, modules = json.loads(done.stdout)
     assert exit_code == 0
     own = set() if args[0] == "--help" else {"dexagent.cli.errors", f"dexagent.cli.{args[0]}"}
-    assert set(modules) <= {"dexagent.cli.app", *own}, modules
+    assert set(modules) <= {"dexagent.cli.app", "dexagent.cli.typer_hooks", *own}, modules
+
+
+# The real entry point in a fresh interpreter; the last line on stderr: exit code, libraries loaded.
+_STARTUP_PROBE = """
+import json, sys
+from dexagent.cli.app import app
+libraries, args = json.loads(sys.argv[1]), sys.argv[2:]
+try:
+    app(args, prog_name="dexagent")
+except SystemExit as stop:
+    code = stop.code
+print(json.dumps([code, [name for name in libraries if name in sys.modules]]), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "not_loaded"),
+    [
+        (["--help"], ("pydantic", "yaml", "py_trees", "numpy")),
+        (["tree", "list"], ("pydantic", "py_trees", "numpy")),
+        (["skills"], ("py_trees", "numpy")),
+    ],
+    ids=" ".join,
+)
+def test_a_start_up_figure_command_loads_only_what_it_shows(
+    args: list[str], not_loaded: tuple[str, ...]
+) -> None:
+    """bench_startup.py's commands (its target: within 2x of importing typer and rich): pydantic
+    was half of `tree list`'s start-up (Typer checked the absent --help flags through it,
+    cli/typer_hooks.py), py_trees and numpy most of `skills`' (the leaves: skills/bundled.py)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _STARTUP_PROBE, json.dumps(not_loaded), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    exit_code, loaded = json.loads(done.stderr.splitlines()[-1])
+    assert exit_code in (0, None), done.stderr
+    assert done.stdout.strip()
+    assert loaded == [], f"dexagent {' '.join(args)} imported {loaded}"
