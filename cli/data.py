@@ -85,9 +85,9 @@ def info(
         f"{summary.control_hz:g} Hz); steps per episode {summary.steps_min} / {summary.steps_mean:.0f} / "
         f"{summary.steps_max} (min / mean / max)"
     )
-    size = summary.image_size
+    size, wrist = summary.image_size, summary.wrist_size
     console.print(
-        f"cameras: head {size}x{size} RGB + target mask, wrist {size}x{size} RGB; "
+        f"cameras: head {size}x{size} RGB + target mask, wrist {wrist}x{wrist} RGB; "
         f"{summary.joints}-D state and action (one value per joint)"
     )
     table = Table(title=f"{_megabytes(summary.bytes_on_disk)} on disk", title_justify="left")
@@ -235,8 +235,14 @@ def import_(
     except StoreError as error:
         fail(str(error))
     console.print(
-        f"imported {summary.episodes} episodes, {summary.frames} frames ({summary.image_size} px) into {out} "
+        f"imported {summary.episodes} episodes, {summary.frames} frames "
+        f"({_image_sizes(summary.image_size, summary.wrist_size)}) into {out} "
         f"in {time.perf_counter() - started:.1f} s"
     )
     if summary.missing_optional:
         console.print(f"not in the source, written empty: {', '.join(summary.missing_optional)}")
+
+
+def _image_sizes(head: int, wrist: int) -> str:
+    """`96 px`, or `224 px head, 96 px wrist` when each camera has its own size."""
+    return f"{head} px" if head == wrist else f"{head} px head, {wrist} px wrist"
