@@ -14,6 +14,7 @@ from rich.table import Table
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import console, fail
+from dexagent.hardware.sim.scene_spec import CameraSizes
 
 # The stores' libraries (zarr, video codecs, MuJoCo for re-texturing) load inside the commands,
 # so `dexagent --help` stays fast.
@@ -236,13 +237,8 @@ def import_(
         fail(str(error))
     console.print(
         f"imported {summary.episodes} episodes, {summary.frames} frames "
-        f"({_image_sizes(summary.image_size, summary.wrist_size)}) into {out} "
+        f"({CameraSizes(summary.image_size, summary.wrist_size).shown()}) into {out} "
         f"in {time.perf_counter() - started:.1f} s"
     )
     if summary.missing_optional:
         console.print(f"not in the source, written empty: {', '.join(summary.missing_optional)}")
-
-
-def _image_sizes(head: int, wrist: int) -> str:
-    """`96 px`, or `224 px head, 96 px wrist` when each camera has its own size."""
-    return f"{head} px" if head == wrist else f"{head} px head, {wrist} px wrist"
