@@ -217,8 +217,8 @@ def build_sim_world(
 
     A config's cameras render at its `image_size` (and its wrist at its `wrist_size`) where it sets
     one (a file, --image-size, --wrist-size), else at the controllers' training sizes; a built sim
-    is taken as it is. Planner errors (`PlannerError`
-    and its kin) and WorldError (a controller trained for another robot) pass through, the sim closed."""
+    is taken as it is. Planner errors (`PlannerError` and its kin) and WorldError (a controller
+    trained for another robot) pass through, the sim closed."""
     from dexagent.agent.planner import build_planner
     from dexagent.agent.sim_world import SimTruth, drop_pose
     from dexagent.hardware.registry import make_robot

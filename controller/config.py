@@ -116,8 +116,9 @@ class PolicyConfig:
     """Everything that fixes the policy's architecture and its sampling."""
 
     name: str = "sim"
-    # The sim's default render size: a policy configured without one sees frames unresized.
-    # The head encoder's (and the mask's) input size, and the wrist's unless `wrist_image_size`.
+    # The head encoder's (and the mask's) input size, and the wrist's unless `wrist_image_size`
+    # says otherwise; the sim's default render size, so a policy configured without one sees
+    # frames unresized.
     image_size: int = DEFAULT_IMAGE_SIZE
     # The wrist encoder's input size (None: `image_size`, one size for both cameras): a trainable
     # wrist CNN learns from 96 px beside a frozen DINOv2 head that wants 224.
