@@ -7,8 +7,19 @@ from typing import Any
 
 import imageio.v2 as imageio
 import numpy as np
+from PIL import Image
 
 from dexagent.hardware import Observation
+
+
+def side_by_side(head: np.ndarray, wrist: np.ndarray) -> np.ndarray:
+    """head | wrist, uint8[H, W_head + W, 3]: a wrist image of another height (a camera of its own
+    size) is scaled to the head's, nearest pixel, so its own resolution still shows."""
+    if wrist.shape[0] != head.shape[0]:
+        height = head.shape[0]
+        width = max(1, round(wrist.shape[1] * height / wrist.shape[0]))
+        wrist = np.asarray(Image.fromarray(wrist).resize((width, height), Image.Resampling.NEAREST))
+    return np.concatenate([head, wrist], axis=1)
 
 
 class VideoRecorder:
@@ -24,13 +35,8 @@ class VideoRecorder:
         self.frames = 0
 
     def add(self, observation: Observation) -> None:
-        """Append head|wrist (uint8[H, W_head + W_wrist, 3]) for one tick."""
-        head, wrist = observation.head_rgb, observation.wrist_rgb
-        if wrist.shape[0] != head.shape[0]:
-            wrist = np.zeros(
-                (head.shape[0], wrist.shape[1], 3), np.uint8
-            )  # cameras of other sizes: keep head
-        self._writer.append_data(np.concatenate([head, wrist], axis=1))
+        """Append head|wrist (`side_by_side`) for one tick."""
+        self._writer.append_data(side_by_side(observation.head_rgb, observation.wrist_rgb))
         self.frames += 1
 
     def close(self) -> None:

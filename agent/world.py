@@ -1,13 +1,13 @@
-"""The world of a run, built in one place: the robot, the controllers, the planner, the camera size.
+"""The world of a run, built in one place: the robot, the controllers, the planner, the camera sizes.
 
 A run names its parts (a robot config, a controller name or checkpoint, a tracker, a planner,
 the skills its tree uses); this module turns them into objects, in this order:
 
 1. `ControllerChoices`: each skill's controller resolved, its checkpoint read and verified once.
-2. `camera_size`: the size the cameras render at - asked for, else the learned controllers'
-   training size, else the sim's one default - so `run`, `eval`, `collect` and `sim video`
-   render a given checkpoint alike.
-3. The robot at that size, the planner for it, and `RunControllers`, which build each skill's
+2. `camera_sizes`: the sizes the head and wrist cameras render at - asked for, else the learned
+   controllers' training sizes, else the sim's one default - so `run`, `eval`, `collect` and
+   `sim video` render a given checkpoint alike, each camera at the size its encoder learned from.
+3. The robot at those sizes, the planner for it, and `RunControllers`, which build each skill's
    controller once, on first use; the skill `reset()`s it every attempt.
 
 `build_sim_world` and `robot_world` return a `World`; `World.agent_run` is the run on it.
@@ -31,7 +31,7 @@ from dexagent.controller.perception import TrackerFactory
 from dexagent.controller.precision import PrecisionChoice
 from dexagent.hardware import Observation, Robot
 from dexagent.hardware.sim.config import SimRobotConfig
-from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, CameraSizes
 from dexagent.skills.context import SceneTruth
 from dexagent.skills.planning import Planner
 
@@ -64,14 +64,14 @@ class ControllerChoices:
             return self._choices[skill]
 
     @property
-    def render_size(self) -> int | None:
-        """The camera size the learned controllers were trained at; None when none is learned."""
-        sizes = {skill: c.render_size for skill, c in self._choices.items() if c.render_size is not None}
+    def render_sizes(self) -> CameraSizes | None:
+        """The camera sizes the learned controllers were trained at; None when none is learned."""
+        sizes = {skill: c.render_sizes for skill, c in self._choices.items() if c.render_sizes is not None}
         if len(set(sizes.values())) > 1:
-            named = ", ".join(f"{skill} {size} px" for skill, size in sizes.items())
+            named = ", ".join(f"{skill} {size.shown()}" for skill, size in sizes.items())
             raise WorldError(
                 f"the controllers were trained at different camera sizes ({named}); one run renders at "
-                "one size: pass --image-size to choose"
+                "one size: pass --image-size (and --wrist-size) to choose"
             )
         return next(iter(sizes.values()), None)
 
@@ -92,19 +92,22 @@ class ControllerChoices:
 
 
 class TrainedAtSize(Protocol):
-    """Controllers that know the camera size they were trained at (None: any, e.g. scripted)."""
+    """Controllers that know the camera sizes they were trained at (None: any, e.g. scripted)."""
 
     @property
-    def render_size(self) -> int | None: ...
+    def render_sizes(self) -> CameraSizes | None: ...
 
 
-def camera_size(controllers: TrainedAtSize, requested: int | None = None) -> int:
-    """The size a run's cameras render at: `requested`, else what its learned controllers saw in
-    training (a 224 px frame resized to 96 is not the 96 px render they learned from), else the
-    sim's default."""
+def camera_sizes(
+    controllers: TrainedAtSize, requested: int | None = None, requested_wrist: int | None = None
+) -> CameraSizes:
+    """The sizes a run's head and wrist cameras render at: `requested` for both and
+    `requested_wrist` for the wrist alone, else what its learned controllers saw in training (a
+    224 px frame resized to 96 is not the 96 px render they learned from), else the sim's default."""
     if requested is not None:
-        return requested
-    return controllers.render_size or DEFAULT_IMAGE_SIZE
+        return CameraSizes(requested, requested if requested_wrist is None else requested_wrist)
+    trained = controllers.render_sizes or CameraSizes(DEFAULT_IMAGE_SIZE, DEFAULT_IMAGE_SIZE)
+    return CameraSizes(trained.head, trained.wrist if requested_wrist is None else requested_wrist)
 
 
 class RunControllers:
@@ -158,7 +161,7 @@ class World:
     scene: SceneTruth | None = None
     drop_pose: np.ndarray | None = None
     clock: Callable[[], float] | None = None
-    image_size: int | None = None  # what the sim's cameras render at, for the log
+    camera_sizes: CameraSizes | None = None  # what the sim's cameras render at, for the log
 
     def agent_run(
         self,
@@ -209,12 +212,13 @@ def build_sim_world(
     precision: PrecisionChoice = "auto",
 ) -> World:
     """The sim world of a run: `robot` (a `SimRobotConfig`, built through the robot registry, or a
-    `SimRobot` already built on a chosen scene) at `camera_size`, the planner by registry name (or
+    `SimRobot` already built on a chosen scene) at `camera_sizes`, the planner by registry name (or
     one built for the sim), and the controllers (`seed`: their noise, per episode).
 
-    A config's cameras render at its `image_size` where it sets one (a file, --image-size), else at
-    the controllers' training size; a built sim is taken as it is. Planner errors (`PlannerError`
-    and its kin) and WorldError (a controller trained for another robot) pass through, the sim closed."""
+    A config's cameras render at its `image_size` (and its wrist at its `wrist_size`) where it sets
+    one (a file, --image-size, --wrist-size), else at the controllers' training sizes; a built sim
+    is taken as it is. Planner errors (`PlannerError` and its kin) and WorldError (a controller
+    trained for another robot) pass through, the sim closed."""
     from dexagent.agent.planner import build_planner
     from dexagent.agent.sim_world import SimTruth, drop_pose
     from dexagent.hardware.registry import make_robot
@@ -222,7 +226,8 @@ def build_sim_world(
 
     if isinstance(robot, SimRobotConfig):
         asked = robot.image_size if "image_size" in robot.model_fields_set else None
-        config = robot.model_copy(update={"image_size": camera_size(controllers, asked)})
+        sizes = camera_sizes(controllers, asked, robot.wrist_size)
+        config = robot.model_copy(update={"image_size": sizes.head, "wrist_size": sizes.wrist})
         sim = make_robot(config)  # the robot registry, as `--robot real` goes through it
         assert isinstance(sim, SimRobot)
     else:
@@ -243,7 +248,7 @@ def build_sim_world(
         scene=SimTruth(sim),
         drop_pose=drop_pose(),
         clock=lambda: sim.time,
-        image_size=sim.image_size,
+        camera_sizes=CameraSizes(sim.image_size, sim.wrist_size),
     )
 
 

@@ -19,7 +19,7 @@ import argparse
 
 import torch
 
-from dexagent.agent.world import ControllerChoices, camera_size
+from dexagent.agent.world import ControllerChoices, camera_sizes
 from dexagent.controller.cadence import Pacer
 from dexagent.controller.config import get_config
 from dexagent.controller.normalizer import Normalizer
@@ -45,8 +45,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     controllers = ControllerChoices(args.checkpoint or "scripted", ("grasp",))  # a checkpoint read once
-    args.image_size = camera_size(controllers, args.image_size)
-    robot = SafeRobot(SimRobot(sample_scene(args.seed, "seen", args.objects), image_size=args.image_size))
+    sizes = camera_sizes(controllers, args.image_size)
+    scene = sample_scene(args.seed, "seen", args.objects)
+    robot = SafeRobot(SimRobot(scene, image_size=sizes.head, wrist_size=sizes.wrist))
     if args.checkpoint:
         # In the background, as on the robot: the cadence is what this measures.
         controller = controllers["grasp"].build(robot, synchronous=False)
@@ -82,7 +83,7 @@ def main() -> None:
     robot.close()
     cadence.add_controller(controller)
 
-    print(f"closed-loop cadence: {source}, {args.image_size} px, {args.objects} objects, {args.ticks} ticks")
+    print(f"closed-loop cadence: {source}, {sizes.shown()}, {args.objects} objects, {args.ticks} ticks")
     print(cadence.render())
     chunks = controller.stats["infer"].count
     print(f"a chunk every ~{args.ticks / max(1, chunks):.1f} ticks ({chunks} predicted)")

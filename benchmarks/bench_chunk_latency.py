@@ -35,7 +35,7 @@ def _batch(policy: DexGraspPolicy, device: torch.device) -> dict[str, torch.Tens
     mask[..., size // 2 : size // 2 + max(2, size // 16), size // 3 : size // 3 + max(2, size // 16)] = 1
     batch = {
         "head_rgb": torch.rand(1, 3, size, size, generator=generator),
-        "wrist_rgb": torch.rand(1, 3, size, size, generator=generator),
+        "wrist_rgb": torch.rand(1, 3, *(policy.config.wrist_input_size,) * 2, generator=generator),
         "head_mask": mask,
         "first_mask": mask.clone(),
         "state": torch.zeros(1, 13),

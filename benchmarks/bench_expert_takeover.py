@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from dexagent.agent.evaluation.runner import EVAL_STREAM
-from dexagent.agent.world import ControllerChoices, RunControllers, camera_size
+from dexagent.agent.world import ControllerChoices, RunControllers, camera_sizes
 from dexagent.controller.data.collect import scene_seed
 from dexagent.controller.data.on_policy import hand_reopens
 from dexagent.controller.data.rollout import choose_target, run_attempt
@@ -42,7 +42,8 @@ def run(seed: int, controllers: ControllerChoices) -> tuple[bool, int, str | Non
     except SceneError:
         return True, 0, None, None  # not a scene: counted as nothing to take over
     seconds = CONTROLLED_SKILLS.get("grasp").attempt_seconds
-    with SimRobot(scene, image_size=camera_size(controllers)) as sim:
+    sizes = camera_sizes(controllers)
+    with SimRobot(scene, image_size=sizes.head, wrist_size=sizes.wrist) as sim:
         robot = SafeRobot(sim)
         robot.home()
         visible = [sim.object_box(o.index) is not None for o in sim.objects]

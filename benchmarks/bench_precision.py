@@ -91,11 +91,12 @@ def _batch(config: PolicyConfig, batch_size: int, cached: bool) -> dict[str, tor
         "action": torch.randn(batch_size, config.horizon, ACTION_DIM, generator=generator) * 0.1,
     }
     for camera, encoder in (("head", config.head_encoder), ("wrist", config.wrist_encoder)):
+        side = config.input_size(camera)
         if cached and encoder.frozen:
-            shape = (batch_size, token_count(encoder, size), encoder.width)
+            shape = (batch_size, token_count(encoder, side), encoder.width)
             batch[f"{camera}_features"] = torch.randn(shape, generator=generator)
         else:
-            batch[f"{camera}_rgb"] = torch.rand(batch_size, 3, size, size, generator=generator)
+            batch[f"{camera}_rgb"] = torch.rand(batch_size, 3, side, side, generator=generator)
     return batch
 
 

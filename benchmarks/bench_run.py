@@ -18,7 +18,7 @@ import statistics
 os.environ.setdefault("MUJOCO_GL", "egl")
 
 from dexagent.agent.runner import RunConfig, RunResult  # noqa: E402
-from dexagent.agent.world import ControllerChoices, build_sim_world, camera_size  # noqa: E402
+from dexagent.agent.world import ControllerChoices, build_sim_world, camera_sizes  # noqa: E402
 from dexagent.hardware.sim.config import SimRobotConfig  # noqa: E402
 
 PROMPTS = ("clear the table", "grasp all food", "grasp all toys", "grasp all red objects")
@@ -54,8 +54,8 @@ def main() -> None:
     args = parser.parse_args()
     prompts = tuple(args.prompt) if args.prompt else PROMPTS
     controllers = ControllerChoices(args.controller, ("grasp",))  # each checkpoint read once, here
-    size = camera_size(controllers, args.image_size)  # what `dexagent run` renders this controller at
-    print(f"controller={args.controller} objects={args.objects} image={size}px seeds={args.seeds}")
+    sizes = camera_sizes(controllers, args.image_size)  # what `dexagent run` renders this controller at
+    print(f"controller={args.controller} objects={args.objects} images {sizes.shown()} seeds={args.seeds}")
     for prompt in prompts:
         done, hz, wall, sim = [], [], [], []
         for seed in range(args.first_seed, args.first_seed + args.seeds):

@@ -17,26 +17,33 @@ if TYPE_CHECKING:
 from dexagent.controller.perception.registry import TRACKERS
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS, DEFAULT_SKILL
 from dexagent.hardware.registry import ROBOTS
-from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, SPLITS
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, SPLITS, CameraSizes
 
 
-def _camera_size(on_policy: str | None, skill: str, requested: int | None) -> int:
-    """What the demos render at: `requested`, else the size the --on-policy checkpoint was trained at
-    (as `run` and `eval` render it), else the default. A size that checkpoint never saw fails."""
-    from dexagent.agent.world import camera_size
+def _camera_sizes(
+    on_policy: str | None, skill: str, requested: int | None, requested_wrist: int | None
+) -> CameraSizes:
+    """What the demos' head and wrist cameras render at: `requested` (the wrist `requested_wrist`
+    where given), else the sizes the --on-policy checkpoint was trained at (as `run` and `eval`
+    render it), else the default. Sizes that checkpoint never saw fail."""
+    from dexagent.agent.world import camera_sizes
     from dexagent.controller.data.collect import policy_choice
     from dexagent.controller.factory import ControllerNotFoundError
 
     if on_policy is None:
-        return requested or DEFAULT_IMAGE_SIZE
+        head = requested or DEFAULT_IMAGE_SIZE
+        return CameraSizes(head, requested_wrist or head)
     try:
         policy = policy_choice(on_policy, skill)  # read once: the demos of this process build from it
     except ControllerNotFoundError as error:
         fail(str(error))
-    trained_at = policy.render_size
-    if requested is not None and trained_at is not None and trained_at != requested:
-        fail(f"--on-policy {on_policy} was trained on {trained_at} px images; pass --image-size {trained_at}")
-    return camera_size(policy, requested)
+    sizes, trained = camera_sizes(policy, requested, requested_wrist), policy.render_sizes
+    if trained is not None and sizes != trained:
+        flags = f"--image-size {trained.head}" + (
+            f" --wrist-size {trained.wrist}" if trained.wrist != trained.head else ""
+        )
+        fail(f"--on-policy {on_policy} was trained on {trained.shown()} images; pass {flags}")
+    return sizes
 
 
 @app.command("collect")
@@ -51,6 +58,12 @@ def collect(
         "--image-size",
         help="Square camera images, pixels (default: the --on-policy checkpoint's training size, "
         f"else {DEFAULT_IMAGE_SIZE}).",
+    ),
+    wrist_size: int | None = typer.Option(
+        None,
+        "--wrist-size",
+        help="The wrist camera's own size, pixels, e.g. 96 for a wrist CNN beside a 224 px head "
+        "(default: --image-size, or the --on-policy checkpoint's wrist size). Sim only.",
     ),
     workers: int = typer.Option(1, help="Processes producing episodes while this one writes."),
     objects: int = typer.Option(6, help="Objects per scene (1-8)."),
@@ -92,6 +105,8 @@ def collect(
     if robot not in ("sim", "real"):  # scripted experts need the sim, kinesthetic teaching the arm
         fail(f"--robot {robot}: collect records demonstrations on the sim or the real robot only")
     if robot == "real":
+        if wrist_size is not None:
+            fail("--wrist-size is for the sim; kinesthetic demos square both cameras to --image-size")
         _collect_real(
             out,
             robot_config,
@@ -109,12 +124,13 @@ def collect(
     # Heavy imports (MuJoCo, zarr) here, so `dexagent --help` stays fast.
     from dexagent.controller.data.collect import CollectError, CollectJob
 
-    image_size = _camera_size(on_policy, skill, image_size)
+    sizes = _camera_sizes(on_policy, skill, image_size, wrist_size)
     try:
         job = CollectJob(
             skill=skill,
             split=split,
-            image_size=image_size,
+            image_size=sizes.head,
+            wrist_size=sizes.wrist,
             n_objects=objects,
             seed=seed,
             noise=noise,
@@ -164,7 +180,11 @@ def _collect_sim(job: CollectJob, out: Path, episodes: int, workers: int) -> Non
     try:
         spec = sim_robot_spec()
         store = DemoStore.create_or_append(
-            out, image_size=job.image_size, control_hz=spec.control_hz, joints=len(spec.joint_names)
+            out,
+            image_size=job.image_size,
+            wrist_size=job.wrist_size,
+            control_hz=spec.control_hz,
+            joints=len(spec.joint_names),
         )
     except StoreError as error:
         fail(str(error))

@@ -54,14 +54,17 @@ def _describe(config: PolicyConfig) -> str:
     from dexagent.controller.encoders import token_count
 
     head = token_count(config.head_encoder, config.image_size)
-    wrist = token_count(config.wrist_encoder, config.image_size)
+    wrist = token_count(config.wrist_encoder, config.wrist_input_size)
+    sizes = f"{config.image_size} px"
+    if config.wrist_input_size != config.image_size:
+        sizes = f"head {config.image_size} px, wrist {config.wrist_input_size} px"
     encoders = " / ".join(
         f"{cam} {enc.kind}{' ' + enc.source if enc.source else ''}{' (frozen)' if enc.frozen else ''}"
         f"{' (instance-normalised)' if enc.input_norm == 'instance' else ''}"
         for cam, enc in (("head", config.head_encoder), ("wrist", config.wrist_encoder))
     )
     return (
-        f"image {config.image_size} px; encoders: {encoders}\n"
+        f"image {sizes}; encoders: {encoders}\n"
         f"observation tokens: {head} head{' + mask' if config.use_mask else ''}, {wrist} wrist, "
         f"1 state ({config.state_dim} joints)"
         f"{' + target position' if config.use_mask and config.use_target_position else ''}\n"

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import console, fail
+from dexagent.hardware.sim.scene_spec import CameraSizes
 
 # The stores' libraries (zarr, video codecs, MuJoCo for re-texturing) load inside the commands,
 # so `dexagent --help` stays fast.
@@ -85,9 +86,9 @@ def info(
         f"{summary.control_hz:g} Hz); steps per episode {summary.steps_min} / {summary.steps_mean:.0f} / "
         f"{summary.steps_max} (min / mean / max)"
     )
-    size = summary.image_size
+    size, wrist = summary.image_size, summary.wrist_size
     console.print(
-        f"cameras: head {size}x{size} RGB + target mask, wrist {size}x{size} RGB; "
+        f"cameras: head {size}x{size} RGB + target mask, wrist {wrist}x{wrist} RGB; "
         f"{summary.joints}-D state and action (one value per joint)"
     )
     table = Table(title=f"{_megabytes(summary.bytes_on_disk)} on disk", title_justify="left")
@@ -235,7 +236,8 @@ def import_(
     except StoreError as error:
         fail(str(error))
     console.print(
-        f"imported {summary.episodes} episodes, {summary.frames} frames ({summary.image_size} px) into {out} "
+        f"imported {summary.episodes} episodes, {summary.frames} frames "
+        f"({CameraSizes(summary.image_size, summary.wrist_size).shown()}) into {out} "
         f"in {time.perf_counter() - started:.1f} s"
     )
     if summary.missing_optional:

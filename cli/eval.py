@@ -53,6 +53,12 @@ def evaluate(
         help="Square camera images, pixels (default: the size the learned controller's demos were "
         f"rendered at; {DEFAULT_IMAGE_SIZE} for scripted).",
     ),
+    wrist_size: int | None = typer.Option(
+        None,
+        "--wrist-size",
+        help="The wrist camera's own size, pixels (default: --image-size where given, else the size the "
+        "learned controller's wrist demos were rendered at).",
+    ),
     precision: str = typer.Option(
         "auto",
         "--precision",
@@ -70,7 +76,7 @@ def evaluate(
     from dexagent.agent.evaluation import report_json, results_table
 
     config = _eval_config(
-        suite, controller, episodes, seed, attempts, image_size, precision, realtime, workers
+        suite, controller, episodes, seed, attempts, (image_size, wrist_size), precision, realtime, workers
     )
     if json_out is not None:
         _check_writable(json_out)
@@ -95,15 +101,16 @@ def _eval_config(
     episodes: int,
     seed: int,
     attempts: int,
-    image_size: int | None,
+    requested_sizes: tuple[int | None, int | None],
     precision: str,
     realtime: bool,
     workers: int,
 ) -> EvalConfig:
-    """The evaluation's config, its suite, controller and render size resolved (exit 2 when bad);
-    the precision each controller will run at is said."""
+    """The evaluation's config, its suite, controller and render sizes (`requested_sizes`: the
+    --image-size and --wrist-size asked for) resolved (exit 2 when bad); the precision each
+    controller will run at is said."""
     from dexagent.agent.evaluation import EvalConfig, SuiteError, get_suite
-    from dexagent.agent.world import ControllerChoices, camera_size
+    from dexagent.agent.world import ControllerChoices, camera_sizes
     from dexagent.controller.factory import ControllerNotFoundError
     from dexagent.controller.precision import PrecisionError, check_choice
 
@@ -111,8 +118,8 @@ def _eval_config(
         chosen = get_suite(suite)
         controller = controller or chosen.default_controller
         controllers = ControllerChoices(controller, (chosen.skill,))
-        # The size every episode renders at, as `run` and `sim video` would render this controller.
-        image_size = camera_size(controllers, image_size)
+        # The sizes every episode renders at, as `run` and `sim video` would render this controller.
+        sizes = camera_sizes(controllers, *requested_sizes)
         chosen_precision = check_choice(precision, "--precision")
         precision_notes = controllers.precision_notes(chosen_precision)
         config = EvalConfig(
@@ -121,9 +128,10 @@ def _eval_config(
             episodes=episodes,
             seed=seed,
             attempts=attempts,
-            image_size=image_size,
+            image_size=sizes.head,
             realtime=realtime,
             precision=chosen_precision,
+            wrist_size=sizes.wrist,
         )
         if workers < 1:
             raise SuiteError(f"--workers must be at least 1, got {workers}")

@@ -156,6 +156,11 @@ def run(
         help="Sim camera resolution (pixels, square); default: what the learned controller was "
         f"trained at, {DEFAULT_IMAGE_SIZE} for the scripted one.",
     ),
+    wrist_size: int | None = typer.Option(
+        None,
+        help="The sim wrist camera's own resolution (pixels, square); default: --image-size where "
+        "given, else what the learned controller's wrist was trained at.",
+    ),
     precision: str = typer.Option(
         "auto",
         "--precision",
@@ -220,7 +225,7 @@ def run(
         seed=seed,
         objects=objects,
         split=split,
-        image_size=image_size,
+        camera_sizes=(image_size, wrist_size),
         video=video,
         log=log,
         max_seconds=max_seconds,
@@ -269,7 +274,7 @@ def _run_on_sim(
     seed: int,
     objects: int,
     split: str,
-    image_size: int | None,
+    camera_sizes: tuple[int | None, int | None],
     video: Path | None,
     log: Path | None,
     max_seconds: float,
@@ -278,8 +283,8 @@ def _run_on_sim(
     live: bool,
     precision: PrecisionChoice,
 ) -> None:
-    """Build the MuJoCo scene and its world, run the agent on it, and report (`image_size` None:
-    the controllers' training size)."""
+    """Build the MuJoCo scene and its world, run the agent on it, and report (`camera_sizes`: the
+    --image-size and --wrist-size asked for, None: the controllers' training sizes)."""
     from dexagent.agent.episode_log import EpisodeLog
     from dexagent.agent.live_view import LINES_EVERY_S, LiveView, scene_line
     from dexagent.agent.planner.errors import (
@@ -291,8 +296,9 @@ def _run_on_sim(
     from dexagent.agent.video import VideoRecorder
 
     scene: dict[str, object] = {"seed": seed, "objects": objects, "split": split}
-    if image_size is not None:  # else the controllers' training size
-        scene["image_size"] = image_size
+    for key, size in zip(("image_size", "wrist_size"), camera_sizes, strict=True):
+        if size is not None:  # else the controllers' training size
+            scene[key] = size
     world, sim = _build_sim_world(scene, controllers, planner, planner_options, precision)
     config = RunConfig(
         prompt=prompt,
@@ -321,7 +327,8 @@ def _run_on_sim(
             "seed": seed,
             "objects": names,
             "split": split,
-            "image_size": world.image_size,
+            "image_size": sim.image_size,
+            "wrist_size": sim.wrist_size,
         },
     )
     console.print(scene_line(seed, split, names))

@@ -34,6 +34,9 @@ def show(
         False, "--flat-target", help=f"A {_FLAT_TARGET_SKILLS} scene (flat object)."
     ),
     image_size: int = typer.Option(DEFAULT_IMAGE_SIZE, "--image-size", help="Square camera images, pixels."),
+    wrist_size: int | None = typer.Option(
+        None, "--wrist-size", help="The wrist camera's own size, pixels (default: --image-size)."
+    ),
 ) -> None:
     """Render the head camera, the wrist camera and the head segmentation side by side."""
     import numpy as np
@@ -47,7 +50,7 @@ def show(
         fail(f"--out {out} must end in .png")
     try:
         scene = sample_scene(seed, split, objects, flat_target=flat_target)
-        with SimRobot(scene, image_size=image_size) as robot:
+        with SimRobot(scene, image_size=image_size, wrist_size=wrist_size) as robot:
             observation = robot.observe()
             scene_objects = robot.objects
     except (HardwareError, ValueError) as error:
@@ -95,11 +98,17 @@ def video(
         help="Square camera images, pixels (default: what a learned controller was trained at, as "
         f"`run` and `eval` render it; {DEFAULT_IMAGE_SIZE} for scripted).",
     ),
+    wrist_size: int | None = typer.Option(
+        None,
+        "--wrist-size",
+        help="The wrist camera's own size, pixels (default: --image-size where given, else what a "
+        "learned controller's wrist was trained at).",
+    ),
 ) -> None:
     """Record one closed-loop episode (head and wrist cameras) to an MP4."""
     from dexagent.agent.evaluation import EpisodeTask, Suite, SuiteError, run_grasp_episode
     from dexagent.agent.evaluation.runner import episode_controllers
-    from dexagent.agent.world import camera_size
+    from dexagent.agent.world import camera_sizes
     from dexagent.cli.sim_pictures import VideoWriter
     from dexagent.controller.factory import ControllerNotFoundError
     from dexagent.hardware.errors import HardwareError
@@ -110,7 +119,8 @@ def video(
     try:
         suite = Suite("video", "one recorded episode", ((split, 1),), skill=skill, n_objects=objects)
         # Its checkpoint read once, here; the episode builds its controller from what was read.
-        image_size = camera_size(episode_controllers(controller, skill), image_size)  # as `run`, `eval`
+        # As `run` and `eval` render it.
+        sizes = camera_sizes(episode_controllers(controller, skill), image_size, wrist_size)
         sample_scene(seed, split, objects, flat_target=suite.flat_target)  # bad arguments fail here, fast
     except (SuiteError, ControllerNotFoundError, HardwareError, ValueError) as error:
         fail(str(error))
@@ -121,7 +131,7 @@ def video(
         writer = VideoWriter(out, fps=_VIDEO_FPS, caption=f"{controller} {skill}  seed {seed} {split}")
     except OSError as error:
         fail(f"cannot write {out}: {error.strerror or error}")
-    task = EpisodeTask(0, split, seed, suite, controller, attempts, image_size)
+    task = EpisodeTask(0, split, seed, suite, controller, attempts, sizes.head, wrist_size=sizes.wrist)
     try:
         record = run_grasp_episode(task, on_tick=writer)
     except KeyboardInterrupt:

@@ -58,8 +58,10 @@ def number_objects(image: np.ndarray, segmentation: np.ndarray) -> np.ndarray:
 def panel_sheet(
     panels: list[tuple[str, np.ndarray]], legend: list[tuple[tuple[int, ...], str]]
 ) -> Image.Image:
-    """Panels side by side with titles above and a colour legend below."""
+    """Panels side by side with titles above and a colour legend below; every panel at the first's
+    size (a wrist camera of its own size is scaled, nearest pixel)."""
     size = panels[0][1].shape[0]
+    panels = [(title, _square(image, size)) for title, image in panels]
     columns = 2 if size >= 200 else 1  # legend columns
     rows = -(-len(legend) // columns)
     width = len(panels) * size + (len(panels) + 1) * _MARGIN
@@ -100,7 +102,7 @@ class VideoWriter:
         size = observation.head_rgb.shape[0]
         frame = Image.new("RGB", (_even(2 * size), _even(size + 20)), _BACKGROUND)
         frame.paste(Image.fromarray(observation.head_rgb), (0, 20))
-        frame.paste(Image.fromarray(observation.wrist_rgb), (size, 20))
+        frame.paste(Image.fromarray(_square(observation.wrist_rgb, size)), (size, 20))
         ImageDraw.Draw(frame).text(
             (4, 3), f"{self._caption}  t={observation.t:5.2f}s", fill=_TEXT, font=self._font
         )
@@ -109,6 +111,13 @@ class VideoWriter:
 
     def close(self) -> None:
         self._writer.close()
+
+
+def _square(image: np.ndarray, size: int) -> np.ndarray:
+    """`image` scaled to `size` x `size`, nearest pixel (as it is when it has that size)."""
+    if image.shape[:2] == (size, size):
+        return image
+    return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.NEAREST))
 
 
 def _even(value: int) -> int:

@@ -116,12 +116,20 @@ class PolicyConfig:
     """Everything that fixes the policy's architecture and its sampling."""
 
     name: str = "sim"
-    # The sim's default render size: a policy configured without one sees frames unresized.
+    # The head encoder's (and the mask's) input size, and the wrist's unless `wrist_image_size`
+    # says otherwise; the sim's default render size, so a policy configured without one sees
+    # frames unresized.
     image_size: int = DEFAULT_IMAGE_SIZE
+    # The wrist encoder's input size (None: `image_size`, one size for both cameras): a trainable
+    # wrist CNN learns from 96 px beside a frozen DINOv2 head that wants 224.
+    wrist_image_size: int | None = None
     # The camera frames' size in the demos the policy learned from, set by the trainer from the
     # store (None: `image_size`). Frames are resized to `image_size` on the way in, so `run` and
     # `eval` render at this size: a 112 px render is not a 224 px render resized to 112.
     camera_size: int | None = None
+    # The same for the wrist camera (None: `wrist_image_size` where the config sets one, else the
+    # head's render size: checkpoints from before cameras had sizes of their own render one size).
+    wrist_camera_size: int | None = None
     # The sizes of the state the policy reads and the actions it writes: one value per joint of
     # the robot its demos came from, recorded by the trainer from the store (as `camera_size`);
     # None in the presets, which fit any robot. A learned controller runs only on a robot with as
@@ -174,21 +182,28 @@ class PolicyConfig:
     def __post_init__(self) -> None:
         problems: list[str] = []
         # Bounds first: a config file's `horizon: 1e9` is refused here, not by running out of memory.
-        for what, value, top in (
+        bounded = [
             ("horizon", self.horizon, 4096),
             ("image_size", self.image_size, 4096),
+            ("wrist_image_size", self.wrist_image_size, 4096),  # None: image_size's
             ("train_timesteps", self.train_timesteps, 10_000),
             ("dit.width", self.dit.width, 16_384),
             ("dit.depth", self.dit.depth, 256),
-        ):
+        ]
+        for what, value, top in bounded:
+            if value is None and what == "wrist_image_size":
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
                 problems.append(f"{what} must be an integer in 1..{top}, got {value!r}")
         if problems:
             raise ConfigError(f"invalid policy config {self.name!r}: " + "; ".join(problems))
         if self.image_size <= 0:
             problems.append(f"image_size must be positive, got {self.image_size}")
-        if self.camera_size is not None and not 16 <= self.camera_size <= 4096:
-            problems.append(f"camera_size must be in 16..4096 pixels, got {self.camera_size}")
+        for what, size in (("camera_size", self.camera_size), ("wrist_camera_size", self.wrist_camera_size)):
+            if size is not None and (
+                isinstance(size, bool) or not isinstance(size, int) or not 16 <= size <= 4096
+            ):
+                problems.append(f"{what} must be in 16..4096 pixels, got {size!r}")
         for what, dims in (("state_dim", self.state_dim), ("action_dim", self.action_dim)):
             if dims is not None and (
                 isinstance(dims, bool) or not isinstance(dims, int) or not 1 <= dims <= 1024
@@ -244,10 +259,13 @@ class PolicyConfig:
                     f"{cam}: a cnn with {len(enc.channels)} stride-2 stages has patch_size "
                     f"{2 ** len(enc.channels)}, config says {enc.patch_size}"
                 )
-            if self.image_size % (enc.patch_size * enc.pool) != 0:
+            size = self.input_size(cam)
+            what = (
+                "image_size" if cam == "head_encoder" or self.wrist_image_size is None else "wrist_image_size"
+            )
+            if size % (enc.patch_size * enc.pool) != 0:
                 problems.append(
-                    f"{cam}: image_size {self.image_size} is not a multiple of "
-                    f"patch_size*pool = {enc.patch_size * enc.pool}"
+                    f"{cam}: {what} {size} is not a multiple of patch_size*pool = {enc.patch_size * enc.pool}"
                 )
         return problems
 
@@ -256,9 +274,25 @@ class PolicyConfig:
         return (("head_rgb", self.head_encoder), ("wrist_rgb", self.wrist_encoder))
 
     @property
+    def wrist_input_size(self) -> int:
+        """The side of the wrist images the wrist encoder reads."""
+        return self.image_size if self.wrist_image_size is None else self.wrist_image_size
+
+    def input_size(self, camera: str) -> int:
+        """The side of the images `camera`'s encoder reads ("head_rgb"/"head" or "wrist_rgb"/"wrist")."""
+        return self.wrist_input_size if camera.startswith("wrist") else self.image_size
+
+    @property
     def render_size(self) -> int:
-        """The size to render camera frames at for this policy: its demos' size."""
+        """The size to render head camera frames at for this policy: its demos' size."""
         return self.camera_size or self.image_size
+
+    @property
+    def wrist_render_size(self) -> int:
+        """The size to render wrist camera frames at for this policy: its demos' size."""
+        if self.wrist_camera_size is not None:
+            return self.wrist_camera_size
+        return self.render_size if self.wrist_image_size is None else self.wrist_image_size
 
     @property
     def dims(self) -> tuple[int, int]:

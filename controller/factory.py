@@ -1,7 +1,7 @@
 """`resolve_controller`: a controller by name — `scripted`, `default` (the shipped checkpoint) or a folder.
 
 Resolving reads and verifies a checkpoint once; the `ControllerChoice` it returns answers what a
-run needs to know before it builds anything (the render size, the chunk precision) and then
+run needs to know before it builds anything (the render sizes, the chunk precision) and then
 builds the controller from what it read, without reading the files again.
 """
 
@@ -16,6 +16,7 @@ from dexagent.controller.perception import TrackerFactory, tracker_factory
 from dexagent.controller.precision import PrecisionChoice
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import Robot, RobotSpec
+from dexagent.hardware.sim.scene_spec import CameraSizes
 
 if TYPE_CHECKING:  # the learned stack imports torch, which `scripted` runs never need
     from dexagent.controller.checkpoint import VerifiedCheckpoint
@@ -53,9 +54,12 @@ class ControllerChoice:
     checkpoint: VerifiedCheckpoint | None = None
 
     @property
-    def render_size(self) -> int | None:
-        """The camera size the learned controller's demos were rendered at (None for `scripted`)."""
-        return None if self.checkpoint is None else self.checkpoint.config.render_size
+    def render_sizes(self) -> CameraSizes | None:
+        """The camera sizes the learned controller's demos were rendered at (None for `scripted`)."""
+        if self.checkpoint is None:
+            return None
+        config = self.checkpoint.config
+        return CameraSizes(config.render_size, config.wrist_render_size)
 
     def check_fits(self, robot: Robot) -> None:
         """Refuse (EmbodimentMismatchError, both shapes named) a learned controller whose states and

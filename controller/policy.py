@@ -1,8 +1,9 @@
 """DexGraspPolicy: observation tokens (head+mask, wrist, state+target) -> DiT -> action chunk.
 
 Batch contract (training and inference; see controller/preprocess.py):
-    head_rgb, wrist_rgb float32 (B, 3, S, S) in [0, 1]
-    head_mask, first_mask float32 (B, 1, S, S) in {0, 1}
+    head_rgb float32 (B, 3, P, P), wrist_rgb float32 (B, 3, Q, Q) in [0, 1]; P the config's
+        image_size, Q its wrist_input_size (image_size unless the wrist has a size of its own)
+    head_mask, first_mask float32 (B, 1, P, P) in {0, 1}
     state float32 (B, S) raw units; action float32 (B, H, A) raw units (training only); S and A are
         the config's state_dim and action_dim, one value per joint of the robot
     tick float32 (B,) ticks since the attempt started (read only with config.time_input)
@@ -64,9 +65,9 @@ class DexGraspPolicy(nn.Module):
         self.state_dim, self.action_dim = config.dims
         self._normalizer = Normalizer.identity(self.state_dim, self.action_dim)
         self.set_normalizer(normalizer or self._normalizer)
-        size, width = config.image_size, config.dit.width
+        size, wrist_size, width = config.image_size, config.wrist_input_size, config.dit.width
         self.head_encoder = build_encoder(config.head_encoder, size, load_pretrained)
-        self.wrist_encoder = build_encoder(config.wrist_encoder, size, load_pretrained)
+        self.wrist_encoder = build_encoder(config.wrist_encoder, wrist_size, load_pretrained)
         head_in = config.head_encoder.width
         if config.use_mask:
             patch = config.head_encoder.patch_size * config.head_encoder.pool
@@ -80,7 +81,7 @@ class DexGraspPolicy(nn.Module):
         # Feature order: state, target position (current, first mask), time. New inputs go last, so a
         # checkpoint without them initialises the leading columns (`--init-from`).
         self.state_proj = _mlp(self.state_dim + target_dim + int(config.time_input), width)
-        n_obs = token_count(config.head_encoder, size) + token_count(config.wrist_encoder, size) + 1
+        n_obs = token_count(config.head_encoder, size) + token_count(config.wrist_encoder, wrist_size) + 1
         # One learned embedding per observation token: position within a camera and which camera.
         self.obs_pos = nn.Parameter(torch.zeros(1, n_obs, width))
         nn.init.trunc_normal_(self.obs_pos, std=0.02)
@@ -175,7 +176,7 @@ class DexGraspPolicy(nn.Module):
         rgb = batch.get(f"{camera}_rgb")
         if rgb is None:
             raise PolicyInputError(f"batch needs '{camera}_rgb' (B,3,S,S) or '{camera}_features' (B,N,D)")
-        size = self.config.image_size
+        size = self.config.input_size(camera)
         if rgb.ndim != 4 or tuple(rgb.shape[1:]) != (3, size, size):
             raise PolicyInputError(
                 f"batch['{camera}_rgb'] must be (B,3,{size},{size}), got {tuple(rgb.shape)}"

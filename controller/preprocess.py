@@ -73,15 +73,21 @@ def state_to_tensor(state: np.ndarray | torch.Tensor) -> torch.Tensor:
 
 
 def observation_to_batch(
-    observation: Observation, head_mask: np.ndarray, first_mask: np.ndarray, image_size: int, tick: int = 0
+    observation: Observation,
+    head_mask: np.ndarray,
+    first_mask: np.ndarray,
+    image_size: int,
+    tick: int = 0,
+    wrist_size: int | None = None,
 ) -> dict[str, torch.Tensor]:
     """One observation + the target masks -> a batch of one in the policy's input contract.
 
+    `image_size`: the head images' and masks' side; `wrist_size` the wrist images' (None: the same).
     `tick`: ticks since the attempt started (the observation's index in a demo).
     """
     return {
         "head_rgb": rgb_to_tensor(observation.head_rgb, image_size),
-        "wrist_rgb": rgb_to_tensor(observation.wrist_rgb, image_size),
+        "wrist_rgb": rgb_to_tensor(observation.wrist_rgb, image_size if wrist_size is None else wrist_size),
         "head_mask": mask_to_tensor(head_mask, image_size),
         "first_mask": mask_to_tensor(first_mask, image_size),
         "state": state_to_tensor(observation.state),

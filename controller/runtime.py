@@ -158,8 +158,14 @@ class PolicyController:
 
     def _batch(self, observation: Observation) -> dict[str, torch.Tensor]:
         assert self._head_mask is not None and self._first_mask is not None
+        config = self.policy.config
         return observation_to_batch(
-            observation, self._head_mask, self._first_mask, self.policy.config.image_size, self.ticks
+            observation,
+            self._head_mask,
+            self._first_mask,
+            config.image_size,
+            self.ticks,
+            config.wrist_input_size,
         )
 
     def _predict(self, batch: dict[str, torch.Tensor]) -> np.ndarray:

@@ -48,7 +48,7 @@ def _build_sim(config: Any) -> Robot:
     from dexagent.hardware.sim.scenes import sample_scene
 
     scene = sample_scene(config.seed, split=config.split, n_objects=config.objects)
-    return SimRobot(scene, image_size=config.image_size)
+    return SimRobot(scene, image_size=config.image_size, wrist_size=config.wrist_size)
 
 
 def _build_real(config: Any) -> Robot:

@@ -48,8 +48,8 @@ SMOOTH_SIZE = 32
 
 
 def _smooth_episode(
-    steps: int, seed: int, size: int = SMOOTH_SIZE, joints: int = 13
-):  # -> (frames, metadata)
+    steps: int, seed: int, size: int = SMOOTH_SIZE, joints: int = 13, wrist: int | None = None
+):  # -> (frames, metadata); `wrist`: the wrist camera's own size, a divisor of `size`
     import numpy as np
 
     from dexagent.controller.data import EpisodeFrames, EpisodeMetadata
@@ -65,14 +65,15 @@ def _smooth_episode(
         head.append(image.astype(np.uint8))
         masks.append(disc)
     head_rgb, head_mask = np.stack(head), np.stack(masks)
+    step = size // (wrist or size)
     frames = EpisodeFrames(
         action=rng.normal(size=(steps, joints)).astype(np.float32),
         state=rng.normal(size=(steps, joints)).astype(np.float32),
         head_rgb=head_rgb,
         head_mask=head_mask,
-        wrist_rgb=np.ascontiguousarray(head_rgb[:, ::-1]),
+        wrist_rgb=np.ascontiguousarray(head_rgb[:, ::-1][:, ::step, ::step]),
         head_table=ys[None].repeat(steps, 0) > size // 2,
-        wrist_table=np.ascontiguousarray(head_mask[:, :, ::-1]),
+        wrist_table=np.ascontiguousarray(head_mask[:, :, ::-1][:, ::step, ::step]),
     )
     ys_box, xs_box = np.nonzero(head_mask[0])
     metadata = EpisodeMetadata(
@@ -98,7 +99,7 @@ def _smooth_episode(
 @pytest.fixture
 def make_smooth_store(tmp_path: Path) -> Callable[..., object]:
     """Factory: a DemoStore at tmp_path/NAME with one smooth episode per entry of `lengths`, of a
-    robot with `joints` joints (13: the sim's)."""
+    robot with `joints` joints (13: the sim's), its wrist camera `wrist` px (None: `size`)."""
     from dexagent.controller.data import DemoStore
 
     def make(
@@ -106,11 +107,14 @@ def make_smooth_store(tmp_path: Path) -> Callable[..., object]:
         lengths: tuple[int, ...] = (6, 9, 7),
         size: int = SMOOTH_SIZE,
         joints: int = 13,
+        wrist: int | None = None,
     ) -> DemoStore:
         path = tmp_path / name
-        with DemoStore.create_or_append(path, image_size=size, control_hz=20.0, joints=joints) as store:
+        with DemoStore.create_or_append(
+            path, image_size=size, wrist_size=wrist, control_hz=20.0, joints=joints
+        ) as store:
             for seed, steps in enumerate(lengths):
-                store.append_episode(*_smooth_episode(steps, seed, size, joints))
+                store.append_episode(*_smooth_episode(steps, seed, size, joints, wrist))
         return DemoStore.open(path)
 
     return make

@@ -18,6 +18,7 @@ import imageio.v2 as imageio
 import numpy as np
 
 from dexagent.agent.evaluation.runner import EpisodeRecord, EpisodeTask, EvalConfig, run_grasp_episode
+from dexagent.agent.video import side_by_side
 from dexagent.controller.data.thumbnails import overlay_mask
 from dexagent.hardware import Observation
 from dexagent.hardware.sim.scene_spec import SceneSpec
@@ -100,7 +101,7 @@ def record_video(config: EvalConfig, record: EpisodeRecord) -> EpisodeVideo | No
         head = observation.head_rgb
         if observation.head_segmentation is not None:
             head = overlay_mask(head, observation.head_segmentation == scene.target_index)
-        frames.append(np.concatenate([head, observation.wrist_rgb], axis=1))
+        frames.append(side_by_side(head, observation.wrist_rgb))
 
     task = EpisodeTask(
         index=record.index,
@@ -110,6 +111,7 @@ def record_video(config: EvalConfig, record: EpisodeRecord) -> EpisodeVideo | No
         controller=config.controller,
         attempts=config.attempts,
         image_size=config.image_size,
+        wrist_size=config.wrist_size,
     )
     replayed = run_grasp_episode(task, on_tick=on_tick)
     if not frames:

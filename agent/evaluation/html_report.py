@@ -197,7 +197,7 @@ def write_html_report(
     body = [
         f"<h1>{escape(title)}</h1>",
         f'<p class="meta">{successes}/{len(records)} episodes succeeded · seed {config.seed} · '
-        f"{config.attempts} attempt(s) · {config.image_size} px · "
+        f"{config.attempts} attempt(s) · {config.camera_sizes.shown()} · "
         f"{'wall-clock 20 Hz' if config.realtime else 'in the tick'} · {stamp}"
         + (f"<br><code>{escape(command)}</code>" if command else "")
         + "</p>",

@@ -25,7 +25,7 @@ from dexagent.agent.planner.grammar import TargetQuery, parse_prompt
 from dexagent.agent.planner.scene_backend import ScenePlanner
 from dexagent.agent.runner import RunConfig
 from dexagent.hardware import Box, Observation
-from dexagent.hardware.sim.scene_spec import SceneSpec
+from dexagent.hardware.sim.scene_spec import CameraSizes, SceneSpec
 from dexagent.hardware.sim.scenes import SceneError, sample_scene
 from dexagent.skills.planning import AttemptRecord, Instruction, Plan, Planner, Verdict
 
@@ -80,12 +80,12 @@ def candidate_scenes(prompt: str, seed: int) -> Iterator[SceneSpec]:
             yield scene
 
 
-def select_scene(prompt: str, seed: int, image_size: int) -> SimRobot:
+def select_scene(prompt: str, seed: int, sizes: CameraSizes) -> SimRobot:
     """The first candidate scene whose objects are all visible from the head camera, built."""
     from dexagent.hardware.sim.robot import SimRobot
 
     for scene in candidate_scenes(prompt, seed):
-        sim = SimRobot(scene, image_size=image_size)
+        sim = SimRobot(scene, image_size=sizes.head, wrist_size=sizes.wrist)
         if all(sim.object_box(o.index) is not None for o in sim.objects):
             return sim
         sim.close()
@@ -210,12 +210,12 @@ class InlineExecutor(Executor):
 def run_long_horizon_episode(task: EpisodeTask) -> EpisodeRecord:
     """Run one long-horizon episode with the scene planner and `task.controller`; metrics from its log."""
     from dexagent.agent.evaluation.runner import EpisodeRecord, _seed_random_streams, episode_controllers
-    from dexagent.agent.world import build_sim_world, camera_size
+    from dexagent.agent.world import build_sim_world, camera_sizes
 
     started = time.perf_counter()
     prompt = prompt_for(task.index)
     choices = episode_controllers(task.controller, task.suite.skill)
-    sim = select_scene(prompt, task.scene_seed, camera_size(choices, task.image_size))
+    sim = select_scene(prompt, task.scene_seed, camera_sizes(choices, task.image_size, task.wrist_size))
     _seed_random_streams(sim.scene.seed)  # a learned controller's noise repeats
     log = EpisodeLog(None)
     graded = GradedPlanner(ScenePlanner(sim), sim, prompt, log)

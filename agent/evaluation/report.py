@@ -146,6 +146,7 @@ def report_json(config: EvalConfig, records: list[EpisodeRecord]) -> dict[str, A
         "attempts": config.attempts,
         "success_at_k": list(overall.success_at_k),
         "image_size": config.image_size,
+        "wrist_size": config.wrist_size or config.image_size,
         "realtime": config.realtime,
         "precision": config.precision,
         "mean_steps": overall.mean_steps,

@@ -25,6 +25,7 @@ from dexagent.controller.cadence import Cadence, merge_cadences
 from dexagent.controller.precision import PrecisionChoice
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import SafeRobot
+from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE, CameraSizes
 from dexagent.hardware.sim.scenes import SceneError, sample_scene
 
 # The simulator (MuJoCo) and the rollout load when episodes are planned or run, not on import:
@@ -45,9 +46,10 @@ class EvalConfig:
     episodes: int = 20
     seed: int = 0
     attempts: int = 1
-    image_size: int | None = None  # None: the controller's training size (agent/world.camera_size)
+    image_size: int | None = None  # None: the controller's training size (agent/world.camera_sizes)
     realtime: bool = False  # wall-clock 20 Hz ticks, learned controllers infer in the background
     precision: PrecisionChoice = "auto"  # a learned controller's chunk precision (controller/precision.py)
+    wrist_size: int | None = None  # the wrist camera's alone; None: image_size, else the training size
 
     def __post_init__(self) -> None:
         if self.episodes <= 0:
@@ -56,12 +58,20 @@ class EvalConfig:
             raise SuiteError(f"attempts must be positive, got {self.attempts}")
         if self.seed < 0:
             raise SuiteError(f"seed must be non-negative, got {self.seed}")
-        if self.image_size is not None and not 16 <= self.image_size <= 1024:
-            raise SuiteError(f"image size must be in 16..1024 pixels, got {self.image_size}")
+        for what, size in (("image size", self.image_size), ("wrist size", self.wrist_size)):
+            if size is not None and not 16 <= size <= 1024:
+                raise SuiteError(f"{what} must be in 16..1024 pixels, got {size}")
         if self.realtime and self.suite.run_episode is not None:
             raise SuiteError(
                 f"--realtime runs grasp episodes; suite {self.suite.name!r} has its own protocol"
             )
+
+    @property
+    def camera_sizes(self) -> CameraSizes:
+        """The head and wrist sizes the episodes render at, once resolved (`dexagent eval` resolves
+        them: a None here is the default size)."""
+        head = DEFAULT_IMAGE_SIZE if self.image_size is None else self.image_size
+        return CameraSizes(head, head if self.wrist_size is None else self.wrist_size)
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class EpisodeTask:
     image_size: int | None  # None: the controller's training size
     realtime: bool = False
     precision: PrecisionChoice = "auto"
+    wrist_size: int | None = None  # None: image_size where given, else the controller's training size
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,7 @@ def plan_tasks(config: EvalConfig) -> list[EpisodeTask]:
             image_size=config.image_size,
             realtime=config.realtime,
             precision=config.precision,
+            wrist_size=config.wrist_size,
         )
         for index, split in enumerate(config.suite.split_plan(config.episodes))
     ]
@@ -154,13 +166,13 @@ def episode_controllers(controller: str, skill: str) -> ControllerChoices:
 
 def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) -> EpisodeRecord:
     """Sample the scene, pick the target, then up to `attempts` attempts, re-homing between them."""
-    from dexagent.agent.world import RunControllers, camera_size
+    from dexagent.agent.world import RunControllers, camera_sizes
     from dexagent.controller.data.rollout import NOT_VISIBLE, run_attempt
 
     started = time.perf_counter()
     suite = task.suite
     choices = episode_controllers(task.controller, suite.skill)
-    sim, target, seed = _scene_with_target(task, camera_size(choices, task.image_size))
+    sim, target, seed = _scene_with_target(task, camera_sizes(choices, task.image_size, task.wrist_size))
     _seed_random_streams(seed)
     with sim:
         robot = SafeRobot(sim)
@@ -213,7 +225,7 @@ def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) ->
     )
 
 
-def _scene_with_target(task: EpisodeTask, image_size: int) -> tuple[SimRobot, int, int]:
+def _scene_with_target(task: EpisodeTask, sizes: CameraSizes) -> tuple[SimRobot, int, int]:
     """The episode's sim, its target's index and the scene seed: the task's scene, or the next one
     drawn from it where its objects did not fit or no target was visible (SuiteError after
     _SCENE_REDRAWS draws)."""
@@ -228,7 +240,7 @@ def _scene_with_target(task: EpisodeTask, image_size: int) -> tuple[SimRobot, in
         except SceneError:  # the objects did not fit on the table: draw the next scene
             seed = scene_seed(seed, 0, EVAL_STREAM)
             continue
-        sim = SimRobot(scene, image_size=image_size)
+        sim = SimRobot(scene, image_size=sizes.head, wrist_size=sizes.wrist)
         visible = [sim.object_box(o.index) is not None for o in sim.objects]
         target = choose_target(sim.objects, visible, suite.skill, seed)
         if target >= 0:

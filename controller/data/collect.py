@@ -49,7 +49,7 @@ class CollectJob:
 
     skill: str = "grasp"
     split: str = "seen"
-    image_size: int = DEFAULT_IMAGE_SIZE
+    image_size: int = DEFAULT_IMAGE_SIZE  # the head camera's (and the wrist's, unless wrist_size)
     n_objects: int = 6
     seed: int = 0
     # DART noise: std (rad) of the offset on the executed arm joints in free-space phases; the
@@ -60,6 +60,9 @@ class CollectJob:
     policy: str | None = None
     beta: float = 1.0
     round: int = 0  # written into each episode's metadata: which round of data it belongs to
+    # The wrist camera's own size (None: image_size): each camera at the size its encoder reads,
+    # e.g. a 224 px head for a frozen DINOv2 beside a 96 px wrist for a trainable CNN.
+    wrist_size: int | None = None
 
     def __post_init__(self) -> None:
         if self.skill not in CONTROLLED_SKILLS:
@@ -69,6 +72,8 @@ class CollectJob:
             raise CollectError(f"unknown split {self.split!r}; valid splits: {', '.join(SPLITS)}")
         if not 16 <= self.image_size <= 1024:
             raise CollectError(f"image size must be in 16..1024 pixels, got {self.image_size}")
+        if self.wrist_size is not None and not 16 <= self.wrist_size <= 1024:
+            raise CollectError(f"wrist size must be in 16..1024 pixels, got {self.wrist_size}")
         if not 1 <= self.n_objects <= 8:
             raise CollectError(f"objects must be in 1..8, got {self.n_objects}")
         if self.seed < 0:
@@ -122,7 +127,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
         scene = sample_scene(seed, job.split, job.n_objects, flat_target=spec.flat_target)
     except SceneError:  # this seed's objects do not fit on the table; the next attempt draws anew
         return Demo(index, seed, False, NO_SCENE, 0, time.perf_counter() - started)
-    with SimRobot(scene, image_size=job.image_size) as sim:
+    with SimRobot(scene, image_size=job.image_size, wrist_size=job.wrist_size) as sim:
         robot = SafeRobot(sim)
         robot.home()
         visible = [sim.object_box(o.index) is not None for o in sim.objects]

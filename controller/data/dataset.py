@@ -39,17 +39,18 @@ class DatasetError(ValueError):
 
 @dataclass
 class DemoArrays:
-    """Every frame of a store, in memory. K frames, E episodes, images at the store's size P."""
+    """Every frame of a store, in memory. K frames, E episodes, head images at the store's size P,
+    wrist images at its wrist size Q (P unless the wrist camera has a size of its own)."""
 
     action: np.ndarray  # float32 (K, 13)
     state: np.ndarray  # float32 (K, 13)
     # A camera whose frozen encoder's features are cached keeps its images on disk (zarr, read
     # per slice): see `load_demo_arrays`.
     head_rgb: ImageArray  # uint8 (K, P, P, 3)
-    wrist_rgb: ImageArray  # uint8 (K, P, P, 3)
+    wrist_rgb: ImageArray  # uint8 (K, Q, Q, 3)
     head_mask: np.ndarray  # bool (K, P, P)
     head_table: ImageArray  # bool (K, P, P): table-top pixels of head_rgb
-    wrist_table: ImageArray  # bool (K, P, P): table-top pixels of wrist_rgb
+    wrist_table: ImageArray  # bool (K, Q, Q): table-top pixels of wrist_rgb
     episode_ends: np.ndarray  # int64 (E,), exclusive ends
     source: str = ""
     # int64 (E,) collection round of each episode (not given: every episode is round 0)
@@ -72,8 +73,13 @@ class DemoArrays:
 
     @property
     def image_size(self) -> int:
-        """P: the side of the stored camera frames."""
+        """P: the side of the stored head camera frames."""
         return int(self.head_mask.shape[1])
+
+    @property
+    def wrist_size(self) -> int:
+        """Q: the side of the stored wrist camera frames."""
+        return int(self.wrist_rgb.shape[1])
 
     def episode_starts(self) -> np.ndarray:
         """int64 (E,) first frame of every episode."""
@@ -221,18 +227,22 @@ class ChunkDataset:
         *,
         horizon: int,
         image_size: int,
+        wrist_size: int | None = None,
         features: dict[str, Any] | None = None,
         augments: Sequence[ImageAugment] = (),
         augment_cameras: tuple[str, ...] = IMAGE_KEYS,
         stride: int = 1,
         episode_repeats: np.ndarray | None = None,
     ) -> None:
-        """`episode_repeats`: int (len(episodes),) how many times each episode's frames are in the
-        sample stream (default once each): a weight that keeps batches seeded and resumable."""
+        """`image_size`: the side the head images and masks are resized to, `wrist_size` the wrist
+        images' (None: `image_size`), the policy's input sizes. `episode_repeats`: int
+        (len(episodes),) how many times each episode's frames are in the sample stream (default once
+        each): a weight that keeps batches seeded and resumable."""
         self.arrays = arrays
         self.episodes = np.asarray(episodes, dtype=np.int64)
         self.horizon = horizon
         self.image_size = image_size
+        self.wrist_size = image_size if wrist_size is None else wrist_size
         self.features = dict(features or {})
         self.augments = list(augments)  # applied in this order
         self.augment_cameras = augment_cameras  # only cameras with a trainable encoder are augmented
@@ -291,12 +301,13 @@ class ChunkDataset:
                 chosen = rows[np.arange(len(frames)), views]  # (B, N, D)
                 batch[feature_key] = torch.from_numpy(chosen).float()
                 continue
-            rgb = rgb_to_tensor(np.asarray(getattr(arrays, camera)[frames]), self.image_size)
+            size = self.wrist_size if camera == "wrist_rgb" else self.image_size
+            rgb = rgb_to_tensor(np.asarray(getattr(arrays, camera)[frames]), size)
             if generator is not None and camera in self.augment_cameras and self.augments:
                 table_masks = np.asarray(
                     getattr(arrays, camera.replace("_rgb", "_table"))[frames], dtype=bool
                 )
-                table = mask_to_tensor(table_masks, self.image_size)
+                table = mask_to_tensor(table_masks, size)
                 for augment, shared in zip(self.augments, drawn, strict=True):
                     rgb = augment(rgb, table, shared, generator)
             batch[camera] = rgb

@@ -57,22 +57,24 @@ def export_dexgraspvla(
         raise StoreError(f"{store.path} holds no episodes to export")
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    frames_total, size, joints = store.num_frames, store.image_size, store.joints
+    frames_total, size, wrist, joints = store.num_frames, store.image_size, store.wrist_size, store.joints
     try:
         root = zarr.open_group(str(staging), mode="w", zarr_format=2)
         shapes: dict[str, tuple[tuple[int, ...], str, tuple[int, ...]]] = {
             "data/action": ((frames_total, joints), "float32", (4096, joints)),
             "data/right_state": ((frames_total, joints), "float32", (4096, joints)),
             "data/rgbm": ((frames_total, size, size, 4), "uint8", (IMAGE_CHUNK_FRAMES, size, size, 4)),
+            # Separate arrays per camera: a wrist recorded at its own size is written at that size.
             "data/right_cam_img": (
-                (frames_total, size, size, 3),
+                (frames_total, wrist, wrist, 3),
                 "uint8",
-                (IMAGE_CHUNK_FRAMES, size, size, 3),
+                (IMAGE_CHUNK_FRAMES, wrist, wrist, 3),
             ),
         }
         if table_masks:
-            for name in TABLE_ARRAYS.values():
-                shapes[name] = ((frames_total, size, size), "bool", (IMAGE_CHUNK_FRAMES, size, size))
+            for key, name in TABLE_ARRAYS.items():
+                side = wrist if key == "wrist_table" else size
+                shapes[name] = ((frames_total, side, side), "bool", (IMAGE_CHUNK_FRAMES, side, side))
         # numcodecs' Zstd, which zarr 2 reads (for 96 px images 1.7 MB vs zarr's v2 default Blosc-LZ4's 9.7).
         arrays = {
             name: root.create_array(name, shape=s, dtype=d, chunks=c, compressors=Zstd(level=3))
@@ -159,17 +161,10 @@ def import_dexgraspvla(
     control_hz: float = 20.0,
     on_episode: Callable[[int], None] | None = None,
 ) -> ImportSummary:
-    """Append every episode of the official-layout store `source` to our store `out`."""
+    """Append every episode of the official-layout store `source` to our store `out` (each camera
+    at its own size, or both squared to `image_size`)."""
     root, arrays = _open(source)
-    head_shape, wrist_shape = arrays["data/rgbm"].shape[1:3], arrays["data/right_cam_img"].shape[1:3]
-    if image_size is None:
-        if head_shape != wrist_shape or head_shape[0] != head_shape[1]:
-            raise StoreError(
-                f"the store needs square images of one size; {source} has head "
-                f"{head_shape[0]}x{head_shape[1]} and wrist {wrist_shape[0]}x{wrist_shape[1]}: "
-                "give --image-size"
-            )
-        image_size = int(head_shape[0])
+    image_size, wrist_size = _camera_sizes(source, arrays, image_size)
     attrs: dict[str, Any] = dict(root.attrs)
     described = attrs.get(METADATA_ATTR)
     ends = np.asarray(arrays["meta/episode_ends"][:], dtype=np.int64)
@@ -181,7 +176,9 @@ def import_dexgraspvla(
     created = not out.exists()
     try:
         joints = int(arrays["data/action"].shape[1])
-        with DemoStore.create_or_append(out, image_size=image_size, control_hz=hz, joints=joints) as store:
+        with DemoStore.create_or_append(
+            out, image_size=image_size, wrist_size=wrist_size, control_hz=hz, joints=joints
+        ) as store:
             start = 0
             for episode, end in enumerate(ends):
                 span, steps = slice(start, int(end)), int(end) - start
@@ -193,13 +190,13 @@ def import_dexgraspvla(
                     head_rgb=square_images(np.ascontiguousarray(rgbm[..., :3]), image_size, mask=False),
                     head_mask=head_mask,
                     wrist_rgb=square_images(
-                        np.asarray(arrays["data/right_cam_img"][span]), image_size, mask=False
+                        np.asarray(arrays["data/right_cam_img"][span]), wrist_size, mask=False
                     ),
                     **{
-                        key: square_images(np.asarray(tables[key][span], bool), image_size, mask=True)
+                        key: square_images(np.asarray(tables[key][span], bool), side, mask=True)
                         if key in tables
-                        else np.zeros((steps, image_size, image_size), np.bool_)
-                        for key in TABLE_ARRAYS
+                        else np.zeros((steps, side, side), np.bool_)
+                        for key, side in (("head_table", image_size), ("wrist_table", wrist_size))
                     },
                 )
                 metadata = _metadata(described[episode] if described else None, head_mask, steps)
@@ -211,7 +208,21 @@ def import_dexgraspvla(
     except BaseException:
         remove_if_new_and_empty(out, created)
         raise
-    return ImportSummary(len(ends), frame_count, image_size, missing)
+    return ImportSummary(len(ends), frame_count, image_size, wrist_size, missing)
+
+
+def _camera_sizes(source: Path, arrays: dict[str, zarr.Array], image_size: int | None) -> tuple[int, int]:
+    """The store's (head, wrist) image sizes: `image_size` for both, else each camera's own, which
+    must then be square."""
+    if image_size is not None:
+        return image_size, image_size
+    head, wrist = arrays["data/rgbm"].shape[1:3], arrays["data/right_cam_img"].shape[1:3]
+    if head[0] != head[1] or wrist[0] != wrist[1]:
+        raise StoreError(
+            f"the store needs square images; {source} has head {head[0]}x{head[1]} and wrist "
+            f"{wrist[0]}x{wrist[1]}: give --image-size"
+        )
+    return int(head[0]), int(wrist[0])
 
 
 def _metadata(row: dict[str, Any] | None, head_mask: np.ndarray, steps: int) -> EpisodeMetadata:

@@ -13,7 +13,8 @@ from dexagent.controller.data.store import FRAME_KEYS, DemoStore
 @dataclass(frozen=True)
 class StoreSummary:
     path: str
-    image_size: int
+    image_size: int  # the head camera's side (and the target mask's), pixels
+    wrist_size: int  # the wrist camera's side, pixels
     joints: int  # values per state and per action: the recording robot's joints
     control_hz: float
     episodes: int
@@ -72,6 +73,7 @@ def summarise_store(store: DemoStore) -> StoreSummary:
     return StoreSummary(
         path=str(store.path),
         image_size=store.image_size,
+        wrist_size=store.wrist_size,
         joints=store.joints,
         control_hz=store.control_hz,
         episodes=store.num_episodes,

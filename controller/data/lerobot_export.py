@@ -247,7 +247,7 @@ def _write_meta(
     stats = {key: layout.aggregate_stats([s[key] for s in per_episode_stats]) for key in keys}
     (root / layout.STATS_PATH).write_text(json.dumps(layout.stats_to_json(stats), indent=4))
     feature_block = layout.features(
-        store.image_size, sim_robot_spec().joint_names, with_table_masks=len(masks) > 1
+        store.image_size, sim_robot_spec().joint_names, len(masks) > 1, wrist_size=store.wrist_size
     )
     for key in CAMERAS.values():
         first_video = root / layout.VIDEO_PATH.format(video_key=key, chunk_index=0, file_index=0)

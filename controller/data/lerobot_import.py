@@ -4,8 +4,9 @@ The store needs state and action of one size (one value per joint), a head and a
 mask in the head image (a video or an image feature); the table masks are optional
 (sim-only, for re-texturing) and import as empty when absent. Feature names default
 to the ones `export_lerobot` writes and can be mapped, e.g.
-`{"head_rgb": "observation.images.top"}`. Images must be square and of one size,
-or `image_size` resizes them (centre crop to a square, then resize).
+`{"head_rgb": "observation.images.top"}`. Images must be square and of one size per camera (the
+head camera's images and masks one size, the wrist's another), or `image_size` resizes them all
+(centre crop to a square, then resize).
 """
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ from dexagent.controller.data.video_codec import VideoFileReader
 
 IMAGE_ARRAYS = ("head_rgb", "wrist_rgb", "head_mask", "head_table", "wrist_table")
 MASK_ARRAYS = ("head_mask", "head_table", "wrist_table")
+WRIST_ARRAYS = ("wrist_rgb", "wrist_table")  # the wrist camera's size; the other images the head's
 
 
 @dataclass(frozen=True)
 class ImportSummary:
     episodes: int
     frames: int
-    image_size: int
+    image_size: int  # the head camera's
+    wrist_size: int  # the wrist camera's
     missing_optional: tuple[str, ...]  # store arrays the dataset lacked, written empty
 
 
@@ -281,14 +284,14 @@ def import_lerobot(
     mapping = map_features(info, feature_names)
     tasks = read_tasks(source / layout.TASKS_PATH)
     rows = _episode_rows(source, info, mapping)
-    image_size = _store_image_size(info, mapping, image_size)
+    sizes = _store_image_sizes(info, mapping, image_size)
     missing = tuple(a for a in layout.FEATURE_OF_ARRAY if a not in mapping)
     reader = _EpisodeReader(source, info, mapping)
     created = not out.exists()
     joints = info["features"][mapping["action"]]["shape"][0]
     try:
         with DemoStore.create_or_append(
-            out, image_size=image_size, control_hz=float(info["fps"]), joints=joints
+            out, image_size=sizes[0], wrist_size=sizes[1], control_hz=float(info["fps"]), joints=joints
         ) as store:
             for position, row in enumerate(rows):
                 try:
@@ -296,7 +299,7 @@ def import_lerobot(
                 except KeyError as error:  # pyarrow names the column a data file lacks
                     raise StoreError(f"{source}: a data file lacks the column {error}") from None
                 steps = int(row["length"])
-                frames = _episode_frames(arrays, image_size, missing, steps)
+                frames = _episode_frames(arrays, sizes, missing, steps)
                 task = tasks.get(int(arrays["task_index"][0]), "")
                 store.append_episode(frames, _metadata(row, task, frames.head_mask, steps))
                 if on_episode is not None:
@@ -307,7 +310,7 @@ def import_lerobot(
         raise
     finally:
         reader.close()
-    return ImportSummary(len(rows), frame_count, image_size, missing)
+    return ImportSummary(len(rows), frame_count, *sizes, missing)
 
 
 def _episode_rows(source: Path, info: dict[str, Any], mapping: dict[str, str]) -> list[dict[str, Any]]:
@@ -329,28 +332,40 @@ def _episode_rows(source: Path, info: dict[str, Any], mapping: dict[str, str]) -
     return rows
 
 
-def _store_image_size(info: dict[str, Any], mapping: dict[str, str], image_size: int | None) -> int:
-    """`image_size`, else the dataset's own when all its mapped images are square and of one size."""
+def _store_image_sizes(
+    info: dict[str, Any], mapping: dict[str, str], image_size: int | None
+) -> tuple[int, int]:
+    """The store's (head, wrist) image sizes: `image_size` for both, else the dataset's own when
+    each camera's mapped images (the head's with the target and table masks, the wrist's with
+    its table mask) are square and of one size."""
     if image_size is not None:
-        return image_size
-    sizes = {tuple(info["features"][mapping[a]]["shape"][:2]) for a in IMAGE_ARRAYS if a in mapping}
-    if len(sizes) != 1 or (side := next(iter(sizes)))[0] != side[1]:
-        shapes = ", ".join(f"{h}x{w}" for h, w in sorted(sizes))
-        raise StoreError(
-            f"the store needs square images of one size, the dataset has {shapes}: give --image-size"
-        )
-    return int(side[0])
+        return image_size, image_size
+    sides = []
+    for camera, arrays in (
+        ("head", [a for a in IMAGE_ARRAYS if a not in WRIST_ARRAYS]),
+        ("wrist", list(WRIST_ARRAYS)),
+    ):
+        sizes = {tuple(info["features"][mapping[a]]["shape"][:2]) for a in arrays if a in mapping}
+        if len(sizes) != 1 or (side := next(iter(sizes)))[0] != side[1]:
+            shapes = ", ".join(f"{h}x{w}" for h, w in sorted(sizes))
+            raise StoreError(
+                f"the store needs square images of one size per camera, the dataset's {camera} "
+                f"images are {shapes}: give --image-size"
+            )
+        sides.append(int(side[0]))
+    return sides[0], sides[1]
 
 
 def _episode_frames(
-    arrays: dict[str, np.ndarray], image_size: int, missing: tuple[str, ...], steps: int
+    arrays: dict[str, np.ndarray], sizes: tuple[int, int], missing: tuple[str, ...], steps: int
 ) -> EpisodeFrames:
-    """One episode's decoded arrays as the store's frames: images squared to `image_size`, a mask
-    the dataset lacks (in `missing`) all False."""
-    images = {a: square_images(arrays[a], image_size, a in MASK_ARRAYS) for a in IMAGE_ARRAYS if a in arrays}
+    """One episode's decoded arrays as the store's frames: images squared to their camera's size
+    (`sizes`: head, wrist), a mask the dataset lacks (in `missing`) all False."""
+    side = {a: sizes[1] if a in WRIST_ARRAYS else sizes[0] for a in IMAGE_ARRAYS}
+    images = {a: square_images(arrays[a], side[a], a in MASK_ARRAYS) for a in IMAGE_ARRAYS if a in arrays}
     for array in missing:
         if array in MASK_ARRAYS:
-            images[array] = np.zeros((steps, image_size, image_size), np.bool_)
+            images[array] = np.zeros((steps, side[array], side[array]), np.bool_)
     return EpisodeFrames(
         action=arrays["action"].astype(np.float32),
         state=arrays["state"].astype(np.float32),

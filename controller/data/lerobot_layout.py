@@ -69,20 +69,24 @@ def chunk_file(position: int) -> dict[str, int]:
     return {"chunk_index": position // CHUNKS_SIZE, "file_index": position % CHUNKS_SIZE}
 
 
-def features(image_size: int, joint_names: tuple[str, ...], with_table_masks: bool) -> dict[str, Any]:
-    """The `features` block of info.json for a store of `image_size` px images."""
+def features(
+    image_size: int, joint_names: tuple[str, ...], with_table_masks: bool, wrist_size: int | None = None
+) -> dict[str, Any]:
+    """The `features` block of info.json for a store of `image_size` px head images and
+    `wrist_size` px wrist images (None: `image_size`)."""
     image_names = ["height", "width", "channels"]
     vector = {"dtype": "float32", "shape": [len(joint_names)], "names": list(joint_names)}
+    s, w = image_size, image_size if wrist_size is None else wrist_size
     described: dict[str, Any] = {
         STATE: dict(vector),
         ACTION: dict(vector),
-        HEAD_CAMERA: {"dtype": "video", "shape": [image_size, image_size, 3], "names": image_names},
-        WRIST_CAMERA: {"dtype": "video", "shape": [image_size, image_size, 3], "names": image_names},
-        TARGET_MASK: {"dtype": "image", "shape": [image_size, image_size, 1], "names": image_names},
+        HEAD_CAMERA: {"dtype": "video", "shape": [s, s, 3], "names": image_names},
+        WRIST_CAMERA: {"dtype": "video", "shape": [w, w, 3], "names": image_names},
+        TARGET_MASK: {"dtype": "image", "shape": [s, s, 1], "names": image_names},
     }
     if with_table_masks:
-        for key in (HEAD_TABLE, WRIST_TABLE):
-            described[key] = {"dtype": "image", "shape": [image_size, image_size, 1], "names": image_names}
+        for key, side in ((HEAD_TABLE, s), (WRIST_TABLE, w)):
+            described[key] = {"dtype": "image", "shape": [side, side, 1], "names": image_names}
     return {**described, **INDEX_FEATURES}
 
 

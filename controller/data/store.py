@@ -1,18 +1,23 @@
 """The demonstration store: zarr 3 in the DexGraspVLA / diffusion-policy replay-buffer layout.
 
 ```
-PATH/                         attrs: format, format_version, image_size, control_hz, committed_episodes
+PATH/                         attrs: format, format_version, image_size, wrist_size, control_hz,
+                                     committed_episodes
   data/action     (K, J)      float32  joint targets actually sent (after the safety layer)
   data/state      (K, J)      float32  proprioception observed before the action
                                        (J: the recording robot's joints, 13 on the sim)
-  data/head_rgb   (K, H, W, 3) uint8
-  data/head_mask  (K, H, W)   bool     the target's ground-truth mask in the head image
-  data/wrist_rgb  (K, H, W, 3) uint8
-  data/head_table (K, H, W)   bool     the table top's pixels in the head image (for re-texturing)
-  data/wrist_table (K, H, W)  bool     the table top's pixels in the wrist image
+  data/head_rgb   (K, S, S, 3) uint8   S = image_size
+  data/head_mask  (K, S, S)   bool     the target's ground-truth mask in the head image
+  data/wrist_rgb  (K, W, W, 3) uint8   W = wrist_size
+  data/head_table (K, S, S)   bool     the table top's pixels in the head image (for re-texturing)
+  data/wrist_table (K, W, W)  bool     the table top's pixels in the wrist image
   meta/episode_ends (E,)      int64    exclusive end frame of each episode
   meta/<field>    (E, ...)             one row of `EpisodeMetadata` per episode
 ```
+
+Each camera has its own size, the size its encoder reads (a frozen DINOv2 head at 224 px, a
+trainable wrist CNN at 96). A store written before `wrist_size` was recorded has one size for
+both: its wrist_size is its image_size.
 
 Crash safety: an episode's frames are written first, then its metadata and its
 end, and only then is it committed by bumping the root attribute
@@ -100,32 +105,24 @@ class EpisodeFrames:
 
     action: np.ndarray  # float32[T, J]
     state: np.ndarray  # float32[T, J]
-    head_rgb: np.ndarray  # uint8[T, H, W, 3]
-    head_mask: np.ndarray  # bool[T, H, W]
-    wrist_rgb: np.ndarray  # uint8[T, H, W, 3]
-    head_table: np.ndarray  # bool[T, H, W]: table-top pixels of head_rgb (sim ground truth)
-    wrist_table: np.ndarray  # bool[T, H, W]: table-top pixels of wrist_rgb
+    head_rgb: np.ndarray  # uint8[T, S, S, 3]
+    head_mask: np.ndarray  # bool[T, S, S]
+    wrist_rgb: np.ndarray  # uint8[T, W, W, 3]: the wrist camera may have its own size W
+    head_table: np.ndarray  # bool[T, S, S]: table-top pixels of head_rgb (sim ground truth)
+    wrist_table: np.ndarray  # bool[T, W, W]: table-top pixels of wrist_rgb
 
     @property
     def steps(self) -> int:
         return int(self.action.shape[0])
 
-    def validate(self, image_size: int, joints: int) -> None:
-        """Raise StoreError naming the field when a shape or dtype does not fit the store."""
-        t, s = self.steps, image_size
-        expected = {
-            "action": ((t, joints), np.float32),
-            "state": ((t, joints), np.float32),
-            "head_rgb": ((t, s, s, 3), np.uint8),
-            "head_mask": ((t, s, s), np.bool_),
-            "wrist_rgb": ((t, s, s, 3), np.uint8),
-            "head_table": ((t, s, s), np.bool_),
-            "wrist_table": ((t, s, s), np.bool_),
-        }
+    def validate(self, image_size: int, joints: int, wrist_size: int | None = None) -> None:
+        """Raise StoreError naming the field when a shape or dtype does not fit the store (wrist
+        images `wrist_size` px, None: `image_size`)."""
+        t = self.steps
         if t == 0:
             raise StoreError("an episode needs at least one frame")
-        for key, (shape, dtype) in expected.items():
-            value = getattr(self, key)
+        for key, (dtype, frame_shape, _) in _frame_layout(image_size, wrist_size, joints).items():
+            value, shape = getattr(self, key), (t, *frame_shape)
             if value.shape != shape or value.dtype != dtype:
                 raise StoreError(
                     f"episode field {key!r} is {value.dtype}{list(value.shape)}, "
@@ -133,16 +130,19 @@ class EpisodeFrames:
                 )
 
 
-def _frame_layout(image_size: int, joints: int) -> dict[str, tuple[str, tuple[int, ...], tuple[int, ...]]]:
-    s = image_size
+def _frame_layout(
+    image_size: int, wrist_size: int | None, joints: int
+) -> dict[str, tuple[str, tuple[int, ...], tuple[int, ...]]]:
+    """Array key -> (dtype, shape of one frame, chunk shape)."""
+    s, w = image_size, image_size if wrist_size is None else wrist_size
     return {
         "action": ("float32", (joints,), (LOW_DIM_CHUNK_FRAMES, joints)),
         "state": ("float32", (joints,), (LOW_DIM_CHUNK_FRAMES, joints)),
         "head_rgb": ("uint8", (s, s, 3), (IMAGE_CHUNK_FRAMES, s, s, 3)),
         "head_mask": ("bool", (s, s), (IMAGE_CHUNK_FRAMES, s, s)),
-        "wrist_rgb": ("uint8", (s, s, 3), (IMAGE_CHUNK_FRAMES, s, s, 3)),
+        "wrist_rgb": ("uint8", (w, w, 3), (IMAGE_CHUNK_FRAMES, w, w, 3)),
         "head_table": ("bool", (s, s), (IMAGE_CHUNK_FRAMES, s, s)),
-        "wrist_table": ("bool", (s, s), (IMAGE_CHUNK_FRAMES, s, s)),
+        "wrist_table": ("bool", (w, w), (IMAGE_CHUNK_FRAMES, w, w)),
     }
 
 
@@ -158,7 +158,8 @@ class DemoStore:
         self.writable = writable
         self._lock_fd = lock_fd
         attrs: dict[str, Any] = dict(root.attrs)
-        self.image_size = int(attrs["image_size"])
+        self.image_size = int(attrs["image_size"])  # the head camera's (and the target mask's)
+        self.wrist_size = int(attrs.get("wrist_size", self.image_size))  # the wrist camera's
         # Its arrays say how many joints the recording robot has: (K, J) states and actions.
         self.joints = int(_array(root, "data/action").shape[1])
         self.control_hz = float(attrs["control_hz"])
@@ -178,17 +179,25 @@ class DemoStore:
 
     @classmethod
     def create_or_append(
-        cls, path: str | os.PathLike[str], *, image_size: int, control_hz: float, joints: int
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        image_size: int,
+        control_hz: float,
+        joints: int,
+        wrist_size: int | None = None,
     ) -> DemoStore:
         """Open `path` for appending (creating it if absent); drops any interrupted, uncommitted tail.
 
+        `image_size`: the head camera's images; `wrist_size` the wrist camera's (None: `image_size`).
         `joints`: the recording robot's (its spec's), the size of every state and action.
 
         Holds an exclusive lock on the store until `close`, so two writers cannot interleave.
         """
         store_path = Path(path)
-        if image_size <= 0:
-            raise StoreError(f"image size must be positive, got {image_size}")
+        wrist_size = image_size if wrist_size is None else wrist_size
+        if image_size <= 0 or wrist_size <= 0:
+            raise StoreError(f"image sizes must be positive, got head {image_size} and wrist {wrist_size}")
         if joints <= 0:
             raise StoreError(f"a robot has at least one joint, got {joints}")
         fresh = not (store_path / "zarr.json").exists()
@@ -203,22 +212,16 @@ class DemoStore:
         lock_fd = _lock(store_path)
         try:
             if fresh:
-                root = _create(store_path, image_size, control_hz, joints)
+                root = _create(store_path, (image_size, wrist_size), control_hz, joints)
             else:
                 root = _open_group(store_path, mode="r+")
                 if _half_created(root):
                     # A creation interrupted before its attributes were written: no episode can be
                     # in it, so it is created again rather than refused forever.
                     _clear(store_path)
-                    root = _create(store_path, image_size, control_hz, joints)
+                    root = _create(store_path, (image_size, wrist_size), control_hz, joints)
                 _check_layout(store_path, root)
-                stored_size = dict(root.attrs)["image_size"]
-                if stored_size != image_size:
-                    raise StoreError(
-                        f"{store_path} holds {stored_size} px images; "
-                        f"cannot append {image_size} px episodes (use --image-size "
-                        f"{stored_size} or a new --out path)"
-                    )
+                _check_sizes(store_path, root, image_size, wrist_size)
                 stored_joints = _array(root, "data/action").shape[1]
                 if stored_joints != joints:
                     raise StoreError(
@@ -335,7 +338,7 @@ class DemoStore:
         """Write one whole episode and commit it; returns its index. Frames first, commit last."""
         if not self.writable or self._lock_fd is None:
             raise StoreError(f"{self.path} was opened read-only; use DemoStore.create_or_append")
-        frames.validate(self.image_size, self.joints)
+        frames.validate(self.image_size, self.joints, self.wrist_size)
         if metadata.steps != frames.steps:
             raise StoreError(f"metadata says {metadata.steps} steps but the episode has {frames.steps}")
         start, end, index = self.num_frames, self.num_frames + frames.steps, self._committed
@@ -434,10 +437,29 @@ def _add_provenance_columns(root: zarr.Group) -> None:
             array[:] = np.full(committed, default, dtype=object if dtype is str else dtype)
 
 
-def _create(path: Path, image_size: int, control_hz: float, joints: int) -> zarr.Group:
+def _check_sizes(path: Path, root: zarr.Group, image_size: int, wrist_size: int) -> None:
+    """Refuse to append episodes whose cameras are not the sizes of the store's."""
+    attrs: dict[str, Any] = dict(root.attrs)
+    stored = (int(attrs["image_size"]), int(attrs.get("wrist_size", attrs["image_size"])))
+    if stored == (image_size, wrist_size):
+        return
+    if len(set(stored)) == len(set((image_size, wrist_size))) == 1:
+        raise StoreError(
+            f"{path} holds {stored[0]} px images; cannot append {image_size} px episodes (use "
+            f"--image-size {stored[0]} or a new --out path)"
+        )
+    raise StoreError(
+        f"{path} holds {stored[0]} px head and {stored[1]} px wrist images; cannot append "
+        f"{image_size} px head and {wrist_size} px wrist episodes (use --image-size {stored[0]} "
+        f"--wrist-size {stored[1]} or a new --out path)"
+    )
+
+
+def _create(path: Path, sizes: tuple[int, int], control_hz: float, joints: int) -> zarr.Group:
+    """A new store whose head and wrist images are `sizes` px."""
     # Not mode "w": that deletes and recreates the folder, dropping the lock held on it.
     root = zarr.open_group(str(path), mode="a")
-    for key, (dtype, frame_shape, chunks) in _frame_layout(image_size, joints).items():
+    for key, (dtype, frame_shape, chunks) in _frame_layout(sizes[0], sizes[1], joints).items():
         root.create_array(f"data/{key}", shape=(0, *frame_shape), chunks=chunks, dtype=dtype)
     root.create_array("meta/episode_ends", shape=(0,), chunks=(META_CHUNK_EPISODES,), dtype="int64")
     for name, (dtype, shape) in _META_COLUMNS.items():
@@ -450,7 +472,8 @@ def _create(path: Path, image_size: int, control_hz: float, joints: int) -> zarr
         {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "image_size": image_size,
+            "image_size": sizes[0],
+            "wrist_size": sizes[1],
             "control_hz": control_hz,
             "committed_episodes": 0,
         }

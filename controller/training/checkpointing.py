@@ -187,7 +187,7 @@ def load_run(out: Path, requested: PolicyConfig | None, warn: Callable[[str], No
         )
     if requested is not None:
         # The trainer sets the camera size and the joint counts from the data; a preset leaves them open.
-        sized = ("camera_size", "state_dim", "action_dim")
+        sized = ("camera_size", "wrist_camera_size", "state_dim", "action_dim")
         requested = dataclasses.replace(
             requested,
             **{key: getattr(policy.config, key) for key in sized if getattr(requested, key) is None},

@@ -88,6 +88,10 @@ def cache_key(
     config = policy.config
     digest = hashlib.sha256()
     digest.update(str(config.image_size).encode())
+    sizes = f"{config.image_size}"
+    if config.wrist_input_size != config.image_size:  # one size for both keeps the names caches had
+        sizes += f"+{config.wrist_input_size}"  # `224+96px`
+        digest.update(f"wrist {config.wrist_input_size}".encode())
     digest.update(arrays.fingerprint().encode())
     digest.update(np.asarray(frames, dtype=np.int64).tobytes())
     digest.update(views.describe().encode())
@@ -106,7 +110,7 @@ def cache_key(
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", "+".join(dict.fromkeys(names)))
     shown_views = f"-{views.count}views" if views.count > 1 else ""
     shown_precision = "" if precision == "fp32" else f"-{precision}"
-    return f"{readable}-{config.image_size}px{shown_views}{shown_precision}-{digest.hexdigest()[:12]}"
+    return f"{readable}-{sizes}px{shown_views}{shown_precision}-{digest.hexdigest()[:12]}"
 
 
 def cache_dir(data_path: str | Path) -> Path:
@@ -160,7 +164,7 @@ def build_feature_cache(
     if len(frames) == 0 or (np.diff(frames) <= 0).any():
         raise FeatureCacheError("the frames to cache must be a non-empty increasing list")
     root.create_array("frames", data=frames)
-    image_size = policy.config.image_size
+    sizes = {camera: policy.config.input_size(camera) for camera in ("head_rgb", "wrist_rgb")}
     augments = build_augments(views.augment) if views.count > 1 else []
     targets: dict[str, zarr.Array] = {}
     was_training = policy.training
@@ -171,15 +175,15 @@ def build_feature_cache(
             # One contiguous read per camera, then the block's frames out of it (zarr or numpy).
             low, high = int(block[0]), int(block[-1]) + 1
             images = {
-                camera: rgb_to_tensor(np.asarray(getattr(arrays, camera)[low:high])[block - low], image_size)
-                for camera in ("head_rgb", "wrist_rgb")
+                camera: rgb_to_tensor(np.asarray(getattr(arrays, camera)[low:high])[block - low], size)
+                for camera, size in sizes.items()
             }
             tables = {}
             if augments:
                 tables = {
                     camera: mask_to_tensor(
                         np.asarray(getattr(arrays, camera.replace("_rgb", "_table"))[low:high])[block - low],
-                        image_size,
+                        sizes[camera],
                     )
                     for camera in images
                 }

@@ -144,10 +144,11 @@ def build_policy(
 ) -> DexGraspPolicy:
     """A fresh policy with a normaliser from the training episodes (and `init_from`'s weights)."""
     torch.manual_seed(config.seed)  # the same initial weights for the same seed
-    # Sized by the data: its camera frames, and one state and action value per joint of its robot.
+    # Sized by the data: each camera's frames, and one state and action value per joint of its robot.
     policy_config = dataclasses.replace(
         policy_config,
         camera_size=arrays.image_size,
+        wrist_camera_size=arrays.wrist_size,
         state_dim=arrays.state.shape[1],
         action_dim=arrays.action.shape[1],
     )
@@ -196,7 +197,11 @@ def build_datasets(
     pcfg = policy.config
     trainable_cameras = tuple(camera for camera, encoder in pcfg.encoders() if not encoder.frozen)
     common: dict[str, Any] = dict(
-        horizon=pcfg.horizon, image_size=pcfg.image_size, features=features, stride=config.obs_stride
+        horizon=pcfg.horizon,
+        image_size=pcfg.image_size,
+        wrist_size=pcfg.wrist_input_size,
+        features=features,
+        stride=config.obs_stride,
     )
     train_set = ChunkDataset(
         arrays,

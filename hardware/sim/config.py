@@ -1,4 +1,4 @@
-"""`SimRobotConfig`: what the `sim` robot type is built from (a seeded scene and a camera size)."""
+"""`SimRobotConfig`: what the `sim` robot type is built from (a seeded scene and camera sizes)."""
 
 from __future__ import annotations
 
@@ -20,3 +20,6 @@ class SimRobotConfig(RobotConfig):
     objects: int = Field(6, ge=1, le=8, description="objects on the table")
     split: SimSplit = Field("seen", description="domain split of objects, backgrounds and lighting")
     image_size: int = Field(DEFAULT_IMAGE_SIZE, ge=16, description="square camera images, pixels")
+    wrist_size: int | None = Field(
+        None, ge=16, description="the wrist camera's square images, pixels (None: image_size)"
+    )

@@ -78,20 +78,25 @@ class SimRobot:
         scene: SceneSpec,
         *,
         image_size: int = DEFAULT_IMAGE_SIZE,
+        wrist_size: int | None = None,
         cameras: tuple[str, ...] = ("head", "wrist"),
         hold_seconds: float = 2.0,
     ) -> None:
+        """`image_size`: the side of the head camera's square images (and the wrist's, unless
+        `wrist_size` gives the wrist its own: each camera at the size its encoder reads)."""
         unknown = [c for c in cameras if c not in _KNOWN_CAMERAS]
         if unknown:
             raise HardwareError(f"unknown camera(s) {unknown}; the sim has {list(_KNOWN_CAMERAS)}")
-        if image_size < 16:
-            raise HardwareError(f"image_size must be at least 16 pixels, got {image_size}")
+        for what, size in (("image_size", image_size), ("wrist_size", wrist_size)):
+            if size is not None and size < 16:
+                raise HardwareError(f"{what} must be at least 16 pixels, got {size}")
         self.scene = scene
         self.spec = sim_robot_spec(tuple(cameras))
         self.image_size = image_size
+        self.wrist_size = image_size if wrist_size is None else wrist_size
         self.cameras = tuple(cameras)
         self.hold_seconds = hold_seconds
-        self.model = build_model(scene, image_size=image_size)
+        self.model = build_model(scene, image_size=max(image_size, self.wrist_size))
         self.data = mujoco.MjData(self.model)
         self._arm_qpos = np.array([self.model.joint(j).qposadr[0] for j in ARM_JOINTS])
         self._arm_dof = np.array([self.model.joint(j).dofadr[0] for j in ARM_JOINTS])
@@ -112,7 +117,9 @@ class SimRobot:
             while body != 0 and body != hand_root:
                 body = self.model.body_parentid[body]
             self._hand_geoms[geom] = body == hand_root
-        self._renderer = SceneRenderer(self.model, geom_to_object, image_size=image_size)
+        self._renderer = SceneRenderer(
+            self.model, geom_to_object, image_size=image_size, camera_sizes={"wrist": self.wrist_size}
+        )
         self._base_light_diffuse = self.model.light_diffuse.copy()
         self._base_light_dir = self.model.light_dir.copy()
         self._lifted_since: list[float | None] = [None] * len(scene.objects)
@@ -148,12 +155,18 @@ class SimRobot:
 
     def observe(self) -> Observation:
         """Render the requested cameras (others are zeros) and read the joint state."""
-        size = self.image_size
-        blank = np.zeros((size, size, 3), dtype=np.uint8)
-        head = self._renderer.rgb(self.data, "head") if "head" in self.cameras else blank
-        wrist = self._renderer.rgb(self.data, "wrist") if "wrist" in self.cameras else blank.copy()
+        head, wrist = (
+            self._renderer.rgb(self.data, camera)
+            if camera in self.cameras
+            else np.zeros((self.camera_size(camera),) * 2 + (3,), dtype=np.uint8)
+            for camera in ("head", "wrist")
+        )
         segmentation = self.head_segmentation() if "head" in self.cameras else None
         return Observation(head, wrist, self.state(), self.time, segmentation)
+
+    def camera_size(self, camera: str) -> int:
+        """The side of `camera`'s ("head" or "wrist") square images, pixels."""
+        return self._renderer.size(camera)
 
     def act(self, action: np.ndarray) -> None:
         """Apply float32[13] joint targets for one control tick and track grasp success."""

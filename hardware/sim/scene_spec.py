@@ -8,7 +8,7 @@ PLACEMENT_X x PLACEMENT_Y. Lengths in metres, angles in radians.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 TABLE_TOP_Z = 0.0
 TABLE_X = (0.15, 0.85)  # table extent along x (front edge near the robot, back edge)
@@ -20,6 +20,19 @@ PLACEMENT_Y = (-0.2, 0.2)
 # scripted demos, evaluations and runs without a learned controller see what it learned from.
 # A run with a learned controller renders at that controller's size instead (agent/world.py).
 DEFAULT_IMAGE_SIZE = 96
+
+
+class CameraSizes(NamedTuple):
+    """The sides of the head and wrist cameras' square images, pixels: each camera renders at the
+    size its encoder reads (a frozen DINOv2 head at 224 beside a trainable wrist CNN at 96)."""
+
+    head: int
+    wrist: int
+
+    def shown(self) -> str:
+        """`96 px`, or `224 px head, 96 px wrist` when the cameras have sizes of their own."""
+        return f"{self.head} px" if self.head == self.wrist else f"{self.head} px head, {self.wrist} px wrist"
+
 
 SPLITS = ("seen", "unseen-objects", "unseen-backgrounds", "unseen-lighting")
 Split = Literal["seen", "unseen-objects", "unseen-backgrounds", "unseen-lighting"]

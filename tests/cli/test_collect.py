@@ -93,6 +93,23 @@ def test_appending_with_another_image_size_exits_2(tmp_path: Path) -> None:
     assert "holds 32 px images; cannot append 48 px" in " ".join(output.split())
 
 
+def test_each_camera_renders_at_the_size_asked_for_it(tmp_path: Path) -> None:
+    out = tmp_path / "demos.zarr"
+    code, output = collect(
+        "-n", "1", "--out", str(out), "--image-size", "64", "--wrist-size", "32", "--seed", "3"
+    )
+    assert code == 0, output
+    store = DemoStore.open(out)
+    assert (store.image_size, store.wrist_size) == (64, 32)
+    assert store["head_rgb"].shape[1:] == (64, 64, 3) and store["wrist_rgb"].shape[1:] == (32, 32, 3)
+    code, output = collect("-n", "1", "--out", str(out), "--image-size", "64")  # the wrist at 64 too
+    assert code == 2 and "--image-size 64 --wrist-size 32" in " ".join(output.split())
+    code, output = collect(
+        "-n", "1", "--out", str(tmp_path / "r.zarr"), "--robot", "real", "--wrist-size", "32"
+    )
+    assert code == 2 and "--wrist-size is for the sim" in " ".join(output.split())
+
+
 def _start_collect(out: Path, *options: str, output: int) -> subprocess.Popen[bytes]:
     """`dexagent collect` of 50 demos into `out` in a process of its own, as the script runs it."""
     entry_point = "from dexagent.cli.app import main; main()"  # what the `dexagent` script runs

@@ -56,6 +56,29 @@ def test_export_then_import_in_both_formats(
         np.testing.assert_array_equal(DemoStore.open(back).episode(2).action, store.episode(2).action)
 
 
+def test_a_store_whose_cameras_have_their_own_sizes_shows_exports_and_imports_them(
+    make_smooth_store: Callable[..., DemoStore], tmp_path: Path
+) -> None:
+    store = make_smooth_store(size=32, wrist=16)  # e.g. a 224 px DINOv2 head beside a 96 px wrist CNN
+    code, output = data("info", store.path, "--sheet", tmp_path / "sheet.png")
+    assert code == 0, output
+    assert "cameras: head 32x32 RGB + target mask, wrist 16x16 RGB" in output
+    for format_name, out in (("lerobot", tmp_path / "lerobot"), ("dexgraspvla", tmp_path / "official.zarr")):
+        code, output = data("export", "--format", format_name, store.path, out)
+        assert code == 0, output
+        back = tmp_path / f"{format_name}-back.zarr"
+        code, output = data("import", out, back)
+        assert code == 0, output
+        assert "imported 3 episodes, 22 frames (32 px head, 16 px wrist)" in output
+        restored = DemoStore.open(back)
+        assert (restored.image_size, restored.wrist_size) == (32, 16)
+        np.testing.assert_array_equal(restored.episode(1).wrist_table, store.episode(1).wrist_table)
+        np.testing.assert_array_equal(restored.episode(1).head_mask, store.episode(1).head_mask)
+        assert restored.episode(1).wrist_rgb.shape == (9, 16, 16, 3)
+        code, output = data("import", out, tmp_path / f"{format_name}-one-size.zarr", "--image-size", "24")
+        assert code == 0 and "(24 px)" in output, output  # --image-size squares both cameras to it
+
+
 def test_bad_input_exits_2_with_a_clear_message(
     make_smooth_store: Callable[..., DemoStore], tmp_path: Path
 ) -> None:

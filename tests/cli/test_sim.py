@@ -28,6 +28,35 @@ def test_show_writes_head_wrist_and_segmentation_side_by_side(tmp_path: Path) ->
     assert image.std() > 10  # rendered content, not a blank sheet
 
 
+def test_show_and_video_render_the_wrist_at_its_own_size_and_show_it_beside_the_head(tmp_path: Path) -> None:
+    code, output = sim(
+        "show", "--seed", "3", "--image-size", "64", "--wrist-size", "32", "--out", str(tmp_path / "a.png")
+    )
+    assert code == 0, output
+    one_size = tmp_path / "b.png"
+    assert sim("show", "--seed", "3", "--image-size", "64", "--out", str(one_size))[0] == 0
+    sheet, same = np.asarray(Image.open(tmp_path / "a.png")), np.asarray(Image.open(one_size))
+    assert sheet.shape == same.shape  # the 32 px wrist panel is scaled to the head's 64 px
+    out = tmp_path / "episode.mp4"
+    code, output = sim(
+        "video",
+        "--seed",
+        "3",
+        "--objects",
+        "1",
+        "--image-size",
+        "48",
+        "--wrist-size",
+        "24",
+        "--out",
+        str(out),
+    )
+    assert code == 0, output
+    with imageio.get_reader(out) as reader:
+        first = np.asarray(reader.get_data(0))
+    assert first.shape == (68, 96, 3) and first[20:, 48:].std() > 10  # the wrist, not a blank half
+
+
 def test_show_rejects_a_bad_split_and_a_bad_extension(tmp_path: Path) -> None:
     code, output = sim("show", "--split", "mars", "--out", str(tmp_path / "a.png"))
     assert code == 2 and "unknown split 'mars'" in output

@@ -62,3 +62,20 @@ def test_input_norm_is_checked_per_camera(tiny_config) -> None:
     dinov2 = replace(base.head_encoder, kind="dinov2", input_norm="instance")
     with pytest.raises(ConfigError, match=r"head_encoder: dinov2 .* input_norm must be 'imagenet'"):
         tiny_config(head_encoder=dinov2)
+
+
+def test_each_camera_may_have_its_own_size_and_one_size_stays_the_default(tiny_config) -> None:
+    one_size = tiny_config(camera_size=48)  # a checkpoint from before cameras had sizes of their own
+    assert (one_size.wrist_input_size, one_size.wrist_render_size) == (32, 48)
+    own = tiny_config(image_size=224, wrist_image_size=96)  # a DINOv2 head beside a wrist CNN
+    assert (own.input_size("head_rgb"), own.input_size("wrist_rgb")) == (224, 96)
+    assert (own.render_size, own.wrist_render_size) == (224, 96)  # render what the encoders read
+    trained = tiny_config(image_size=112, wrist_image_size=48, camera_size=224, wrist_camera_size=96)
+    assert (trained.render_size, trained.wrist_render_size) == (224, 96)  # the store's, as recorded
+    assert PolicyConfig.from_dict(trained.to_dict()) == trained
+    with pytest.raises(ConfigError, match="wrist_encoder: wrist_image_size 36 is not a multiple of"):
+        tiny_config(wrist_image_size=36)
+    with pytest.raises(ConfigError, match="wrist_camera_size must be in 16..4096 pixels, got 8"):
+        tiny_config(wrist_camera_size=8)
+    with pytest.raises(ConfigError, match="wrist_image_size must be an integer in 1..4096"):
+        tiny_config(wrist_image_size=0)

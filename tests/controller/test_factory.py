@@ -99,7 +99,7 @@ def test_a_checkpoint_is_read_once_and_its_controller_built_from_what_was_read(
     choice = resolve_controller(str(folder), "grasp")  # read and verified here
     assert reads == [str(folder / "model.safetensors")]
     # What a run asks before it builds anything comes from what was read.
-    assert choice.render_size == 48
+    assert choice.render_sizes == (48, 48)
     assert choice.precision_note("fp32") == "inference precision fp32 (asked for)"
     controller = choice.build(sim)
     assert isinstance(controller, PolicyController)

@@ -84,9 +84,9 @@ def test_a_shipped_cards_recipe_is_presets_and_overrides_ending_in_the_shipped_c
 @pytest.mark.parametrize("skill", SHIPPED)
 def test_the_default_controller_drives_the_sim_within_limits(skill: str) -> None:
     shipped = resolve_controller("default", skill)
-    image_size = shipped.render_size
-    assert image_size is not None
-    with SimRobot(sample_scene(3, "seen", 2), image_size=image_size) as sim:
+    sizes = shipped.render_sizes
+    assert sizes is not None and sizes.head == sizes.wrist  # shipped before cameras had their own sizes
+    with SimRobot(sample_scene(3, "seen", 2), image_size=sizes.head, wrist_size=sizes.wrist) as sim:
         controller = shipped.build(sim, seed=0)
         robot = SafeRobot(sim)
         robot.home()

@@ -31,6 +31,7 @@ from dexagent.agent.evaluation.long_horizon_metrics import (
 from dexagent.agent.planner.scene_backend import ScenePlanner
 from dexagent.cli.app import app
 from dexagent.hardware import Box, Observation
+from dexagent.hardware.sim.scene_spec import CameraSizes
 from dexagent.skills.planning import Instruction, Plan, Verdict
 
 
@@ -175,7 +176,7 @@ class _MisleadingPlanner(ScenePlanner):
 
 def test_graded_planner_marks_wrong_proposals_boxes_and_checks_against_the_sim() -> None:
     prompt = "grasp all bottles"
-    sim = select_scene(prompt, 5, image_size=64)
+    sim = select_scene(prompt, 5, CameraSizes(64, 64))
     with sim:
         log = EpisodeLog(None)
         graded = GradedPlanner(_MisleadingPlanner(sim), sim, prompt, log)

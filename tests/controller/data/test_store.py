@@ -13,16 +13,19 @@ from dexagent.controller.data import DemoStore, EpisodeFrames, EpisodeMetadata, 
 SIZE = 16
 
 
-def make_episode(steps: int, seed: int, size: int = SIZE) -> tuple[EpisodeFrames, EpisodeMetadata]:
+def make_episode(
+    steps: int, seed: int, size: int = SIZE, wrist: int | None = None
+) -> tuple[EpisodeFrames, EpisodeMetadata]:
     rng = np.random.default_rng(seed)
+    wrist = size if wrist is None else wrist
     frames = EpisodeFrames(
         action=rng.normal(size=(steps, 13)).astype(np.float32),
         state=rng.normal(size=(steps, 13)).astype(np.float32),
         head_rgb=rng.integers(0, 256, size=(steps, size, size, 3), dtype=np.uint8),
         head_mask=rng.random((steps, size, size)) > 0.5,
-        wrist_rgb=rng.integers(0, 256, size=(steps, size, size, 3), dtype=np.uint8),
+        wrist_rgb=rng.integers(0, 256, size=(steps, wrist, wrist, 3), dtype=np.uint8),
         head_table=rng.random((steps, size, size)) > 0.3,
-        wrist_table=rng.random((steps, size, size)) > 0.6,
+        wrist_table=rng.random((steps, wrist, wrist)) > 0.6,
     )
     metadata = EpisodeMetadata(
         seed=seed,
@@ -87,6 +90,36 @@ def test_appending_with_another_image_size_is_refused(tmp_path: Path) -> None:
     DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13).close()
     with pytest.raises(StoreError, match="16 px images; cannot append 32 px"):
         DemoStore.create_or_append(path, image_size=32, control_hz=20.0, joints=13)
+
+
+def test_each_camera_keeps_its_own_size(tmp_path: Path) -> None:
+    path = tmp_path / "demos.zarr"
+    frames, metadata = make_episode(4, 0, size=SIZE, wrist=8)
+    with DemoStore.create_or_append(path, image_size=SIZE, wrist_size=8, control_hz=20.0, joints=13) as store:
+        store.append_episode(frames, metadata)
+        with pytest.raises(StoreError, match="'wrist_rgb' is uint8\\[4, 16, 16, 3\\], the store needs"):
+            store.append_episode(*make_episode(4, 1))  # a one-size episode does not fit
+    store = DemoStore.open(path)
+    assert (store.image_size, store.wrist_size) == (SIZE, 8)
+    assert store["wrist_rgb"].shape == (4, 8, 8, 3) and store["wrist_table"].shape == (4, 8, 8)
+    assert store["head_rgb"].shape == (4, SIZE, SIZE, 3) and store["head_mask"].shape == (4, SIZE, SIZE)
+    np.testing.assert_array_equal(store.episode(0).wrist_rgb, frames.wrist_rgb)
+    root = zarr.open_group(str(path), mode="r")
+    assert (root.attrs["image_size"], root.attrs["wrist_size"]) == (SIZE, 8)
+    with pytest.raises(StoreError, match="16 px head and 8 px wrist images; cannot append 16 px head and 16"):
+        DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13)
+
+
+def test_a_store_from_before_wrist_sizes_has_one_size_for_both_cameras(tmp_path: Path) -> None:
+    path = tmp_path / "demos.zarr"
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13) as store:
+        store.append_episode(*make_episode(3, 0))
+    root = zarr.open_group(str(path), mode="r+")
+    del root.attrs["wrist_size"]  # as a store written before the wrist had a size of its own
+    assert DemoStore.open(path).wrist_size == SIZE
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13) as store:
+        store.append_episode(*make_episode(2, 1))  # appending to it goes on as before
+    assert DemoStore.open(path).num_episodes == 2
 
 
 def test_an_interrupted_append_is_invisible_then_truncated(tmp_path: Path) -> None:

@@ -201,6 +201,28 @@ def test_the_cache_key_follows_encoder_weights_image_size_and_data(
     assert cache_key(DexGraspPolicy(config), other, np.arange(other.num_frames)) != key
 
 
+def test_a_wrist_of_its_own_size_is_cached_at_that_size(
+    demo_store: Callable[..., Path],
+    tiny_config: Callable[..., PolicyConfig],
+    tiny_dinov2: str,
+    tmp_path: Path,
+) -> None:
+    """Head and wrist encoders reading 16 and 8 px: the cache encodes each camera at its own size
+    (its name says so) and trains as the images would."""
+    data = demo_store()
+    one_size = _frozen_config(tiny_config, tiny_dinov2)
+    config = dataclasses.replace(one_size, wrist_image_size=8)
+    arrays, every = load_demo_arrays(data), np.arange(12)
+    key = cache_key(DexGraspPolicy(config), arrays, every)
+    assert key.startswith("tiny-dinov2-16+8px-") and key != cache_key(DexGraspPolicy(one_size), arrays, every)
+    settings = TrainConfig(steps=4, batch_size=8, lr=1e-3, warmup_steps=2, val_every=2, save_every=4)
+    plain = train(data, tmp_path / "a", settings, config, show_progress=False)
+    cached = train(
+        data, tmp_path / "b", dataclasses.replace(settings, cache_features=True), config, show_progress=False
+    )
+    np.testing.assert_allclose([v for _, v in plain.losses], [v for _, v in cached.losses], rtol=2e-3)
+
+
 def test_caching_needs_a_frozen_encoder(
     demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tmp_path: Path
 ) -> None:

@@ -47,7 +47,9 @@ def test_train_writes_a_checkpoint_and_resume_continues_it(
     )  # fmt: skip
     assert code == 0, output
     assert "done: step 4" in output
-    assert load_checkpoint(out).config == dataclasses.replace(tiny_config(), camera_size=16)  # the store's
+    assert load_checkpoint(out).config == dataclasses.replace(
+        tiny_config(), camera_size=16, wrist_camera_size=16
+    )  # the store's
     assert load_training_state(out)["train_config"]["augment"] == (  # type: ignore[index]
         ("retexture_table", 0.5),
         ("relight", 0.25),

@@ -76,6 +76,7 @@ def test_the_checkpoint_records_the_size_its_demos_were_rendered_at(
     train(data, tmp_path / "run", _settings(steps=4), tiny_config(), show_progress=False)
     saved = load_checkpoint(tmp_path / "run").config
     assert saved.camera_size == 24 and saved.image_size == 16 and saved.render_size == 24
+    assert saved.wrist_camera_size == saved.wrist_render_size == 24  # each camera's, recorded
     longer = train(
         data, tmp_path / "run", _settings(steps=6), tiny_config(), resume=True, show_progress=False
     )

@@ -45,6 +45,28 @@ def test_only_requested_cameras_are_rendered(three_object_scene) -> None:  # typ
         assert observation.wrist_rgb.any()
 
 
+def test_each_camera_renders_at_its_own_size(three_object_scene) -> None:  # type: ignore[no-untyped-def]
+    # A frozen DINOv2 head reads 224 px, a wrist CNN 96: the wrist is not rendered at 224 and shrunk.
+    with SimRobot(three_object_scene, image_size=224, wrist_size=96) as sim:
+        observation = sim.observe()
+        assert observation.head_rgb.shape == (224, 224, 3) and observation.wrist_rgb.shape == (96, 96, 3)
+        assert observation.head_segmentation is not None and observation.head_segmentation.shape == (224, 224)
+        assert sim.table_mask("head").shape == (224, 224) and sim.table_mask("wrist").shape == (96, 96)
+        assert sim.table_mask("wrist").any() and observation.wrist_rgb.std() > 5
+        assert (sim.camera_size("head"), sim.camera_size("wrist")) == (224, 96)
+        with SimRobot(three_object_scene, image_size=96) as same_size:
+            # The wrist's 96 px picture is the one a one-size sim renders, pixel for pixel.
+            assert np.array_equal(same_size.observe().wrist_rgb, observation.wrist_rgb)
+            assert np.array_equal(same_size.table_mask("wrist"), sim.table_mask("wrist"))
+    with SimRobot(three_object_scene, image_size=48, wrist_size=64, cameras=("head",)) as sim:
+        assert sim.observe().wrist_rgb.shape == (64, 64, 3)  # not rendered: zeros of its size
+
+
+def test_a_camera_below_16_pixels_is_refused(three_object_scene) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(HardwareError, match="wrist_size must be at least 16"):
+        SimRobot(three_object_scene, image_size=96, wrist_size=8)
+
+
 def test_segmentation_finds_every_object_with_a_box(robot: SimRobot) -> None:
     segmentation = robot.head_segmentation()
     assert set(np.unique(segmentation)) == {-1, 0, 1, 2}
