@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, console, fail
+from dexagent.cli.progress_lines import ProgressLines
 
 if TYPE_CHECKING:
     from dexagent.controller.data.collect import CollectJob
@@ -201,13 +202,13 @@ def _collect_sim(job: CollectJob, out: Path, episodes: int, workers: int) -> Non
             console=console,
         )
 
+        lines = ProgressLines(console, "demo", episodes)  # the bar is not drawn in a pipe or log
+
         def show(so_far: CollectionTally) -> None:
-            progress.update(
-                bar,
-                completed=so_far.kept,
-                rate=f"{so_far.kept}/{so_far.attempts} succeeded",
-                speed=f"{so_far.kept / (so_far.elapsed() / 60):.1f} demos/min",
-            )
+            rate = f"{so_far.kept}/{so_far.attempts} succeeded"
+            speed = f"{so_far.kept / (so_far.elapsed() / 60):.1f} demos/min"
+            progress.update(bar, completed=so_far.kept, rate=rate, speed=speed)
+            lines.update(so_far.kept, f"{rate}, {speed}")
 
         try:
             with progress:

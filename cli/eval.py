@@ -6,7 +6,6 @@ import json
 import os
 import shlex
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dexagent.cli.app import app
 from dexagent.cli.errors import EXIT_INTERRUPTED, console, fail
+from dexagent.cli.progress_lines import ProgressLines
 from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE
 
 if TYPE_CHECKING:  # the harness, the sim and the controllers load when the command runs
@@ -157,25 +157,14 @@ def _run_with_progress(config: EvalConfig, workers: int, threads: int) -> list[E
         transient=True,
     )
     successes = done = 0
-    started = time.perf_counter()
-    # Not on a terminal (a pipe, a log file, CI) the bar is not drawn: a line per 5% instead, as train does.
-    line_every = None if console.is_terminal else max(1, episodes // 20)
+    lines = ProgressLines(console, "episode", episodes)  # the bar is not drawn in a pipe or log
 
     def advance(record: EpisodeRecord) -> None:
         nonlocal successes, done
         successes += record.success
         done += 1  # records may arrive out of order with --workers
         progress.update(bar, advance=1, rate=f"{successes}/{done} succeeded")
-        if line_every is not None and (done % line_every == 0 or done == episodes):
-            elapsed = time.perf_counter() - started
-            left = elapsed / done * (episodes - done)
-            console.print(
-                f"episode {done}/{episodes}: {successes}/{done} succeeded ({successes / done:.0%}), "
-                f"{elapsed:.0f} s elapsed, {left / 60:.1f} min left",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
-            )
+        lines.update(done, f"{successes}/{done} succeeded ({successes / done:.0%})")
 
     try:
         with progress:

@@ -55,6 +55,8 @@ def test_a_short_collect_writes_a_store_that_reads_back_with_the_right_shapes(tm
     out = tmp_path / "demos.zarr"
     code, output = collect("--episodes", "2", "--out", str(out), "--image-size", "32", "--seed", "3")
     assert code == 0, output
+    # Not a terminal: a progress line per demo (per 5% of them) with the success count and speed.
+    assert "demo 1/2: 1/" in output and "demo 2/2: 2/" in output and "demos/min" in output
     store = DemoStore.open(out)
     assert store.num_episodes == 2 and store.image_size == 32
     frames = store.num_frames
