@@ -191,7 +191,7 @@ class PolicyConfig:
             ("dit.depth", self.dit.depth, 256),
         ]
         for what, value, top in bounded:
-            if value is None and what == "wrist_image_size":
+            if value is None:  # only wrist_image_size may be unset
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
                 problems.append(f"{what} must be an integer in 1..{top}, got {value!r}")

@@ -127,12 +127,7 @@ def _head_camera_rows(config: RealRobotConfig) -> list[Difference]:
             _verdict(offset, POSITION_M),
         ),
         Difference("head camera direction (deg off)", "0", f"{angle:.1f}", _verdict(angle, ANGLE_DEG)),
-        Difference(
-            "head camera vertical fov (deg)",
-            f"{SIM_HEAD_FOV_DEG:.0f}",
-            f"{fov:.0f}",
-            _verdict(abs(fov - SIM_HEAD_FOV_DEG), FOV_DEG),
-        ),
+        _fov_row("head", SIM_HEAD_FOV_DEG, fov),
     ]
 
 
@@ -141,14 +136,17 @@ def _wrist_camera_rows(config: RealRobotConfig) -> list[Difference]:
     wrist = config.calibration.wrist_vertical_fov_deg
     if wrist is None:
         return []
-    return [
-        Difference(
-            "wrist camera vertical fov (deg)",
-            f"{SIM_WRIST_FOV_DEG:.0f}",
-            f"{wrist:.0f}",
-            _verdict(abs(wrist - SIM_WRIST_FOV_DEG), FOV_DEG),
-        )
-    ]
+    return [_fov_row("wrist", SIM_WRIST_FOV_DEG, wrist)]
+
+
+def _fov_row(camera: str, sim_deg: float, real_deg: float) -> Difference:
+    """A camera's vertical field of view against the sim's."""
+    return Difference(
+        f"{camera} camera vertical fov (deg)",
+        f"{sim_deg:.0f}",
+        f"{real_deg:.0f}",
+        _verdict(abs(real_deg - sim_deg), FOV_DEG),
+    )
 
 
 def _aspect_rows(config: RealRobotConfig) -> list[Difference]:
