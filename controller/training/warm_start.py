@@ -4,7 +4,11 @@ The new config may add inputs to the state token (e.g. `time_input`): a linear l
 input grew keeps the checkpoint's columns and starts the new ones at zero, so at step 0 the
 warm-started policy acts exactly as the checkpoint did and training decides how much the new
 input matters. Tensors the checkpoint lacks keep their fresh initialisation; any other shape
-difference is an error, as is a different action mode (the weights model another target).
+difference is an error, as is a different action mode (the weights model another target),
+except a patch embedding whose patches grew by a whole factor (the head rendered at twice the
+size and its tokens pooled 2x, so the mask ViT's patches are twice as wide): its kernel is
+resampled so that it computes on the new mask what it computed on the old one (see
+`_grown_patch_kernel`).
 The checkpoint's normaliser comes along unless the new config scales actions another way
 (`action_range`): then the run keeps the ranges of its data and the weights adapt to them.
 Where the new data reaches well outside the checkpoint's ranges (another skill's motions:
@@ -35,11 +39,14 @@ class WarmStart:
     fresh: tuple[str, ...]  # tensors the checkpoint does not have
     normalizer: Normalizer | None  # the checkpoint's (or both ranges'), when the policy took it
     ranges_widened: int = 0  # dimensions whose ranges were widened to cover the new data
+    resampled: tuple[str, ...] = ()  # patch kernels resampled to larger patches
 
     def summary(self) -> str:
         parts = [f"{self.copied} tensors copied"]
         if self.widened:
             parts.append(f"new input columns zeroed in {', '.join(self.widened)}")
+        if self.resampled:
+            parts.append(f"patch kernels resampled to the larger patches in {', '.join(self.resampled)}")
         if self.fresh:
             parts.append(f"{len(self.fresh)} tensors freshly initialised (e.g. {', '.join(self.fresh[:3])})")
         if self.normalizer is None:
@@ -66,7 +73,7 @@ def warm_start(policy: DexGraspPolicy, directory: str | Path) -> WarmStart:
         )
     weights = source.state_dict()
     target = policy.state_dict()
-    copied, widened, fresh, wrong = 0, [], [], []
+    copied, widened, resampled, fresh, wrong = 0, [], [], [], []
     with torch.no_grad():
         for key, value in target.items():
             if key not in weights:
@@ -80,6 +87,9 @@ def warm_start(policy: DexGraspPolicy, directory: str | Path) -> WarmStart:
                 value.zero_()
                 value[:, : old.shape[1]] = old
                 widened.append(key)
+            elif (grown := _grown_patch_kernel(old, value.shape)) is not None:
+                value.copy_(grown)
+                resampled.append(key)
             else:
                 wrong.append(f"{key}: {tuple(old.shape)} there vs {tuple(value.shape)} here")
     if wrong:
@@ -88,10 +98,26 @@ def warm_start(policy: DexGraspPolicy, directory: str | Path) -> WarmStart:
         )
     policy.load_state_dict(target)
     if source.config.action_range != policy.config.action_range:
-        return WarmStart(copied, tuple(widened), tuple(fresh), None)
+        return WarmStart(copied, tuple(widened), tuple(fresh), None, resampled=tuple(resampled))
     data, kept = policy.normalizer, source.normalizer
     outside = kept.outside(data, RANGE_TOLERANCE)
     if outside.any():
         kept = kept.union(data)
     policy.set_normalizer(kept)
-    return WarmStart(copied, tuple(widened), tuple(fresh), kept, int(outside.sum()))
+    return WarmStart(copied, tuple(widened), tuple(fresh), kept, int(outside.sum()), tuple(resampled))
+
+
+def _grown_patch_kernel(old: torch.Tensor, shape: torch.Size) -> torch.Tensor | None:
+    """A (out, in, k, k) patch kernel resampled to (out, in, f*k, f*k), or None if it is not one.
+
+    Each old weight is spread over the f x f block it now covers, divided by f^2: on a mask
+    rendered f times larger the new kernel sums what the old one summed on that mask averaged
+    over f x f blocks, so the warm-started mask ViT sees the same patch tokens as before.
+    """
+    if old.ndim != 4 or len(shape) != 4 or tuple(old.shape[:2]) != tuple(shape[:2]):
+        return None
+    side, new_side = old.shape[2], shape[2]
+    if old.shape[3] != side or shape[3] != new_side or new_side <= side or new_side % side:
+        return None
+    factor = new_side // side
+    return old.repeat_interleave(factor, dim=2).repeat_interleave(factor, dim=3) / factor**2

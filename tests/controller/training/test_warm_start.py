@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from dexagent.controller.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from dexagent.controller.config import DiTConfig, PolicyConfig
+from dexagent.controller.config import DiTConfig, EncoderConfig, PolicyConfig
 from dexagent.controller.normalizer import Normalizer
 from dexagent.controller.policy import DexGraspPolicy
 from dexagent.controller.training import TrainConfig, TrainingError, train
-from dexagent.controller.training.warm_start import warm_start
+from dexagent.controller.training.warm_start import _grown_patch_kernel, warm_start
 
 torch.set_num_threads(1)
 
@@ -127,3 +127,27 @@ def test_data_beyond_the_checkpoints_ranges_widens_them_and_data_within_keeps_th
     assert "widened in 1 dimensions to cover the data" in widened.summary()
     assert policy.normalizer.action_max[1] == 9.0 and policy.normalizer.action_min[1] == -9.0
     assert policy.normalizer.action_max[0] == 5.0  # the checkpoint's where the data stays inside
+
+
+def test_a_mask_patch_grown_by_a_whole_factor_is_resampled_to_see_the_same_tokens(
+    tiny_config: Callable[..., PolicyConfig], randomize: Callable[..., None], tmp_path: Path
+) -> None:
+    source = _trained_like(tiny_config(), randomize)  # 16 px head, 4 px mask patches, a 4x4 grid
+    save_checkpoint(tmp_path / "ckpt", source)
+    head = EncoderConfig(kind="cnn", width=16, patch_size=4, channels=(8, 16), pool=2)
+    policy = DexGraspPolicy(tiny_config(image_size=32, wrist_image_size=16, head_encoder=head))
+    started = warm_start(policy, tmp_path / "ckpt")  # the head renders at 32 px: 8 px mask patches
+    assert started.resampled == ("mask_encoder.patch_embed.weight",) and not started.fresh
+    assert "patch kernels resampled" in started.summary()
+    small = (torch.rand(3, 2, 16, 16, generator=torch.Generator().manual_seed(2)) > 0.7).float()
+    large = small.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)  # the same masks at 32 px
+    assert source.mask_encoder is not None and policy.mask_encoder is not None
+    torch.testing.assert_close(policy.mask_encoder(large), source.mask_encoder(small))
+
+
+def test_only_a_whole_factor_larger_square_patch_kernel_is_resampled() -> None:
+    kernel = torch.randn(5, 2, 4, 4)
+    assert _grown_patch_kernel(kernel, torch.Size((5, 2, 12, 12))) is not None
+    for shape in ((5, 2, 6, 6), (5, 2, 2, 2), (5, 2, 8, 4), (5, 3, 8, 8), (5, 2, 4, 4)):
+        assert _grown_patch_kernel(kernel, torch.Size(shape)) is None, shape
+    assert _grown_patch_kernel(torch.randn(5, 8), torch.Size((5, 16))) is None
