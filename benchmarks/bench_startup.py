@@ -9,9 +9,9 @@ of the latter. For reference, a two-command Typer app that imports nothing else 
 own help renderer costs (it loads rich.markdown and rich.traceback on top of the bare import), and
 what running one of its commands costs (Typer 0.2x coerces every parameter given or not, the
 `--help` flags included, through a pydantic TypeAdapter, so any command loads pydantic; dexagent
-builds that check only for values given, `cli/typer_hooks.py`). `dexagent skills` needs pydantic
-for the skills' parameter models, and importing typer and rich, then pydantic and one model's JSON
-schema, is already 1.9-2.0x of the typer + rich import: `skills` stays above 2x.
+builds that check only for values given, `cli/typer_hooks.py`). `dexagent skills` reads the skills'
+parameters as declared (dataclasses, `skills/param_fields.py`) and loads no pydantic: importing
+typer and rich, then pydantic and one model's JSON schema, is 1.9-2.0x of the typer + rich import.
 
     python benchmarks/bench_startup.py
     python benchmarks/bench_startup.py --repeats 15

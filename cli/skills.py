@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -12,24 +12,20 @@ from rich.table import Table
 from dexagent.cli.app import app
 from dexagent.cli.errors import console
 
+if TYPE_CHECKING:
+    from dexagent.skills.param_fields import ParamRow
+
 # From this terminal width the skills table has a column each for kind, description and parameters.
 WIDE = 140
 
 
-def _type_name(prop: dict[str, Any]) -> str:
-    if "anyOf" in prop:
-        return " | ".join(_type_name(p) for p in prop["anyOf"])
-    return str(prop.get("type", prop.get("$ref", "any").rsplit("/", 1)[-1]))
-
-
-def _describe_params(schema: dict[str, Any]) -> str:
+def _describe_params(rows: list[ParamRow]) -> str:
     """One line per parameter: `name: type = default  description` (required ones have no default)."""
-    required = set(schema.get("required", []))
     lines = []
-    for name, prop in schema.get("properties", {}).items():
-        default = "" if name in required else f" = {json.dumps(prop.get('default'))}"
-        text = prop.get("description", "")
-        lines.append(f"[bold]{name}[/]: {_type_name(prop)}{default}" + (f"  [dim]{text}[/]" if text else ""))
+    for row in rows:
+        default = "" if row.required else f" = {row.default}"
+        text = f"  [dim]{row.description}[/]" if row.description else ""
+        lines.append(f"[bold]{row.name}[/]: {row.type_name}{default}{text}")
     return "\n".join(lines) or "[dim](none)[/]"
 
 
@@ -41,7 +37,7 @@ def skills(
     ),
 ) -> None:
     """List the skills trees can use: name, kind, what it does, its parameters and defaults."""
-    from dexagent.skills import REGISTRY  # the skills and py_trees: for this command, not for --help
+    from dexagent.skills import REGISTRY  # the skills' declarations: for this command, not for --help
 
     if schema:
         typer.echo(json.dumps(REGISTRY.json_schema(), indent=2))
@@ -56,12 +52,11 @@ def skills(
         table.add_column("kind")
         table.add_column("description")
         table.add_column(params_title)
-        for entry in REGISTRY.manifest():
-            params = _describe_params(entry["params"])
-            table.add_row(entry["name"], entry["kind"], entry["description"], params)
+        for info in REGISTRY:
+            table.add_row(info.name, info.kind, info.description, _describe_params(info.param_rows()))
     else:  # narrow: four columns squeeze every cell; the kind goes under the name, parameters under the text
         table.add_column(f"what it does; {params_title}")
-        for entry in REGISTRY.manifest():
-            what = f"{escape(entry['description'])}\n{_describe_params(entry['params'])}"
-            table.add_row(f"{entry['name']}\n[dim]{entry['kind']}[/]", what)
+        for info in REGISTRY:
+            what = f"{escape(info.description)}\n{_describe_params(info.param_rows())}"
+            table.add_row(f"{info.name}\n[dim]{info.kind}[/]", what)
     console.print(table)

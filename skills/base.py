@@ -8,13 +8,13 @@ executor through `submit`, and `update` polls the future.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import Any, ClassVar, TypeVar
 
 import py_trees
 from py_trees.common import Access, Status
-from pydantic import BaseModel
 
 from dexagent.hardware import Observation, hand_closed
 from dexagent.hardware.errors import DriverError
@@ -40,7 +40,8 @@ class SkillBehaviour(py_trees.behaviour.Behaviour):
         super().__init__(name=name)
         self.raw_params = dict(raw_params)
         self.context = context
-        self.params: BaseModel | None = None
+        # The checked parameters: an instance of the skill's parameter class (None until started).
+        self.params: Any = None
         self.reason = ""
         self.started_at = 0.0
         self._param_error: str | None = None
@@ -138,7 +139,13 @@ class SkillBehaviour(py_trees.behaviour.Behaviour):
     # -- helpers -----------------------------------------------------------------------------
 
     def params_dict(self) -> dict[str, Any]:
-        return self.params.model_dump(mode="json") if self.params is not None else {}
+        """The checked parameters as JSON values (for the event log)."""
+        if self.params is None:
+            return {}
+        if dataclasses.is_dataclass(self.params):
+            return dataclasses.asdict(self.params)  # type: ignore[arg-type]  # an instance, not the class
+        dumped: dict[str, Any] = self.params.model_dump(mode="json")
+        return dumped
 
     def hand_is_closed(self, observation: Observation) -> bool:
         """Whether the hand was commanded closed: the last action let through, or the measured
@@ -188,15 +195,16 @@ B = TypeVar("B", bound=type[SkillBehaviour])
 
 def skill(
     name: str,
-    params: type[BaseModel],
+    params: type,
     kind: SkillKind = "action",
     registry: SkillRegistry = REGISTRY,
     *,
     reads: tuple[str, ...] = (),
     writes: tuple[str, ...] = (),
 ) -> Callable[[B], B]:
-    """Class decorator: register a `SkillBehaviour` subclass as the skill `name`, with the blackboard
-    keys it reads and writes (every skill also writes `failure_reason` when it fails)."""
+    """Class decorator: register a `SkillBehaviour` subclass as the skill `name`, with its parameter
+    class (a dataclass of `param()` fields, or a pydantic model) and the blackboard keys it reads and
+    writes (every skill also writes `failure_reason` when it fails)."""
 
     def decorate(cls: B) -> B:
         doc_lines = (cls.__doc__ or "").strip().splitlines()

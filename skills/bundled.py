@@ -1,9 +1,10 @@
 """The bundled skills as the registry lists them: name, kind, description, parameters, blackboard keys.
 
-Listing the skills (`dexagent skills`, the tree schema, `dexagent tree validate`) reads this
-module alone, which needs pydantic but no py_trees or numpy: each skill names its behaviour
-class as "module:Class", imported when a tree first builds one of its leaves. The class
-points back at its `SkillInfo` here (`info = RESET`).
+Listing the skills (`dexagent skills`) reads this module alone, which needs neither pydantic
+nor py_trees nor numpy: the parameters are dataclasses of `param()` fields (pydantic checks
+them from the first tree that loads), and each skill names its behaviour class as
+"module:Class", imported when a tree first builds one of its leaves. The class points back
+at its `SkillInfo` here (`info = RESET`).
 
 Every controller-driven skill registered in `controller/skill_spec.py` becomes a skill here,
 with the description and default budget its spec gives; its leaf is `skills/grasp.py`.
@@ -12,15 +13,15 @@ Importing `dexagent.skills` imports this module; the order below is the manifest
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS, ControlledSkill
 from dexagent.skills import blackboard_keys as keys
-from dexagent.skills.planning import Instruction
+from dexagent.skills.param_fields import param
 from dexagent.skills.registry import REGISTRY
 
 if TYPE_CHECKING:
@@ -31,57 +32,58 @@ if TYPE_CHECKING:
 
 def _target_text(value: Any) -> Any:
     # A for-each over the plan puts whole Instructions on the blackboard; "{instruction}" works too.
+    from dexagent.skills.planning import Instruction  # pydantic: loads with the first check
+
     return value.target if isinstance(value, Instruction) else value
 
 
-Target = Annotated[str, StringConstraints(min_length=1), BeforeValidator(_target_text)]
-
-
 # The parameters of every controller-driven skill; `budget_s` defaults to its spec's budget.
-class GraspParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    target: Target = Field(description="the object to grasp, as a referring expression ('the red cup')")
-    budget_s: float = Field(15.0, gt=0, description="seconds for the whole attempt, grounding included")
-    verify_interval_s: float = Field(
+@dataclass(frozen=True, kw_only=True)
+class GraspParams:
+    target: str = param(
+        description="the object to grasp, as a referring expression ('the red cup')",
+        min_length=1,
+        before=_target_text,
+    )
+    budget_s: float = param(15.0, gt=0, description="seconds for the whole attempt, grounding included")
+    verify_interval_s: float = param(
         2.0, gt=0, description="least seconds between two verifier calls (verifier mode only)"
     )
 
 
-class ResetParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    budget_s: float = Field(15.0, gt=0, description="seconds for the whole reset")
-    speed_rad_s: float = Field(1.0, gt=0, le=3.0, description="peak joint speed of the arm (rad/s)")
-    drop: bool = Field(True, description="drop a held object in the bin before going home")
-
-
-class CompletionCheckParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    prompt: str = Field(min_length=1, description="the user's prompt, e.g. 'clear the table'")
-    budget_s: float = Field(60.0, gt=0, description="seconds to wait for the planner's verdict")
+@dataclass(frozen=True, kw_only=True)
+class ResetParams:
+    budget_s: float = param(15.0, gt=0, description="seconds for the whole reset")
+    speed_rad_s: float = param(1.0, gt=0, le=3.0, description="peak joint speed of the arm (rad/s)")
+    drop: bool = param(True, description="drop a held object in the bin before going home")
 
 
-class PlanParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    prompt: str = Field(min_length=1, description="the user's prompt, e.g. 'grasp all bottles'")
-    budget_s: float = Field(60.0, gt=0, description="seconds to wait for the plan")
-    allow_empty: bool = Field(True, description="succeed with an empty plan (nothing left to do)")
+@dataclass(frozen=True, kw_only=True)
+class CompletionCheckParams:
+    prompt: str = param(min_length=1, description="the user's prompt, e.g. 'clear the table'")
+    budget_s: float = param(60.0, gt=0, description="seconds to wait for the planner's verdict")
 
 
-class HoldingParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass(frozen=True, kw_only=True)
+class PlanParams:
+    prompt: str = param(min_length=1, description="the user's prompt, e.g. 'grasp all bottles'")
+    budget_s: float = param(60.0, gt=0, description="seconds to wait for the plan")
+    allow_empty: bool = param(True, description="succeed with an empty plan (nothing left to do)")
 
-    target: Target | None = Field(None, description="the object that must be held; None: anything")
+
+@dataclass(frozen=True, kw_only=True)
+class HoldingParams:
+    target: str | None = param(
+        None, description="the object that must be held; None: anything", min_length=1, before=_target_text
+    )
 
 
-class TargetVisibleParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    target: Target = Field(description="the object to look for, as a referring expression")
-    budget_s: float = Field(30.0, gt=0, description="seconds to wait for the planner to ground it")
+@dataclass(frozen=True, kw_only=True)
+class TargetVisibleParams:
+    target: str = param(
+        description="the object to look for, as a referring expression", min_length=1, before=_target_text
+    )
+    budget_s: float = param(30.0, gt=0, description="seconds to wait for the planner to ground it")
 
 
 ATTEMPT_READS = (keys.HISTORY,)
@@ -104,8 +106,14 @@ def _attempt(
 
 def _register_controlled(spec: ControlledSkill) -> None:
     """Make the controller-driven skill `spec` a skill: its parameters, its leaf."""
-    budget = Field(spec.budget_s, gt=0, description="seconds for the whole attempt, grounding included")
-    params = create_model(f"{camel_case(spec.name)}Params", __base__=GraspParams, budget_s=(float, budget))
+    budget = param(spec.budget_s, gt=0, description="seconds for the whole attempt, grounding included")
+    params = dataclasses.make_dataclass(
+        f"{camel_case(spec.name)}Params",
+        [("budget_s", float, budget)],
+        bases=(GraspParams,),
+        frozen=True,
+        kw_only=True,
+    )
     factory = functools.partial(_attempt, spec.name)
     REGISTRY.declare(spec.name, spec.description, params, factory, reads=ATTEMPT_READS, writes=ATTEMPT_WRITES)
 

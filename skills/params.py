@@ -3,22 +3,29 @@
 A tree file writes `target: "{target}"` to take the value from the blackboard when the
 skill starts. Literal values are checked when the tree loads (`validate_static`); a
 reference is checked when the skill starts (`resolve_params`), because only then does
-its value exist.
+its value exist. A skill whose parameters are declared as a dataclass of `param()` fields
+(`skills/param_fields.py`) is checked by a pydantic model built from them on first use
+(`params_model`), and its leaf receives the dataclass; pydantic loads with the first check,
+not with the registry.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from dexagent.hardware.plugins import field_problems
 from dexagent.skills.errors import SkillParamError
+from dexagent.skills.param_fields import CONSTRAINTS
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
     from dexagent.skills.registry import SkillInfo
 
 # "{key}" or "{a/b}" or "{/abs/key}"; the whole string must be the reference.
@@ -120,10 +127,54 @@ def _problems(error: ValidationError, model: type[BaseModel]) -> list[tuple[str,
     return out
 
 
+@functools.cache
+def params_model(params: type) -> type[BaseModel]:
+    """The pydantic model that checks a skill's parameter class (a pydantic model is its own).
+
+    For a dataclass of `param()` fields: one field per parameter with its default, description
+    and bounds, unknown names refused, named as the dataclass (the JSON schema's title).
+    """
+    from pydantic import BeforeValidator, ConfigDict, Field, create_model
+
+    if not dataclasses.is_dataclass(params):
+        return typing.cast("type[BaseModel]", params)
+    hints = typing.get_type_hints(params)
+    fields: dict[str, Any] = {}
+    for field in dataclasses.fields(params):
+        meta = field.metadata
+        value_type, nullable = _optional_part(hints[field.name])
+        rules = [Field(**{name: meta[name] for name in CONSTRAINTS if name in meta})]
+        if "before" in meta:
+            rules.append(BeforeValidator(meta["before"]))
+        annotation: Any = Annotated[(value_type, *rules)]  # the bounds apply to the value, not to None
+        if nullable:
+            annotation = annotation | None
+        default = ... if field.default is dataclasses.MISSING else field.default
+        fields[field.name] = (annotation, Field(default, description=meta.get("description")))
+    model: type[BaseModel] = create_model(params.__name__, __config__=ConfigDict(extra="forbid"), **fields)
+    return model
+
+
+def _optional_part(annotation: Any) -> tuple[Any, bool]:
+    """`X | None` -> (X, True); anything else -> (it, False)."""
+    args = typing.get_args(annotation)
+    if type(None) in args and len(args) == 2:
+        return next(arg for arg in args if arg is not type(None)), True
+    return annotation, False
+
+
+def _checked(params: type, model: BaseModel) -> Any:
+    """What a leaf receives: the dataclass of the checked values (or the pydantic model itself)."""
+    if dataclasses.is_dataclass(params):
+        return params(**{field.name: getattr(model, field.name) for field in dataclasses.fields(params)})
+    return model
+
+
 def _check_names(info: SkillInfo, raw: Mapping[str, Any]) -> None:
-    unknown = [name for name in raw if name not in info.params.model_fields]
+    names = info.param_names()
+    unknown = [name for name in raw if name not in names]
     if unknown:
-        allowed = ", ".join(info.params.model_fields) or "none"
+        allowed = ", ".join(names) or "none"
         raise SkillParamError(
             info.name, [(name, f"unknown parameter (allowed: {allowed})") for name in unknown]
         )
@@ -134,21 +185,28 @@ def validate_static(info: SkillInfo, raw: Mapping[str, Any]) -> None:
     if not isinstance(raw, Mapping):
         raise SkillParamError(info.name, [("(parameters)", f"expected a mapping, got {type(raw).__name__}")])
     _check_names(info, raw)
+    from pydantic import ValidationError
+
     refs = refs_in(raw)
     literals = {name: value for name, value in raw.items() if name not in refs}
+    model = params_model(info.params)
     try:
-        info.params.model_validate(literals)
+        model.model_validate(literals)
     except ValidationError as error:
         # A field given as a reference is neither missing nor mistyped yet.
-        remaining = [(f, p) for f, p in _problems(error, info.params) if f.split(".")[0] not in refs]
+        remaining = [(f, p) for f, p in _problems(error, model) if f.split(".")[0] not in refs]
         if remaining:
             raise SkillParamError(info.name, remaining) from None
 
 
 def resolve_params(
     info: SkillInfo, raw: Mapping[str, Any], blackboard: BlackboardReader | Mapping[str, Any]
-) -> BaseModel:
-    """Replace references in `raw` by blackboard values and validate; `SkillParamError` on any problem."""
+) -> Any:
+    """Replace references in `raw` by blackboard values and validate; `SkillParamError` on any problem.
+
+    Returns an instance of the skill's parameter class (the dataclass, or the pydantic model)."""
+    from pydantic import ValidationError
+
     _check_names(info, raw)
     values: dict[str, Any] = {}
     missing: list[tuple[str, str]] = []
@@ -164,7 +222,9 @@ def resolve_params(
             values[name] = found
     if missing:
         raise SkillParamError(info.name, missing)
+    model = params_model(info.params)
     try:
-        return info.params.model_validate(values)
+        checked = model.model_validate(values)
     except ValidationError as error:
-        raise SkillParamError(info.name, _problems(error, info.params)) from None
+        raise SkillParamError(info.name, _problems(error, model)) from None
+    return _checked(info.params, checked)

@@ -11,16 +11,16 @@ appears here (`skills/bundled.py`) and the planner's skills come from the same s
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel
-
 from dexagent.hardware.plugins import load_object
 from dexagent.skills import blackboard_keys as keys
 from dexagent.skills.errors import SkillError, UnknownSkillError
+from dexagent.skills.param_fields import ParamRow, param_rows
 from dexagent.skills.params import REF_PATTERN
 
 if TYPE_CHECKING:
@@ -41,7 +41,8 @@ class SkillInfo:
     name: str
     description: str
     kind: SkillKind
-    params: type[BaseModel]
+    # A dataclass of `param()` fields (listed without pydantic) or a pydantic model.
+    params: type
     # The factory, or its "module:attribute" path: imported when the first leaf is built, so listing
     # the skills (`dexagent skills`, the tree schema) imports no behaviour, py_trees or numpy.
     factory: SkillFactory | str
@@ -57,6 +58,11 @@ class SkillInfo:
             raise SkillError(f"skill {self.name!r} needs a one-line description")
         if self.kind not in ("action", "condition"):
             raise SkillError(f"skill {self.name!r}: kind must be 'action' or 'condition', not {self.kind!r}")
+        if not (dataclasses.is_dataclass(self.params) or hasattr(self.params, "model_json_schema")):
+            raise SkillError(
+                f"skill {self.name!r}: params must be a dataclass of param() fields or a pydantic model, "
+                f"not {self.params!r}"
+            )
 
     def build(
         self, node_name: str, raw_params: Mapping[str, Any], context: SkillContext
@@ -75,8 +81,20 @@ class SkillInfo:
         return self.factory
 
     def params_schema(self) -> dict[str, Any]:
-        """The JSON schema of the parameter model."""
-        return self.params.model_json_schema()
+        """The JSON schema of the parameters (pydantic's, from the model that checks them)."""
+        from dexagent.skills.params import params_model
+
+        return params_model(self.params).model_json_schema()
+
+    def param_rows(self) -> list[ParamRow]:
+        """The parameters as the listing shows them (a dataclass's without importing pydantic)."""
+        return param_rows(self.params)
+
+    def param_names(self) -> list[str]:
+        """The parameters' names, in declaration order."""
+        if dataclasses.is_dataclass(self.params):
+            return [field.name for field in dataclasses.fields(self.params)]
+        return list(self.params.model_fields)  # type: ignore[attr-defined]  # a pydantic model
 
 
 class SkillRegistry:
@@ -96,7 +114,7 @@ class SkillRegistry:
         self,
         name: str,
         description: str,
-        params: type[BaseModel],
+        params: type,
         factory: SkillFactory | str,
         kind: SkillKind = "action",
         *,

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from dexagent.skills.errors import SkillParamError
-from dexagent.skills.params import BlackboardRef, parse_ref, validate_static
+from dexagent.skills.params import BlackboardRef, params_model, parse_ref, validate_static
 from dexagent.skills.registry import SkillRegistry
 from dexagent.trees import model as m
 from dexagent.trees.errors import (
@@ -233,9 +233,8 @@ class NodeParser(OptionReader):
             field, problem = error.problems[0]
             top = field.split(".")[0]
             if problem == "Field required":
-                annotation = (
-                    info.params.model_fields[top].annotation if top in info.params.model_fields else None
-                )
+                fields = params_model(info.params).model_fields
+                annotation = fields[top].annotation if top in fields else None
                 expected = f" ({getattr(annotation, '__name__', annotation)})" if annotation else ""
                 problem = f"skill {skill!r} needs parameter {top!r}{expected}; it is missing"
             elif top in params:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from dexagent.skills import (
     REGISTRY,
     BlackboardRef,
+    SkillError,
     SkillParamError,
     parse_ref,
     resolve_params,
     validate_static,
 )
+from dexagent.skills.bundled import GraspParams
+from dexagent.skills.param_fields import param
 from dexagent.skills.planning import Instruction
+from dexagent.skills.registry import SkillInfo
 
 GRASP = REGISTRY.get("grasp")
 
@@ -70,14 +76,14 @@ def test_validate_static_rejects_a_non_mapping() -> None:
 
 def test_resolve_params_reads_references_from_the_blackboard() -> None:
     params = resolve_params(GRASP, {"target": "{target}", "budget_s": 4}, {"/target": "the red cup"})
-    assert params.model_dump()["target"] == "the red cup"
-    assert params.model_dump()["budget_s"] == 4.0
+    assert isinstance(params, GraspParams)  # the declared dataclass, checked by pydantic
+    assert (params.target, params.budget_s, params.verify_interval_s) == ("the red cup", 4.0, 2.0)
 
 
 def test_resolve_params_takes_an_instruction_for_a_target() -> None:
     instruction = Instruction(target="the green bottle", text="grasp the green bottle")
     params = resolve_params(GRASP, {"target": "{instruction}"}, {"/instruction": instruction})
-    assert params.model_dump()["target"] == "the green bottle"
+    assert params.target == "the green bottle"
 
 
 def test_resolve_params_reports_an_unset_key() -> None:
@@ -89,3 +95,51 @@ def test_resolve_params_reports_an_unset_key() -> None:
 def test_resolve_params_reports_a_referenced_value_of_the_wrong_type() -> None:
     with pytest.raises(SkillParamError, match="parameter 'budget_s': expected a number > 0"):
         resolve_params(GRASP, {"target": "cup", "budget_s": "{budget}"}, {"/budget": "soon"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class SweepParams:
+    width_m: float = param(description="how wide to sweep", gt=0, le=0.5)
+    passes: int = param(2, ge=1, description="how many times")
+    label: str | None = param(None, min_length=1, description="what to call it")
+
+
+SWEEP = SkillInfo("sweep", "Sweep the table.", "action", SweepParams, "tests:unused")
+
+
+def test_a_dataclass_declaration_lists_validates_and_comes_back_as_the_dataclass() -> None:
+    rows = [(r.name, r.type_name, r.required, r.default, r.description) for r in SWEEP.param_rows()]
+    assert rows == [
+        ("width_m", "number", True, "", "how wide to sweep"),
+        ("passes", "integer", False, "2", "how many times"),
+        ("label", "string | null", False, "null", "what to call it"),
+    ]
+    assert SWEEP.param_names() == ["width_m", "passes", "label"]
+    params = resolve_params(SWEEP, {"width_m": "{w}", "passes": 3}, {"/w": 0.25})
+    assert params == SweepParams(width_m=0.25, passes=3, label=None)
+    for raw, problem in [
+        ({"width_m": 0.6}, "parameter 'width_m': expected a number > 0 and <= 0.5"),
+        ({"width_m": 0.2, "passes": 0}, "parameter 'passes': expected an integer >= 1"),
+        ({"width_m": 0.2, "label": ""}, "parameter 'label'"),
+        (
+            {"width_m": 0.2, "speed": 1},
+            r"parameter 'speed': unknown parameter \(allowed: width_m, passes, label\)",
+        ),
+        ({}, "parameter 'width_m': Field required"),
+    ]:
+        with pytest.raises(SkillParamError, match=problem):
+            validate_static(SWEEP, raw)
+    schema = SWEEP.params_schema()  # pydantic's schema of the model built from the declaration
+    assert schema["title"] == "SweepParams" and schema["required"] == ["width_m"]
+    assert schema["properties"]["width_m"]["exclusiveMinimum"] == 0
+    assert schema["properties"]["passes"]["default"] == 2
+
+
+def test_params_must_be_a_dataclass_or_a_pydantic_model() -> None:
+    class Plain:
+        width_m: float = 0.1
+
+    with pytest.raises(
+        SkillError, match="params must be a dataclass of param\\(\\) fields or a pydantic model"
+    ):
+        SkillInfo("sweep", "Sweep the table.", "action", Plain, "tests:unused")
