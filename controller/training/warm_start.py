@@ -8,7 +8,9 @@ difference is an error, as is a different action mode (the weights model another
 except a patch embedding whose patches grew by a whole factor (the head rendered at twice the
 size and its tokens pooled 2x, so the mask ViT's patches are twice as wide): its kernel is
 resampled so that it computes on the new mask what it computed on the old one (see
-`_grown_patch_kernel`).
+`_grown_patch_kernel`), and the position embeddings of a head token grid that grew (the head's
+tokens unpooled, 8x8 -> 16x16): they are interpolated over the new grid (`_regridded`), as a ViT's
+are when it is fine-tuned at a higher resolution; the wrist's and the state's positions carry over.
 The checkpoint's normaliser comes along unless the new config scales actions another way
 (`action_range`): then the run keeps the ranges of its data and the weights adapt to them.
 Where the new data reaches well outside the checkpoint's ranges (another skill's motions:
@@ -39,14 +41,14 @@ class WarmStart:
     fresh: tuple[str, ...]  # tensors the checkpoint does not have
     normalizer: Normalizer | None  # the checkpoint's (or both ranges'), when the policy took it
     ranges_widened: int = 0  # dimensions whose ranges were widened to cover the new data
-    resampled: tuple[str, ...] = ()  # patch kernels resampled to larger patches
+    resampled: tuple[str, ...] = ()  # patch kernels resampled to larger patches, head grids regridded
 
     def summary(self) -> str:
         parts = [f"{self.copied} tensors copied"]
         if self.widened:
             parts.append(f"new input columns zeroed in {', '.join(self.widened)}")
         if self.resampled:
-            parts.append(f"patch kernels resampled to the larger patches in {', '.join(self.resampled)}")
+            parts.append(f"resampled to the new patches or head grid: {', '.join(self.resampled)}")
         if self.fresh:
             parts.append(f"{len(self.fresh)} tensors freshly initialised (e.g. {', '.join(self.fresh[:3])})")
         if self.normalizer is None:
@@ -73,6 +75,7 @@ def warm_start(policy: DexGraspPolicy, directory: str | Path) -> WarmStart:
         )
     weights = source.state_dict()
     target = policy.state_dict()
+    grids = (source.config.head_grid, policy.config.head_grid)
     copied, widened, resampled, fresh, wrong = 0, [], [], [], []
     with torch.no_grad():
         for key, value in target.items():
@@ -87,8 +90,8 @@ def warm_start(policy: DexGraspPolicy, directory: str | Path) -> WarmStart:
                 value.zero_()
                 value[:, : old.shape[1]] = old
                 widened.append(key)
-            elif (grown := _grown_patch_kernel(old, value.shape)) is not None:
-                value.copy_(grown)
+            elif (carried := _resampled(key, old, value.shape, grids)) is not None:
+                value.copy_(carried)
                 resampled.append(key)
             else:
                 wrong.append(f"{key}: {tuple(old.shape)} there vs {tuple(value.shape)} here")
@@ -105,6 +108,34 @@ def warm_start(policy: DexGraspPolicy, directory: str | Path) -> WarmStart:
         kept = kept.union(data)
     policy.set_normalizer(kept)
     return WarmStart(copied, tuple(widened), tuple(fresh), kept, int(outside.sum()), tuple(resampled))
+
+
+def _resampled(key: str, old: torch.Tensor, shape: torch.Size, grids: tuple[int, int]) -> torch.Tensor | None:
+    """`old` carried to `shape` where the change is a larger patch or a finer head grid, else None."""
+    if key in _HEAD_GRID_POSITIONS:
+        return _regridded(old, shape, *grids)
+    return _grown_patch_kernel(old, shape)
+
+
+# Position embeddings whose leading tokens are the head's grid, row-major (the mask ViT's: only the
+# grid; the observation tokens': the grid, then the wrist's tokens and the state token).
+_HEAD_GRID_POSITIONS = ("mask_encoder.pos_embed", "obs_pos")
+
+
+def _regridded(old: torch.Tensor, shape: torch.Size, grid: int, new_grid: int) -> torch.Tensor | None:
+    """(1, grid^2 + k, D) positions with the head grid bilinearly resized to new_grid, or None when
+    the shapes differ in anything but that grid."""
+    extra = old.shape[1] - grid * grid
+    if old.ndim != 3 or len(shape) != 3 or new_grid == grid or extra < 0:
+        return None
+    if (shape[0], shape[1], shape[2]) != (old.shape[0], new_grid * new_grid + extra, old.shape[2]):
+        return None
+    head = old[:, : grid * grid].reshape(1, grid, grid, -1).permute(0, 3, 1, 2)
+    head = torch.nn.functional.interpolate(
+        head, size=(new_grid, new_grid), mode="bilinear", align_corners=False
+    )
+    head = head.permute(0, 2, 3, 1).reshape(1, new_grid * new_grid, -1)
+    return torch.cat([head, old[:, grid * grid :]], dim=1)
 
 
 def _grown_patch_kernel(old: torch.Tensor, shape: torch.Size) -> torch.Tensor | None:

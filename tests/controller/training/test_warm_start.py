@@ -138,7 +138,7 @@ def test_a_mask_patch_grown_by_a_whole_factor_is_resampled_to_see_the_same_token
     policy = DexGraspPolicy(tiny_config(image_size=32, wrist_image_size=16, head_encoder=head))
     started = warm_start(policy, tmp_path / "ckpt")  # the head renders at 32 px: 8 px mask patches
     assert started.resampled == ("mask_encoder.patch_embed.weight",) and not started.fresh
-    assert "patch kernels resampled" in started.summary()
+    assert "resampled to the new patches or head grid: mask_encoder.patch_embed.weight" in started.summary()
     small = (torch.rand(3, 2, 16, 16, generator=torch.Generator().manual_seed(2)) > 0.7).float()
     large = small.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)  # the same masks at 32 px
     assert source.mask_encoder is not None and policy.mask_encoder is not None
@@ -151,3 +151,25 @@ def test_only_a_whole_factor_larger_square_patch_kernel_is_resampled() -> None:
     for shape in ((5, 2, 6, 6), (5, 2, 2, 2), (5, 2, 8, 4), (5, 3, 8, 8), (5, 2, 4, 4)):
         assert _grown_patch_kernel(kernel, torch.Size(shape)) is None, shape
     assert _grown_patch_kernel(torch.randn(5, 8), torch.Size((5, 16))) is None
+
+
+def test_a_finer_head_grid_interpolates_the_head_positions_and_keeps_the_others(
+    tiny_config: Callable[..., PolicyConfig], randomize: Callable[..., None], tmp_path: Path
+) -> None:
+    source = _trained_like(tiny_config(), randomize)  # 16 px head, a 4x4 grid
+    with torch.no_grad():  # a head grid whose positions vary along x only: interpolation keeps that
+        ramp = torch.linspace(-1.0, 1.0, 4).repeat(4)[None, :, None]
+        source.obs_pos[:, :16] = ramp.expand(1, 16, source.obs_pos.shape[2])
+    save_checkpoint(tmp_path / "ckpt", source)
+    policy = DexGraspPolicy(tiny_config(image_size=32, wrist_image_size=16))  # unpooled: an 8x8 grid
+    started = warm_start(policy, tmp_path / "ckpt")
+    assert set(started.resampled) == {"mask_encoder.pos_embed", "obs_pos"} and not started.fresh
+    new = policy.obs_pos.detach()
+    assert new.shape[1] == 64 + source.obs_pos.shape[1] - 16  # the wrist's and the state's tokens follow
+    torch.testing.assert_close(new[:, 64:], source.obs_pos[:, 16:])  # wrist and state positions as they were
+    grid = new[0, :64, 0].reshape(8, 8)
+    torch.testing.assert_close(grid, grid[:1].expand(8, 8))  # still constant down each column
+    assert (
+        bool((grid[0, 1:] >= grid[0, :-1]).all()) and float(grid[0, 0]) >= -1.0 and float(grid[0, -1]) <= 1.0
+    )
+    assert policy.mask_encoder is not None and policy.mask_encoder.pos_embed.shape[1] == 64
