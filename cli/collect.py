@@ -73,6 +73,11 @@ def collect(
         help="DART noise: std (rad) of a drifting offset on the executed arm joints in free-space "
         "phases; demos record the expert's clean action, so they show corrections.",
     ),
+    tempo: float = typer.Option(
+        0.0,
+        help="Grasp demos: vary the expert's timing per demo (approach and descent up to 1 + TEMPO times "
+        "slower, a pause of up to TEMPO s before the descent), so the hand's closing is not on a clock.",
+    ),
     on_policy: str | None = typer.Option(
         None,
         "--on-policy",
@@ -135,6 +140,7 @@ def collect(
             n_objects=objects,
             seed=seed,
             noise=noise,
+            tempo=tempo,
             policy=on_policy,
             beta=beta if on_policy is not None else 1.0,
             round=round_ if on_policy is not None else 0,

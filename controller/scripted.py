@@ -8,13 +8,16 @@ then lets the expert for the skill drive. Each skill's spec names its expert
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import Box, Observation, object_under_box
 from dexagent.hardware.sim.robot import SimRobot
+
+if TYPE_CHECKING:
+    from dexagent.hardware.sim.expert import Tempo
 
 
 class ScriptedControllerError(ValueError):
@@ -32,13 +35,14 @@ class ScriptedExpert(Protocol):
     def act(self, observation: Observation) -> np.ndarray: ...
 
 
-ExpertFactory = Callable[[SimRobot, int], ScriptedExpert]
+ExpertFactory = Callable[..., ScriptedExpert]  # (robot, target index, **timing)
 
 
 class ScriptedController:
     """Implements `Controller` with a privileged scripted expert (sim only)."""
 
-    def __init__(self, robot: SimRobot, skill: str = "grasp") -> None:
+    def __init__(self, robot: SimRobot, skill: str = "grasp", *, tempo: Tempo | None = None) -> None:
+        """`tempo`: the grasp expert's timing for this attempt (demos vary it; None: its base timing)."""
         spec = CONTROLLED_SKILLS.get(skill) if skill in CONTROLLED_SKILLS else None
         if spec is None or spec.expert is None:
             known = sorted(s.name for s in CONTROLLED_SKILLS if s.expert is not None)
@@ -46,8 +50,13 @@ class ScriptedController:
                 f"no scripted expert for skill {skill!r}; known: {', '.join(known)}"
             )
         self.make_expert: ExpertFactory = spec.expert_factory()
+        if tempo is not None and skill != "grasp":
+            raise ScriptedControllerError(
+                f"a tempo varies the grasp expert's timing; skill {skill!r} has its own"
+            )
         self.robot = robot
         self.skill = skill
+        self.tempo = tempo
         self.target_index: int | None = None
         self.expert: ScriptedExpert | None = None
 
@@ -64,7 +73,8 @@ class ScriptedController:
             box = target_box.as_tuple()
             raise ScriptedControllerError(f"no object is visible inside the target box {box}")
         self.target_index = target
-        self.expert = self.make_expert(self.robot, target)
+        timing = {} if self.tempo is None else {"tempo": self.tempo}
+        self.expert = self.make_expert(self.robot, target, **timing)
 
     def act(self, observation: Observation) -> np.ndarray:
         """The expert's float32[13] action for this tick."""

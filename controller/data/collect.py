@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 NO_SCENE = "scene did not fit"
 COLLECT_STREAM = 1  # seed stream of `collect`; `eval` uses another, so its scenes are held out
+TEMPO_STREAM = 0x7E3F0  # with the scene seed: each demo's expert timing
 
 
 class CollectError(ValueError):
@@ -63,6 +64,9 @@ class CollectJob:
     # The wrist camera's own size (None: image_size): each camera at the size its encoder reads,
     # e.g. a 224 px head for a frozen DINOv2 beside a 96 px wrist for a trainable CNN.
     wrist_size: int | None = None
+    # The grasp expert's timing varies per demo (hardware/sim/expert.py `Tempo.draw`): approach and
+    # descent up to 1 + tempo times slower, a pause of up to tempo s before the descent; 0: one rhythm.
+    tempo: float = 0.0
 
     def __post_init__(self) -> None:
         if self.skill not in CONTROLLED_SKILLS:
@@ -88,6 +92,10 @@ class CollectJob:
             raise CollectError("DART noise perturbs the expert; on-policy collection lets the policy drive")
         if self.round < 0:
             raise CollectError(f"round must be non-negative, got {self.round}")
+        if not 0.0 <= self.tempo <= 2.0:
+            raise CollectError(f"tempo must be in 0..2, got {self.tempo}")
+        if self.tempo > 0 and self.skill != "grasp":
+            raise CollectError(f"--tempo varies the grasp expert's timing; {self.skill} has its own")
 
 
 @dataclass(frozen=True)
@@ -217,8 +225,10 @@ def _attempt_controller(
     """What acts in one attempt: the scripted expert, perturbed by DART noise when `job.noise`, or
     `job.policy` driving with the expert labelling (and driving with probability `job.beta`)."""
     from dexagent.controller.scripted import ScriptedController
+    from dexagent.hardware.sim.expert import Tempo
 
-    expert = ScriptedController(sim, job.skill)
+    tempo = Tempo.draw(np.random.default_rng([seed, TEMPO_STREAM]), job.tempo) if job.tempo > 0 else None
+    expert = ScriptedController(sim, job.skill, tempo=tempo)
     if job.noise > 0:
         return PerturbedExpert(expert, job.noise, seed)
     if job.policy is not None:

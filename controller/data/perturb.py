@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the scripted stack (mink, experts) loads only where demos a
 # Phase name -> how the noise scale evolves over it: "full" or "fade" (1 -> 0 across the phase).
 NOISY_PHASES = {
     "approach": "full",
+    "pause": "full",
     "descend": "fade",
     "retreat": "full",
     "line_up": "full",

@@ -17,6 +17,10 @@ descent line -> descend the rest; elsewhere -> approach. Re-planned moves start 
 speed (`motion.ease_out`), so a label re-planned every tick still moves the arm. A
 grasp that closed on nothing, or a dropped object, is grasped again (at most
 `MAX_REGRASPS` times) when the expert itself is driving.
+
+Its `tempo` slows the approach and the descent and pauses at the pre-grasp pose (demos draw
+one per episode, `Tempo.draw`): with one fixed rhythm, the tick at which the hand closes is
+the same in every demo, and a policy learns to close on the clock instead of where the hand is.
 """
 
 from __future__ import annotations
@@ -71,6 +75,26 @@ def shared_ik() -> ArmIK:
     return _shared_ik
 
 
+@dataclass(frozen=True)
+class Tempo:
+    """How much slower than its base timing the expert moves: factors (>= 1) on the approach
+    (1.5 s) and the descent (1 s), and a pause (s) at the pre-grasp pose before descending."""
+
+    approach: float = 1.0
+    descend: float = 1.0
+    pause: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (1.0 <= self.approach <= 4.0 and 1.0 <= self.descend <= 4.0 and 0.0 <= self.pause <= 3.0):
+            raise ValueError(f"tempo out of range (factors 1..4, pause 0..3 s): {self}")
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, spread: float) -> Tempo:
+        """Factors uniform in [1, 1 + spread], the pause uniform in [0, spread] s."""
+        approach, descend = 1.0 + spread * rng.random(2)
+        return cls(float(approach), float(descend), float(spread * rng.random()))
+
+
 @dataclass
 class _Phase:
     name: str
@@ -97,11 +121,14 @@ def closure(hand: np.ndarray) -> float:
 class GraspExpert:
     """Grasps object `target_index` of a `SimRobot` scene; call `act` once per tick until `done`."""
 
-    def __init__(self, robot: SimRobot, target_index: int, *, lift: float = 0.15) -> None:
+    def __init__(
+        self, robot: SimRobot, target_index: int, *, lift: float = 0.15, tempo: Tempo | None = None
+    ) -> None:
         robot.object_position(target_index)  # raises for a bad index
         self.robot = robot
         self.target_index = target_index
         self.lift = lift
+        self.tempo = tempo or Tempo()
         self.ik = shared_ik()
         self.done = False
         self.failed = False
@@ -171,7 +198,7 @@ class GraspExpert:
         elif self._missed() and self.regrasps < MAX_REGRASPS:
             self.regrasps += 1
             self._replan()
-        elif self.phase == "approach" and self._target_moved():
+        elif self.phase in ("approach", "pause") and self._target_moved():
             self._replan()
 
     def _missed(self) -> bool:
@@ -260,8 +287,8 @@ class GraspExpert:
             candidates,
             lift=self.lift,
             # Side grasps lower behind the object first (0.75 s); the last straight line takes 1 s.
-            entry_ticks=round(0.75 * CONTROL_HZ),
-            descend_ticks=round(1.0 * CONTROL_HZ),
+            entry_ticks=round(0.75 * CONTROL_HZ * self.tempo.descend),
+            descend_ticks=round(1.0 * CONTROL_HZ * self.tempo.descend),
             lift_ticks=round(1.5 * CONTROL_HZ),
         )
         self._planned_at = self.robot.object_position(self.target_index).astype(float)
@@ -278,9 +305,13 @@ class GraspExpert:
         return plan_joint_path(q, q_to, max(round(seconds * CONTROL_HZ), fastest))
 
     def _grasp_phases(self) -> list[_Phase]:
-        """Approach, descend, close, lift, hold; the grasp is planned when the approach starts."""
+        """Approach, (pause,) descend, close, lift, hold; the grasp is planned when the approach starts."""
+        seconds = 1.5 * self.tempo.approach
+        pause_ticks = round(self.tempo.pause * CONTROL_HZ)
+        pause = [_Phase("pause", lambda q: np.repeat(q[None, :], pause_ticks, axis=0), _open)]
         return [
-            _Phase("approach", lambda q: self._joint_move(q, self._refresh_plan().entry_q, 1.5), _open),
+            _Phase("approach", lambda q: self._joint_move(q, self._refresh_plan().entry_q, seconds), _open),
+            *(pause if pause_ticks else []),
             self._descend_phase(from_here=False),
             self._close_phase(),
             self._lift_phase(from_here=self._eased),
@@ -358,4 +389,4 @@ def _closed(tick: int, ticks: int) -> np.ndarray:
     return CLOSED_HAND.copy()
 
 
-__all__ = ["CLOSED_HAND", "OPEN_HAND", "GraspExpert", "closure", "shared_ik"]
+__all__ = ["CLOSED_HAND", "OPEN_HAND", "GraspExpert", "Tempo", "closure", "shared_ik"]

@@ -32,6 +32,8 @@ def collect(*args: str) -> tuple[int, str]:
         (["--episodes", "0"], "--episodes must be positive"),
         (["--workers", "0"], "--workers must be at least 1"),
         (["--objects", "9"], "objects must be in 1..8"),
+        (["--tempo", "3"], "tempo must be in 0..2"),
+        (["--skill", "push_then_grasp", "--tempo", "0.5"], "--tempo varies the grasp expert's timing"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message(tmp_path: Path, args: list[str], message: str) -> None:
@@ -212,6 +214,24 @@ def test_noisy_collection_executes_perturbed_arms_but_records_the_experts_clean_
     assert drift > 0.01
     # The recorded label at the end (hand closed, holding) is noise-free: the hand closed on it.
     assert np.all(perturbed.action[-1, 8:] == 0.0)
+
+
+def _close_tick(action: np.ndarray) -> int:
+    """The first tick whose label closes the fingers past half."""
+    return int(np.argmax(1.0 - action[:, 8:].mean(axis=1) > 0.5))
+
+
+def test_a_tempo_varies_when_demos_close_the_hand_and_the_demos_still_grasp(tmp_path: Path) -> None:
+    plain, varied = tmp_path / "plain.zarr", tmp_path / "varied.zarr"
+    for out, tempo in ((plain, "0"), (varied, "1")):
+        code, output = collect("--episodes", "3", "--out", str(out), "--image-size", "32", "--tempo", tempo)
+        assert code == 0, output
+    plain_ticks = [_close_tick(DemoStore.open(plain).episode(i).action) for i in range(3)]
+    varied_ticks = [_close_tick(DemoStore.open(varied).episode(i).action) for i in range(3)]
+    # Same scenes: the base rhythm closes at one tick in every demo, the varied ones later and apart.
+    assert len(set(plain_ticks)) == 1
+    assert min(varied_ticks) > plain_ticks[0] and len(set(varied_ticks)) == 3
+    assert all(DemoStore.open(varied).metadata_column("outcome") == "")  # every kept demo grasped
 
 
 def test_noise_outside_its_range_exits_2(tmp_path: Path) -> None:

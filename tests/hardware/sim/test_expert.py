@@ -5,20 +5,52 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dexagent.hardware.sim.expert import GraspExpert
+from dexagent.hardware.sim.expert import GraspExpert, Tempo
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import SPLITS, SceneSpec
 from dexagent.hardware.sim.scenes import sample_scene
 
 
-def _run(scene: SceneSpec, target: int) -> tuple[GraspExpert, SimRobot]:
+def _run(scene: SceneSpec, target: int, tempo: Tempo | None = None) -> tuple[GraspExpert, SimRobot]:
     robot = SimRobot(scene, cameras=())
-    expert = GraspExpert(robot, target)
+    expert = GraspExpert(robot, target, tempo=tempo)
     for _ in range(400):
         if expert.done:
             break
         robot.act(expert.act(robot.observe()))
     return expert, robot
+
+
+def _ticks_to_close(scene: SceneSpec, tempo: Tempo | None) -> int:
+    robot = SimRobot(scene, cameras=())
+    expert = GraspExpert(robot, 0, tempo=tempo)
+    for tick in range(400):
+        robot.act(expert.act(robot.observe()))
+        if expert.phase == "close":
+            return tick
+    raise AssertionError("the expert never closed the hand")
+
+
+def test_a_slower_tempo_closes_later_by_its_pause_and_slowdowns_and_still_grasps(shapes) -> None:  # type: ignore[no-untyped-def]
+    scene = shapes.scene((shapes.cube(), 0.45, -0.1, 0.3))
+    base = _ticks_to_close(scene, None)
+    slow = Tempo(approach=1.5, descend=2.0, pause=0.5)
+    # 20 Hz: a 1.5 s approach 50% longer (when the move is not speed-limited), the 1 s descent
+    # twice as long, and a 0.5 s pause: 15 + 20 + 10 ticks later.
+    assert _ticks_to_close(scene, slow) - base == pytest.approx(45, abs=2)
+    expert, robot = _run(scene, 0, slow)
+    assert expert.done and not expert.failed, expert.failure_reason
+    assert robot.grasp_success(0)
+
+
+def test_tempo_draws_stay_in_their_range_and_bad_ones_are_refused() -> None:
+    rng = np.random.default_rng(0)
+    draws = [Tempo.draw(rng, 0.7) for _ in range(200)]
+    assert all(1.0 <= t.approach <= 1.7 and 1.0 <= t.descend <= 1.7 and 0.0 <= t.pause <= 0.7 for t in draws)
+    assert len({t.pause for t in draws}) == 200
+    assert Tempo.draw(rng, 0.0) == Tempo()
+    with pytest.raises(ValueError, match="tempo out of range"):
+        Tempo(approach=0.5)
 
 
 def test_expert_grasps_a_cube_from_above(shapes) -> None:  # type: ignore[no-untyped-def]
