@@ -185,6 +185,10 @@ class GraspExpert:
         self._last = np.concatenate([arm, hand])
         return self._last.astype(np.float32)
 
+    def grasp_point(self) -> np.ndarray:
+        """float[3]: where the grasp site closes for the target as it lies now (planned if need be)."""
+        return self._refresh_plan().pose.grasp.astype(float)
+
     # --- reacting to the state ------------------------------------------------------------
 
     def _react(self) -> None:
