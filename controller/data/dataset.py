@@ -1,4 +1,5 @@
-"""The training dataset over a demo store: whole store in memory, chunks indexed with numpy.
+"""The training dataset over a demo store: in memory, or with camera images read from disk per
+batch when they would not fit; chunks indexed with numpy.
 
 A sample is one timestep t of one episode: the observation at t (head/wrist RGB,
 the target mask at t and at the episode's first frame, the state) and the
@@ -44,8 +45,7 @@ class DemoArrays:
 
     action: np.ndarray  # float32 (K, 13)
     state: np.ndarray  # float32 (K, 13)
-    # A camera whose frozen encoder's features are cached keeps its images on disk (zarr, read
-    # per slice): see `load_demo_arrays`.
+    # A camera can keep its images on disk (zarr, read per batch): see `load_demo_arrays`.
     head_rgb: ImageArray  # uint8 (K, P, P, 3)
     wrist_rgb: ImageArray  # uint8 (K, Q, Q, 3)
     head_mask: np.ndarray  # bool (K, P, P)
@@ -98,10 +98,35 @@ class DemoArrays:
         return f"{self.num_frames}-{digest}"
 
 
+def image_bytes(path: str | Path, cameras: Collection[str] = IMAGE_KEYS) -> int:
+    """Bytes the cameras' RGB and table masks of a store take in memory (its committed frames)."""
+    try:
+        store = DemoStore.open(path)
+    except StoreError as error:
+        raise DatasetError(str(error)) from None
+    frames = int(store.episode_ends[-1]) if store.num_episodes else 0
+    total = 0
+    for camera in cameras:
+        for key in (camera, camera.replace("_rgb", "_table")):
+            array = store[key]
+            total += frames * int(np.prod(array.shape[1:])) * array.dtype.itemsize
+    return total
+
+
+def read_frames(images: ImageArray, frames: np.ndarray) -> np.ndarray:
+    """images[frames] for an array in memory or on disk; a zarr array reads each chunk it needs once
+    (frames sorted, repeats read once) and the rows come back in the order asked."""
+    if isinstance(images, np.ndarray):
+        return images[frames]
+    unique, order = np.unique(frames, return_inverse=True)
+    return np.asarray(images.oindex[unique])[order]
+
+
 def load_demo_arrays(path: str | Path, *, on_disk: Collection[str] = ()) -> DemoArrays:
     """Read a demo store into memory once, but for the cameras in `on_disk` ("head_rgb",
-    "wrist_rgb"): their RGB and table masks stay on disk (zarr, read per slice), for cameras whose
-    frozen encoder's features are cached. A 224 px store of ~100k frames would not fit in memory."""
+    "wrist_rgb"): their RGB and table masks stay on disk (zarr, read per batch). For cameras whose
+    frozen encoder's features are cached, and for stores whose images do not fit in memory (96 px
+    RGB and table masks of both cameras take 74 KB a frame: 300k frames are 22 GB)."""
     unknown = set(on_disk) - set(IMAGE_KEYS)
     if unknown:
         raise DatasetError(f"on_disk names no camera: {sorted(unknown)} (cameras: {list(IMAGE_KEYS)})")
@@ -302,11 +327,10 @@ class ChunkDataset:
                 batch[feature_key] = torch.from_numpy(chosen).float()
                 continue
             size = self.wrist_size if camera == "wrist_rgb" else self.image_size
-            rgb = rgb_to_tensor(np.asarray(getattr(arrays, camera)[frames]), size)
+            rgb = rgb_to_tensor(read_frames(getattr(arrays, camera), frames), size)
             if generator is not None and camera in self.augment_cameras and self.augments:
-                table_masks = np.asarray(
-                    getattr(arrays, camera.replace("_rgb", "_table"))[frames], dtype=bool
-                )
+                table_masks = read_frames(getattr(arrays, camera.replace("_rgb", "_table")), frames)
+                table_masks = table_masks.astype(bool, copy=False)
                 table = mask_to_tensor(table_masks, size)
                 for augment, shared in zip(self.augments, drawn, strict=True):
                     rgb = augment(rgb, table, shared, generator)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from dexagent.controller.data.dataset import IMAGE_KEYS
 
 if TYPE_CHECKING:
     from dexagent.controller.data.dataset import DemoArrays, EpisodeSplit
@@ -102,6 +105,14 @@ class TrainingLog:
             sampling += f", rounds {', '.join(map(str, config.rounds))}"
         if config.recovery_weight > 1:
             sampling += f", episodes that re-open the hand drawn {config.recovery_weight}x"
+        from_disk = [
+            camera
+            for camera in IMAGE_KEYS
+            if not isinstance(getattr(arrays, camera), np.ndarray)
+            and camera.replace("_rgb", "_features") not in getattr(train_set, "features", {})
+        ]
+        if from_disk:
+            sampling += f"; {' and '.join(from_disk)} read from disk per batch (too large for memory)"
         if config.steps < config.warmup_steps:
             self.console.print(
                 f"[yellow]warning: --steps {config.steps} ends inside the {config.warmup_steps}-step "

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,13 @@ from dexagent.controller.checkpoint import CheckpointError
 from dexagent.controller.config import ACTION_QUANTILE, PolicyConfig
 from dexagent.controller.data.augment import build_augments
 from dexagent.controller.data.dataset import (
+    IMAGE_KEYS,
     ChunkDataset,
     DatasetError,
     DemoArrays,
     EpisodeSplit,
     chunk_target_range,
+    image_bytes,
     load_demo_arrays,
     observed_frames,
     split_episodes,
@@ -66,17 +69,46 @@ def open_run(
     return config, resumed
 
 
-def load_data(
-    data: str | Path, config: TrainConfig, policy_config: PolicyConfig, resumed: ResumedRun | None
-) -> tuple[DemoArrays, EpisodeSplit, dict[str, Any]]:
-    """The demo arrays (images left on disk when cached features replace them), the split, its record."""
+# Images go on disk when held in memory they would take more than this share of the memory free.
+IMAGES_IN_MEMORY_SHARE = 0.5
+
+
+def available_memory() -> int:
+    """Bytes of memory free for a new allocation (Linux's MemAvailable; elsewhere all of it)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+
+
+def cameras_on_disk(
+    data: str | Path, config: TrainConfig, policy_config: PolicyConfig, available: int
+) -> list[str]:
+    """The cameras whose images stay on disk, read per batch: those whose frozen features are cached,
+    and every camera when the rest would take more than half of the `available` bytes in memory."""
     cached = (
         [camera for camera, encoder in policy_config.encoders() if encoder.frozen]
         if config.cache_features
         else []
     )
+    rest = [camera for camera in IMAGE_KEYS if camera not in cached]
+    if rest and image_bytes(data, rest) > IMAGES_IN_MEMORY_SHARE * available:
+        return [*cached, *rest]
+    return cached
+
+
+def load_data(
+    data: str | Path, config: TrainConfig, policy_config: PolicyConfig, resumed: ResumedRun | None
+) -> tuple[DemoArrays, EpisodeSplit, dict[str, Any]]:
+    """The demo arrays (images left on disk when cached features replace them or they would not fit
+    in memory), the split, its record."""
     try:
-        arrays = load_demo_arrays(data, on_disk=cached)
+        on_disk = cameras_on_disk(data, config, policy_config, available_memory())
+        arrays = load_demo_arrays(data, on_disk=on_disk)
     except DatasetError as error:
         raise TrainingError(str(error)) from None
     _check_sizes(data, arrays, resumed.policy.config if resumed is not None else policy_config)

@@ -17,6 +17,7 @@ from dexagent.controller.data.dataset import (
     batch_positions,
     chunk_target_range,
     load_demo_arrays,
+    read_frames,
     split_episodes,
 )
 from dexagent.controller.data.store import DemoStore, EpisodeFrames, EpisodeMetadata
@@ -456,3 +457,35 @@ def test_colour_jitter_with_a_probability_leaves_the_other_images_alone() -> Non
     assert 0 < int(changed.sum()) < 32
     always = ColorJitter()(rgb, None, None, torch.Generator().manual_seed(1))
     assert torch.equal(out[changed], always[changed])  # the same factors: only the choice differs
+
+
+def test_images_read_from_disk_make_the_same_batches_as_images_in_memory(tmp_path: Path) -> None:
+    """A store too large for memory keeps its images in zarr: same samples, same augmented pixels,
+    for positions that repeat frames and come in no order."""
+    path = _store(tmp_path / "d.zarr")
+    in_memory = load_demo_arrays(path)
+    on_disk = load_demo_arrays(path, on_disk=["head_rgb", "wrist_rgb"])
+    assert isinstance(on_disk.head_rgb, zarr.Array) and isinstance(on_disk.wrist_table, zarr.Array)
+    augments = [TableRetexture(probability=1.0, grids=(1,)), Relight(probability=1.0), ColorJitter()]
+    repeats = np.array([3, 1, 2, 1])
+    batches = [
+        StepBatches(
+            ChunkDataset(
+                arrays, np.arange(4), horizon=3, image_size=8, augments=augments, episode_repeats=repeats
+            ),
+            batch_size=16, seed=5,
+        )[2]
+        for arrays in (in_memory, on_disk)
+    ]  # fmt: skip
+    frames = batches[0]["state"][:, 0].long().numpy()
+    assert len(set(frames.tolist())) < len(frames) and (np.diff(frames) < 0).any()  # repeats, unsorted
+    assert batches[0].keys() == batches[1].keys()
+    for key in batches[0]:
+        torch.testing.assert_close(batches[0][key], batches[1][key], rtol=0, atol=0)
+
+
+def test_read_frames_reads_zarr_rows_in_the_order_asked(tmp_path: Path) -> None:
+    images = zarr.create_array(tmp_path / "a.zarr", shape=(40, 2), chunks=(8, 2), dtype="int64")
+    images[:] = np.arange(80).reshape(40, 2)
+    frames = np.array([33, 2, 33, 17, 0, 2])
+    np.testing.assert_array_equal(read_frames(images, frames), np.arange(80).reshape(40, 2)[frames])

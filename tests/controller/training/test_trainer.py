@@ -10,8 +10,10 @@ import torch
 
 from dexagent.controller.checkpoint import STATE_TENSORS_FILE, load_checkpoint, load_training_state
 from dexagent.controller.config import PolicyConfig
-from dexagent.controller.training import TrainConfig, TrainingError, train
+from dexagent.controller.data.dataset import image_bytes
+from dexagent.controller.training import TrainConfig, TrainingError, setup, train
 from dexagent.controller.training.checkpointing import ResumedRun
+from dexagent.controller.training.setup import cameras_on_disk
 
 torch.set_num_threads(1)
 
@@ -160,6 +162,27 @@ def test_workers_give_the_same_losses(
     inline = train(data, tmp_path / "a", _settings(steps=6), tiny_config(), show_progress=False)
     pooled = train(data, tmp_path / "b", _settings(steps=6, workers=2), tiny_config(), show_progress=False)
     assert inline.losses == pooled.losses
+
+
+def test_a_store_too_large_for_memory_trains_from_disk_with_the_same_losses(
+    demo_store: Callable[..., Path],
+    tiny_config: Callable[..., PolicyConfig],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Images held in memory beyond half the free memory stay on disk, read per batch (in workers
+    too), and say so; what the run learns does not change."""
+    data, config, settings = demo_store(), tiny_config(), _settings(steps=6)
+    images = image_bytes(data)
+    assert cameras_on_disk(data, settings, config, available=2 * images + 1) == []
+    assert cameras_on_disk(data, settings, config, available=2 * images - 1) == ["head_rgb", "wrist_rgb"]
+    in_memory = train(data, tmp_path / "a", settings, config, show_progress=False)
+    assert "read from disk" not in capsys.readouterr().out
+    monkeypatch.setattr(setup, "available_memory", lambda: images)
+    on_disk = train(data, tmp_path / "b", _settings(steps=6, workers=1), config, show_progress=False)
+    assert "head_rgb and wrist_rgb read from disk per batch" in capsys.readouterr().out.replace("\n", " ")
+    assert on_disk.losses == in_memory.losses and on_disk.val_losses == in_memory.val_losses
 
 
 def test_tensorboard_logs_are_written(
