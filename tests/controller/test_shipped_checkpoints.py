@@ -16,7 +16,7 @@ from dexagent.controller.checkpoint import (
     load_checkpoint,
     load_config,
 )
-from dexagent.controller.config import get_config
+from dexagent.controller.config import PolicyConfig, get_config
 from dexagent.controller.config_overrides import apply_overrides
 from dexagent.controller.data.rollout import run_attempt
 from dexagent.controller.factory import (
@@ -70,15 +70,21 @@ def _train_configs(card: str) -> list:  # -> [PolicyConfig], one per `dexagent t
     return configs
 
 
+def _as_preset(config: PolicyConfig) -> PolicyConfig:
+    """A checkpoint's config without what its training data fixed, which a preset leaves open."""
+    return dataclasses.replace(
+        config, camera_size=None, wrist_camera_size=None, state_dim=None, action_dim=None
+    )
+
+
 @pytest.mark.parametrize("skill", SHIPPED)
 def test_a_shipped_cards_recipe_is_presets_and_overrides_ending_in_the_shipped_config(skill: str) -> None:
     folder = default_checkpoint(skill)
     # Each line builds from a named preset (a hand-edited CONFIG.json is no file here: ConfigError).
     configs = _train_configs((folder / "README.md").read_text())
     assert configs
-    # The trainer records what the data fixed (camera size, joint counts); the preset leaves them open.
-    sized = dataclasses.replace(load_config(folder), camera_size=None, state_dim=None, action_dim=None)
-    assert sized == configs[-1]
+    # The trainer records what the data fixed (camera sizes, joint counts); the preset leaves them open.
+    assert _as_preset(load_config(folder)) == configs[-1]
 
 
 @pytest.mark.parametrize("skill", SHIPPED)
@@ -114,9 +120,7 @@ def test_an_ablation_checkpoint_is_its_named_preset_and_loads(folder: Path) -> N
     config = load_config(folder)
     assert config.name == folder.name
     # A newcomer rebuilds it with `--config NAME`: the preset in code is the architecture that was trained.
-    assert dataclasses.replace(config, camera_size=None, state_dim=None, action_dim=None) == get_config(
-        folder.name
-    )
+    assert _as_preset(config) == get_config(folder.name)
     card = (folder / "README.md").read_text()
     assert "dexagent collect" in card and "dexagent train" in card and "dexagent eval" in card
     assert {path.name for path in folder.iterdir()} == {MODEL_FILE, CONFIG_FILE, NORMALIZER_FILE, "README.md"}
