@@ -10,6 +10,7 @@ or a checkpoint made for another size.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -187,9 +188,14 @@ def test_the_shipped_13_joint_checkpoint_is_refused_on_the_9_joint_robot_by_name
     assert not [name for name, _ in EVENTS if name == "acted"] and ("closed", None) in EVENTS
 
 
-def test_the_shipped_checkpoints_predate_the_recorded_size_and_take_it_from_their_normaliser() -> None:
-    folder = default_checkpoint("grasp")
-    assert "action_dim" not in json.loads((folder / "config.json").read_text())
+def test_a_checkpoint_that_predates_the_recorded_size_takes_it_from_its_normaliser(tmp_path: Path) -> None:
+    """Checkpoints saved before configs recorded the data's sizes (the ablation folders) still load."""
+    folder = tmp_path / "old"
+    shutil.copytree(default_checkpoint("grasp"), folder)
+    config = json.loads((folder / "config.json").read_text())
+    for recorded in ("state_dim", "action_dim", "camera_size", "wrist_camera_size"):
+        config.pop(recorded, None)
+    (folder / "config.json").write_text(json.dumps(config))
     checkpoint = read_checkpoint(folder)
     assert (
         checkpoint.config.dims
