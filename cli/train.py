@@ -105,7 +105,8 @@ def train_command(
         None,
         "--augment",
         help="An augmentation of trainable-encoder images as TYPE=PROBABILITY, repeatable, applied in "
-        "the given order: retexture_table, relight, color_jitter, random_conv. Default color_jitter=1.",
+        "the given order: retexture_table, table_pattern, relight, color_jitter, random_conv (the table "
+        "ones need a sim store's table masks). Default color_jitter=1.",
     ),
     feature_views: int = typer.Option(
         1,

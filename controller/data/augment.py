@@ -3,7 +3,9 @@
 A training config lists its augmentations by type name and probability, in the order they apply
 (`build_augments`); each is a small transform with one interface: `draw(batch, generator)` draws
 what both cameras of a sample share (a table's colours, a light) or nothing, and
-`__call__(rgb, table, drawn, generator)` applies it to one camera's images.
+`__call__(rgb, table, drawn, generator)` applies it to one camera's images. One that paints in the
+table's own coordinates (`TablePattern`) says `uses_plane = True` and is also given `plane`, where
+each pixel's ray meets the table (`table_plane.py`).
 
 Colour jitter's strengths follow diffusion_policy / DexGraspVLA's training code (torchvision's
 `ColorJitter(brightness=0.3, contrast=0.4, saturation=0.5, hue=0.08)`): every
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import torch
 
@@ -211,10 +213,142 @@ class TableRetexture:
         field = _upsample_field(field, size, rgb)  # one cell upsamples to a constant: a flat colour
         low, high = colours[:, 0].to(rgb).view(batch, 3, 1, 1), colours[:, 1].to(rgb).view(batch, 3, 1, 1)
         albedo = low + (high - low) * field
-        shading = (_grey(rgb) / self.table_luma).clamp(0, 1.5)
-        textured = (albedo * shading).clamp(0, 1)
-        weight = table.to(rgb) * chosen.to(rgb).view(batch, 1, 1, 1)
-        return rgb + (textured - rgb) * weight
+        return _paint_table(rgb, table, chosen, albedo, self.table_luma)
+
+
+def _paint_table(
+    rgb: torch.Tensor, table: torch.Tensor, chosen: torch.Tensor, albedo: torch.Tensor, table_luma: float
+) -> torch.Tensor:
+    """`albedo` (B, 3, S, S) on the table pixels of the chosen samples, times each pixel's shading
+    (its luma over the seen table's albedo), so the arm's shadow and the light's falloff stay."""
+    shading = (_grey(rgb) / table_luma).clamp(0, 1.5)
+    textured = (albedo * shading).clamp(0, 1)
+    weight = table.to(rgb) * chosen.to(rgb).view(rgb.shape[0], 1, 1, 1)
+    return rgb + (textured - rgb) * weight
+
+
+PATTERNS = ("checks", "stripes", "grid", "tiles")
+
+
+@dataclass(frozen=True)
+class TablePattern:
+    """Paint a pattern on the table top in the table's own coordinates: perspective-correct.
+
+    `TableRetexture` paints smooth fields in image space; hard-edged patterns (a checkerboard,
+    tiles, planks) drawn that way do not shrink with distance nor line up between the two
+    cameras, so a policy cannot learn to see through them as it must on a real patterned
+    table. Here each table pixel's (x, y) on the table plane (`table_plane.table_coordinates`,
+    from the frame's camera pose) picks the colour: with probability `probability` a sample
+    gets one of PATTERNS (two-colour checks or stripes, grout lines around tiles, or tiles of
+    random shades between two colours), its cell size drawn log-uniform in `cell` (m), turned
+    by a random angle and shifted by a random offset. Both cameras of a sample share the
+    pattern, so the wrist sees up close what the head sees from afar. The pattern is drawn on
+    a finer grid than the image and averaged down (`plane` comes at a multiple of the image's
+    side), so cells near the pixel size blur into their mean as a rendered texture does.
+    Shading is kept as in `TableRetexture`.
+    """
+
+    probability: float = 0.5
+    cell: tuple[float, float] = (0.02, 0.2)  # m, one square / stripe / tile across
+    grout: tuple[float, float] = (0.05, 0.2)  # the grid's line width, as a share of a cell
+    table_luma: float = 0.93  # the seen (white) table's albedo
+    uses_plane: ClassVar[bool] = True  # the dataset passes `plane`, the pixels' table coordinates
+
+    def __post_init__(self) -> None:
+        _check_probability(self)
+        low, high = self.cell
+        if not 0.0 < low <= high:
+            raise ValueError(f"TablePattern.cell must be a range 0 < low <= high (m), got {self.cell}")
+        low, high = self.grout
+        if not 0.0 < low <= high < 0.5:
+            raise ValueError(f"TablePattern.grout must be a range 0 < low <= high < 0.5, got {self.grout}")
+
+    def draw(self, batch: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """Per sample: whether it is painted, which pattern, its cell (m), angle, offset, grout
+        width and two colours; a seed for the tiles' shades."""
+        low, high = self.cell
+        return {
+            "chosen": torch.rand(batch, generator=generator) < self.probability,
+            "pattern": torch.randint(len(PATTERNS), (batch,), generator=generator),
+            "cell": low * (high / low) ** torch.rand(batch, generator=generator),
+            "angle": torch.pi * torch.rand(batch, generator=generator),
+            "offset": torch.rand(batch, 2, generator=generator),
+            "grout": self.grout[0] + (self.grout[1] - self.grout[0]) * torch.rand(batch, generator=generator),
+            "colours": torch.rand(batch, 2, 3, generator=generator),
+            "seed": 100 * torch.rand(batch, generator=generator),
+        }
+
+    def __call__(
+        self,
+        rgb: torch.Tensor,
+        table: torch.Tensor | None,
+        drawn: dict[str, torch.Tensor],
+        generator: torch.Generator,
+        plane: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Paint float (B, 3, S, S) images in [0, 1] where `table` (B, 1, S, S) is 1; `plane`
+        (B, 2, kS, kS): the table-plane (x, y) in m that each pixel of a k-times finer grid sees."""
+        if table is None or plane is None:
+            raise ValueError(
+                "TablePattern needs the table masks that `dexagent collect` records and the "
+                "pixels' table coordinates (sim stores only)"
+            )
+        batch, size = rgb.shape[0], rgb.shape[-1]
+        fine = plane.shape[-1]
+        if (
+            rgb.ndim != 4
+            or rgb.shape[1] != 3
+            or table.shape != (batch, 1, size, size)
+            or plane.shape != (batch, 2, fine, fine)
+            or fine % size
+        ):
+            raise ValueError(
+                f"TablePattern expects (B, 3, S, S) images, (B, 1, S, S) table masks and (B, 2, kS, kS) "
+                f"table coordinates, got {tuple(rgb.shape)}, {tuple(table.shape)} and {tuple(plane.shape)}"
+            )
+        chosen = drawn["chosen"]
+        if not bool(chosen.any()):
+            return rgb
+        painted = torch.nonzero(chosen).flatten()  # only these samples' patterns are drawn
+        share = _pattern_share(plane[painted], {key: value[painted] for key, value in drawn.items()})
+        share = torch.nn.functional.avg_pool2d(share, fine // size) if fine > size else share
+        colours = drawn["colours"][painted].to(rgb)
+        low, high = colours[:, 0].view(-1, 3, 1, 1), colours[:, 1].view(-1, 3, 1, 1)
+        albedo = torch.ones_like(rgb)
+        albedo[painted] = low + (high - low) * share.to(rgb)
+        return _paint_table(rgb, table, chosen, albedo, self.table_luma)
+
+
+def _pattern_share(plane: torch.Tensor, drawn: dict[str, torch.Tensor]) -> torch.Tensor:
+    """float32 (B, 1, H, W) share of the second colour at each table point of `plane` (B, 2, H, W)."""
+    batch = plane.shape[0]
+
+    def per_sample(name: str) -> torch.Tensor:
+        return drawn[name].to(torch.float32).view(batch, 1, 1)
+
+    x, y = torch.nan_to_num(plane.float(), nan=0.0).unbind(1)  # off-plane pixels are not table
+    angle, cell = per_sample("angle"), per_sample("cell")
+    offset = drawn["offset"].float()
+    u = (angle.cos() * x + angle.sin() * y) / cell + offset[:, 0].view(batch, 1, 1)
+    v = (angle.cos() * y - angle.sin() * x) / cell + offset[:, 1].view(batch, 1, 1)
+    iu, iv = torch.floor(u), torch.floor(v)
+    share = torch.empty_like(u)
+    for index, name in enumerate(PATTERNS):
+        rows = torch.nonzero(drawn["pattern"] == index).flatten()
+        if not len(rows):
+            continue
+        cu, cv = iu[rows], iv[rows]
+        if name == "checks":
+            share[rows] = torch.remainder(cu + cv, 2)
+        elif name == "stripes":
+            share[rows] = torch.remainder(cu, 2)
+        elif name == "grid":
+            grout = per_sample("grout")[rows]
+            share[rows] = ((u[rows] - cu < grout) | (v[rows] - cv < grout)).float()
+        else:  # tiles: a fixed random shade per cell, from the classic sin-fract hash of its indices
+            seed = per_sample("seed")[rows]
+            share[rows] = torch.frac(torch.abs(torch.sin(cu * 12.9898 + cv * 78.233 + seed) * 43758.5453))
+    return share[:, None]
 
 
 @dataclass(frozen=True)
@@ -296,6 +430,7 @@ def _check_probability(augment: Any) -> None:
 # Type names a training config uses, in no particular order (the config's list gives the order).
 AUGMENTS: dict[str, type] = {
     "retexture_table": TableRetexture,
+    "table_pattern": TablePattern,
     "relight": Relight,
     "color_jitter": ColorJitter,
     "random_conv": RandomConv,
