@@ -231,6 +231,7 @@ def run_long_horizon_episode(task: EpisodeTask) -> EpisodeRecord:
         log_final_state(sim, graded.relevant, log)
         objects = [o.name for o in sim.objects]
         relevant = [sim.objects[i].name for i in graded.relevant]
+        table, lighting = sim.scene.background.name, sim.scene.lighting.name
     metrics = episode_metrics(log.events)
     return EpisodeRecord(
         index=task.index,
@@ -245,4 +246,6 @@ def run_long_horizon_episode(task: EpisodeTask) -> EpisodeRecord:
         wall_seconds=round(time.perf_counter() - started, 3),
         failure_reason=None if metrics.task_success else metrics.failure or result.reason,
         extra={"prompt": prompt, "objects": ", ".join(objects), **metrics.counts()},
+        table=table,
+        lighting=lighting,
     )

@@ -106,6 +106,8 @@ class EpisodeRecord:
     wall_seconds: float
     failure_reason: str | None  # of the last attempt: timeout, dropped, unsafe action, ...
     extra: dict[str, float | str] = field(default_factory=dict)  # suite-specific figures
+    table: str = ""  # the scene's table texture ("white" on the seen split) and lighting, for grouping
+    lighting: str = ""
     # How the wall-clock 20 Hz ticks kept time (--realtime only; in the tick, time is not a result).
     cadence: Cadence | None = field(default=None, compare=False)
 
@@ -123,6 +125,8 @@ class EpisodeRecord:
             self.steps,
             self.failure_reason,
             tuple(sorted(self.extra.items())),
+            self.table,
+            self.lighting,
         )
 
 
@@ -222,6 +226,8 @@ def run_grasp_episode(task: EpisodeTask, on_tick: TickCallback | None = None) ->
         wall_seconds=round(time.perf_counter() - started, 3),
         failure_reason=None if success_attempt is not None else reason,
         cadence=cadence,
+        table=sim.scene.background.name,
+        lighting=sim.scene.lighting.name,
     )
 
 

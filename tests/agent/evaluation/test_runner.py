@@ -40,6 +40,21 @@ def test_two_workers_give_the_same_records_as_one_and_reruns_repeat() -> None:
     assert [r.outcome() for r in parallel] == [r.outcome() for r in serial]
     assert [r.outcome() for r in again] == [r.outcome() for r in serial]
     assert all(r.steps > 0 for r in serial)
+    assert {(r.table, r.lighting) for r in serial} == {("white", "white")}  # the seen split's
+
+
+def test_a_record_names_its_scenes_table_and_lighting() -> None:
+    """Per-table and per-light figures come from the JSON without redrawing scenes."""
+    from dexagent.hardware.sim.domains import UNSEEN_BACKGROUNDS
+    from dexagent.hardware.sim.scenes import sample_scene
+
+    config = EvalConfig(
+        suite=get_suite("unseen-backgrounds"), controller="scripted", episodes=1, seed=5, image_size=32
+    )
+    (record,) = run_suite(config, workers=1)
+    scene = sample_scene(record.scene_seed, record.split, config.suite.n_objects)
+    assert record.table == scene.background.name in {b.name for b in UNSEEN_BACKGROUNDS}
+    assert record.lighting == scene.lighting.name == "white"
 
 
 @pytest.mark.slow
