@@ -33,6 +33,13 @@ def _embodiment() -> tuple[Any, np.ndarray]:
     return model, arm
 
 
+def _check_arm_joints(arm_joints: np.ndarray) -> np.ndarray:
+    arm_joints = np.asarray(arm_joints, dtype=np.float64)
+    if arm_joints.ndim != 2 or arm_joints.shape[1] != ARM_DOF:
+        raise ValueError(f"arm_joints must be (B, {ARM_DOF}), got shape {arm_joints.shape}")
+    return arm_joints
+
+
 def camera_poses(camera: str, arm_joints: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """float64 (B, 3) positions, (B, 3, 3) camera-to-world rotations and the vertical field of
     view (rad) of `camera` for each row of `arm_joints` float (B, ARM_DOF)."""
@@ -40,9 +47,7 @@ def camera_poses(camera: str, arm_joints: np.ndarray) -> tuple[np.ndarray, np.nd
 
     if camera not in CAMERAS:
         raise ValueError(f"camera must be one of {CAMERAS}, got {camera!r}")
-    arm_joints = np.asarray(arm_joints, dtype=np.float64)
-    if arm_joints.ndim != 2 or arm_joints.shape[1] != ARM_DOF:
-        raise ValueError(f"arm_joints must be (B, {ARM_DOF}), got shape {arm_joints.shape}")
+    arm_joints = _check_arm_joints(arm_joints)
     model, arm = _embodiment()
     data = mujoco.MjData(model)
     index = model.camera(camera).id
@@ -71,7 +76,21 @@ def _rays(size: int, fovy: float) -> torch.Tensor:
 
 def table_coordinates(camera: str, arm_joints: np.ndarray, size: int) -> torch.Tensor:
     """float32 (B, 2, size, size): the table-plane (x, y) in metres that each pixel of a
-    `size`-pixel square image of `camera` sees, NaN where its ray does not reach the plane."""
+    `size`-pixel square image of `camera` sees, NaN where its ray does not reach the plane.
+    A camera fixed to the world (the head) is computed once per size and shared by all rows."""
+    model, _ = _embodiment()
+    if camera in CAMERAS and model.cam_bodyid[model.camera(camera).id] == 0:
+        _check_arm_joints(arm_joints)
+        return _fixed_camera_coordinates(camera, size).expand(len(arm_joints), -1, -1, -1)
+    return _coordinates(camera, arm_joints, size)
+
+
+@functools.lru_cache(maxsize=4)
+def _fixed_camera_coordinates(camera: str, size: int) -> torch.Tensor:
+    return _coordinates(camera, np.zeros((1, ARM_DOF)), size)
+
+
+def _coordinates(camera: str, arm_joints: np.ndarray, size: int) -> torch.Tensor:
     from dexagent.hardware.sim.scene_spec import TABLE_TOP_Z
 
     positions, rotations, fovy = camera_poses(camera, arm_joints)
