@@ -1,8 +1,9 @@
 """Image augmentation cost per training batch, each augmentation alone, against `retexture_table`.
 
-Times what each augmentation adds to one training batch of both cameras (random 96 px frames
-with a table mask and random arm joints, as `ChunkDataset.batch` hands them over): its `draw`
-and its call on the head and the wrist images. `table_pattern` includes computing both
+Times what each augmentation adds to one training batch of both cameras (the random 96 px
+frames of `bench_training.synthetic_store`, table everywhere but the target, arm joints within
++-1 rad, as `ChunkDataset.batch` hands them over): its `draw` and its call on the head and the
+wrist images. `table_pattern` includes computing both
 cameras' table coordinates (forward kinematics of each frame's arm joints, a ray per pixel on
 a 2x grid), as the dataset does for it. For scale, the whole `ChunkDataset.batch` without
 augmentation (images in memory) is timed too.
@@ -21,37 +22,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from bench_training import synthetic_store  # benchmarks/ is the script's folder, first on sys.path
 
-from dexagent.controller.data.augment import AUGMENTS, ImageAugment
+from dexagent.controller.data.augment import AUGMENTS, ImageAugment, apply_augments, uses_plane
 from dexagent.controller.data.dataset import ChunkDataset, load_demo_arrays
-from dexagent.controller.data.store import DemoStore, EpisodeFrames, EpisodeMetadata
-from dexagent.controller.data.table_plane import CAMERAS, PLANE_SUPERSAMPLE, table_coordinates
+from dexagent.controller.data.table_plane import store_camera_coordinates
+from dexagent.controller.preprocess import mask_to_tensor
 from dexagent.hardware.sim.scene_spec import DEFAULT_IMAGE_SIZE
-from dexagent.hardware.types import ARM_DOF
-
-
-def synthetic_store(path: Path, episodes: int, steps: int, size: int = DEFAULT_IMAGE_SIZE) -> Path:
-    """Random frames whose lower two thirds are table; arm joints within +-0.5 rad of zero."""
-    rng = np.random.default_rng(0)
-    with DemoStore.create_or_append(path, image_size=size, control_hz=20.0, joints=13) as store:
-        for index in range(episodes):
-            state = np.zeros((steps, 13), dtype=np.float32)
-            state[:, :ARM_DOF] = rng.uniform(-0.5, 0.5, (steps, ARM_DOF))
-            mask = np.zeros((steps, size, size), dtype=bool)
-            mask[:, 40:50, 30:44] = True
-            table = np.zeros_like(mask)
-            table[:, size // 3 :] = True
-            frames = EpisodeFrames(
-                action=state.copy(), state=state, head_mask=mask,
-                head_rgb=rng.integers(0, 255, (steps, size, size, 3), dtype=np.uint8),
-                wrist_rgb=rng.integers(0, 255, (steps, size, size, 3), dtype=np.uint8),
-                head_table=table & ~mask, wrist_table=table,
-            )  # fmt: skip
-            metadata = EpisodeMetadata(
-                index, "seen", "grasp", "cube", "toy", "red", (), "grasp the cube", (30, 40, 44, 50), steps
-            )
-            store.append_episode(frames, metadata)
-    return path
 
 
 def median_seconds(run: Callable[[int], object], repeats: int) -> float:
@@ -78,10 +55,10 @@ def main() -> None:
         positions = np.random.default_rng(1).integers(0, len(dataset), args.batch)
         batch = dataset.batch(positions)
         frames = dataset.frames[positions]
-        arm = arrays.state[frames][:, :ARM_DOF]
+        cameras = ("head_rgb", "wrist_rgb")
         tables = {
-            camera: torch.from_numpy(getattr(arrays, f"{camera}_table")[frames])[:, None].float()
-            for camera in CAMERAS
+            camera: mask_to_tensor(getattr(arrays, camera.replace("_rgb", "_table"))[frames], size)
+            for camera in cameras
         }
         whole = median_seconds(lambda _: dataset.batch(positions), args.repeats)
         print(f"batch {args.batch}, both cameras at {size} px, {args.threads} threads")
@@ -89,14 +66,14 @@ def main() -> None:
 
         def augment_both(augment: ImageAugment, repeat: int) -> None:
             generator = torch.Generator().manual_seed(repeat)
-            drawn = augment.draw(args.batch, generator)
-            for camera in CAMERAS:
-                rgb, table = batch[f"{camera}_rgb"], tables[camera]
-                if getattr(augment, "uses_plane", False):
-                    plane = table_coordinates(camera, arm, size * PLANE_SUPERSAMPLE)
-                    augment(rgb, table, drawn, generator, plane=plane)
-                else:
-                    augment(rgb, table, drawn, generator)
+            drawn = [augment.draw(args.batch, generator)]
+            for camera in cameras:
+                plane = (
+                    store_camera_coordinates(camera, arrays.state[frames], size)
+                    if uses_plane([augment])
+                    else None
+                )
+                apply_augments([augment], drawn, batch[camera], tables[camera], generator, plane)
 
         added = {
             name: median_seconds(functools.partial(augment_both, kind(probability=1.0)), args.repeats)

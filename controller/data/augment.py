@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
 import torch
 
@@ -36,6 +36,24 @@ class ImageAugment(Protocol):
 
     def __call__(
         self, rgb: torch.Tensor, table: torch.Tensor | None, drawn: Any, generator: torch.Generator
+    ) -> torch.Tensor: ...
+
+
+class PlaneAugment(Protocol):
+    """An augmentation that paints in table coordinates (`uses_plane = True`): also given `plane`."""
+
+    probability: float
+    uses_plane: ClassVar[bool]
+
+    def draw(self, batch: int, generator: torch.Generator) -> Any: ...
+
+    def __call__(
+        self,
+        rgb: torch.Tensor,
+        table: torch.Tensor | None,
+        drawn: Any,
+        generator: torch.Generator,
+        plane: torch.Tensor | None = None,
     ) -> torch.Tensor: ...
 
 
@@ -462,6 +480,29 @@ def parse_augment(text: str) -> tuple[str, float]:
     except ValueError:
         raise AugmentError(f"--augment {text!r}: expected TYPE=PROBABILITY, e.g. relight=0.5") from None
     return check_augment([(name.strip(), probability)])[0]
+
+
+def uses_plane(augments: Sequence[ImageAugment]) -> bool:
+    """Whether any of `augments` paints in table coordinates (and so needs `plane`)."""
+    return any(getattr(augment, "uses_plane", False) for augment in augments)
+
+
+def apply_augments(
+    augments: Sequence[ImageAugment],
+    drawn: Sequence[Any],
+    rgb: torch.Tensor,
+    table: torch.Tensor | None,
+    generator: torch.Generator,
+    plane: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """One camera's images through `augments` in order, each with what it drew for the batch;
+    those that paint in table coordinates also get `plane`."""
+    for augment, shared in zip(augments, drawn, strict=True):
+        if getattr(augment, "uses_plane", False):
+            rgb = cast(PlaneAugment, augment)(rgb, table, shared, generator, plane=plane)
+        else:
+            rgb = augment(rgb, table, shared, generator)
+    return rgb
 
 
 def build_augments(specs: Sequence[Sequence[Any]]) -> list[ImageAugment]:

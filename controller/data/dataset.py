@@ -25,11 +25,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from dexagent.controller.data.augment import ImageAugment
+from dexagent.controller.data.augment import ImageAugment, apply_augments, uses_plane
 from dexagent.controller.data.store import DemoStore, StoreError
-from dexagent.controller.data.table_plane import PLANE_SUPERSAMPLE, table_coordinates
+from dexagent.controller.data.table_plane import store_camera_coordinates
 from dexagent.controller.preprocess import mask_to_tensor, rgb_to_tensor
-from dexagent.hardware.types import ARM_DOF
 
 IMAGE_KEYS = ("head_rgb", "wrist_rgb")
 # Per-frame images in memory (numpy) or on disk (a zarr array); both index by frame.
@@ -334,22 +333,14 @@ class ChunkDataset:
                 table_masks = read_frames(getattr(arrays, camera.replace("_rgb", "_table")), frames)
                 table_masks = table_masks.astype(bool, copy=False)
                 table = mask_to_tensor(table_masks, size)
-                plane = self._table_plane(camera, frames, size)
-                for augment, shared in zip(self.augments, drawn, strict=True):
-                    if getattr(augment, "uses_plane", False):
-                        rgb = augment(rgb, table, shared, generator, plane=plane)
-                    else:
-                        rgb = augment(rgb, table, shared, generator)
+                plane = (
+                    store_camera_coordinates(camera, arrays.state[frames], size)
+                    if uses_plane(self.augments)
+                    else None
+                )
+                rgb = apply_augments(self.augments, drawn, rgb, table, generator, plane)
             batch[camera] = rgb
         return batch
-
-    def _table_plane(self, camera: str, frames: np.ndarray, size: int) -> torch.Tensor | None:
-        """(B, 2, kS, kS) table coordinates of `camera`'s pixels on a PLANE_SUPERSAMPLE-times finer
-        grid, from each frame's arm joints; None when no augmentation asks for them."""
-        if not any(getattr(augment, "uses_plane", False) for augment in self.augments):
-            return None
-        arm = self.arrays.state[frames][:, :ARM_DOF]
-        return table_coordinates(camera.removesuffix("_rgb"), arm, size * PLANE_SUPERSAMPLE)
 
     def _feature_views(self, batch: int, generator: torch.Generator | None) -> np.ndarray:
         """int64 (B,) which cached view each sample reads: random with a generator, else view 0."""

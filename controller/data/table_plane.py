@@ -100,3 +100,11 @@ def _coordinates(camera: str, arm_joints: np.ndarray, size: int) -> torch.Tensor
     reach = torch.where(reach > 0, reach, torch.nan)
     xy = position[:, :2] + reach[:, None] * world[:, :2]
     return xy.view(len(arm_joints), 2, size, size)
+
+
+def store_camera_coordinates(camera_key: str, states: np.ndarray, size: int) -> torch.Tensor:
+    """(B, 2, kS, kS) table coordinates for a store's camera key ("head_rgb", "wrist_rgb") at
+    input size `size`, on a PLANE_SUPERSAMPLE-times finer grid, from frames' states (B, J)."""
+    return table_coordinates(
+        camera_key.removesuffix("_rgb"), np.asarray(states)[:, :ARM_DOF], size * PLANE_SUPERSAMPLE
+    )

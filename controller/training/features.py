@@ -31,8 +31,9 @@ import numpy as np
 import torch
 import zarr
 
-from dexagent.controller.data.augment import ImageAugment, build_augments
+from dexagent.controller.data.augment import ImageAugment, apply_augments, build_augments, uses_plane
 from dexagent.controller.data.dataset import DemoArrays
+from dexagent.controller.data.table_plane import store_camera_coordinates
 from dexagent.controller.policy import DexGraspPolicy
 from dexagent.controller.preprocess import mask_to_tensor, rgb_to_tensor
 
@@ -122,19 +123,18 @@ def cache_dir(data_path: str | Path) -> Path:
 def _augmented(
     images: dict[str, torch.Tensor],
     tables: dict[str, torch.Tensor],
+    planes: dict[str, torch.Tensor],
     augments: Sequence[ImageAugment],
     generator: torch.Generator,
 ) -> dict[str, torch.Tensor]:
     """Both cameras of each frame through `augments` in order, sharing what a sample shares (a table's
-    colours, a light), as training augments the images of a trainable encoder."""
+    colours, a light, a pattern), as training augments the images of a trainable encoder."""
     batch = next(iter(images.values())).shape[0]
     drawn = [augment.draw(batch, generator) for augment in augments]
-    out = {}
-    for camera, rgb in images.items():
-        for augment, shared in zip(augments, drawn, strict=True):
-            rgb = augment(rgb, tables[camera], shared, generator)
-        out[camera] = rgb
-    return out
+    return {
+        camera: apply_augments(augments, drawn, rgb, tables[camera], generator, planes.get(camera))
+        for camera, rgb in images.items()
+    }
 
 
 @torch.inference_mode()
@@ -187,12 +187,18 @@ def build_feature_cache(
                     )
                     for camera in images
                 }
+            planes = {}
+            if uses_plane(augments):
+                states = np.asarray(arrays.state[low:high])[block - low]
+                planes = {
+                    camera: store_camera_coordinates(camera, states, sizes[camera]) for camera in images
+                }
             encoded_views: dict[str, list[np.ndarray]] = {key: [] for key in keys}
             for view in range(views.count):
                 shown = images
                 if view > 0:
                     generator = torch.Generator().manual_seed((views.seed * 1_000_003 + start) * 64 + view)
-                    shown = _augmented(images, tables, augments, generator)
+                    shown = _augmented(images, tables, planes, augments, generator)
                 encoded = policy.encode_frozen(shown["head_rgb"].to(device), shown["wrist_rgb"].to(device))
                 for key in keys:
                     encoded_views[key].append(encoded[key].float().cpu().numpy().astype(np.float16))

@@ -11,12 +11,12 @@ import torch
 
 from dexagent.controller.data.augment import PATTERNS, TablePattern, parse_augment
 from dexagent.controller.data.dataset import ChunkDataset, load_demo_arrays
+from dexagent.controller.data.store import DemoStore, EpisodeFrames, EpisodeMetadata
 from dexagent.controller.data.table_plane import PLANE_SUPERSAMPLE, camera_poses, table_coordinates
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import TABLE_X, TABLE_Y
 from dexagent.hardware.sim.scenes import sample_scene
 from dexagent.hardware.types import ARM_DOF
-from tests.controller.data.test_dataset import _store
 
 
 def _on_table(xy: torch.Tensor) -> np.ndarray:
@@ -136,24 +136,45 @@ def test_table_pattern_draws_per_sample_and_rejects_bad_settings_and_missing_coo
         pattern(rgb, table, drawn, torch.Generator(), plane=_plane(12).expand(64, -1, -1, -1))
 
 
+def _table_store(path: Path, frames: int = 6, size: int = 8) -> Path:
+    """One episode whose frames show table everywhere, the arm in a different pose each frame."""
+    rng = np.random.default_rng(0)
+    state = np.zeros((frames, 13), dtype=np.float32)
+    state[:, :ARM_DOF] = rng.uniform(-0.6, 0.6, (frames, ARM_DOF))
+    everywhere = np.ones((frames, size, size), dtype=bool)
+    with DemoStore.create_or_append(path, image_size=size, control_hz=20.0, joints=13) as store:
+        episode = EpisodeFrames(
+            action=state.copy(), state=state, head_mask=~everywhere,
+            head_rgb=np.full((frames, size, size, 3), 237, dtype=np.uint8),
+            wrist_rgb=np.full((frames, size, size, 3), 237, dtype=np.uint8),
+            head_table=everywhere, wrist_table=everywhere,
+        )  # fmt: skip
+        metadata = EpisodeMetadata(
+            0, "seen", "grasp", "cube", "toy", "red", (), "grasp it", (0, 0, 2, 2), frames
+        )
+        store.append_episode(episode, metadata)
+    return path
+
+
 def test_the_dataset_paints_each_camera_from_its_own_pose(tmp_path: Path) -> None:
-    """The dataset gives TablePattern each camera's coordinates for the frame's arm joints."""
-    arrays = load_demo_arrays(_store(tmp_path / "d.zarr"))  # head_table: all but the mask's corner
-    plain = ChunkDataset(arrays, np.arange(4), horizon=2, image_size=8)
-    painted = ChunkDataset(
-        arrays, np.arange(4), horizon=2, image_size=8, augments=[TablePattern(probability=1.0)]
-    )
-    positions = np.arange(6)
+    """Through the dataset, each camera is painted in its own coordinates for the frame's arm
+    joints: the same draw, the head's fixed view and the wrist's view from each frame's pose."""
+    arrays = load_demo_arrays(_table_store(tmp_path / "d.zarr"))
+    plain = ChunkDataset(arrays, np.arange(1), horizon=2, image_size=8)
+    pattern = TablePattern(probability=1.0, cell=(0.05, 0.05))
+    painted = ChunkDataset(arrays, np.arange(1), horizon=2, image_size=8, augments=[pattern])
+    positions = np.arange(len(painted))
     a = plain.batch(positions)
     b = painted.batch(positions, torch.Generator().manual_seed(0))
-    assert torch.equal(a["wrist_rgb"], b["wrist_rgb"])  # the store's wrist frames hold no table
-    # What TablePattern paints with the head camera's coordinates for these frames' arm joints.
     generator = torch.Generator().manual_seed(0)
-    pattern = painted.augments[0]
     drawn = pattern.draw(len(positions), generator)
-    frames = painted.frames[positions]
-    plane = table_coordinates("head", arrays.state[frames][:, :ARM_DOF], 8 * PLANE_SUPERSAMPLE)
-    table = torch.from_numpy(arrays.head_table[frames])[:, None].float()
-    expected = pattern(a["head_rgb"], table, drawn, generator, plane=plane)
-    assert torch.allclose(b["head_rgb"], expected)
-    assert not torch.equal(a["head_rgb"], b["head_rgb"])
+    states = arrays.state[painted.frames[positions]]
+    table = torch.ones(len(positions), 1, 8, 8)
+    for camera in ("head", "wrist"):
+        plane = table_coordinates(camera, states[:, :ARM_DOF], 8 * PLANE_SUPERSAMPLE)
+        expected = pattern(a[f"{camera}_rgb"], table, drawn, generator, plane=plane)
+        assert torch.allclose(b[f"{camera}_rgb"], expected)
+        assert not torch.equal(a[f"{camera}_rgb"], b[f"{camera}_rgb"])
+    # The wrist rides the arm: frames in other poses see other parts of the same pattern.
+    assert not torch.allclose(b["wrist_rgb"][0], b["wrist_rgb"][1])
+    assert not torch.allclose(b["head_rgb"], b["wrist_rgb"])

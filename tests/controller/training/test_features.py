@@ -183,6 +183,20 @@ def test_augmented_views_let_a_frozen_encoder_train_on_augmentations(
         FeatureViews(2, ())
 
 
+def test_feature_views_can_paint_table_patterns_from_each_frames_pose(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tiny_dinov2: str
+) -> None:
+    """`table_pattern` needs each camera's table coordinates; the cache computes them as training does."""
+    data = demo_store()
+    arrays = load_demo_arrays(data)
+    policy = DexGraspPolicy(_frozen_config(tiny_config, tiny_dinov2))
+    every = np.arange(arrays.num_frames)
+    views = FeatureViews(2, (("table_pattern", 1.0),), seed=0)
+    viewed, _ = load_or_build_feature_cache(data, policy, arrays, every, views=views)
+    head = np.asarray(viewed["head_features"]).astype(np.float32)
+    assert np.abs(head[:, 1] - head[:, 0]).mean() > 1e-3
+
+
 def test_the_cache_key_follows_encoder_weights_image_size_and_data(
     demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tiny_dinov2: str
 ) -> None:
