@@ -137,6 +137,27 @@ def _augmented(
     }
 
 
+def _augment_inputs(
+    arrays: DemoArrays, block: np.ndarray, sizes: dict[str, int], augments: Sequence[ImageAugment]
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """What `augments` read beside a block's images: each camera's table masks (none without
+    augmentations) and table coordinates (none unless one paints in them)."""
+    if not augments:
+        return {}, {}
+    low, high = int(block[0]), int(block[-1]) + 1
+    tables = {
+        camera: mask_to_tensor(
+            np.asarray(getattr(arrays, camera.replace("_rgb", "_table"))[low:high])[block - low], size
+        )
+        for camera, size in sizes.items()
+    }
+    planes = {}
+    if uses_plane(augments):
+        states = np.asarray(arrays.state[low:high])[block - low]
+        planes = {camera: store_camera_coordinates(camera, states, size) for camera, size in sizes.items()}
+    return tables, planes
+
+
 @torch.inference_mode()
 def build_feature_cache(
     policy: DexGraspPolicy,
@@ -178,21 +199,7 @@ def build_feature_cache(
                 camera: rgb_to_tensor(np.asarray(getattr(arrays, camera)[low:high])[block - low], size)
                 for camera, size in sizes.items()
             }
-            tables = {}
-            if augments:
-                tables = {
-                    camera: mask_to_tensor(
-                        np.asarray(getattr(arrays, camera.replace("_rgb", "_table"))[low:high])[block - low],
-                        sizes[camera],
-                    )
-                    for camera in images
-                }
-            planes = {}
-            if uses_plane(augments):
-                states = np.asarray(arrays.state[low:high])[block - low]
-                planes = {
-                    camera: store_camera_coordinates(camera, states, sizes[camera]) for camera in images
-                }
+            tables, planes = _augment_inputs(arrays, block, sizes, augments)
             encoded_views: dict[str, list[np.ndarray]] = {key: [] for key in keys}
             for view in range(views.count):
                 shown = images
