@@ -313,6 +313,11 @@ class PolicyConfig:
         """Tokens per side of the head feature grid (mask tokens share it)."""
         return self.image_size // (self.head_encoder.patch_size * self.head_encoder.pool)
 
+    @property
+    def wrist_grid(self) -> int:
+        """Tokens per side of the wrist feature grid."""
+        return self.wrist_input_size // (self.wrist_encoder.patch_size * self.wrist_encoder.pool)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -8,9 +8,9 @@ difference is an error, as is a different action mode (the weights model another
 except a patch embedding whose patches grew by a whole factor (the head rendered at twice the
 size and its tokens pooled 2x, so the mask ViT's patches are twice as wide): its kernel is
 resampled so that it computes on the new mask what it computed on the old one (see
-`_grown_patch_kernel`), and the position embeddings of a head token grid that grew (the head's
-tokens unpooled, 8x8 -> 16x16): they are interpolated over the new grid (`_regridded`), as a ViT's
-are when it is fine-tuned at a higher resolution; the wrist's and the state's positions carry over.
+`_grown_patch_kernel`), and the position embeddings of a camera's token grid that grew (its
+tokens unpooled, e.g. 6x6 -> 12x12): they are interpolated over the new grid (`_regridded`), as a
+ViT's are when it is fine-tuned at a higher resolution; the other camera's and the state's carry over.
 The checkpoint's normaliser comes along unless the new config scales actions another way
 (`action_range`): then the run keeps the ranges of its data and the weights adapt to them.
 Where the new data reaches well outside the checkpoint's ranges (another skill's motions:
@@ -41,14 +41,14 @@ class WarmStart:
     fresh: tuple[str, ...]  # tensors the checkpoint does not have
     normalizer: Normalizer | None  # the checkpoint's (or both ranges'), when the policy took it
     ranges_widened: int = 0  # dimensions whose ranges were widened to cover the new data
-    resampled: tuple[str, ...] = ()  # patch kernels resampled to larger patches, head grids regridded
+    resampled: tuple[str, ...] = ()  # patch kernels resampled to larger patches, token grids regridded
 
     def summary(self) -> str:
         parts = [f"{self.copied} tensors copied"]
         if self.widened:
             parts.append(f"new input columns zeroed in {', '.join(self.widened)}")
         if self.resampled:
-            parts.append(f"resampled to the new patches or head grid: {', '.join(self.resampled)}")
+            parts.append(f"resampled to the new patches or token grids: {', '.join(self.resampled)}")
         if self.fresh:
             parts.append(f"{len(self.fresh)} tensors freshly initialised (e.g. {', '.join(self.fresh[:3])})")
         if self.normalizer is None:
@@ -75,7 +75,10 @@ def warm_start(policy: DexGraspPolicy, directory: str | Path) -> WarmStart:
         )
     weights = source.state_dict()
     target = policy.state_dict()
-    grids = (source.config.head_grid, policy.config.head_grid)
+    grids = (
+        (source.config.head_grid, source.config.wrist_grid),
+        (policy.config.head_grid, policy.config.wrist_grid),
+    )
     copied, widened, resampled, fresh, wrong = 0, [], [], [], []
     with torch.no_grad():
         for key, value in target.items():
@@ -110,32 +113,47 @@ def warm_start(policy: DexGraspPolicy, directory: str | Path) -> WarmStart:
     return WarmStart(copied, tuple(widened), tuple(fresh), kept, int(outside.sum()), tuple(resampled))
 
 
-def _resampled(key: str, old: torch.Tensor, shape: torch.Size, grids: tuple[int, int]) -> torch.Tensor | None:
-    """`old` carried to `shape` where the change is a larger patch or a finer head grid, else None."""
-    if key in _HEAD_GRID_POSITIONS:
-        return _regridded(old, shape, *grids)
+def _resampled(
+    key: str, old: torch.Tensor, shape: torch.Size, grids: tuple[tuple[int, int], tuple[int, int]]
+) -> torch.Tensor | None:
+    """`old` carried to `shape` where the change is a larger patch or a finer token grid, else None.
+
+    `grids` holds (head, wrist) tokens per side, the checkpoint's then the new config's."""
+    (head, wrist), (new_head, new_wrist) = grids
+    if key == "mask_encoder.pos_embed":  # the head's grid only
+        return _regridded(old, shape, ((head, new_head),))
+    if key == "obs_pos":  # the head's grid, the wrist's, then the state token
+        return _regridded(old, shape, ((head, new_head), (wrist, new_wrist)))
     return _grown_patch_kernel(old, shape)
 
 
-# Position embeddings whose leading tokens are the head's grid, row-major (the mask ViT's: only the
-# grid; the observation tokens': the grid, then the wrist's tokens and the state token).
-_HEAD_GRID_POSITIONS = ("mask_encoder.pos_embed", "obs_pos")
+def _regridded(
+    old: torch.Tensor, shape: torch.Size, grids: tuple[tuple[int, int], ...]
+) -> torch.Tensor | None:
+    """(1, T, D) positions whose leading sections are square token grids, each (side, new side)
+    bilinearly resized to its new side, the tokens after them as they were; None when no grid
+    changed or the shapes differ in anything else."""
+    if old.ndim != 3 or len(shape) != 3 or all(side == new for side, new in grids):
+        return None
+    if sum(side * side for side, _ in grids) > old.shape[1]:
+        return None
+    parts, start = [], 0
+    for side, new_side in grids:
+        parts.append(_resized_grid(old[:, start : start + side * side], side, new_side))
+        start += side * side
+    carried = torch.cat([*parts, old[:, start:]], dim=1)
+    return carried if carried.shape == shape else None
 
 
-def _regridded(old: torch.Tensor, shape: torch.Size, grid: int, new_grid: int) -> torch.Tensor | None:
-    """(1, grid^2 + k, D) positions with the head grid bilinearly resized to new_grid, or None when
-    the shapes differ in anything but that grid."""
-    extra = old.shape[1] - grid * grid
-    if old.ndim != 3 or len(shape) != 3 or new_grid == grid or extra < 0:
-        return None
-    if (shape[0], shape[1], shape[2]) != (old.shape[0], new_grid * new_grid + extra, old.shape[2]):
-        return None
-    head = old[:, : grid * grid].reshape(1, grid, grid, -1).permute(0, 3, 1, 2)
-    head = torch.nn.functional.interpolate(
-        head, size=(new_grid, new_grid), mode="bilinear", align_corners=False
+def _resized_grid(tokens: torch.Tensor, side: int, new_side: int) -> torch.Tensor:
+    """(1, side^2, D) row-major grid positions -> (1, new_side^2, D), bilinear."""
+    if new_side == side:
+        return tokens
+    grid = tokens.reshape(1, side, side, -1).permute(0, 3, 1, 2)
+    grid = torch.nn.functional.interpolate(
+        grid, size=(new_side, new_side), mode="bilinear", align_corners=False
     )
-    head = head.permute(0, 2, 3, 1).reshape(1, new_grid * new_grid, -1)
-    return torch.cat([head, old[:, grid * grid :]], dim=1)
+    return grid.permute(0, 2, 3, 1).reshape(1, new_side * new_side, -1)
 
 
 def _grown_patch_kernel(old: torch.Tensor, shape: torch.Size) -> torch.Tensor | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -138,7 +139,7 @@ def test_a_mask_patch_grown_by_a_whole_factor_is_resampled_to_see_the_same_token
     policy = DexGraspPolicy(tiny_config(image_size=32, wrist_image_size=16, head_encoder=head))
     started = warm_start(policy, tmp_path / "ckpt")  # the head renders at 32 px: 8 px mask patches
     assert started.resampled == ("mask_encoder.patch_embed.weight",) and not started.fresh
-    assert "resampled to the new patches or head grid: mask_encoder.patch_embed.weight" in started.summary()
+    assert "resampled to the new patches or token grids: mask_encoder.patch_embed.weight" in started.summary()
     small = (torch.rand(3, 2, 16, 16, generator=torch.Generator().manual_seed(2)) > 0.7).float()
     large = small.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)  # the same masks at 32 px
     assert source.mask_encoder is not None and policy.mask_encoder is not None
@@ -173,3 +174,33 @@ def test_a_finer_head_grid_interpolates_the_head_positions_and_keeps_the_others(
         bool((grid[0, 1:] >= grid[0, :-1]).all()) and float(grid[0, 0]) >= -1.0 and float(grid[0, -1]) <= 1.0
     )
     assert policy.mask_encoder is not None and policy.mask_encoder.pos_embed.shape[1] == 64
+
+
+def test_an_unpooled_wrist_grid_interpolates_the_wrist_positions_and_keeps_the_others(
+    tiny_config: Callable[..., PolicyConfig], randomize: Callable[..., None], tmp_path: Path
+) -> None:
+    config = tiny_config()  # a 4x4 head grid, the wrist's pooled to 2x2: 16 + 4 + 1 tokens
+    head, side = config.head_grid**2, config.wrist_grid
+    source = _trained_like(config, randomize)
+    with torch.no_grad():  # a wrist grid whose positions vary down the rows only
+        ramp = torch.linspace(-1.0, 1.0, side).repeat_interleave(side)[None, :, None]
+        source.obs_pos[:, head : head + side * side] = ramp.expand(1, side * side, source.obs_pos.shape[2])
+    save_checkpoint(tmp_path / "ckpt", source)
+    unpooled = dataclasses.replace(config.wrist_encoder, pool=1)
+    policy = DexGraspPolicy(tiny_config(wrist_encoder=unpooled))
+    new_side = policy.config.wrist_grid
+    assert new_side == 2 * side
+    started = warm_start(policy, tmp_path / "ckpt")
+    assert started.resampled == ("obs_pos",) and not started.fresh and not started.widened
+    new = policy.obs_pos.detach()
+    assert new.shape[1] == head + new_side**2 + 1
+    torch.testing.assert_close(new[:, :head], source.obs_pos[:, :head])  # the head's positions as they were
+    torch.testing.assert_close(new[:, -1:], source.obs_pos[:, -1:])  # and the state token's
+    grid = new[0, head : head + new_side**2, 0].reshape(new_side, new_side)
+    torch.testing.assert_close(grid, grid[:, :1].expand(new_side, new_side))  # still constant along each row
+    assert bool((grid[1:, 0] >= grid[:-1, 0]).all()) and float(grid[0, 0]) < float(grid[-1, 0])
+    for name, value in source.wrist_encoder.state_dict().items():  # pooling is not a weight
+        torch.testing.assert_close(policy.wrist_encoder.state_dict()[name], value)
+    size = config.image_size
+    chunk = policy.predict_chunk(_batch(size, 0.0), generator=torch.Generator().manual_seed(0))
+    assert chunk.shape[0] == 2 and bool(torch.isfinite(chunk).all())
