@@ -7,10 +7,13 @@ overhangs by OVERHANG m; it re-measures and pushes again when the object slid le
 planned. Then the hand comes in level, from beyond the edge and the robot's side, with the
 thumb under the overhang and the fingers over it, closes, and lifts the object by its edge.
 It reuses the grasp expert's tick loop, grasp planning and mink IK (expert.py, grasp_poses.py,
-motion.py); only the phases differ. From any other state (a learned policy drove) it rises
-clear of the table and pushes again when the object does not yet overhang enough, or lines
-up for the edge grasp when it does; a push that left the object short pushes again, and a
-missed or dropped edge grasp is tried again, as the grasp expert does.
+motion.py); only the phases differ. From any other state (a learned policy drove) it chooses
+the phase by geometry, as the grasp expert does, so that its label in a state is what its own
+demos do there: on the push's line in the push's rotation -> push on from there; above the push
+start -> descend and push; on the edge grasp's way in -> sink or move in from there; at the
+grasp -> close; elsewhere it rises clear of the table and pushes again when the object does
+not yet overhang enough, or lines up for the edge grasp when it does. A push that left the
+object short pushes again, and a missed or dropped edge grasp is tried again.
 """
 
 from __future__ import annotations
@@ -21,7 +24,20 @@ import mujoco
 import numpy as np
 
 from dexagent.hardware.errors import HardwareError
-from dexagent.hardware.sim.expert import CLOSED, MAX_REGRASPS, GraspExpert, _open, _Phase, closure
+from dexagent.hardware.sim.expert import (
+    AT_GRASP,
+    CLOSED,
+    DESCEND_STEP,
+    MAX_REGRASPS,
+    ON_DESCENT_LINE,
+    ROTATION_TOLERANCE,
+    GraspExpert,
+    _distance_to_segment,
+    _open,
+    _Phase,
+    _rotation_error,
+    closure,
+)
 from dexagent.hardware.sim.grasp_poses import (
     UP,
     GraspPlan,
@@ -59,6 +75,12 @@ EDGE_GRASP_TURNS = (0.8, 0.6, 1.0, 0.4)
 EDGE_GRASP_PITCHES = (0.0, 0.15, 0.3)
 LINE_UP_HEIGHT = 0.15  # m above the push and the grasp entry where the hand turns between them
 EDGE_GRASP_CLEARANCE = 0.14  # m back along the approach where the hand lines up before moving in
+# Taking over from a state something else drove to: how near the push's line (sideways and in height,
+# m) the hand must be, in the push's rotation, to push on from where it is; how far back from the
+# push start (m) that still holds, and how far past it (the fingers lean on the object and yield).
+ON_PUSH_LINE = 0.025
+PUSH_LINE_BEHIND = 0.05
+PUSH_LINE_AHEAD = PUSH_START_GAP + FINGER_YIELD + 0.01
 
 
 def _ticks(seconds: float) -> int:
@@ -142,10 +164,13 @@ class PushThenGraspExpert(GraspExpert):
             low = self._push_start(start)
             return plan_cartesian_path(self.ik, q, [low + 0.1 * UP, low], rotation, [_ticks(1.0)])
 
-        phases = [_Phase("approach", approach, _open), _Phase("descend", descend, _open)]
-        phases += [_Phase(f"push{k + 1}", self._push, _open) for k in range(MAX_PUSHES)]
+        reach = [_Phase("approach", approach, _open), _Phase("descend", descend, _open)]
+        return [*reach, *self._pushing_phases()]
+
+    def _pushing_phases(self) -> list[_Phase]:
+        """Push (up to MAX_PUSHES), check, retreat, then the edge grasp."""
         return [
-            *phases,
+            *(_Phase(f"push{k + 1}", self._push, _open) for k in range(MAX_PUSHES)),
             _Phase("check", self._check_pushed, _open),
             _Phase("retreat", self._retreat, _open),
             *self._edge_grasp_phases(),
@@ -169,9 +194,52 @@ class PushThenGraspExpert(GraspExpert):
         return self._open_hand_phases()
 
     def _open_hand_phases(self) -> list[_Phase]:
+        site, rotation = self.ik.site_pose(self._last[:ARM_DOF])
         if self._pushed_enough():
-            return [self._rise_phase(), *self._edge_grasp_phases()]
+            return self._edge_grasp_from(site, rotation)
+        if _rotation_error(rotation, self._push_rotation()) < ROTATION_TOLERANCE:
+            start = self._push_start(object_extent(self.robot, self.target_index))
+            off = site - start
+            along = PUSH_SIDE * off[1]  # toward the edge
+            if abs(off[0]) < ON_PUSH_LINE and abs(off[2]) < ON_PUSH_LINE:
+                if -PUSH_LINE_BEHIND < along < PUSH_LINE_AHEAD:
+                    self.pushes = 0
+                    return self._pushing_phases()
+            elif math.hypot(off[0], off[1]) < ON_PUSH_LINE and 0 < off[2] < LINE_UP_HEIGHT:
+                self.pushes = 0
+                return [self._straight_phase("descend", start), *self._pushing_phases()]
         return [self._rise_phase(), *self._push_phases()]
+
+    def _edge_grasp_from(self, site: np.ndarray, rotation: np.ndarray) -> list[_Phase]:
+        """At the grasp -> close; on the way in -> move in; above the entry -> sink; else line up anew."""
+        plan = self._current_edge_plan()
+        if _rotation_error(rotation, plan.pose.rotation) < ROTATION_TOLERANCE:
+            grasp, entry = plan.pose.grasp, plan.pose.entry[-1]
+            finish = [self._close_phase(), self._lift_phase(from_here=True), self._hold_phase()]
+            if np.linalg.norm(site - grasp) < AT_GRASP:
+                return finish
+            if _distance_to_segment(site, entry, grasp) < ON_DESCENT_LINE:
+                return [self._straight_phase("move_in", grasp), *finish]
+            if _distance_to_segment(site, entry + LINE_UP_HEIGHT * UP, entry) < ON_DESCENT_LINE:
+                sink = self._straight_phase("line_up", entry)
+                return [sink, self._straight_phase("move_in", grasp), *finish]
+        return [self._rise_phase(), *self._edge_grasp_phases()]
+
+    def _current_edge_plan(self) -> GraspPlan:
+        """The edge grasp's plan, made anew when there is none or the object moved since."""
+        if self.plan is None or self._target_moved():
+            self._plan_edge_grasp()
+        return self._edge_plan()
+
+    def _straight_phase(self, name: str, goal: np.ndarray) -> _Phase:
+        """A straight line from where the hand is to `goal`, at the descent's speed, the rotation kept."""
+
+        def straight(q: np.ndarray) -> np.ndarray:
+            site, rotation = self.ik.site_pose(q)
+            ticks = max(4, math.ceil(3 * float(np.linalg.norm(goal - site)) / DESCEND_STEP))
+            return plan_cartesian_path(self.ik, q, [site, goal], rotation, [ticks], profile=ease_out)
+
+        return _Phase(name, straight, _open)
 
     def _rise_phase(self) -> _Phase:
         """Straight up until the hand is LINE_UP_HEIGHT above the table, clear of what it pushed."""
@@ -194,15 +262,28 @@ class PushThenGraspExpert(GraspExpert):
         if missing < OVERHANG_TOLERANCE / 2 and self.pushes > 0:
             return q[None, :]
         extent = object_extent(self.robot, self.target_index)
-        # First push: the fingers start PUSH_START_GAP short of the object and yield under load.
-        # Later ones: the fingers still lean on the object, so each further m moves it one m.
-        first = self.pushes == 0
-        distance = PUSH_START_GAP + FINGER_YIELD + missing if first else missing + 0.005
+        # First push: the fingers start PUSH_START_GAP short of the object (taking over: the gap
+        # measured now) and yield under load. Later ones: the fingers still lean on the object, so
+        # each further m moves it one m.
+        if self.pushes == 0:
+            gap = self._finger_gap(here) if self._eased else PUSH_START_GAP
+            distance = max(gap, -FINGER_YIELD) + FINGER_YIELD + missing
+        else:
+            distance = missing + 0.005
         self.pushes += 1
-        start_point = np.array([extent.center[0], here[1], here[2]])
-        end = start_point + np.array([0.0, PUSH_SIDE * distance, 0.0])
-        ticks = _ticks(float(np.linalg.norm(end - here)) / PUSH_SPEED + 0.3)
-        return plan_cartesian_path(self.ik, q, [here, end], self._push_rotation(), [ticks])
+        end = np.array([extent.center[0], here[1] + PUSH_SIDE * distance, TABLE_TOP_Z + PUSH_SITE_Z])
+        length = float(np.linalg.norm(end - here))
+        rotation = self._push_rotation()
+        if self._eased:  # taking over a moving arm: start at the push's speed, as re-planned moves do
+            ticks = max(4, math.ceil(3 * length * CONTROL_HZ / PUSH_SPEED))
+            return plan_cartesian_path(self.ik, q, [here, end], rotation, [ticks], profile=ease_out)
+        return plan_cartesian_path(self.ik, q, [here, end], rotation, [_ticks(length / PUSH_SPEED + 0.3)])
+
+    def _finger_gap(self, site: np.ndarray) -> float:
+        """m from the open fingers' inner side (trailing the site) to the object, along the push."""
+        low, high = y_range(self.robot, self.target_index)
+        back_edge = low if PUSH_SIDE > 0 else high
+        return PUSH_SIDE * (back_edge - site[1]) + FINGERS_BEHIND_SITE
 
     def _check_pushed(self, q: np.ndarray) -> np.ndarray:
         short = self._wanted_overhang() - OVERHANG_TOLERANCE - self.overhang()
@@ -231,7 +312,7 @@ class PushThenGraspExpert(GraspExpert):
             raise HardwareError("the edge grasp was not planned before moving in")
         return self.plan
 
-    def _line_up(self, q: np.ndarray) -> np.ndarray:
+    def _plan_edge_grasp(self) -> GraspPlan:
         plan = plan_grasp(
             self.ik,
             self._edge_grasp_candidates(PUSH_SIDE),
@@ -242,6 +323,10 @@ class PushThenGraspExpert(GraspExpert):
         )
         self.plan = plan
         self._planned_at = self.robot.object_position(self.target_index).astype(float)
+        return plan
+
+    def _line_up(self, q: np.ndarray) -> np.ndarray:
+        plan = self._plan_edge_grasp()
         # Turn the hand over well above the table, then sink to the entry pose: a direct joint move
         # from the push pose sweeps the fingers low across the pushed object and knocks it off.
         entry = plan.pose.entry[0]

@@ -83,3 +83,31 @@ def test_push_then_grasp_succeeds_on_sampled_flat_targets_of_every_split(split: 
             _run(robot, expert)
             successes += int(robot.grasp_success(0))
     assert successes >= 4, f"{split}: {successes}/5"
+
+
+def test_taking_over_along_its_own_push_the_expert_labels_what_its_demo_does_there() -> None:
+    """A second expert watching the first one drive re-plans from each state it sees: on the descent,
+    the push and the edge grasp's way in it must continue that motion, not rise and start over."""
+    with SimRobot(sample_scene(0, "seen", 3, flat_target=True), image_size=16, cameras=()) as robot:
+        driver, labeller = PushThenGraspExpert(robot, 0), PushThenGraspExpert(robot, 0)
+        observation = robot.observe()
+        labeller.act(observation)  # its own plan from home; every later tick something else drove
+        agree: dict[str, list[bool]] = {"descend": [], "push": [], "move_in": []}
+        for _ in range(MAX_TICKS):
+            action = driver.act(observation)
+            label = labeller.act(observation)
+            phase = driver.phase.rstrip("123")
+            if phase in agree and driver.phase_progress < 0.9:
+                here, _ = labeller.ik.site_pose(observation.state[:7].astype(float))
+                wanted, _ = labeller.ik.site_pose(action[:7].astype(float))
+                labelled, _ = labeller.ik.site_pose(label[:7].astype(float))
+                step, told = wanted - here, labelled - here
+                same_way = float(step @ told) > 0.5 * float(np.linalg.norm(step) * np.linalg.norm(told))
+                agree[phase].append(labeller.phase.rstrip("123") == phase and same_way)
+            robot.act(action)
+            observation = robot.observe()
+            if driver.done:
+                break
+        assert driver.done and not driver.failed, driver.failure_reason
+        for phase, verdicts in agree.items():
+            assert len(verdicts) >= 5 and np.mean(verdicts) >= 0.8, (phase, np.mean(verdicts), len(verdicts))
