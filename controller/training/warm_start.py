@@ -11,6 +11,7 @@ resampled so that it computes on the new mask what it computed on the old one (s
 `_grown_patch_kernel`), and the position embeddings of a camera's token grid that grew (its
 tokens unpooled, e.g. 6x6 -> 12x12): they are interpolated over the new grid (`_regridded`), as a
 ViT's are when it is fine-tuned at a higher resolution; the other camera's and the state's carry over.
+A config without the checkpoint's `time_input` keeps the state projection's other columns.
 The checkpoint's normaliser comes along unless the new config scales actions another way
 (`action_range`): then the run keeps the ranges of its data and the weights adapt to them.
 Where the new data reaches well outside the checkpoint's ranges (another skill's motions:
@@ -32,6 +33,7 @@ from dexagent.controller.policy import DexGraspPolicy
 # How far (a share of the checkpoint's span) the new data may reach beyond the checkpoint's ranges
 # before they widen: on-policy rollouts of the same skill stay within it.
 RANGE_TOLERANCE = 0.05
+TIME_COLUMN_OF = "state_proj.0.weight"  # the layer whose last input column is the time (`time_input`)
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,15 @@ class WarmStart:
     fresh: tuple[str, ...]  # tensors the checkpoint does not have
     normalizer: Normalizer | None  # the checkpoint's (or both ranges'), when the policy took it
     ranges_widened: int = 0  # dimensions whose ranges were widened to cover the new data
-    resampled: tuple[str, ...] = ()  # patch kernels resampled to larger patches, token grids regridded
+    # patch kernels resampled to larger patches, token grids regridded, a dropped time column removed
+    resampled: tuple[str, ...] = ()
 
     def summary(self) -> str:
         parts = [f"{self.copied} tensors copied"]
         if self.widened:
             parts.append(f"new input columns zeroed in {', '.join(self.widened)}")
         if self.resampled:
-            parts.append(f"resampled to the new patches or token grids: {', '.join(self.resampled)}")
+            parts.append(f"resampled to the new patches, token grids or inputs: {', '.join(self.resampled)}")
         if self.fresh:
             parts.append(f"{len(self.fresh)} tensors freshly initialised (e.g. {', '.join(self.fresh[:3])})")
         if self.normalizer is None:
@@ -79,6 +82,8 @@ def warm_start(policy: DexGraspPolicy, directory: str | Path) -> WarmStart:
         (source.config.head_grid, source.config.wrist_grid),
         (policy.config.head_grid, policy.config.wrist_grid),
     )
+    # The time is the state token's last input: a config that drops it keeps the other columns.
+    drops_time = source.config.time_input and not policy.config.time_input
     copied, widened, resampled, fresh, wrong = 0, [], [], [], []
     with torch.no_grad():
         for key, value in target.items():
@@ -93,6 +98,9 @@ def warm_start(policy: DexGraspPolicy, directory: str | Path) -> WarmStart:
                 value.zero_()
                 value[:, : old.shape[1]] = old
                 widened.append(key)
+            elif drops_time and key == TIME_COLUMN_OF and old.shape[1] == value.shape[1] + 1:
+                value.copy_(old[:, :-1])
+                resampled.append(key)
             elif (carried := _resampled(key, old, value.shape, grids)) is not None:
                 value.copy_(carried)
                 resampled.append(key)

@@ -139,7 +139,8 @@ def test_a_mask_patch_grown_by_a_whole_factor_is_resampled_to_see_the_same_token
     policy = DexGraspPolicy(tiny_config(image_size=32, wrist_image_size=16, head_encoder=head))
     started = warm_start(policy, tmp_path / "ckpt")  # the head renders at 32 px: 8 px mask patches
     assert started.resampled == ("mask_encoder.patch_embed.weight",) and not started.fresh
-    assert "resampled to the new patches or token grids: mask_encoder.patch_embed.weight" in started.summary()
+    summary = started.summary()
+    assert "resampled to the new patches, token grids or inputs: mask_encoder.patch_embed.weight" in summary
     small = (torch.rand(3, 2, 16, 16, generator=torch.Generator().manual_seed(2)) > 0.7).float()
     large = small.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)  # the same masks at 32 px
     assert source.mask_encoder is not None and policy.mask_encoder is not None
@@ -204,3 +205,21 @@ def test_an_unpooled_wrist_grid_interpolates_the_wrist_positions_and_keeps_the_o
     size = config.image_size
     chunk = policy.predict_chunk(_batch(size, 0.0), generator=torch.Generator().manual_seed(0))
     assert chunk.shape[0] == 2 and bool(torch.isfinite(chunk).all())
+
+
+def test_dropping_the_time_input_keeps_the_other_state_columns(
+    tiny_config: Callable[..., PolicyConfig], randomize: Callable[..., None], tmp_path: Path
+) -> None:
+    source = _trained_like(tiny_config(time_input=True), randomize)
+    save_checkpoint(tmp_path / "ckpt", source)
+    policy = DexGraspPolicy(tiny_config(time_input=False))
+    started = warm_start(policy, tmp_path / "ckpt")
+    assert started.resampled == ("state_proj.0.weight",) and not started.fresh
+    old = source.state_proj[0].weight.detach()
+    torch.testing.assert_close(policy.state_proj[0].weight.detach(), old[:, :-1])
+    with torch.no_grad():  # with the time's weights at zero the checkpoint acts as the new policy does
+        source.state_proj[0].weight[:, -1] = 0.0
+    size = policy.config.image_size
+    expected = source.predict_chunk(_batch(size, 30.0), generator=torch.Generator().manual_seed(0))
+    got = policy.predict_chunk(_batch(size, 30.0), generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(got, expected)
