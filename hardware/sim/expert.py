@@ -327,14 +327,18 @@ class GraspExpert:
             plan = self._refresh_plan()
             if not from_here:
                 return plan.descend
-            site, _ = self.ik.site_pose(q)
-            distance = float(np.linalg.norm(plan.pose.grasp - site))
-            ticks = max(4, math.ceil(3 * distance / DESCEND_STEP))
-            return plan_cartesian_path(
-                self.ik, q, [site, plan.pose.grasp], plan.pose.rotation, [ticks], profile=ease_out
-            )
+            return self._line_from_here(q, plan.pose.grasp, plan.pose.rotation)
 
         return _Phase("descend", descend, _open)
+
+    def _line_from_here(
+        self, q: np.ndarray, goal: np.ndarray, rotation: np.ndarray, step: float = DESCEND_STEP
+    ) -> np.ndarray:
+        """A straight line from the site at `q` to `goal` that starts at `step` m per tick and stops
+        smoothly (`ease_out`): a re-planned move of an arm that was already moving."""
+        site, _ = self.ik.site_pose(q)
+        ticks = max(4, math.ceil(3 * float(np.linalg.norm(goal - site)) / step))
+        return plan_cartesian_path(self.ik, q, [site, goal], rotation, [ticks], profile=ease_out)
 
     def _close_phase(self) -> _Phase:
         full = round(0.8 * CONTROL_HZ)

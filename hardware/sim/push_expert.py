@@ -27,7 +27,6 @@ from dexagent.hardware.errors import HardwareError
 from dexagent.hardware.sim.expert import (
     AT_GRASP,
     CLOSED,
-    DESCEND_STEP,
     MAX_REGRASPS,
     ON_DESCENT_LINE,
     ROTATION_TOLERANCE,
@@ -47,7 +46,7 @@ from dexagent.hardware.sim.grasp_poses import (
     plan_grasp,
 )
 from dexagent.hardware.sim.model import ARM_HOME, CONTROL_HZ
-from dexagent.hardware.sim.motion import ease_out, plan_cartesian_path, site_rotation, solve_ik
+from dexagent.hardware.sim.motion import plan_cartesian_path, site_rotation, solve_ik
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import TABLE_TOP_Z, TABLE_Y
 from dexagent.hardware.sim.scenes import PUSH_SIDE
@@ -228,18 +227,13 @@ class PushThenGraspExpert(GraspExpert):
     def _current_edge_plan(self) -> GraspPlan:
         """The edge grasp's plan, made anew when there is none or the object moved since."""
         if self.plan is None or self._target_moved():
-            self._plan_edge_grasp()
-        return self._edge_plan()
+            return self._plan_edge_grasp()
+        return self.plan
 
     def _straight_phase(self, name: str, goal: np.ndarray) -> _Phase:
         """A straight line from where the hand is to `goal`, at the descent's speed, the rotation kept."""
 
-        def straight(q: np.ndarray) -> np.ndarray:
-            site, rotation = self.ik.site_pose(q)
-            ticks = max(4, math.ceil(3 * float(np.linalg.norm(goal - site)) / DESCEND_STEP))
-            return plan_cartesian_path(self.ik, q, [site, goal], rotation, [ticks], profile=ease_out)
-
-        return _Phase(name, straight, _open)
+        return _Phase(name, lambda q: self._line_from_here(q, goal, self.ik.site_pose(q)[1]), _open)
 
     def _rise_phase(self) -> _Phase:
         """Straight up until the hand is LINE_UP_HEIGHT above the table, clear of what it pushed."""
@@ -249,9 +243,7 @@ class PushThenGraspExpert(GraspExpert):
             height = TABLE_TOP_Z + LINE_UP_HEIGHT - site[2]
             if height <= 0.01:
                 return q[None, :]
-            ticks = max(4, math.ceil(3 * height / 0.011))
-            top = site + height * UP
-            return plan_cartesian_path(self.ik, q, [site, top], rotation, [ticks], profile=ease_out)
+            return self._line_from_here(q, site + height * UP, rotation)
 
         return _Phase("rise", rise, _open)
 
@@ -275,8 +267,7 @@ class PushThenGraspExpert(GraspExpert):
         length = float(np.linalg.norm(end - here))
         rotation = self._push_rotation()
         if self._eased:  # taking over a moving arm: start at the push's speed, as re-planned moves do
-            ticks = max(4, math.ceil(3 * length * CONTROL_HZ / PUSH_SPEED))
-            return plan_cartesian_path(self.ik, q, [here, end], rotation, [ticks], profile=ease_out)
+            return self._line_from_here(q, end, rotation, step=PUSH_SPEED / CONTROL_HZ)
         return plan_cartesian_path(self.ik, q, [here, end], rotation, [_ticks(length / PUSH_SPEED + 0.3)])
 
     def _finger_gap(self, site: np.ndarray) -> float:

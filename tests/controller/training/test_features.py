@@ -13,7 +13,13 @@ import zarr
 from transformers import Dinov2Model
 
 from dexagent.controller.config import EncoderConfig, PolicyConfig
-from dexagent.controller.data.dataset import ChunkDataset, DatasetError, load_demo_arrays, observed_frames
+from dexagent.controller.data.dataset import (
+    ChunkDataset,
+    DatasetError,
+    DemoArrays,
+    load_demo_arrays,
+    observed_frames,
+)
 from dexagent.controller.encoders import dinov2_config
 from dexagent.controller.normalizer import Normalizer
 from dexagent.controller.policy import DexGraspPolicy
@@ -50,6 +56,14 @@ def tiny_dinov2(tmp_path: Path) -> str:
 
 def _frozen_config(tiny_config: Callable[..., PolicyConfig], source: str) -> PolicyConfig:
     return tiny_config(head_encoder=_encoder(source), wrist_encoder=_encoder(source))
+
+
+def _store_and_frozen_policy(
+    demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], source: str
+) -> tuple[Path, DemoArrays, DexGraspPolicy]:
+    """A fresh demo store, its arrays, and a policy whose cameras both use the frozen encoder `source`."""
+    data = demo_store()
+    return data, load_demo_arrays(data), DexGraspPolicy(_frozen_config(tiny_config, source))
 
 
 def test_cached_features_give_the_same_loss_as_encoding_on_the_fly(
@@ -124,9 +138,7 @@ def test_a_frozen_head_beside_a_trainable_wrist_keeps_only_the_head_images_on_di
 def test_a_strided_cache_holds_and_serves_only_the_observed_frames(
     demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tiny_dinov2: str
 ) -> None:
-    data = demo_store()
-    arrays = load_demo_arrays(data)
-    policy = DexGraspPolicy(_frozen_config(tiny_config, tiny_dinov2))
+    data, arrays, policy = _store_and_frozen_policy(demo_store, tiny_config, tiny_dinov2)
     episodes = np.arange(arrays.num_episodes)
     every, strided = observed_frames(arrays, episodes), observed_frames(arrays, episodes, stride=3)
     first = arrays.episode_starts()[arrays.episode_of_frame[strided]]
@@ -148,9 +160,7 @@ def test_augmented_views_let_a_frozen_encoder_train_on_augmentations(
 ) -> None:
     """View 0 is the frame as recorded (the plain cache's features); the others pass both cameras
     through the run's augmentations. Training batches draw a view per sample, validation view 0."""
-    data = demo_store()
-    arrays = load_demo_arrays(data)
-    policy = DexGraspPolicy(_frozen_config(tiny_config, tiny_dinov2))
+    data, arrays, policy = _store_and_frozen_policy(demo_store, tiny_config, tiny_dinov2)
     every = np.arange(arrays.num_frames)
     plain, plain_path = load_or_build_feature_cache(data, policy, arrays, every)
     views = FeatureViews(3, (("retexture_table", 1.0), ("relight", 1.0)), seed=0)
@@ -187,9 +197,7 @@ def test_feature_views_can_paint_table_patterns_from_each_frames_pose(
     demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tiny_dinov2: str
 ) -> None:
     """`table_pattern` needs each camera's table coordinates; the cache computes them as training does."""
-    data = demo_store()
-    arrays = load_demo_arrays(data)
-    policy = DexGraspPolicy(_frozen_config(tiny_config, tiny_dinov2))
+    data, arrays, policy = _store_and_frozen_policy(demo_store, tiny_config, tiny_dinov2)
     every = np.arange(arrays.num_frames)
     views = FeatureViews(2, (("table_pattern", 1.0),), seed=0)
     viewed, _ = load_or_build_feature_cache(data, policy, arrays, every, views=views)
@@ -253,9 +261,7 @@ def test_caching_needs_a_frozen_encoder(
 def test_a_cache_too_big_for_memory_is_read_row_by_row(
     demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tiny_dinov2: str
 ) -> None:
-    data = demo_store()
-    arrays = load_demo_arrays(data)
-    policy = DexGraspPolicy(_frozen_config(tiny_config, tiny_dinov2))
+    data, arrays, policy = _store_and_frozen_policy(demo_store, tiny_config, tiny_dinov2)
     every = np.arange(arrays.num_frames)
     in_memory, path = load_or_build_feature_cache(data, policy, arrays, every)
     lazy = read_feature_cache(path, ["head_features", "wrist_features"], every, max_memory_bytes=0)
@@ -269,9 +275,7 @@ def test_a_cache_too_big_for_memory_is_read_row_by_row(
 def test_an_incomplete_cache_is_rebuilt(
     demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tiny_dinov2: str
 ) -> None:
-    data = demo_store()
-    arrays = load_demo_arrays(data)
-    policy = DexGraspPolicy(_frozen_config(tiny_config, tiny_dinov2))
+    data, arrays, policy = _store_and_frozen_policy(demo_store, tiny_config, tiny_dinov2)
     every = np.arange(arrays.num_frames)
     first, path = load_or_build_feature_cache(data, policy, arrays, every)
     zarr.open_group(str(path), mode="r+").attrs["complete"] = False  # as if the build was killed
@@ -302,9 +306,7 @@ def test_a_run_trains_from_augmented_views_and_names_them(
 def test_a_bf16_cache_records_its_precision_and_never_stands_in_for_an_fp32_one(
     demo_store: Callable[..., Path], tiny_config: Callable[..., PolicyConfig], tiny_dinov2: str
 ) -> None:
-    data = demo_store()
-    arrays = load_demo_arrays(data)
-    policy = DexGraspPolicy(_frozen_config(tiny_config, tiny_dinov2))
+    data, arrays, policy = _store_and_frozen_policy(demo_store, tiny_config, tiny_dinov2)
     every = np.arange(arrays.num_frames)
     fp32, fp32_path = load_or_build_feature_cache(data, policy, arrays, every)
     policy.cast_frozen_encoders("bf16")
