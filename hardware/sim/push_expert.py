@@ -104,7 +104,11 @@ class PushThenGraspExpert(GraspExpert):
         low, high = y_range(self.robot, self.target_index)
         return (high if PUSH_SIDE > 0 else -low) - TABLE_Y[1]
 
-    def _wanted_overhang(self) -> float:
+    def push_start(self) -> np.ndarray:
+        """Where the grasp site starts the push for the object as it lies now (world, m)."""
+        return self._push_start(object_extent(self.robot, self.target_index))
+
+    def wanted_overhang(self) -> float:
         """OVERHANG, or less for a narrow object, so its centre of mass stays well on the table."""
         low, high = y_range(self.robot, self.target_index)
         return min(OVERHANG, (high - low) / 2 - COM_MARGIN)
@@ -134,7 +138,7 @@ class PushThenGraspExpert(GraspExpert):
         return self._push_phases()
 
     def _pushed_enough(self) -> bool:
-        return self.overhang() >= self._wanted_overhang() - OVERHANG_TOLERANCE
+        return self.overhang() >= self.wanted_overhang() - OVERHANG_TOLERANCE
 
     # --- phases, composed from home or from any state -------------------------------------
 
@@ -197,7 +201,7 @@ class PushThenGraspExpert(GraspExpert):
         if self._pushed_enough():
             return self._edge_grasp_from(site, rotation)
         if _rotation_error(rotation, self._push_rotation()) < ROTATION_TOLERANCE:
-            start = self._push_start(object_extent(self.robot, self.target_index))
+            start = self.push_start()
             off = site - start
             along = PUSH_SIDE * off[1]  # toward the edge
             if abs(off[0]) < ON_PUSH_LINE and abs(off[2]) < ON_PUSH_LINE:
@@ -250,7 +254,7 @@ class PushThenGraspExpert(GraspExpert):
     def _push(self, q: np.ndarray) -> np.ndarray:
         """Push from where the hand is by the distance the object still lacks (measured now)."""
         here, _ = self.ik.site_pose(q)
-        missing = self._wanted_overhang() - self.overhang()
+        missing = self.wanted_overhang() - self.overhang()
         if missing < OVERHANG_TOLERANCE / 2 and self.pushes > 0:
             return q[None, :]
         extent = object_extent(self.robot, self.target_index)
@@ -277,7 +281,7 @@ class PushThenGraspExpert(GraspExpert):
         return PUSH_SIDE * (back_edge - site[1]) + FINGERS_BEHIND_SITE
 
     def _check_pushed(self, q: np.ndarray) -> np.ndarray:
-        short = self._wanted_overhang() - OVERHANG_TOLERANCE - self.overhang()
+        short = self.wanted_overhang() - OVERHANG_TOLERANCE - self.overhang()
         if short <= 0:
             return q[None, :]
         if self.regrasps < MAX_REGRASPS:  # push again from the start: rise, line up behind, push
@@ -287,7 +291,7 @@ class PushThenGraspExpert(GraspExpert):
             return q[None, :]
         raise HardwareError(
             f"pushed {self.pushes} times but the object overhangs the edge by only "
-            f"{self.overhang() * 100:.1f} cm (need {self._wanted_overhang() * 100:.1f} cm)"
+            f"{self.overhang() * 100:.1f} cm (need {self.wanted_overhang() * 100:.1f} cm)"
         )
 
     def _retreat(self, q: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ def test_scripted_controller_pushes_a_flat_object_over_the_edge_and_lifts_it() -
         overhang, actions = _run(robot, expert)
         assert controller.done and not controller.failed, controller.failure_reason
         assert robot.grasp_success(0)
-        assert expert.pushes >= 1 and overhang >= expert._wanted_overhang() - OVERHANG_TOLERANCE
+        assert expert.pushes >= 1 and overhang >= expert.wanted_overhang() - OVERHANG_TOLERANCE
         low, high = robot.spec.lower, robot.spec.upper
         for action in actions:
             assert action.shape == (13,) and action.dtype == np.float32
