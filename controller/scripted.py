@@ -34,6 +34,8 @@ class ScriptedExpert(Protocol):
 
     def act(self, observation: Observation) -> np.ndarray: ...
 
+    def preview(self, ticks: int) -> np.ndarray: ...
+
 
 ExpertFactory = Callable[..., ScriptedExpert]  # (robot, target index, **timing)
 
@@ -81,6 +83,12 @@ class ScriptedController:
         if self.expert is None:
             raise ScriptedControllerError("ScriptedController.act was called before reset()")
         return np.asarray(self.expert.act(observation), dtype=np.float32)
+
+    def preview(self, ticks: int) -> np.ndarray:
+        """float32[ticks, 13]: the expert's next actions had it driven from here on (its state unchanged)."""
+        if self.expert is None:
+            raise ScriptedControllerError("ScriptedController.preview was called before reset()")
+        return np.asarray(self.expert.preview(ticks), dtype=np.float32)
 
     def replan_on_drift(self, enabled: bool) -> None:
         """Whether the expert re-plans when something else moved the arm (on after `reset`)."""

@@ -23,7 +23,7 @@ import numpy as np
 from dexagent.controller.data.on_policy import OnPolicyController, hand_reopens
 from dexagent.controller.data.perturb import PerturbedExpert
 from dexagent.controller.data.rollout import NOT_VISIBLE, choose_target, instruction_for, run_attempt
-from dexagent.controller.data.store import EpisodeFrames, EpisodeMetadata
+from dexagent.controller.data.store import LABEL_HORIZON, EpisodeFrames, EpisodeMetadata
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
 from dexagent.hardware import Observation, SafeRobot
 from dexagent.hardware.sim.robot import SceneObject, SimRobot
@@ -146,11 +146,14 @@ def record_demo(job: CollectJob, index: int) -> Demo:
         assert box is not None  # chosen among visible objects
         ticks: list[tuple[Observation, np.ndarray]] = []
         tables: list[tuple[np.ndarray, np.ndarray]] = []  # (head, wrist) table masks per observation
+        label_chunks: list[np.ndarray] = []  # on-policy: the expert's chunk from each tick's state
         controller = _attempt_controller(job, sim, seed)
 
         def record(observation: Observation, executed: np.ndarray) -> None:
             label = None if isinstance(controller, ScriptedController) else controller.label
             ticks.append((observation, executed if label is None else label))
+            if isinstance(controller, OnPolicyController) and controller.label_chunk is not None:
+                label_chunks.append(controller.label_chunk)
 
         def observed(observation: Observation) -> None:
             tables.append((sim.table_mask("head"), sim.table_mask("wrist")))
@@ -171,7 +174,7 @@ def record_demo(job: CollectJob, index: int) -> Demo:
         on_policy = isinstance(controller, OnPolicyController)
         if not outcome.success and not (on_policy and ticks):
             return Demo(index, seed, False, outcome.reason, outcome.steps, wall)
-        frames = _frames(ticks, tables, target)
+        frames = _frames(ticks, tables, target, label_chunks)
         placed_type = scene.objects[target].spec.object_type
         metadata = _metadata(job, seed, sim.objects[target], placed_type, box, frames.steps, outcome.reason)
         reopens, expert_ticks = 0, frames.steps
@@ -236,7 +239,7 @@ def _attempt_controller(
 
         torch.set_num_threads(1)  # one inference thread per worker: --workers scales out, threads thrash
         student = policy_choice(job.policy, job.skill).build(sim, seed=seed)
-        return OnPolicyController(student, expert, job.beta, seed)
+        return OnPolicyController(student, expert, job.beta, seed, horizon=LABEL_HORIZON)
     return expert
 
 
@@ -264,11 +267,15 @@ def _frames(
     ticks: list[tuple[Observation, np.ndarray]],
     tables: list[tuple[np.ndarray, np.ndarray]],
     target: int,
+    label_chunks: list[np.ndarray] | None = None,
 ) -> EpisodeFrames:
     """Stack recorded (observation, action label) ticks and their table masks into the store's arrays.
 
     `tables` holds one entry per observation, in order; the last observation has no tick.
+    `label_chunks`: one per tick where the chunk to learn is not the episode's next actions.
     """
+    if label_chunks and len(label_chunks) != len(ticks):
+        raise CollectError(f"{len(label_chunks)} label chunks for {len(ticks)} ticks")
     assert len(tables) >= len(ticks), "every recorded tick was observed first"
     tables = tables[: len(ticks)]
     masks = []
@@ -283,6 +290,7 @@ def _frames(
         wrist_rgb=np.stack([o.wrist_rgb for o, _ in ticks]),
         head_table=np.stack([head for head, _ in tables]),
         wrist_table=np.stack([wrist for _, wrist in tables]),
+        label_chunk=np.stack(label_chunks).astype(np.float32) if label_chunks else None,
     )
 
 

@@ -4,7 +4,8 @@ batch when they would not fit; chunks indexed with numpy.
 A sample is one timestep t of one episode: the observation at t (head/wrist RGB,
 the target mask at t and at the episode's first frame, the state) and the
 action chunk a[t : t+H], padded past the episode's end by repeating its last
-action (the robot holds still once the demo is over). Train and validation
+action (the robot holds still once the demo is over); for an on-policy episode the
+stored label chunk, the expert's continuation from the state at t. Train and validation
 are split by episode, never by frame, so no frame of a validation episode is
 ever trained on.
 
@@ -56,6 +57,9 @@ class DemoArrays:
     source: str = ""
     # int64 (E,) collection round of each episode (not given: every episode is round 0)
     rounds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # float32 (K, H, J): the chunk to learn at each frame, where a store holds on-policy episodes
+    # (the expert's continuation from the student's state). None: each frame's next actions.
+    label_chunk: np.ndarray | None = None
     episode_of_frame: np.ndarray = field(init=False)  # int64 (K,)
 
     def __post_init__(self) -> None:
@@ -92,6 +96,20 @@ class DemoArrays:
         if len(episodes) == 0:
             return np.zeros(0, dtype=np.int64)
         return np.concatenate([np.arange(starts[e], ends[e]) for e in episodes]).astype(np.int64)
+
+    def chunks(self, frames: np.ndarray, horizon: int) -> np.ndarray:
+        """float32 (B, horizon, J): the action chunk to learn from each frame: the stored label chunk,
+        or the episode's next actions, its last repeated past its end."""
+        if self.label_chunk is None:
+            last = self.episode_ends[self.episode_of_frame[frames]] - 1
+            ticks = np.minimum(frames[:, None] + np.arange(horizon)[None, :], last[:, None])
+            return self.action[ticks]
+        if horizon > self.label_chunk.shape[1]:
+            raise DatasetError(
+                f"{self.source}: its on-policy episodes store label chunks of {self.label_chunk.shape[1]} "
+                f"ticks; a policy with horizon {horizon} cannot learn from them"
+            )
+        return self.label_chunk[frames, :horizon]
 
     def fingerprint(self) -> str:
         """Identifies this data for caches: frame count and episode boundaries."""
@@ -167,6 +185,7 @@ def load_demo_arrays(path: str | Path, *, on_disk: Collection[str] = ()) -> Demo
         episode_ends=ends,
         source=str(path),
         rounds=np.asarray(store.metadata_column("round"), dtype=np.int64),
+        label_chunk=store.label_chunks() if (store.metadata_column("policy") != "scripted").any() else None,
     )
 
 
@@ -196,11 +215,11 @@ def chunk_target_range(
     """
     if not 0.0 <= quantile < 0.5:
         raise DatasetError(f"quantile must be in [0, 0.5), got {quantile}")
-    last = arrays.episode_ends[arrays.episode_of_frame[frames]] - 1
     base = arrays.state[frames] if relative else 0.0
+    chunks = arrays.chunks(frames, horizon)
     lows, highs = [], []
-    for offset in range(horizon):  # the same end-of-episode padding as ChunkDataset.chunk_indices
-        targets = arrays.action[np.minimum(frames + offset, last)] - base
+    for offset in range(horizon):
+        targets = chunks[:, offset] - base
         if quantile > 0:
             low, high = np.quantile(targets, [quantile, 1.0 - quantile], axis=0)
         else:
@@ -274,7 +293,6 @@ class ChunkDataset:
         self.augment_cameras = augment_cameras  # only cameras with a trainable encoder are augmented
         starts = arrays.episode_starts()
         self._first = starts[arrays.episode_of_frame]  # int64 (K,) first frame of each frame's episode
-        self._last = arrays.episode_ends[arrays.episode_of_frame] - 1  # int64 (K,) last frame
         self.frames = observed_frames(arrays, self.episodes, stride)  # int64 (N,)
         if episode_repeats is not None:
             repeats = np.zeros(arrays.num_episodes, dtype=np.int64)
@@ -292,11 +310,6 @@ class ChunkDataset:
     def __len__(self) -> int:
         return len(self.frames)
 
-    def chunk_indices(self, frames: np.ndarray) -> np.ndarray:
-        """int64 (B, H) frames of each action chunk; past the episode's end the last frame repeats."""
-        offsets = np.arange(self.horizon, dtype=np.int64)
-        return np.minimum(frames[:, None] + offsets[None, :], self._last[frames][:, None])
-
     def batch(
         self, positions: np.ndarray, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
@@ -309,7 +322,7 @@ class ChunkDataset:
         batch: dict[str, torch.Tensor] = {
             "state": torch.from_numpy(arrays.state[frames]),
             "tick": torch.from_numpy((frames - self._first[frames]).astype(np.float32)),
-            "action": torch.from_numpy(arrays.action[self.chunk_indices(frames)]),
+            "action": torch.from_numpy(arrays.chunks(frames, self.horizon)),
             "head_mask": mask_to_tensor(arrays.head_mask[frames], self.image_size),
             "first_mask": mask_to_tensor(arrays.head_mask[self._first[frames]], self.image_size),
         }

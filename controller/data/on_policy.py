@@ -45,13 +45,19 @@ def hand_reopens(actions: np.ndarray) -> int:
 class OnPolicyController:
     """Implements `Controller`: executes the student or, per segment with probability beta, the expert.
 
-    `label` is the expert's action of the last tick (what the episode records); `expert_ticks`
-    counts the ticks the expert drove.
+    `label` is the expert's action of the last tick (what the episode records), `label_chunk` the
+    expert's `horizon` actions from that tick's state on (label first); `expert_ticks` counts the
+    ticks the expert drove.
     """
 
-    def __init__(self, student: Controller, expert: ScriptedController, beta: float, seed: int) -> None:
+    def __init__(
+        self, student: Controller, expert: ScriptedController, beta: float, seed: int, horizon: int
+    ) -> None:
         if not 0.0 <= beta <= 1.0:
             raise ValueError(f"beta must be in 0..1, got {beta}")
+        if horizon < 1:
+            raise ValueError(f"horizon must be at least 1, got {horizon}")
+        self.horizon = horizon
         self.student = student
         self.expert = expert
         self.beta = beta
@@ -60,12 +66,13 @@ class OnPolicyController:
         self.ticks = 0
         self.expert_ticks = 0
         self.label: np.ndarray | None = None
+        self.label_chunk: np.ndarray | None = None
 
     def reset(self, observation: Observation, target_box: Box) -> None:
         self.student.reset(observation, target_box)
         self.expert.reset(observation, target_box)
         self.ticks = self.expert_ticks = 0
-        self.label = None
+        self.label = self.label_chunk = None
 
     def act(self, observation: Observation) -> np.ndarray:
         """The executed float32[13] action; both controllers act every tick so each keeps its state."""
@@ -76,6 +83,7 @@ class OnPolicyController:
         self.ticks += 1
         self.expert_ticks += self._expert_drives
         self.label = expert_action
+        self.label_chunk = np.concatenate([expert_action[None], self.expert.preview(self.horizon - 1)])
         return expert_action if self._expert_drives else student_action
 
     @property

@@ -11,6 +11,9 @@ PATH/                         attrs: format, format_version, image_size, wrist_s
   data/wrist_rgb  (K, W, W, 3) uint8   W = wrist_size
   data/head_table (K, S, S)   bool     the table top's pixels in the head image (for re-texturing)
   data/wrist_table (K, W, W)  bool     the table top's pixels in the wrist image
+  data/label_chunk (K, 16, J) float32  the action chunk to learn at each frame: the episode's next
+                                       16 actions for demos; for on-policy episodes the expert's
+                                       continuation from the state the student left
   meta/episode_ends (E,)      int64    exclusive end frame of each episode
   meta/<field>    (E, ...)             one row of `EpisodeMetadata` per episode
 ```
@@ -47,6 +50,8 @@ FORMAT_VERSION = 2
 _ADDED_IN = {2: "the table masks data/head_table and data/wrist_table"}
 IMAGE_CHUNK_FRAMES = 64  # ~one chunk per 64 frames keeps a 96 px chunk near 1.7 MB raw
 LOW_DIM_CHUNK_FRAMES = 4096
+# Ticks of the label chunk stored per frame (data/label_chunk): the policy horizon of the sim presets.
+LABEL_HORIZON = 16
 META_CHUNK_EPISODES = 1024
 FRAME_KEYS = ("action", "state", "head_rgb", "head_mask", "wrist_rgb", "head_table", "wrist_table")
 
@@ -110,6 +115,10 @@ class EpisodeFrames:
     wrist_rgb: np.ndarray  # uint8[T, W, W, 3]: the wrist camera may have its own size W
     head_table: np.ndarray  # bool[T, S, S]: table-top pixels of head_rgb (sim ground truth)
     wrist_table: np.ndarray  # bool[T, W, W]: table-top pixels of wrist_rgb
+    # float32[T, LABEL_HORIZON, J]: the chunk a policy learns to predict at each tick, where it is
+    # not the next actions of the episode itself (on-policy: the expert's continuation from the
+    # student's state). None: the episode's own actions from each tick (demos).
+    label_chunk: np.ndarray | None = None
 
     @property
     def steps(self) -> int:
@@ -128,6 +137,20 @@ class EpisodeFrames:
                     f"episode field {key!r} is {value.dtype}{list(value.shape)}, "
                     f"the store needs {np.dtype(dtype)}{list(shape)}"
                 )
+        chunk = self.label_chunk
+        if chunk is not None and (chunk.shape != (t, LABEL_HORIZON, joints) or chunk.dtype != np.float32):
+            raise StoreError(
+                f"episode field 'label_chunk' is {chunk.dtype}{list(chunk.shape)}, "
+                f"the store needs float32{[t, LABEL_HORIZON, joints]}"
+            )
+
+
+def chunks_from_actions(action: np.ndarray, horizon: int = LABEL_HORIZON) -> np.ndarray:
+    """float32[T, horizon, J]: each tick's next `horizon` actions of one episode, the last repeated
+    past its end (the robot holds still once the episode is over)."""
+    last = len(action) - 1
+    ticks = np.minimum(np.arange(len(action))[:, None] + np.arange(horizon)[None, :], last)
+    return np.asarray(action, np.float32)[ticks]
 
 
 def _frame_layout(
@@ -229,6 +252,7 @@ class DemoStore:
                         f"cannot append episodes of a {joints}-joint one (use a new --out path)"
                     )
             _add_provenance_columns(root)
+            _add_label_chunks(root)
             store = cls(store_path, root, writable=True, lock_fd=lock_fd)
             store._truncate_uncommitted()
             return store
@@ -313,6 +337,17 @@ class DemoStore:
             **{key: np.asarray(decoded(self.path, self._root, f"data/{key}", frames)) for key in FRAME_KEYS}
         )
 
+    def label_chunks(self) -> np.ndarray:
+        """float32[K, LABEL_HORIZON, J]: the chunk to learn at every committed frame (a store written
+        before label chunks: each frame's next actions)."""
+        frames = self.num_frames
+        if "data/label_chunk" in self._root:
+            return np.asarray(decoded(self.path, self._root, "data/label_chunk", slice(0, frames)))
+        action = np.asarray(decoded(self.path, self._root, "data/action", slice(0, frames)))
+        starts = np.concatenate([[0], self._ends[:-1]]).astype(int)
+        pieces = [chunks_from_actions(action[a:b]) for a, b in zip(starts, self._ends, strict=True)]
+        return np.concatenate(pieces) if pieces else np.zeros((0, LABEL_HORIZON, action.shape[1]), np.float32)
+
     @property
     def zarr_root(self) -> zarr.Group:
         """The store's zarr group (read it; write only through `append_episode`)."""
@@ -346,6 +381,10 @@ class DemoStore:
             array = self[key]
             array.resize((end, *array.shape[1:]))
             array[start:end] = getattr(frames, key)
+        chunks = _array(self._root, "data/label_chunk")
+        chunks.resize((end, *chunks.shape[1:]))
+        label = frames.label_chunk
+        chunks[start:end] = chunks_from_actions(frames.action) if label is None else label
         row = _metadata_row(metadata)
         for name, value in row.items():
             array = _array(self._root, f"meta/{name}")
@@ -363,8 +402,8 @@ class DemoStore:
     def _truncate_uncommitted(self) -> None:
         """Cut every array back to the committed episodes (removes an interrupted write's tail)."""
         frames, episodes = self.num_frames, self._committed
-        for key in FRAME_KEYS:
-            array = self[key]
+        for key in (*FRAME_KEYS, "label_chunk"):
+            array = _array(self._root, f"data/{key}")
             if array.shape[0] != frames:
                 array.resize((frames, *array.shape[1:]))
         for name in (*_META_COLUMNS, *_PROVENANCE_COLUMNS, "episode_ends"):
@@ -437,6 +476,26 @@ def _add_provenance_columns(root: zarr.Group) -> None:
             array[:] = np.full(committed, default, dtype=object if dtype is str else dtype)
 
 
+def _create_label_chunks(root: zarr.Group, joints: int) -> zarr.Array:
+    shape, chunks = (0, LABEL_HORIZON, joints), (LOW_DIM_CHUNK_FRAMES // LABEL_HORIZON, LABEL_HORIZON, joints)
+    return root.create_array("data/label_chunk", shape=shape, chunks=chunks, dtype="float32")
+
+
+def _add_label_chunks(root: zarr.Group) -> None:
+    """Give a store written before label chunks its data/label_chunk: every committed frame's
+    next actions (those stores hold demos and per-tick labels only)."""
+    if "data/label_chunk" in root:
+        return
+    committed = int(dict(root.attrs).get("committed_episodes", 0))  # type: ignore[arg-type]
+    ends = np.asarray(_array(root, "meta/episode_ends"))[:committed]
+    action = _array(root, "data/action")
+    array = _create_label_chunks(root, int(action.shape[1]))
+    starts = np.concatenate([[0], ends[:-1]]).astype(int)
+    for start, end in zip(starts, ends, strict=True):
+        array.resize((int(end), *array.shape[1:]))
+        array[int(start) : int(end)] = chunks_from_actions(np.asarray(action[int(start) : int(end)]))
+
+
 def _check_sizes(path: Path, root: zarr.Group, image_size: int, wrist_size: int) -> None:
     """Refuse to append episodes whose cameras are not the sizes of the store's."""
     attrs: dict[str, Any] = dict(root.attrs)
@@ -461,6 +520,7 @@ def _create(path: Path, sizes: tuple[int, int], control_hz: float, joints: int) 
     root = zarr.open_group(str(path), mode="a")
     for key, (dtype, frame_shape, chunks) in _frame_layout(sizes[0], sizes[1], joints).items():
         root.create_array(f"data/{key}", shape=(0, *frame_shape), chunks=chunks, dtype=dtype)
+    _create_label_chunks(root, joints)
     root.create_array("meta/episode_ends", shape=(0,), chunks=(META_CHUNK_EPISODES,), dtype="int64")
     for name, (dtype, shape) in _META_COLUMNS.items():
         root.create_array(
@@ -487,7 +547,7 @@ def _half_created(root: zarr.Group) -> bool:
     if dict(root.attrs):
         return False
     meta = (*_META_COLUMNS, *_PROVENANCE_COLUMNS, "episode_ends")
-    ours = {f"data/{key}" for key in FRAME_KEYS} | {f"meta/{n}" for n in meta}
+    ours = {f"data/{key}" for key in (*FRAME_KEYS, "label_chunk")} | {f"meta/{n}" for n in meta}
     for name, member in root.members(max_depth=None):
         if isinstance(member, zarr.Array) and (name not in ours or member.shape[0] != 0):
             return False

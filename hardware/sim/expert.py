@@ -170,6 +170,31 @@ class GraspExpert:
                 self._set_phases(self._plan_phases())
             else:
                 self._react()
+        except HardwareError as error:
+            self.done, self.failed, self.failure_reason = True, True, str(error)
+            return self._last.astype(np.float32)
+        return self._advance()
+
+    def preview(self, ticks: int) -> np.ndarray:
+        """float32[ticks, 13]: the actions after the last one `act` returned, had the expert driven
+        from here on, the world as it is now; the expert's state is left as it was.
+
+        On-policy labels are chunks of these: the expert's own continuation from the state the
+        student left, where consecutive per-tick labels would each be the first step of another
+        re-plan (a chunk of them asks a hovering student to move one step and stop).
+        """
+        saved = dict(self.__dict__)  # every field is rebound, never mutated in place, while acting
+        try:
+            return np.array([self._advance() for _ in range(ticks)], np.float32).reshape(ticks, -1)
+        finally:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+
+    def _advance(self) -> np.ndarray:
+        """The next action of the running phases, starting the next phase when one ends."""
+        if self.done:
+            return self._last.astype(np.float32)
+        try:
             while self._tick >= len(self._path):
                 if self._phase_index + 1 >= len(self._phases):
                     self._finish()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +21,17 @@ from dexagent.controller.data.dataset import (
     read_frames,
     split_episodes,
 )
-from dexagent.controller.data.store import DemoStore, EpisodeFrames, EpisodeMetadata
+from dexagent.controller.data.store import LABEL_HORIZON, DemoStore, EpisodeFrames, EpisodeMetadata
 
 LENGTHS = [5, 3, 7, 4]
 
 
-def _store(path: Path, lengths: list[int] = LENGTHS, image_size: int = 8) -> Path:
-    """Frame k of the store has state[:, 0] == action[:, 0] == k and mask pixel (0, 0) set iff k is even."""
+def _store(
+    path: Path, lengths: list[int] = LENGTHS, image_size: int = 8, rolled_out: int | None = None
+) -> Path:
+    """Frame k of the store has state[:, 0] == action[:, 0] == k and mask pixel (0, 0) set iff k is even.
+
+    `rolled_out`: that episode is on-policy, its label chunk at frame k is -k at every offset."""
     rng = np.random.default_rng(0)
     with DemoStore.create_or_append(path, image_size=image_size, control_hz=20.0, joints=13) as store:
         frame = 0
@@ -44,6 +49,10 @@ def _store(path: Path, lengths: list[int] = LENGTHS, image_size: int = 8) -> Pat
             metadata = EpisodeMetadata(
                 0, "seen", "grasp", "cube", "toy", "red", (), "grasp the cube", (0, 0, 2, 2), steps
             )
+            if rolled_out == len(store.episode_ends):
+                chunk = np.repeat(-low[:, None], LABEL_HORIZON, axis=1)
+                frames = dataclasses.replace(frames, label_chunk=chunk)
+                metadata = dataclasses.replace(metadata, round=1, policy="runs/student@sha256:0", beta=0.0)
             store.append_episode(frames, metadata)
             frame += steps
     return path
@@ -70,6 +79,19 @@ def test_chunks_repeat_the_last_action_past_the_episode_end(tmp_path: Path) -> N
     assert batch["state"][0, 0].item() == 6.0
     # A chunk well inside episode 2 (frames 8..14) is not padded.
     assert dataset.batch(np.array([8]))["action"][0, :, 0].tolist() == [8.0, 9.0, 10.0, 11.0]
+
+
+def test_on_policy_episodes_teach_their_stored_label_chunks(tmp_path: Path) -> None:
+    arrays = load_demo_arrays(_store(tmp_path / "d.zarr", rolled_out=1))
+    dataset = ChunkDataset(arrays, np.arange(4), horizon=4, image_size=8)
+    # Episode 1 (frames 5-7) was rolled out: the expert's chunk, not the next labels.
+    assert dataset.batch(np.array([6]))["action"][0, :, 0].tolist() == [-6.0] * 4
+    # The demos around it keep their next actions.
+    assert dataset.batch(np.array([3]))["action"][0, :, 0].tolist() == [3.0, 4.0, 4.0, 4.0]
+    low, _ = chunk_target_range(arrays, np.arange(sum(LENGTHS)), horizon=4, relative=False)
+    assert low[0] == -7.0  # the normaliser's range covers what is learned
+    with pytest.raises(DatasetError, match="label chunks of 16 ticks"):
+        ChunkDataset(arrays, np.arange(4), horizon=LABEL_HORIZON + 1, image_size=8).batch(np.array([0]))
 
 
 def test_chunk_target_range_covers_every_chunk_of_the_frames(tmp_path: Path) -> None:

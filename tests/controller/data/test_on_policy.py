@@ -22,6 +22,7 @@ from dexagent.hardware.sim.robot import SimRobot, sim_robot_spec
 from dexagent.hardware.sim.scenes import sample_scene
 
 torch.set_num_threads(1)
+HORIZON = 8  # label chunk ticks in these tests
 
 
 def _tiny_policy(tiny_config) -> DexGraspPolicy:  # type: ignore[no-untyped-def]
@@ -39,38 +40,53 @@ def _drive(beta: float, tiny_config, ticks: int = 3 * SEGMENT_TICKS):  # type: i
         student = PolicyController(
             _tiny_policy(tiny_config), OracleTracker(), spec=sim.spec, synchronous=True
         )
-        controller = OnPolicyController(student, ScriptedController(sim, "grasp"), beta, seed=3)
+        controller = OnPolicyController(
+            student, ScriptedController(sim, "grasp"), beta, seed=3, horizon=HORIZON
+        )
         observation = robot.observe()
         box = sim.object_box(0)
         assert box is not None
         controller.reset(observation, box)
-        executed, labels = [], []
+        executed, labels, chunks = [], [], []
         for _ in range(ticks):
             action = controller.act(observation)
             executed.append(action)
-            assert controller.label is not None
+            assert controller.label is not None and controller.label_chunk is not None
             labels.append(controller.label)
+            chunks.append(controller.label_chunk)
             robot.act(action)
             observation = robot.observe()
         assert controller.expert.expert is not None
         replans = controller.expert.expert.replans
         controller.close()
-        return np.array(executed), np.array(labels), controller, replans
+        return np.array(executed), np.array(labels), np.array(chunks), controller, replans
 
 
 def test_with_beta_one_the_expert_drives_every_tick_and_labels_what_ran(tiny_config) -> None:  # type: ignore[no-untyped-def]
-    executed, labels, controller, replans = _drive(1.0, tiny_config)
+    executed, labels, chunks, controller, replans = _drive(1.0, tiny_config)
     np.testing.assert_array_equal(executed, labels)
     assert controller.expert_ticks == controller.ticks == len(executed)
     assert replans == 0  # it drove itself: its plan holds
+    # Each tick's label chunk is what the expert then did: previewing left its plan as it was.
+    assert chunks.shape == (len(executed), HORIZON, executed.shape[1])
+    for t in range(len(executed) - HORIZON):
+        np.testing.assert_allclose(chunks[t], executed[t : t + HORIZON], atol=1e-6)
 
 
 def test_with_beta_zero_the_student_drives_and_the_expert_still_labels(tiny_config) -> None:  # type: ignore[no-untyped-def]
-    executed, labels, controller, replans = _drive(0.0, tiny_config)
+    executed, labels, chunks, controller, replans = _drive(0.0, tiny_config)
     assert controller.expert_ticks == 0
     # The untrained student goes its own way; the labels are the expert's way from there.
     assert np.abs(executed - labels).max() > 0.05
     assert replans > 0
+    np.testing.assert_array_equal(chunks[:, 0], labels)
+    # The chunk is the expert's continuation from each state, not the next ticks' labels (each the
+    # first step of another re-plan): its arm moves further over the chunk than one step.
+    arm = slice(0, 7)
+    step = np.abs(chunks[:, 1, arm] - chunks[:, 0, arm]).max(axis=1)
+    span = np.abs(chunks[:, -1, arm] - chunks[:, 0, arm]).max(axis=1)
+    moving = step > 1e-3
+    assert moving.sum() > len(step) // 2 and np.median(span[moving] / step[moving]) > 3
 
 
 def test_on_policy_jobs_are_checked() -> None:

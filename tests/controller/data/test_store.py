@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 import zarr
 
 from dexagent.controller.data import DemoStore, EpisodeFrames, EpisodeMetadata, StoreError
+from dexagent.controller.data.store import LABEL_HORIZON, chunks_from_actions
 
 SIZE = 16
 
@@ -240,3 +242,39 @@ def test_a_store_with_episodes_is_never_taken_for_a_half_created_one(tmp_path: P
     with pytest.raises(StoreError, match="not a dexagent demonstration store"):
         DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13)
     assert zarr.open_group(str(path), mode="r")["data/action"].shape[0] == 4
+
+
+def test_label_chunks_are_the_stored_ones_or_each_frames_next_actions(tmp_path: Path) -> None:
+    path = tmp_path / "demos.zarr"
+    demo, demo_meta = make_episode(5, 0)
+    rolled, rolled_meta = make_episode(3, 1)
+    chunk = np.random.default_rng(2).normal(size=(3, LABEL_HORIZON, 13)).astype(np.float32)
+    rolled = dataclasses.replace(rolled, label_chunk=chunk)
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13) as store:
+        store.append_episode(demo, demo_meta)
+        store.append_episode(rolled, rolled_meta)
+    chunks = DemoStore.open(path).label_chunks()
+    assert chunks.shape == (8, LABEL_HORIZON, 13)
+    np.testing.assert_array_equal(chunks[5:], chunk)
+    # A demo's chunk at its frame 3 of 5: frames 3, 4, then frame 4 held.
+    np.testing.assert_array_equal(chunks[3, :3], demo.action[[3, 4, 4]])
+    np.testing.assert_array_equal(chunks[3, 3:], np.repeat(demo.action[4:], LABEL_HORIZON - 3, axis=0))
+    with pytest.raises(StoreError, match="label_chunk"):
+        DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13).append_episode(
+            dataclasses.replace(rolled, label_chunk=chunk[:, :4]), rolled_meta
+        )
+
+
+def test_a_store_from_before_label_chunks_reads_next_actions_and_gets_them_on_append(tmp_path: Path) -> None:
+    path = tmp_path / "demos.zarr"
+    first, meta = make_episode(4, 0)
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13) as store:
+        store.append_episode(first, meta)
+    del zarr.open_group(str(path), mode="r+")["data/label_chunk"]  # as written before label chunks
+    expected = chunks_from_actions(first.action)
+    np.testing.assert_array_equal(DemoStore.open(path).label_chunks(), expected)
+    with DemoStore.create_or_append(path, image_size=SIZE, control_hz=20.0, joints=13) as store:
+        store.append_episode(*make_episode(2, 1))
+    stored = zarr.open_group(str(path), mode="r")["data/label_chunk"]
+    assert stored.shape == (6, LABEL_HORIZON, 13)
+    np.testing.assert_array_equal(stored[:4], expected)
