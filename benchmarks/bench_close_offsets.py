@@ -15,25 +15,14 @@ differences the physics leaves).
 
 from __future__ import annotations
 
-import argparse
-import os
 import time
 from dataclasses import dataclass
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-
 import numpy as np
-import torch
+from held_out_attempts import attempt_options, each_attempt, held_out_scene  # benchmarks/ is on sys.path
 
-from dexagent.agent.evaluation.runner import EVAL_STREAM
-from dexagent.agent.world import ControllerChoices, RunControllers, camera_sizes
-from dexagent.controller.data.collect import scene_seed
-from dexagent.controller.data.rollout import choose_target, run_attempt
-from dexagent.controller.skill_spec import CONTROLLED_SKILLS
-from dexagent.hardware import SafeRobot
+from dexagent.agent.world import ControllerChoices
 from dexagent.hardware.sim.expert import CLOSED, GraspExpert, closure, shared_ik
-from dexagent.hardware.sim.robot import SimRobot
-from dexagent.hardware.sim.scenes import SceneError, sample_scene
 from dexagent.hardware.types import ARM_DOF
 
 SPEED_TICKS = 5  # the site's speed is measured over this many ticks before the close (0.25 s)
@@ -54,17 +43,11 @@ class Close:
 
 def run(seed: int, controllers: ControllerChoices) -> Close | None:
     """One attempt on scene `seed`; None when the seed draws no scene."""
-    try:
-        scene = sample_scene(seed, "seen", 1)
-    except SceneError:
-        return None
     ik = shared_ik()
-    sizes = camera_sizes(controllers)
-    with SimRobot(scene, image_size=sizes.head, wrist_size=sizes.wrist) as sim:
-        robot = SafeRobot(sim)
-        robot.home()
-        visible = [sim.object_box(o.index) is not None for o in sim.objects]
-        target = choose_target(sim.objects, visible, "grasp", seed)
+    with held_out_scene(seed, controllers, "grasp") as scene:
+        if scene is None:
+            return None
+        sim, target = scene.sim, scene.target
         planned = GraspExpert(sim, target).grasp_point()
         start = sim.object_position(target).astype(float)
         ticks: list[tuple[float, np.ndarray, np.ndarray]] = []  # (closure, site, object) per tick
@@ -73,12 +56,7 @@ def run(seed: int, controllers: ControllerChoices) -> Close | None:
             site, _rotation = ik.site_pose(sim.state()[:ARM_DOF].astype(float))
             ticks.append((closure(action[ARM_DOF:]), site, sim.object_position(target).astype(float)))
 
-        policy = RunControllers(controllers, sim, seed=seed)("grasp")
-        try:
-            seconds = CONTROLLED_SKILLS.get("grasp").attempt_seconds
-            outcome = run_attempt(sim, robot, policy, target, seconds=seconds, on_tick=on_tick)
-        finally:
-            policy.close()
+        outcome = scene.attempt(controllers, on_tick)
         name = sim.objects[target].name
     first = next((i for i, (closed, _, _) in enumerate(ticks) if closed > CLOSED), None)
     if first is None:
@@ -110,26 +88,10 @@ def _summary(label: str, closes: list[Close]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--episodes", type=int, default=40)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--controller", default="default", help="a checkpoint folder, default or scripted")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--verbose", action="store_true", help="one line per attempt")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = attempt_options(__doc__ or "", episodes=40, seed=2026).parse_args()
     started = time.perf_counter()
     controllers = ControllerChoices(args.controller, ("grasp",))  # the checkpoint read once, here
-    closes = []
-    for index in range(args.episodes):
-        close = run(scene_seed(args.seed, index, EVAL_STREAM), controllers)
-        if close is None:
-            continue
-        closes.append(close)
-        if args.verbose:
-            print(close)
+    closes = each_attempt(args, lambda seed: run(seed, controllers))
     wins = [c for c in closes if c.success]
     misses = [c for c in closes if not c.success]
     print(f"{args.controller}: {len(wins)}/{len(closes)} grasped")

@@ -15,57 +15,34 @@ replays a plan made at home cannot label the states a policy leaves behind.
 
 from __future__ import annotations
 
-import argparse
-import os
 import time
 from collections import Counter
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-
 import numpy as np
-import torch
+from held_out_attempts import attempt_options, held_out_scene, scene_seeds  # benchmarks/ is on sys.path
 
-from dexagent.agent.evaluation.runner import EVAL_STREAM
-from dexagent.agent.world import ControllerChoices, RunControllers, camera_sizes
-from dexagent.controller.data.collect import scene_seed
+from dexagent.agent.world import ControllerChoices
 from dexagent.controller.data.on_policy import hand_reopens
-from dexagent.controller.data.rollout import choose_target, run_attempt
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
-from dexagent.hardware import SafeRobot
 from dexagent.hardware.sim.expert import GraspExpert
 from dexagent.hardware.sim.push_expert import PushThenGraspExpert
-from dexagent.hardware.sim.robot import SimRobot
-from dexagent.hardware.sim.scenes import SceneError, sample_scene
 
 
 def run(seed: int, controllers: ControllerChoices, skill: str) -> tuple[bool, int, str | None, str | None]:
     """(learned success, learned re-opens, learned failure, takeover failure or None if it recovered)."""
-    pushing = CONTROLLED_SKILLS.get(skill).flat_target
-    try:  # a push-then-grasp scene: a flat target among the nonprehensile suite's 6 objects
-        scene = sample_scene(seed, "seen", 6 if pushing else 1, flat_target=pushing)
-    except SceneError:
-        return True, 0, None, None  # not a scene: counted as nothing to take over
-    seconds = CONTROLLED_SKILLS.get(skill).attempt_seconds
-    sizes = camera_sizes(controllers)
-    with SimRobot(scene, image_size=sizes.head, wrist_size=sizes.wrist) as sim:
-        robot = SafeRobot(sim)
-        robot.home()
-        visible = [sim.object_box(o.index) is not None for o in sim.objects]
-        target = choose_target(sim.objects, visible, skill, seed)
-        policy = RunControllers(controllers, sim, seed=seed)(skill)
+    with held_out_scene(seed, controllers, skill) as scene:
+        if scene is None:
+            return True, 0, None, None  # not a scene: counted as nothing to take over
+        sim, robot, target = scene.sim, scene.robot, scene.target
         executed: list[np.ndarray] = []
-        try:
-            outcome = run_attempt(
-                sim, robot, policy, target, seconds=seconds, on_tick=lambda _, action: executed.append(action)
-            )
-        finally:
-            policy.close()
+        outcome = scene.attempt(controllers, lambda _, action: executed.append(action))
         reopens = hand_reopens(np.array(executed)) if executed else 0
         if outcome.success:
             return True, reopens, None, None
+        pushing = CONTROLLED_SKILLS.get(skill).flat_target
         expert = PushThenGraspExpert(sim, target) if pushing else GraspExpert(sim, target)
         observation = robot.observe()
-        for _ in range(round(seconds * robot.spec.control_hz)):
+        for _ in range(round(CONTROLLED_SKILLS.get(skill).attempt_seconds * robot.spec.control_hz)):
             robot.act(expert.act(observation))
             observation = robot.observe()
             if sim.grasp_success(target) or expert.done:
@@ -75,23 +52,15 @@ def run(seed: int, controllers: ControllerChoices, skill: str) -> tuple[bool, in
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = attempt_options(__doc__ or "", episodes=30, seed=7, verbose=False)
     parser.add_argument("--skill", choices=("grasp", "push_then_grasp"), default="grasp")
-    parser.add_argument("--episodes", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--controller", default="default", help="a checkpoint folder, or default")
-    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
     started = time.perf_counter()
     learned = failed = recovered = reopens_on_failures = 0
     learned_reasons: Counter[str] = Counter()
     takeover_reasons: Counter[str] = Counter()
     controllers = ControllerChoices(args.controller, (args.skill,))  # the checkpoint read once, here
-    for index in range(args.episodes):
-        seed = scene_seed(args.seed, index, EVAL_STREAM)
+    for seed in scene_seeds(args):
         success, reopens, reason, takeover = run(seed, controllers, args.skill)
         if success:
             learned += 1

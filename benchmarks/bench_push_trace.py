@@ -16,28 +16,17 @@ is the reference.
 
 from __future__ import annotations
 
-import argparse
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-
 import numpy as np
-import torch
+from held_out_attempts import attempt_options, each_attempt, held_out_scene  # benchmarks/ is on sys.path
 
-from dexagent.agent.evaluation.runner import EVAL_STREAM
-from dexagent.agent.world import ControllerChoices, RunControllers, camera_sizes
-from dexagent.controller.data.collect import scene_seed
-from dexagent.controller.data.rollout import choose_target, run_attempt
-from dexagent.controller.skill_spec import CONTROLLED_SKILLS
-from dexagent.hardware import SafeRobot
+from dexagent.agent.world import ControllerChoices
 from dexagent.hardware.sim.expert import shared_ik
 from dexagent.hardware.sim.push_expert import OVERHANG_TOLERANCE, PushThenGraspExpert
-from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import TABLE_TOP_Z
-from dexagent.hardware.sim.scenes import SceneError, sample_scene
 from dexagent.hardware.types import ARM_DOF
 
 SKILL = "push_then_grasp"
@@ -59,17 +48,11 @@ class PushTrace:
 
 def run(seed: int, controllers: ControllerChoices) -> PushTrace | None:
     """One attempt on scene `seed`; None when the seed draws no scene."""
-    try:
-        scene = sample_scene(seed, "seen", 6, flat_target=True)
-    except SceneError:
-        return None
     ik = shared_ik()
-    sizes = camera_sizes(controllers)
-    with SimRobot(scene, image_size=sizes.head, wrist_size=sizes.wrist) as sim:
-        robot = SafeRobot(sim)
-        robot.home()
-        visible = [sim.object_box(o.index) is not None for o in sim.objects]
-        target = choose_target(sim.objects, visible, SKILL, seed)
+    with held_out_scene(seed, controllers, SKILL) as scene:
+        if scene is None:
+            return None
+        sim, target = scene.sim, scene.target
         gauge = PushThenGraspExpert(sim, target)  # measures only: it never acts
         start, wanted = gauge.push_start(), gauge.wanted_overhang()
         home_overhang = gauge.overhang()
@@ -82,12 +65,7 @@ def run(seed: int, controllers: ControllerChoices) -> PushTrace | None:
             if sim.object_z_range(target)[1] > TABLE_TOP_Z:  # on the table or held: not knocked to the floor
                 overhangs.append(gauge.overhang())
 
-        policy = RunControllers(controllers, sim, seed=seed)(SKILL)
-        try:
-            seconds = CONTROLLED_SKILLS.get(SKILL).attempt_seconds
-            outcome = run_attempt(sim, robot, policy, target, seconds=seconds, on_tick=on_tick)
-        finally:
-            policy.close()
+        outcome = scene.attempt(controllers, on_tick)
         name = sim.objects[target].name
     offsets = np.array(sites) - start
     distance = np.linalg.norm(offsets, axis=1)
@@ -123,26 +101,10 @@ def _summary(label: str, traces: list[PushTrace]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--episodes", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--controller", default="default", help="a checkpoint folder, default or scripted")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--verbose", action="store_true", help="one line per attempt")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = attempt_options(__doc__ or "", episodes=20, seed=7).parse_args()
     started = time.perf_counter()
     controllers = ControllerChoices(args.controller, (SKILL,))  # the checkpoint read once, here
-    traces = []
-    for index in range(args.episodes):
-        trace = run(scene_seed(args.seed, index, EVAL_STREAM), controllers)
-        if trace is None:
-            continue
-        traces.append(trace)
-        if args.verbose:
-            print(trace)
+    traces = each_attempt(args, lambda seed: run(seed, controllers))
     wins = [t for t in traces if t.success]
     reasons = Counter(t.reason or "failed" for t in traces if not t.success)
     print(f"{args.controller}: {len(wins)}/{len(traces)} succeeded; failures: {dict(reasons)}")
