@@ -84,6 +84,7 @@ ON_PUSH_LINE = 0.025
 # off the centre line.)
 ON_PUSH_WIDTH = 0.5
 PUSH_LINE_BEHIND = 0.05
+NEAR_PUSH_START = 0.10  # m behind and sideways of the push start from which the hand moves there straight
 PUSH_LINE_AHEAD = PUSH_START_GAP + FINGER_YIELD + 0.01
 
 
@@ -216,7 +217,13 @@ class PushThenGraspExpert(GraspExpert):
                 if -PUSH_LINE_BEHIND < along < PUSH_LINE_AHEAD:
                     self.pushes = 0
                     return self._pushing_phases()
-            elif math.hypot(off[0], off[1]) < ON_PUSH_LINE and 0 < off[2] < LINE_UP_HEIGHT:
+            elif (math.hypot(off[0], off[1]) < ON_PUSH_LINE and 0 < off[2] < LINE_UP_HEIGHT) or (
+                # Behind the object, near the push start and below the line-up height: a straight move
+                # there corrects the hand; rising and approaching again would start the demo over.
+                -NEAR_PUSH_START < along < 0
+                and abs(off[0]) < NEAR_PUSH_START
+                and -ON_PUSH_LINE < off[2] < LINE_UP_HEIGHT
+            ):
                 self.pushes = 0
                 return [self._straight_phase("descend", start), *self._pushing_phases()]
         return [self._rise_phase(), *self._push_phases()]
