@@ -343,10 +343,8 @@ class DemoStore:
         frames = self.num_frames
         if "data/label_chunk" in self._root:
             return np.asarray(decoded(self.path, self._root, "data/label_chunk", slice(0, frames)))
-        action = np.asarray(decoded(self.path, self._root, "data/action", slice(0, frames)))
-        starts = np.concatenate([[0], self._ends[:-1]]).astype(int)
-        pieces = [chunks_from_actions(action[a:b]) for a, b in zip(starts, self._ends, strict=True)]
-        return np.concatenate(pieces) if pieces else np.zeros((0, LABEL_HORIZON, action.shape[1]), np.float32)
+        action = decoded(self.path, self._root, "data/action", slice(0, frames))
+        return _next_action_chunks(action, self._ends)
 
     @property
     def zarr_root(self) -> zarr.Group:
@@ -489,11 +487,18 @@ def _add_label_chunks(root: zarr.Group) -> None:
     committed = int(dict(root.attrs).get("committed_episodes", 0))  # type: ignore[arg-type]
     ends = np.asarray(_array(root, "meta/episode_ends"))[:committed]
     action = _array(root, "data/action")
+    chunks = _next_action_chunks(action[: int(ends[-1]) if len(ends) else 0], ends)
     array = _create_label_chunks(root, int(action.shape[1]))
+    array.resize(chunks.shape)
+    array[:] = chunks
+
+
+def _next_action_chunks(action: Any, ends: np.ndarray) -> np.ndarray:
+    """float32[K, LABEL_HORIZON, J]: every frame's next actions within its episode (`ends` exclusive)."""
+    action = np.asarray(action, np.float32)
     starts = np.concatenate([[0], ends[:-1]]).astype(int)
-    for start, end in zip(starts, ends, strict=True):
-        array.resize((int(end), *array.shape[1:]))
-        array[int(start) : int(end)] = chunks_from_actions(np.asarray(action[int(start) : int(end)]))
+    pieces = [chunks_from_actions(action[a:b]) for a, b in zip(starts, ends.astype(int), strict=True)]
+    return np.concatenate(pieces) if pieces else np.zeros((0, LABEL_HORIZON, action.shape[1]), np.float32)
 
 
 def _check_sizes(path: Path, root: zarr.Group, image_size: int, wrist_size: int) -> None:

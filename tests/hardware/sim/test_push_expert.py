@@ -9,6 +9,7 @@ import pytest
 
 from dexagent.controller.scripted import ScriptedController
 from dexagent.hardware.errors import HardwareError
+from dexagent.hardware.sim.motion import solve_ik
 from dexagent.hardware.sim.push_expert import OVERHANG_TOLERANCE, PushThenGraspExpert
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import SPLITS, SceneSpec
@@ -111,3 +112,27 @@ def test_taking_over_along_its_own_push_the_expert_labels_what_its_demo_does_the
         assert driver.done and not driver.failed, driver.failure_reason
         for phase, verdicts in agree.items():
             assert len(verdicts) >= 5 and np.mean(verdicts) >= 0.8, (phase, np.mean(verdicts), len(verdicts))
+
+
+@pytest.mark.parametrize(
+    ("offset", "phase"),
+    [
+        ((0.035, 0.0, 0.0), "push"),  # at push height, 3.5 cm off the centre line: pushes on from there
+        ((0.06, -0.06, 0.05), "descend"),  # behind the object, beside and above the start: moves there
+        ((0.0, 0.0, 0.2), "rise"),  # above the line-up height: rises and approaches again
+    ],
+)
+def test_taking_over_near_the_push_start_it_corrects_the_hand_instead_of_starting_over(
+    offset: tuple[float, float, float], phase: str
+) -> None:
+    with SimRobot(sample_scene(0, "seen", 3, flat_target=True), image_size=16, cameras=()) as robot:
+        labeller = PushThenGraspExpert(robot, 0)
+        observation = robot.observe()
+        labeller.act(observation)  # its plan from home; the hand is then moved by something else
+        goal = labeller.push_start() + np.array(offset)
+        q = solve_ik(labeller.ik, observation.state[:7].astype(float), goal, labeller._push_rotation())
+        command = np.concatenate([q, observation.state[7:]]).astype(np.float32)
+        for _ in range(60):
+            robot.act(command)
+        labeller.act(robot.observe())
+        assert labeller.phase.rstrip("123") == phase
