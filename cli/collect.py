@@ -75,8 +75,9 @@ def collect(
     ),
     tempo: float = typer.Option(
         0.0,
-        help="Grasp demos: vary the expert's timing per demo (approach and descent up to 1 + TEMPO times "
-        "slower, a pause of up to TEMPO s before the descent), so the hand's closing is not on a clock.",
+        help="Vary the expert's timing per demo (approach and descent, and a push, up to 1 + TEMPO "
+        "times slower, a pause of up to TEMPO s before the descent), so that a demo's close or the end "
+        "of its push is not on a clock.",
     ),
     on_policy: str | None = typer.Option(
         None,

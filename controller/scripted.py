@@ -44,7 +44,7 @@ class ScriptedController:
     """Implements `Controller` with a privileged scripted expert (sim only)."""
 
     def __init__(self, robot: SimRobot, skill: str = "grasp", *, tempo: Tempo | None = None) -> None:
-        """`tempo`: the grasp expert's timing for this attempt (demos vary it; None: its base timing)."""
+        """`tempo`: the expert's timing for this attempt (demos vary it; None: its base timing)."""
         spec = CONTROLLED_SKILLS.get(skill) if skill in CONTROLLED_SKILLS else None
         if spec is None or spec.expert is None:
             known = sorted(s.name for s in CONTROLLED_SKILLS if s.expert is not None)
@@ -52,10 +52,6 @@ class ScriptedController:
                 f"no scripted expert for skill {skill!r}; known: {', '.join(known)}"
             )
         self.make_expert: ExpertFactory = spec.expert_factory()
-        if tempo is not None and skill != "grasp":
-            raise ScriptedControllerError(
-                f"a tempo varies the grasp expert's timing; skill {skill!r} has its own"
-            )
         self.robot = robot
         self.skill = skill
         self.tempo = tempo

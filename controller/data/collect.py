@@ -64,8 +64,9 @@ class CollectJob:
     # The wrist camera's own size (None: image_size): each camera at the size its encoder reads,
     # e.g. a 224 px head for a frozen DINOv2 beside a 96 px wrist for a trainable CNN.
     wrist_size: int | None = None
-    # The grasp expert's timing varies per demo (hardware/sim/expert.py `Tempo.draw`): approach and
-    # descent up to 1 + tempo times slower, a pause of up to tempo s before the descent; 0: one rhythm.
+    # The expert's timing varies per demo (hardware/sim/expert.py `Tempo.draw`): approach and descent
+    # (push: and the push) up to 1 + tempo times slower, a pause of up to tempo s before the descent;
+    # 0: one rhythm.
     tempo: float = 0.0
 
     def __post_init__(self) -> None:
@@ -94,8 +95,6 @@ class CollectJob:
             raise CollectError(f"round must be non-negative, got {self.round}")
         if not 0.0 <= self.tempo <= 2.0:
             raise CollectError(f"tempo must be in 0..2, got {self.tempo}")
-        if self.tempo > 0 and self.skill != "grasp":
-            raise CollectError(f"--tempo varies the grasp expert's timing; {self.skill} has its own")
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,8 @@ def shared_ik() -> ArmIK:
 @dataclass(frozen=True)
 class Tempo:
     """How much slower than its base timing the expert moves: factors (>= 1) on the approach
-    (1.5 s) and the descent (1 s), and a pause (s) at the pre-grasp pose before descending."""
+    (1.5 s) and the descent (1 s), and a pause (s) at the pre-grasp pose before descending.
+    The push expert applies the descent's factor to its push and its edge grasp's move-in too."""
 
     approach: float = 1.0
     descend: float = 1.0

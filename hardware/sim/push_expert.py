@@ -7,13 +7,17 @@ overhangs by OVERHANG m; it re-measures and pushes again when the object slid le
 planned. Then the hand comes in level, from beyond the edge and the robot's side, with the
 thumb under the overhang and the fingers over it, closes, and lifts the object by its edge.
 It reuses the grasp expert's tick loop, grasp planning and mink IK (expert.py, grasp_poses.py,
-motion.py); only the phases differ. From any other state (a learned policy drove) it chooses
-the phase by geometry, as the grasp expert does, so that its label in a state is what its own
-demos do there: on the push's line in the push's rotation -> push on from there; above the push
-start -> descend and push; on the edge grasp's way in -> sink or move in from there; at the
-grasp -> close; elsewhere it rises clear of the table and pushes again when the object does
-not yet overhang enough, or lines up for the edge grasp when it does. A push that left the
-object short pushes again, and a missed or dropped edge grasp is tried again.
+motion.py); only the phases differ. Its `tempo` (as the grasp expert's) slows the approach, the
+descent, the push and the edge grasp's move-in and pauses above the push start, so that demos do
+not push, stop and close on one clock: how far the push goes has to be seen, not timed.
+
+From any other state (a learned policy drove) it chooses the phase by geometry, as the grasp
+expert does, so that its label in a state is what its own demos do there: on the push's line in
+the push's rotation -> push on from there; above the push start -> descend and push; on the edge
+grasp's way in -> sink or move in from there; at the grasp -> close; elsewhere it rises clear of
+the table and pushes again when the object does not yet overhang enough, or lines up for the edge
+grasp when it does. A push that left the object short pushes again, and a missed or dropped edge
+grasp is tried again.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from dexagent.hardware.sim.expert import (
     ON_DESCENT_LINE,
     ROTATION_TOLERANCE,
     GraspExpert,
+    Tempo,
     _distance_to_segment,
     _open,
     _Phase,
@@ -99,10 +104,12 @@ class PushThenGraspExpert(GraspExpert):
     and `failure_reason` say how it ended.
     """
 
-    def __init__(self, robot: SimRobot, target_index: int, *, lift: float = 0.28) -> None:
+    def __init__(
+        self, robot: SimRobot, target_index: int, *, lift: float = 0.28, tempo: Tempo | None = None
+    ) -> None:
         # Held by its edge the object hangs tilted, its far side well under the hand: lift higher than
         # the grasp expert's 15 cm so the whole object clears the 10 cm success height.
-        super().__init__(robot, target_index, lift=lift)
+        super().__init__(robot, target_index, lift=lift, tempo=tempo)
         self.pushes = 0  # pushes made so far (one, plus re-pushes when the object lagged)
 
     def overhang(self) -> float:
@@ -167,14 +174,18 @@ class PushThenGraspExpert(GraspExpert):
 
         def approach(q: np.ndarray) -> np.ndarray:
             above = self._push_start(start) + 0.1 * UP
-            return self._joint_move(q, solve_ik(self.ik, np.array(ARM_HOME), above, rotation), 1.5)
+            seconds = 1.5 * self.tempo.approach
+            return self._joint_move(q, solve_ik(self.ik, np.array(ARM_HOME), above, rotation), seconds)
 
         def descend(q: np.ndarray) -> np.ndarray:
             low = self._push_start(start)
-            return plan_cartesian_path(self.ik, q, [low + 0.1 * UP, low], rotation, [_ticks(1.0)])
+            ticks = _ticks(1.0 * self.tempo.descend)
+            return plan_cartesian_path(self.ik, q, [low + 0.1 * UP, low], rotation, [ticks])
 
-        reach = [_Phase("approach", approach, _open), _Phase("descend", descend, _open)]
-        return [*reach, *self._pushing_phases()]
+        pause_ticks = _ticks(self.tempo.pause) if self.tempo.pause > 0 else 0
+        pause = [_Phase("pause", lambda q: np.repeat(q[None, :], pause_ticks, axis=0), _open)]
+        reach = [_Phase("approach", approach, _open), *(pause if pause_ticks else [])]
+        return [*reach, _Phase("descend", descend, _open), *self._pushing_phases()]
 
     def _pushing_phases(self) -> list[_Phase]:
         """Push (up to MAX_PUSHES), check, retreat, then the edge grasp."""
@@ -287,7 +298,8 @@ class PushThenGraspExpert(GraspExpert):
         rotation = self._push_rotation()
         if self._eased:  # taking over a moving arm: start at the push's speed, as re-planned moves do
             return self._line_from_here(q, end, rotation, step=PUSH_SPEED / CONTROL_HZ)
-        return plan_cartesian_path(self.ik, q, [here, end], rotation, [_ticks(length / PUSH_SPEED + 0.3)])
+        seconds = length / PUSH_SPEED * self.tempo.descend + 0.3
+        return plan_cartesian_path(self.ik, q, [here, end], rotation, [_ticks(seconds)])
 
     def _finger_gap(self, site: np.ndarray) -> float:
         """m from the open fingers' inner side (trailing the site) to the object, along the push."""
@@ -327,8 +339,8 @@ class PushThenGraspExpert(GraspExpert):
             self.ik,
             self._edge_grasp_candidates(PUSH_SIDE),
             lift=self.lift,
-            entry_ticks=_ticks(0.6),
-            descend_ticks=_ticks(1.0),
+            entry_ticks=_ticks(0.6 * self.tempo.descend),
+            descend_ticks=_ticks(1.0 * self.tempo.descend),
             lift_ticks=_ticks(1.5),
         )
         self.plan = plan

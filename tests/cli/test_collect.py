@@ -33,7 +33,6 @@ def collect(*args: str) -> tuple[int, str]:
         (["--workers", "0"], "--workers must be at least 1"),
         (["--objects", "9"], "objects must be in 1..8"),
         (["--tempo", "3"], "tempo must be in 0..2"),
-        (["--skill", "push_then_grasp", "--tempo", "0.5"], "--tempo varies the grasp expert's timing"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message(tmp_path: Path, args: list[str], message: str) -> None:

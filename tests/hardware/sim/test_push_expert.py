@@ -9,6 +9,7 @@ import pytest
 
 from dexagent.controller.scripted import ScriptedController
 from dexagent.hardware.errors import HardwareError
+from dexagent.hardware.sim.expert import Tempo
 from dexagent.hardware.sim.motion import solve_ik
 from dexagent.hardware.sim.push_expert import OVERHANG_TOLERANCE, PushThenGraspExpert
 from dexagent.hardware.sim.robot import SimRobot
@@ -51,6 +52,41 @@ def test_scripted_controller_pushes_a_flat_object_over_the_edge_and_lifts_it() -
         for action in actions:
             assert action.shape == (13,) and action.dtype == np.float32
             assert np.all(action >= low - 1e-5) and np.all(action <= high + 1e-5)
+
+
+def _phase_ticks(
+    scene: SceneSpec, tempo: Tempo | None
+) -> tuple[dict[str, int], PushThenGraspExpert, SimRobot]:
+    """The first tick of each phase the expert went through, with the expert and robot at the end."""
+    robot = SimRobot(scene, image_size=16, cameras=())
+    expert = PushThenGraspExpert(robot, 0, tempo=tempo)
+    first: dict[str, int] = {}
+    observation = robot.observe()
+    for tick in range(MAX_TICKS):
+        action = expert.act(observation)
+        first.setdefault(expert.phase, tick)
+        robot.act(action)
+        if expert.done:
+            break
+    return first, expert, robot
+
+
+def test_a_slower_tempo_pauses_and_pushes_slower_and_still_pushes_far_enough_and_grasps() -> None:
+    scene = sample_scene(0, "seen", 3, flat_target=True)
+    base, _, base_robot = _phase_ticks(scene, None)
+    slow, expert, robot = _phase_ticks(scene, Tempo(approach=1.2, descend=1.3, pause=0.4))
+    base_robot.close()
+    assert "pause" in slow and "pause" not in base
+    # 20 Hz: the 1.5 s approach 20% longer (6 ticks, when not speed-limited), then a 0.4 s pause (8).
+    assert slow["pause"] - base["descend"] == pytest.approx(6, abs=1)
+    assert slow["descend"] - slow["pause"] == 8
+    # The 1 s descent 30% longer; the push (its length at 8 cm/s, plus 0.3 s) too, so its end is not timed.
+    assert slow["push1"] - slow["descend"] - (base["push1"] - base["descend"]) == 6
+    base_push, slow_push = base["check"] - base["push1"], slow["check"] - slow["push1"]
+    assert slow_push > base_push * 1.2
+    with robot:
+        assert expert.done and not expert.failed, expert.failure_reason
+        assert robot.grasp_success(0)
 
 
 def test_an_object_too_heavy_to_lift_by_its_edge_fails_with_a_reason() -> None:
