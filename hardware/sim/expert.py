@@ -186,7 +186,8 @@ class GraspExpert:
         """
         saved = dict(self.__dict__)  # every field is rebound, never mutated in place, while acting
         try:
-            return np.array([self._advance() for _ in range(ticks)], np.float32).reshape(ticks, -1)
+            actions = [self._advance() for _ in range(ticks)]
+            return np.array(actions, np.float32).reshape(ticks, len(self._last))
         finally:
             self.__dict__.clear()
             self.__dict__.update(saved)

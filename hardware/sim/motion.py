@@ -139,19 +139,26 @@ def plan_cartesian_path(
     *,
     tolerance: float = 0.01,
     profile: Profile = min_jerk,
+    turn_from: np.ndarray | None = None,
 ) -> np.ndarray:
     """float[sum(ticks), 7]: the site moves in straight lines through `waypoints` float[3] at fixed rotation.
 
     The first waypoint is where the site starts; each segment is timed by `profile` (minimum jerk).
+    `turn_from` float[3,3]: the site's rotation at the start; the first segment turns it to `rotation`
+    along the same profile (the shortest turn) instead of holding `rotation` from the first tick.
     """
     if len(ticks_per_segment) != len(waypoints) - 1:
         raise ValueError("need one tick count per segment (len(waypoints) - 1)")
     path = []
     q = np.asarray(arm_q, float)
+    turn = None if turn_from is None else (mink.SO3.from_matrix(turn_from), mink.SO3.from_matrix(rotation))
     for start, end, ticks in zip(waypoints[:-1], waypoints[1:], ticks_per_segment, strict=True):
         for s in profile(max(1, ticks)):
-            q = solve_ik(ik, q, start + s * (end - start), rotation, tolerance=tolerance)
+            alpha = float(np.clip(s, 0.0, 1.0))
+            along = rotation if turn is None else turn[0].interpolate(turn[1], alpha).as_matrix()
+            q = solve_ik(ik, q, start + s * (end - start), along, tolerance=tolerance)
             path.append(q)
+        turn = None
     return np.array(path)
 
 

@@ -32,7 +32,7 @@ def _tiny_policy(tiny_config) -> DexGraspPolicy:  # type: ignore[no-untyped-def]
     return DexGraspPolicy(tiny_config(), Normalizer.from_limits(spec.lower, spec.upper))
 
 
-def _drive(beta: float, tiny_config, ticks: int = 3 * SEGMENT_TICKS):  # type: ignore[no-untyped-def]
+def _drive(beta: float, tiny_config, ticks: int = 3 * SEGMENT_TICKS, horizon: int = HORIZON):  # type: ignore[no-untyped-def]
     """(executed actions, labels, the controller, the expert's re-plans) over `ticks` ticks of one scene."""
     with SimRobot(sample_scene(5, "seen", 1), image_size=32) as sim:
         robot = SafeRobot(sim)
@@ -41,7 +41,7 @@ def _drive(beta: float, tiny_config, ticks: int = 3 * SEGMENT_TICKS):  # type: i
             _tiny_policy(tiny_config), OracleTracker(), spec=sim.spec, synchronous=True
         )
         controller = OnPolicyController(
-            student, ScriptedController(sim, "grasp"), beta, seed=3, horizon=HORIZON
+            student, ScriptedController(sim, "grasp"), beta, seed=3, horizon=horizon
         )
         observation = robot.observe()
         box = sim.object_box(0)
@@ -87,6 +87,12 @@ def test_with_beta_zero_the_student_drives_and_the_expert_still_labels(tiny_conf
     span = np.abs(chunks[:, -1, arm] - chunks[:, 0, arm]).max(axis=1)
     moving = step > 1e-3
     assert moving.sum() > len(step) // 2 and np.median(span[moving] / step[moving]) > 3
+
+
+def test_a_one_tick_horizon_labels_each_tick_with_its_label_alone(tiny_config) -> None:  # type: ignore[no-untyped-def]
+    executed, labels, chunks, _, _ = _drive(0.0, tiny_config, ticks=SEGMENT_TICKS, horizon=1)
+    assert chunks.shape == (len(executed), 1, executed.shape[1])
+    np.testing.assert_array_equal(chunks[:, 0], labels)
 
 
 def test_on_policy_jobs_are_checked() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from dexagent.controller.scripted import ScriptedController
 from dexagent.hardware.errors import HardwareError
-from dexagent.hardware.sim.expert import Tempo
+from dexagent.hardware.sim.expert import Tempo, _rotation_error
 from dexagent.hardware.sim.motion import solve_ik
 from dexagent.hardware.sim.push_expert import OVERHANG_TOLERANCE, PushThenGraspExpert
 from dexagent.hardware.sim.robot import SimRobot
@@ -150,25 +150,66 @@ def test_taking_over_along_its_own_push_the_expert_labels_what_its_demo_does_the
             assert len(verdicts) >= 5 and np.mean(verdicts) >= 0.8, (phase, np.mean(verdicts), len(verdicts))
 
 
+def _hand_moved_to(
+    robot: SimRobot, offset: tuple[float, float, float], turn: float = 0.0
+) -> PushThenGraspExpert:
+    """An expert that planned from home, after something else moved the hand to the push start plus
+    `offset` (m), turned `turn` rad about the vertical off the push's rotation."""
+    expert = PushThenGraspExpert(robot, 0)
+    observation = robot.observe()
+    expert.act(observation)  # its plan from home; the hand is then moved by something else
+    goal = expert.push_start() + np.array(offset)
+    c, s = np.cos(turn), np.sin(turn)
+    turned = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]) @ expert.push_rotation()
+    q = solve_ik(expert.ik, observation.state[:7].astype(float), goal, turned)
+    command = np.concatenate([q, observation.state[7:]]).astype(np.float32)
+    for _ in range(60):
+        robot.act(command)
+    return expert
+
+
 @pytest.mark.parametrize(
-    ("offset", "phase"),
+    ("offset", "turn", "phase"),
     [
-        ((0.035, 0.0, 0.0), "push"),  # at push height, 3.5 cm off the centre line: pushes on from there
-        ((0.06, -0.06, 0.05), "descend"),  # behind the object, beside and above the start: moves there
-        ((0.0, 0.0, 0.2), "rise"),  # above the line-up height: rises and approaches again
+        ((0.035, 0.0, 0.0), 0.0, "push"),  # at push height, 3.5 cm off the centre line: pushes on from there
+        ((0.06, -0.06, 0.05), 0.0, "descend"),  # behind the object, beside and above the start: moves there
+        ((0.0, 0.0, 0.2), 0.0, "rise"),  # above the line-up height: rises and approaches again
+        ((0.01, 0.0, 0.0), 0.5, "descend"),  # on the push line, turned 0.5 rad: turns back there
+        ((0.03, -0.05, 0.03), 0.6, "descend"),  # behind and turned: moves to the start, turning
+        ((0.01, 0.0, 0.0), 1.2, "rise"),  # turned further than the hand turns near the object
+        ((0.0, 0.08, 0.03), 0.0, "clear"),  # low over the plate: up clear of it, then back
+        ((0.0, 0.08, 0.08), 0.3, "back"),  # over it and clear of it: back above the push start
     ],
 )
 def test_taking_over_near_the_push_start_it_corrects_the_hand_instead_of_starting_over(
-    offset: tuple[float, float, float], phase: str
+    offset: tuple[float, float, float], turn: float, phase: str
 ) -> None:
     with SimRobot(sample_scene(0, "seen", 3, flat_target=True), image_size=16, cameras=()) as robot:
-        labeller = PushThenGraspExpert(robot, 0)
-        observation = robot.observe()
-        labeller.act(observation)  # its plan from home; the hand is then moved by something else
-        goal = labeller.push_start() + np.array(offset)
-        q = solve_ik(labeller.ik, observation.state[:7].astype(float), goal, labeller._push_rotation())
-        command = np.concatenate([q, observation.state[7:]]).astype(np.float32)
-        for _ in range(60):
-            robot.act(command)
+        labeller = _hand_moved_to(robot, offset, turn)
         labeller.act(robot.observe())
         assert labeller.phase.rstrip("123") == phase
+        push = labeller.push_rotation()
+        if phase in ("descend", "back"):  # the next 16 labels turn the hand most of the way to the push's
+            # rotation
+            _, now = labeller.ik.site_pose(robot.observe().state[:7].astype(float))
+            _, told = labeller.ik.site_pose(labeller.preview(16)[-1, :7].astype(float))
+            assert _rotation_error(told, push) <= 0.5 * _rotation_error(now, push) + 0.01
+
+
+def test_from_low_over_the_object_it_hops_back_behind_it_pushes_and_grasps() -> None:
+    with SimRobot(sample_scene(0, "seen", 3, flat_target=True), image_size=16, cameras=()) as robot:
+        expert = _hand_moved_to(robot, (0.01, 0.07, 0.03), 0.3)
+        phases, observation = [], robot.observe()
+        # A push re-planned after a takeover starts at the push's speed and slows to a stop (ease_out),
+        # so from here it takes longer than a demo from home; 30 s.
+        for _ in range(600):
+            action = expert.act(observation)
+            if not phases or phases[-1] != expert.phase:
+                phases.append(expert.phase)
+            robot.act(action)
+            observation = robot.observe()
+            if expert.done:
+                break
+        assert expert.done and not expert.failed, expert.failure_reason
+        assert robot.grasp_success(0)
+        assert phases[:4] == ["clear", "back", "descend", "push1"], phases  # no rise and approach anew
