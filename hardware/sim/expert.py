@@ -55,6 +55,7 @@ TARGET_MOVED = 0.015  # m the target may move during the approach before the gra
 AT_GRASP = 0.015  # m from the grasp point: close here
 ON_DESCENT_LINE = 0.02  # m from the last straight segment into the grasp: descend from here
 ROTATION_TOLERANCE = 0.35  # rad between the hand's rotation and the grasp's for "at" and "on the line"
+TURN_STEP = 0.05  # rad per tick at the start of a re-planned move that turns the hand (ease_out)
 DESCEND_STEP = 0.011  # m per tick at the start of a re-planned descent (the planned one peaks at 0.011)
 MIN_MOVE_TICKS = 10  # re-planned joint moves take at least 0.5 s
 CLOSED = 0.5  # mean finger closure (0 open, 1 closed) above which the hand counts as closed
@@ -339,10 +340,9 @@ class GraspExpert:
         """Approach, (pause,) descend, close, lift, hold; the grasp is planned when the approach starts."""
         seconds = 1.5 * self.tempo.approach
         pause_ticks = round(self.tempo.pause * CONTROL_HZ)
-        pause = [_Phase("pause", lambda q: np.repeat(q[None, :], pause_ticks, axis=0), _open)]
         return [
             _Phase("approach", lambda q: self._joint_move(q, self._refresh_plan().entry_q, seconds), _open),
-            *(pause if pause_ticks else []),
+            *([self._pause_phase(pause_ticks)] if pause_ticks else []),
             self._descend_phase(from_here=False),
             self._close_phase(),
             self._lift_phase(from_here=self._eased),
@@ -359,13 +359,28 @@ class GraspExpert:
         return _Phase("descend", descend, _open)
 
     def _line_from_here(
-        self, q: np.ndarray, goal: np.ndarray, rotation: np.ndarray, step: float = DESCEND_STEP
+        self,
+        q: np.ndarray,
+        goal: np.ndarray,
+        rotation: np.ndarray,
+        step: float = DESCEND_STEP,
+        *,
+        turn: bool = False,
     ) -> np.ndarray:
         """A straight line from the site at `q` to `goal` that starts at `step` m per tick and stops
-        smoothly (`ease_out`): a re-planned move of an arm that was already moving."""
-        site, _ = self.ik.site_pose(q)
+        smoothly (`ease_out`): a re-planned move of an arm that was already moving. `turn`: the hand
+        turns from its rotation now to `rotation` along the way (at most TURN_STEP rad per tick)."""
+        site, now = self.ik.site_pose(q)
         ticks = max(4, math.ceil(3 * float(np.linalg.norm(goal - site)) / step))
-        return plan_cartesian_path(self.ik, q, [site, goal], rotation, [ticks], profile=ease_out)
+        if turn:
+            ticks = max(ticks, math.ceil(3 * _rotation_error(now, rotation) / TURN_STEP))
+        return plan_cartesian_path(
+            self.ik, q, [site, goal], rotation, [ticks], profile=ease_out, turn_from=now if turn else None
+        )
+
+    def _pause_phase(self, ticks: int) -> _Phase:
+        """The arm held where it is for `ticks` ticks, the hand open."""
+        return _Phase("pause", lambda q: np.repeat(q[None, :], ticks, axis=0), _open)
 
     def _close_phase(self) -> _Phase:
         full = round(0.8 * CONTROL_HZ)

@@ -31,7 +31,6 @@ from dexagent.hardware.errors import HardwareError
 from dexagent.hardware.sim.expert import (
     AT_GRASP,
     CLOSED,
-    DESCEND_STEP,
     MAX_REGRASPS,
     ON_DESCENT_LINE,
     ROTATION_TOLERANCE,
@@ -52,7 +51,7 @@ from dexagent.hardware.sim.grasp_poses import (
     plan_grasp,
 )
 from dexagent.hardware.sim.model import ARM_HOME, CONTROL_HZ
-from dexagent.hardware.sim.motion import ease_out, plan_cartesian_path, site_rotation, solve_ik
+from dexagent.hardware.sim.motion import plan_cartesian_path, site_rotation, solve_ik
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import TABLE_TOP_Z, TABLE_Y
 from dexagent.hardware.sim.scenes import PUSH_SIDE
@@ -101,7 +100,6 @@ TURN_ON_THE_WAY = 0.8
 # moves back above the push start and descends there.
 HOP_REACH = 0.05
 HOP_CLEARANCE = 0.035
-TURN_STEP = 0.05  # rad per tick at the start of such a turn (ease_out: it slows from there)
 
 
 def _ticks(seconds: float) -> int:
@@ -196,8 +194,10 @@ class PushThenGraspExpert(GraspExpert):
             return plan_cartesian_path(self.ik, q, [low + 0.1 * UP, low], rotation, [ticks])
 
         pause_ticks = _ticks(self.tempo.pause) if self.tempo.pause > 0 else 0
-        pause = [_Phase("pause", lambda q: np.repeat(q[None, :], pause_ticks, axis=0), _open)]
-        reach = [_Phase("approach", approach, _open), *(pause if pause_ticks else [])]
+        reach = [
+            _Phase("approach", approach, _open),
+            *([self._pause_phase(pause_ticks)] if pause_ticks else []),
+        ]
         return [*reach, _Phase("descend", descend, _open), *self._pushing_phases()]
 
     def _pushing_phases(self) -> list[_Phase]:
@@ -287,21 +287,7 @@ class PushThenGraspExpert(GraspExpert):
 
     def _turning_phase(self, name: str, goal: np.ndarray) -> _Phase:
         """A straight line from where the hand is to `goal`, the hand turning to the push's rotation."""
-
-        def line(q: np.ndarray) -> np.ndarray:
-            site, rotation = self.ik.site_pose(q)
-            turn = _rotation_error(rotation, self.push_rotation())
-            ticks = max(
-                4,
-                math.ceil(3 * float(np.linalg.norm(goal - site)) / DESCEND_STEP),
-                math.ceil(3 * turn / TURN_STEP),
-            )
-            push = self.push_rotation()
-            return plan_cartesian_path(
-                self.ik, q, [site, goal], push, [ticks], profile=ease_out, turn_from=rotation
-            )
-
-        return _Phase(name, line, _open)
+        return _Phase(name, lambda q: self._line_from_here(q, goal, self.push_rotation(), turn=True), _open)
 
     def _edge_grasp_from(self, site: np.ndarray, rotation: np.ndarray) -> list[_Phase]:
         """At the grasp -> close; on the way in -> move in; above the entry -> sink; else line up anew."""
