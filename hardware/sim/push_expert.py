@@ -100,6 +100,17 @@ TURN_ON_THE_WAY = 0.8
 # moves back above the push start and descends there.
 HOP_REACH = 0.05
 HOP_CLEARANCE = 0.035
+# On the push line, a hand more than this (m) above the push height descends there before it pushes
+# (or, with its fingers already over the object and not touching it, hops back): the push's own line
+# sinks only ~3 mm over its first 16 ticks, and learned students that started their push 2 cm high
+# swept over thin plates with the label "push".
+PUSH_HEIGHT_TOLERANCE = 0.01
+# The edge grasp's way in is a cone around its straight approach: a hand in the grasp's rotation (or
+# up to TURN_ON_THE_WAY off it) within ON_DESCENT_LINE + EDGE_CONE x its distance back from the grasp
+# moves straight there, turning on the way. (With the descent line's 2 cm alone, learned students
+# 4-6 cm from the grasp in its rotation were labelled "rise 15 cm and line up anew".)
+EDGE_CONE = 0.4
+EDGE_REACH = 0.05  # m beside the line-up's sinking line from which the hand moves to the entry directly
 
 
 def _ticks(seconds: float) -> int:
@@ -226,8 +237,14 @@ class PushThenGraspExpert(GraspExpert):
             return [self._reopen_phase(), self._rise_phase(), *self._open_hand_phases()]
         return self._open_hand_phases()
 
+    def _hand_now(self) -> tuple[np.ndarray, np.ndarray]:
+        """The grasp site's position and rotation where the arm is (measured), not where it was
+        commanded: under the push's load the command leads the hand by about 1 cm, which put a
+        pushing hand past the push line's end."""
+        return self.ik.site_pose(self.robot.state()[:ARM_DOF].astype(float))
+
     def _open_hand_phases(self) -> list[_Phase]:
-        site, rotation = self.ik.site_pose(self._last[:ARM_DOF])
+        site, rotation = self._hand_now()
         if self.pushed_enough():
             return self._edge_grasp_from(site, rotation)
         turn = _rotation_error(rotation, self.push_rotation())
@@ -245,9 +262,13 @@ class PushThenGraspExpert(GraspExpert):
             and abs(off[2]) < ON_PUSH_LINE
             and -PUSH_LINE_BEHIND < along < PUSH_LINE_AHEAD
         ):
-            if turn < ROTATION_TOLERANCE:
+            high = off[2] > PUSH_HEIGHT_TOLERANCE
+            if high and self._finger_gap(site) < 0 and not self.robot.in_contact_with_hand(self.target_index):
+                return self._hop_back_phases(site, extent, start)  # fingers over the object: back first
+            if turn < ROTATION_TOLERANCE and not high:
                 return self._pushing_phases()
-            # Turned off the push's rotation on its line: turn back where the hand is, push on.
+            # Turned off the push's rotation or above its height on its line: turn back and sink
+            # where the hand is, push on.
             level = np.array([site[0], site[1], start[2]])
             return [self._turning_phase("descend", level), *self._pushing_phases()]
         if (math.hypot(off[0], off[1]) < ON_PUSH_LINE and 0 < off[2] < LINE_UP_HEIGHT) or (
@@ -285,23 +306,27 @@ class PushThenGraspExpert(GraspExpert):
             *self._pushing_phases(),
         ]
 
-    def _turning_phase(self, name: str, goal: np.ndarray) -> _Phase:
-        """A straight line from where the hand is to `goal`, the hand turning to the push's rotation."""
-        return _Phase(name, lambda q: self._line_from_here(q, goal, self.push_rotation(), turn=True), _open)
+    def _turning_phase(self, name: str, goal: np.ndarray, rotation: np.ndarray | None = None) -> _Phase:
+        """A straight line from where the hand is to `goal`, the hand turning to `rotation` (the
+        push's when None) on the way."""
+        turned = self.push_rotation() if rotation is None else rotation
+        return _Phase(name, lambda q: self._line_from_here(q, goal, turned, turn=True), _open)
 
     def _edge_grasp_from(self, site: np.ndarray, rotation: np.ndarray) -> list[_Phase]:
-        """At the grasp -> close; on the way in -> move in; above the entry -> sink; else line up anew."""
+        """At the grasp -> close; in the way in's cone -> move in; near the line-up's sinking line ->
+        to the entry, then in (turning on the way); else rise and line up anew."""
         plan = self._current_edge_plan()
-        if _rotation_error(rotation, plan.pose.rotation) < ROTATION_TOLERANCE:
-            grasp, entry = plan.pose.grasp, plan.pose.entry[-1]
-            finish = [self._close_phase(), self._lift_phase(from_here=True), self._hold_phase()]
-            if np.linalg.norm(site - grasp) < AT_GRASP:
-                return finish
-            if _distance_to_segment(site, entry, grasp) < ON_DESCENT_LINE:
-                return [self._straight_phase("move_in", grasp), *finish]
-            if _distance_to_segment(site, entry + LINE_UP_HEIGHT * UP, entry) < ON_DESCENT_LINE:
-                sink = self._straight_phase("line_up", entry)
-                return [sink, self._straight_phase("move_in", grasp), *finish]
+        turn = _rotation_error(rotation, plan.pose.rotation)
+        grasp, entry = plan.pose.grasp, plan.pose.entry[-1]
+        finish = [self._close_phase(), self._lift_phase(from_here=True), self._hold_phase()]
+        if turn < ROTATION_TOLERANCE and np.linalg.norm(site - grasp) < AT_GRASP:
+            return finish
+        if turn < TURN_ON_THE_WAY:
+            move_in = self._turning_phase("move_in", grasp, plan.pose.rotation)
+            if _in_cone(site, entry, grasp):
+                return [move_in, *finish]
+            if _distance_to_segment(site, entry + LINE_UP_HEIGHT * UP, entry) < EDGE_REACH:
+                return [self._turning_phase("line_up", entry, plan.pose.rotation), move_in, *finish]
         return [self._rise_phase(), *self._edge_grasp_phases()]
 
     def _current_edge_plan(self) -> GraspPlan:
@@ -423,6 +448,18 @@ def y_range(robot: SimRobot, i: int) -> tuple[float, float]:
         centre = float(data.geom_xpos[geom][1])
         low, high = min(low, centre - reach), max(high, centre + reach)
     return low, high
+
+
+def _in_cone(site: np.ndarray, entry: np.ndarray, grasp: np.ndarray) -> bool:
+    """Whether `site` is on the way from `entry` into `grasp`: at most AT_GRASP past the grasp, no
+    further back than the entry, within ON_DESCENT_LINE + EDGE_CONE x its distance back of the line."""
+    length = float(np.linalg.norm(grasp - entry))
+    approach = (grasp - entry) / length
+    offset = site - grasp
+    back = -float(offset @ approach)
+    beside = float(np.linalg.norm(offset + back * approach))
+    within = beside < ON_DESCENT_LINE + EDGE_CONE * max(back, 0.0)
+    return within and -AT_GRASP < back < length + ON_DESCENT_LINE
 
 
 def _half_width_x(extent: ObjectExtent) -> float:

@@ -10,11 +10,12 @@ import pytest
 from dexagent.controller.scripted import ScriptedController
 from dexagent.hardware.errors import HardwareError
 from dexagent.hardware.sim.expert import Tempo, _rotation_error
+from dexagent.hardware.sim.grasp_poses import UP
 from dexagent.hardware.sim.motion import solve_ik
 from dexagent.hardware.sim.push_expert import OVERHANG_TOLERANCE, PushThenGraspExpert
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import SPLITS, SceneSpec
-from dexagent.hardware.sim.scenes import sample_scene
+from dexagent.hardware.sim.scenes import PUSH_SIDE, sample_scene
 
 MAX_TICKS = 400  # the rollout's 20 s budget for push_then_grasp at 20 Hz
 
@@ -179,6 +180,8 @@ def _hand_moved_to(
         ((0.01, 0.0, 0.0), 1.2, "rise"),  # turned further than the hand turns near the object
         ((0.0, 0.08, 0.03), 0.0, "clear"),  # low over the plate: up clear of it, then back
         ((0.0, 0.08, 0.08), 0.3, "back"),  # over it and clear of it: back above the push start
+        ((0.0, 0.0, 0.02), 0.0, "descend"),  # on the push line 2 cm high: sinks there, then pushes
+        ((0.0, 0.035, 0.02), 0.0, "clear"),  # 2 cm high with the fingers over the plate: hops back
     ],
 )
 def test_taking_over_near_the_push_start_it_corrects_the_hand_instead_of_starting_over(
@@ -189,6 +192,10 @@ def test_taking_over_near_the_push_start_it_corrects_the_hand_instead_of_startin
         labeller.act(robot.observe())
         assert labeller.phase.rstrip("123") == phase
         push = labeller.push_rotation()
+        if offset[2] == 0.02 and phase == "descend":  # the next 16 labels sink the hand most of the way
+            high, _ = labeller.ik.site_pose(robot.observe().state[:7].astype(float))
+            told, _ = labeller.ik.site_pose(labeller.preview(16)[-1, :7].astype(float))
+            assert told[2] - labeller.push_start()[2] < 0.5 * (high[2] - labeller.push_start()[2])
         if phase in ("descend", "back"):  # the next 16 labels turn the hand most of the way to the push's
             # rotation
             _, now = labeller.ik.site_pose(robot.observe().state[:7].astype(float))
@@ -213,3 +220,55 @@ def test_from_low_over_the_object_it_hops_back_behind_it_pushes_and_grasps() -> 
         assert expert.done and not expert.failed, expert.failure_reason
         assert robot.grasp_success(0)
         assert phases[:4] == ["clear", "back", "descend", "push1"], phases  # no rise and approach anew
+
+
+def test_a_pushing_hand_whose_command_leads_it_is_labelled_push() -> None:
+    """Under the push's load the commanded pose leads the hand by about 1 cm; the labels go by where
+    the hand is, so a hand pushing the plate with its command 1.5 cm further ahead pushes on (the
+    commanded pose alone lies past the push line's end, which was labelled "hop back")."""
+    with SimRobot(sample_scene(0, "seen", 3, flat_target=True), image_size=16, cameras=()) as robot:
+        expert = PushThenGraspExpert(robot, 0)
+        observation, pushing = robot.observe(), 0
+        while pushing < 30:
+            action = expert.act(observation)
+            pushing += expert.phase == "push1"
+            robot.act(action)
+            observation = robot.observe()
+        assert robot.in_contact_with_hand(0)
+        site, rotation = expert.ik.site_pose(action[:7].astype(float))
+        ahead = solve_ik(expert.ik, action[:7].astype(float), site + [0.0, PUSH_SIDE * 0.015, 0.0], rotation)
+        robot.act(np.concatenate([ahead, action[7:]]).astype(np.float32))  # something else drove
+        expert.act(robot.observe())
+        assert expert.phase == "push1"
+
+
+def test_near_the_edge_grasp_off_its_line_it_moves_in_from_there_and_lifts() -> None:
+    """A hand in the edge grasp's rotation 5 cm back from the grasp and 2.5 cm off its straight way
+    in (where learned students arrive) moves in from there, closes and lifts; no rise and line-up."""
+    with SimRobot(sample_scene(0, "seen", 3, flat_target=True), image_size=16, cameras=()) as robot:
+        expert = PushThenGraspExpert(robot, 0)
+        observation = robot.observe()
+        while expert.phase != "move_in":
+            robot.act(expert.act(observation))
+            observation = robot.observe()
+        plan = expert.plan
+        assert plan is not None
+        approach = plan.pose.grasp - plan.pose.entry[-1]
+        approach /= np.linalg.norm(approach)
+        up = UP - (UP @ approach) * approach
+        goal = plan.pose.grasp - 0.05 * approach + 0.025 * up / np.linalg.norm(up)
+        q = solve_ik(expert.ik, observation.state[:7].astype(float), goal, plan.pose.rotation)
+        for _ in range(40):  # something else drove the hand there
+            robot.act(np.concatenate([q, observation.state[7:]]).astype(np.float32))
+        phases, observation = [], robot.observe()
+        for _ in range(MAX_TICKS):
+            action = expert.act(observation)
+            if not phases or phases[-1] != expert.phase:
+                phases.append(expert.phase)
+            robot.act(action)
+            observation = robot.observe()
+            if expert.done:
+                break
+        assert expert.done and not expert.failed, expert.failure_reason
+        assert robot.grasp_success(0)
+        assert phases[:2] == ["move_in", "close"], phases
