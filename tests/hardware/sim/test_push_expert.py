@@ -203,22 +203,30 @@ def test_taking_over_near_the_push_start_it_corrects_the_hand_instead_of_startin
             assert _rotation_error(told, push) <= 0.5 * _rotation_error(now, push) + 0.01
 
 
+def _phases_to_success(robot: SimRobot, expert: PushThenGraspExpert, ticks: int) -> list[str]:
+    """Let the expert drive from the state it is in until it is done (at most `ticks`); asserts that it
+    lifted object 0 and returns the phases it went through, in order."""
+    phases: list[str] = []
+    observation = robot.observe()
+    for _ in range(ticks):
+        action = expert.act(observation)
+        if not phases or phases[-1] != expert.phase:
+            phases.append(expert.phase)
+        robot.act(action)
+        observation = robot.observe()
+        if expert.done:
+            break
+    assert expert.done and not expert.failed, expert.failure_reason
+    assert robot.grasp_success(0)
+    return phases
+
+
 def test_from_low_over_the_object_it_hops_back_behind_it_pushes_and_grasps() -> None:
     with SimRobot(sample_scene(0, "seen", 3, flat_target=True), image_size=16, cameras=()) as robot:
         expert = _hand_moved_to(robot, (0.01, 0.07, 0.03), 0.3)
-        phases, observation = [], robot.observe()
         # A push re-planned after a takeover starts at the push's speed and slows to a stop (ease_out),
         # so from here it takes longer than a demo from home; 30 s.
-        for _ in range(600):
-            action = expert.act(observation)
-            if not phases or phases[-1] != expert.phase:
-                phases.append(expert.phase)
-            robot.act(action)
-            observation = robot.observe()
-            if expert.done:
-                break
-        assert expert.done and not expert.failed, expert.failure_reason
-        assert robot.grasp_success(0)
+        phases = _phases_to_success(robot, expert, 600)
         assert phases[:4] == ["clear", "back", "descend", "push1"], phases  # no rise and approach anew
 
 
@@ -260,15 +268,5 @@ def test_near_the_edge_grasp_off_its_line_it_moves_in_from_there_and_lifts() -> 
         q = solve_ik(expert.ik, observation.state[:7].astype(float), goal, plan.pose.rotation)
         for _ in range(40):  # something else drove the hand there
             robot.act(np.concatenate([q, observation.state[7:]]).astype(np.float32))
-        phases, observation = [], robot.observe()
-        for _ in range(MAX_TICKS):
-            action = expert.act(observation)
-            if not phases or phases[-1] != expert.phase:
-                phases.append(expert.phase)
-            robot.act(action)
-            observation = robot.observe()
-            if expert.done:
-                break
-        assert expert.done and not expert.failed, expert.failure_reason
-        assert robot.grasp_success(0)
+        phases = _phases_to_success(robot, expert, MAX_TICKS)
         assert phases[:2] == ["move_in", "close"], phases
