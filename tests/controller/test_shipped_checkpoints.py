@@ -136,7 +136,7 @@ IN_PROGRESS_FOLDERS = sorted(p for p in IN_PROGRESS.iterdir() if p.is_dir()) if 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("folder", IN_PROGRESS_FOLDERS, ids=lambda path: path.name)
-def test_an_in_progress_checkpoint_is_a_skills_with_its_recipe_and_loads(folder: Path) -> None:
+def test_an_in_progress_checkpoint_names_an_unshipped_skill_has_its_recipe_and_loads(folder: Path) -> None:
     assert folder.name in CONTROLLED_SKILLS.names()
     assert folder.name not in SHIPPED  # once it ships it lives in checkpoints/<skill>/
     card = (folder / "README.md").read_text()
