@@ -250,9 +250,20 @@ def test_a_pushing_hand_whose_command_leads_it_is_labelled_push() -> None:
         assert expert.phase == "push1"
 
 
-def test_near_the_edge_grasp_off_its_line_it_moves_in_from_there_and_lifts() -> None:
-    """A hand in the edge grasp's rotation 5 cm back from the grasp and 2.5 cm off its straight way
-    in (where learned students arrive) moves in from there, closes and lifts; no rise and line-up."""
+@pytest.mark.parametrize(
+    ("back", "up", "side"),
+    [
+        (0.05, 0.025, 0.0),  # 5 cm back and 2.5 cm off the straight way in, where students arrive
+        (0.0, 0.03, 0.0),  # at the grasp's depth, 3 cm above the grasp point
+        (0.0, -0.03, 0.0),  # ... 3 cm below it
+        (0.0, 0.0, 0.03),  # ... 3 cm beside it along the edge
+    ],
+)
+def test_near_the_edge_grasp_off_its_line_it_moves_in_from_there_and_lifts(
+    back: float, up: float, side: float
+) -> None:
+    """A hand in the edge grasp's rotation off its straight way in (where learned students arrive)
+    moves in from there, closes and lifts; no rise and line-up."""
     with SimRobot(sample_scene(0, "seen", 3, flat_target=True), image_size=16, cameras=()) as robot:
         expert = PushThenGraspExpert(robot, 0)
         observation = robot.observe()
@@ -263,8 +274,9 @@ def test_near_the_edge_grasp_off_its_line_it_moves_in_from_there_and_lifts() -> 
         assert plan is not None
         approach = plan.pose.grasp - plan.pose.entry[-1]
         approach /= np.linalg.norm(approach)
-        up = UP - (UP @ approach) * approach
-        goal = plan.pose.grasp - 0.05 * approach + 0.025 * up / np.linalg.norm(up)
+        above = UP - (UP @ approach) * approach
+        above /= np.linalg.norm(above)
+        goal = plan.pose.grasp - back * approach + up * above + side * np.cross(approach, above)
         q = solve_ik(expert.ik, observation.state[:7].astype(float), goal, plan.pose.rotation)
         for _ in range(40):  # something else drove the hand there
             robot.act(np.concatenate([q, observation.state[7:]]).astype(np.float32))
