@@ -73,6 +73,13 @@ def collect(
         help="DART noise: std (rad) of a drifting offset on the executed arm joints in free-space "
         "phases; demos record the expert's clean action, so they show corrections.",
     ),
+    push_height: float = typer.Option(
+        0.0,
+        "--push-height",
+        help="Push demos: the executed push starts 0.3-1 x PUSH_HEIGHT m too high and sinks to the push's "
+        "line before the fingers touch the object; demos record the expert's path, so they show the "
+        "correction.",
+    ),
     tempo: float = typer.Option(
         0.0,
         help="Vary the expert's timing per demo (approach and descent, and a push, up to 1 + TEMPO "
@@ -88,8 +95,11 @@ def collect(
     beta: float = typer.Option(
         0.0, help="--on-policy: probability that the expert drives each 0.4 s segment instead."
     ),
-    round_: int = typer.Option(
-        1, "--round", help="--on-policy: the round number written into each episode's metadata."
+    round_: int | None = typer.Option(
+        None,
+        "--round",
+        help="The round number written into each episode's metadata, which `train --round` selects "
+        "(default: 1 with --on-policy, else 0).",
     ),
     robot: str = typer.Option(
         "sim",
@@ -141,10 +151,11 @@ def collect(
             n_objects=objects,
             seed=seed,
             noise=noise,
+            push_height=push_height,
             tempo=tempo,
             policy=on_policy,
             beta=beta if on_policy is not None else 1.0,
-            round=round_ if on_policy is not None else 0,
+            round=round_ if round_ is not None else int(on_policy is not None),
         )
     except CollectError as error:
         fail(str(error))

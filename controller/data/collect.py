@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dexagent.controller.data.on_policy import OnPolicyController, hand_reopens
-from dexagent.controller.data.perturb import PerturbedExpert
+from dexagent.controller.data.perturb import MAX_PUSH_HEIGHT, PerturbedExpert
 from dexagent.controller.data.rollout import NOT_VISIBLE, choose_target, instruction_for, run_attempt
 from dexagent.controller.data.store import LABEL_HORIZON, EpisodeFrames, EpisodeMetadata
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
@@ -56,6 +56,9 @@ class CollectJob:
     # DART noise: std (rad) of the offset on the executed arm joints in free-space phases; the
     # demo records the expert's clean action (controller/data/perturb.py). 0 records as executed.
     noise: float = 0.0
+    # Push demos only: the executed push starts up to this high (m) and sinks to the push's line
+    # before the fingers touch the object; the demo records the expert's path (perturb.py).
+    push_height: float = 0.0
     # On-policy (controller/data/on_policy.py): this checkpoint drives, the expert labels, every
     # episode is kept; the expert drives a segment with probability `beta`. None: scripted demos.
     policy: str | None = None
@@ -89,8 +92,12 @@ class CollectJob:
             raise CollectError(f"beta must be in 0..1, got {self.beta}")
         if self.policy is None and self.beta != 1.0:
             raise CollectError("beta < 1 needs a policy to drive (--on-policy CHECKPOINT)")
-        if self.policy is not None and self.noise > 0:
+        if self.policy is not None and (self.noise > 0 or self.push_height > 0):
             raise CollectError("DART noise perturbs the expert; on-policy collection lets the policy drive")
+        if not 0.0 <= self.push_height <= MAX_PUSH_HEIGHT:
+            raise CollectError(f"push height must be in 0..{MAX_PUSH_HEIGHT} m, got {self.push_height}")
+        if self.push_height > 0 and self.skill != "push_then_grasp":
+            raise CollectError(f"push height perturbs push demos; skill {self.skill!r} has no push")
         if self.round < 0:
             raise CollectError(f"round must be non-negative, got {self.round}")
         if not 0.0 <= self.tempo <= 2.0:
@@ -231,8 +238,8 @@ def _attempt_controller(
 
     tempo = Tempo.draw(np.random.default_rng([seed, TEMPO_STREAM]), job.tempo) if job.tempo > 0 else None
     expert = ScriptedController(sim, job.skill, tempo=tempo)
-    if job.noise > 0:
-        return PerturbedExpert(expert, job.noise, seed)
+    if job.noise > 0 or job.push_height > 0:
+        return PerturbedExpert(expert, job.noise, seed, push_height=job.push_height)
     if job.policy is not None:
         import torch
 

@@ -9,6 +9,12 @@ path from wherever the noise pushed the arm (Laskey et al., DART, CoRL 2017).
 
 Noise fades out over the last straight-line move before the hand closes and is off while
 the hand closes, lifts and holds, so a kept demo still ends in a clean grasp.
+
+Push demos can also start their push too high (`push_height`): the executed descent to the push
+start ends 0.3-1 x push_height above it, and the offset fades out while the fingers close the gap
+to the object, so the demo shows a hand arriving high and sinking to the push's line before it
+touches, labelled with the expert's own (lower) path. Learned push students began their pushes
+1.5-3 cm high and swept over thin plates, a state the joint noise (faded out by then) never shows.
 """
 
 from __future__ import annotations
@@ -33,17 +39,26 @@ NOISY_PHASES = {
     "move_in": "fade",
 }
 CORRELATION_TICKS = 10.0  # the offset's time constant at 20 Hz (0.5 s): drifts, not jitter
+MAX_PUSH_HEIGHT = 0.05  # m: higher, the fingertips clear every flat object by far
 
 
 class PerturbedExpert:
     """Wraps a `ScriptedController`: `act` returns clean + noise; `label` is the clean action to record."""
 
-    def __init__(self, controller: ScriptedController, noise: float, seed: int) -> None:
+    def __init__(
+        self, controller: ScriptedController, noise: float, seed: int, *, push_height: float = 0.0
+    ) -> None:
         if noise < 0:
             raise ValueError(f"noise must be non-negative, got {noise}")
+        if not 0.0 <= push_height <= MAX_PUSH_HEIGHT:
+            raise ValueError(f"push height must be in 0..{MAX_PUSH_HEIGHT} m, got {push_height}")
+        if push_height > 0 and controller.skill != "push_then_grasp":
+            raise ValueError(f"push height perturbs push demos; skill {controller.skill!r} has no push")
         self.controller = controller
         self.noise = noise
         self._rng = np.random.default_rng([seed, 0xDA27])
+        # This attempt's height offset at the push start (m), drawn once per demo.
+        self.push_height = float(self._rng.uniform(0.3, 1.0)) * push_height
         self._offset = np.zeros(ARM_DOF)
         self._rho = float(np.exp(-1.0 / CORRELATION_TICKS))
         self.label: np.ndarray | None = None  # float32[13], the expert's action of the last tick
@@ -63,7 +78,26 @@ class PerturbedExpert:
         self._offset = self._rho * self._offset + innovation
         perturbed = clean.copy()
         perturbed[:ARM_DOF] += self._scale() * self._offset
+        height = self.push_height * self._height_scale()
+        if height > 0:
+            perturbed[:ARM_DOF] = self._raised(perturbed[:ARM_DOF], height)
         return perturbed.astype(np.float32)
+
+    def _height_scale(self) -> float:
+        """0 -> 1 over the push's descent, 1 -> 0 while the fingers close the gap to the object."""
+        expert = self.controller.expert
+        if expert is None or expert.done or self.push_height == 0:
+            return 0.0
+        phase = getattr(expert, "phase", "")
+        if phase == "descend":
+            return float(getattr(expert, "phase_progress", 1.0))
+        if phase == "push1":
+            return float(expert.gap_left())  # type: ignore[attr-defined]  # the push expert's
+        return 0.0
+
+    def _raised(self, arm_q: np.ndarray, height: float) -> np.ndarray:
+        expert = self.controller.expert
+        return expert.ik.shift(arm_q, np.array([0.0, 0.0, height]))  # type: ignore[union-attr]
 
     def _scale(self) -> float:
         expert = self.controller.expert

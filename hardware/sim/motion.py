@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import mink
+import mujoco
 import numpy as np
 
 from dexagent.hardware.errors import HardwareError
@@ -26,6 +27,7 @@ class ArmIK:
         self.model = build_model(None)
         self.configuration = mink.Configuration(self.model)
         self._arm_qpos = np.array([self.model.joint(j).qposadr[0] for j in ARM_JOINTS])
+        self._arm_dof = np.array([self.model.joint(j).dofadr[0] for j in ARM_JOINTS])
         self._frame_task = mink.FrameTask(
             GRASP_SITE, "site", position_cost=1.0, orientation_cost=0.5, lm_damping=1e-3
         )
@@ -42,6 +44,18 @@ class ArmIK:
         data = self.configuration.data
         site = data.site(GRASP_SITE)
         return site.xpos.copy(), site.xmat.reshape(3, 3).copy()
+
+    def shift(self, arm_q: np.ndarray, offset: np.ndarray) -> np.ndarray:
+        """Arm joints float[7] that move the site by `offset` float[3] (world, m) at its rotation, to
+        first order (exact enough for a few cm)."""
+        self.configuration.update(self._full_q(arm_q))
+        translation, rotation = np.zeros((3, self.model.nv)), np.zeros((3, self.model.nv))
+        mujoco.mj_jacSite(
+            self.model, self.configuration.data, translation, rotation, self.model.site(GRASP_SITE).id
+        )
+        jacobian = np.vstack([translation[:, self._arm_dof], rotation[:, self._arm_dof]])
+        twist = np.concatenate([np.asarray(offset, float), np.zeros(3)])
+        return arm_q + np.linalg.lstsq(jacobian, twist, rcond=None)[0]
 
     def solve(
         self,

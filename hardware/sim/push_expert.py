@@ -51,7 +51,7 @@ from dexagent.hardware.sim.grasp_poses import (
     plan_grasp,
 )
 from dexagent.hardware.sim.model import ARM_HOME, CONTROL_HZ
-from dexagent.hardware.sim.motion import plan_cartesian_path, site_rotation, solve_ik
+from dexagent.hardware.sim.motion import GRASP_SITE, plan_cartesian_path, site_rotation, solve_ik
 from dexagent.hardware.sim.robot import SimRobot
 from dexagent.hardware.sim.scene_spec import TABLE_TOP_Z, TABLE_Y
 from dexagent.hardware.sim.scenes import PUSH_SIDE
@@ -379,6 +379,12 @@ class PushThenGraspExpert(GraspExpert):
             return self._line_from_here(q, end, rotation, step=PUSH_SPEED / CONTROL_HZ)
         seconds = length / PUSH_SPEED * self.tempo.descend + 0.3
         return plan_cartesian_path(self.ik, q, [here, end], rotation, [_ticks(seconds)])
+
+    def gap_left(self) -> float:
+        """The share of the push start's gap still between the measured hand's fingers and the
+        object: 1 (or more: clipped) at the push start, 0 once they touch it."""
+        gap = self._finger_gap(self.robot.data.site(GRASP_SITE).xpos)
+        return float(np.clip(gap / PUSH_START_GAP, 0.0, 1.0))
 
     def _finger_gap(self, site: np.ndarray) -> float:
         """m from the open fingers' inner side (trailing the site) to the object, along the push."""

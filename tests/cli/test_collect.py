@@ -33,6 +33,8 @@ def collect(*args: str) -> tuple[int, str]:
         (["--workers", "0"], "--workers must be at least 1"),
         (["--objects", "9"], "objects must be in 1..8"),
         (["--tempo", "3"], "tempo must be in 0..2"),
+        (["--push-height", "0.02"], "push height perturbs push demos; skill 'grasp' has no push"),
+        (["--skill", "push_then_grasp", "--push-height", "0.2"], "push height must be in 0..0.05 m"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message(tmp_path: Path, args: list[str], message: str) -> None:
@@ -231,6 +233,18 @@ def test_a_tempo_varies_when_demos_close_the_hand_and_the_demos_still_grasp(tmp_
     assert len(set(plain_ticks)) == 1
     assert min(varied_ticks) > plain_ticks[0] and len(set(varied_ticks)) == 3
     assert all(DemoStore.open(varied).metadata_column("outcome") == "")  # every kept demo grasped
+
+
+def test_push_demos_started_high_land_in_the_round_asked_for(tmp_path: Path) -> None:
+    out = tmp_path / "high.zarr"
+    args = ("--skill", "push_then_grasp", "--episodes", "1", "--out", str(out), "--image-size", "32")
+    code, output = collect(*args, "--push-height", "0.03", "--round", "6")
+    assert code == 0, output
+    code, output = collect(*args, "--seed", "1")  # scripted demos default to round 0
+    assert code == 0, output
+    store = DemoStore.open(out)
+    assert store.metadata_column("round").tolist() == [6, 0]
+    assert all(store.metadata_column("outcome") == "")  # the high start still ends in a grasp
 
 
 def test_noise_outside_its_range_exits_2(tmp_path: Path) -> None:
