@@ -57,8 +57,9 @@ class PerturbedExpert:
         self.controller = controller
         self.noise = noise
         self._rng = np.random.default_rng([seed, 0xDA27])
-        # This attempt's height offset at the push start (m), drawn once per demo.
-        self.push_height = float(self._rng.uniform(0.3, 1.0)) * push_height
+        # This attempt's height offset at the push start (m), drawn once per demo from its own stream,
+        # so that the joint noise (and every store recorded before the height) stays as it was.
+        self.push_height = float(np.random.default_rng([seed, 0x4E16]).uniform(0.3, 1.0)) * push_height
         self._offset = np.zeros(ARM_DOF)
         self._rho = float(np.exp(-1.0 / CORRELATION_TICKS))
         self.label: np.ndarray | None = None  # float32[13], the expert's action of the last tick
