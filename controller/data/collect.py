@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dexagent.controller.data.on_policy import OnPolicyController, hand_reopens
-from dexagent.controller.data.perturb import MAX_PUSH_HEIGHT, PerturbedExpert
+from dexagent.controller.data.perturb import PerturbedExpert, push_height_problem
 from dexagent.controller.data.rollout import NOT_VISIBLE, choose_target, instruction_for, run_attempt
 from dexagent.controller.data.store import LABEL_HORIZON, EpisodeFrames, EpisodeMetadata
 from dexagent.controller.skill_spec import CONTROLLED_SKILLS
@@ -93,11 +93,13 @@ class CollectJob:
         if self.policy is None and self.beta != 1.0:
             raise CollectError("beta < 1 needs a policy to drive (--on-policy CHECKPOINT)")
         if self.policy is not None and (self.noise > 0 or self.push_height > 0):
-            raise CollectError("DART noise perturbs the expert; on-policy collection lets the policy drive")
-        if not 0.0 <= self.push_height <= MAX_PUSH_HEIGHT:
-            raise CollectError(f"push height must be in 0..{MAX_PUSH_HEIGHT} m, got {self.push_height}")
-        if self.push_height > 0 and self.skill != "push_then_grasp":
-            raise CollectError(f"push height perturbs push demos; skill {self.skill!r} has no push")
+            raise CollectError(
+                "DART noise and the push height perturb the expert; "
+                "on-policy collection lets the policy drive"
+            )
+        problem = push_height_problem(self.push_height, self.skill)
+        if problem:
+            raise CollectError(problem)
         if self.round < 0:
             raise CollectError(f"round must be non-negative, got {self.round}")
         if not 0.0 <= self.tempo <= 2.0:

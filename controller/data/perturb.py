@@ -42,6 +42,15 @@ CORRELATION_TICKS = 10.0  # the offset's time constant at 20 Hz (0.5 s): drifts,
 MAX_PUSH_HEIGHT = 0.05  # m: higher, the fingertips clear every flat object by far
 
 
+def push_height_problem(push_height: float, skill: str) -> str | None:
+    """Why `push_height` (m) cannot perturb `skill`'s demos, or None when it can."""
+    if not 0.0 <= push_height <= MAX_PUSH_HEIGHT:
+        return f"push height must be in 0..{MAX_PUSH_HEIGHT} m, got {push_height}"
+    if push_height > 0 and skill != "push_then_grasp":
+        return f"push height perturbs push demos; skill {skill!r} has no push"
+    return None
+
+
 class PerturbedExpert:
     """Wraps a `ScriptedController`: `act` returns clean + noise; `label` is the clean action to record."""
 
@@ -50,10 +59,9 @@ class PerturbedExpert:
     ) -> None:
         if noise < 0:
             raise ValueError(f"noise must be non-negative, got {noise}")
-        if not 0.0 <= push_height <= MAX_PUSH_HEIGHT:
-            raise ValueError(f"push height must be in 0..{MAX_PUSH_HEIGHT} m, got {push_height}")
-        if push_height > 0 and controller.skill != "push_then_grasp":
-            raise ValueError(f"push height perturbs push demos; skill {controller.skill!r} has no push")
+        problem = push_height_problem(push_height, controller.skill)
+        if problem:
+            raise ValueError(problem)
         self.controller = controller
         self.noise = noise
         self._rng = np.random.default_rng([seed, 0xDA27])

@@ -35,6 +35,7 @@ def collect(*args: str) -> tuple[int, str]:
         (["--tempo", "3"], "tempo must be in 0..2"),
         (["--push-height", "0.02"], "push height perturbs push demos; skill 'grasp' has no push"),
         (["--skill", "push_then_grasp", "--push-height", "0.2"], "push height must be in 0..0.05 m"),
+        (["--on-policy", "default", "--push-height", "0.02"], "on-policy collection lets the policy drive"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message(tmp_path: Path, args: list[str], message: str) -> None:
