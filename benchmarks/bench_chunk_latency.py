@@ -9,6 +9,10 @@ the observation (encoders, projections, K/V) at every denoising step.
     python benchmarks/bench_chunk_latency.py                       # sim timed, paper FLOPs on CPU
     python benchmarks/bench_chunk_latency.py --configs sim --repeats 20
     python benchmarks/bench_chunk_latency.py --device cuda --compile
+    python benchmarks/bench_chunk_latency.py --configs sim-cnn --draws 4 16 64 --threads 1
+
+--draws times the optimized chunk again with each number of averaged DDIM draws
+(`inference_samples`) in place of the config's own, against the config's own in the same process.
 
 Weights are random (timing does not depend on them); nothing is downloaded.
 """
@@ -16,6 +20,7 @@ Weights are random (timing does not depend on them); nothing is downloaded.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import time
 
@@ -100,7 +105,9 @@ def print_flops(name: str) -> None:
     )
 
 
-def bench(name: str, device: torch.device, repeats: int, naive_repeats: int, compile_dit: bool) -> None:
+def bench(
+    name: str, device: torch.device, repeats: int, naive_repeats: int, compile_dit: bool, draws: list[int]
+) -> None:
     torch.manual_seed(0)
     config = get_config(name).for_joints(ACTION_DIM)
     policy = DexGraspPolicy(config, load_pretrained=False).to(device).eval()
@@ -128,6 +135,15 @@ def bench(name: str, device: torch.device, repeats: int, naive_repeats: int, com
     print(f"      optimized chunk       {fast_ms:9.1f} ms  (median of {len(fast)}, worst {max(fast):.1f})")
     print(f"      naive chunk           {naive_ms:9.1f} ms  (median of {len(naive)}, worst {max(naive):.1f})")
     print(f"      speed-up              {naive_ms / fast_ms:9.1f} x")
+    own = config.inference_samples
+    for count in draws:
+        policy.config = dataclasses.replace(config, inference_samples=count)
+        timed = statistics.median(
+            _time(lambda: policy.predict_chunk(batch, precision=precision), repeats, device)
+        )
+        ratio = f"{timed / fast_ms:.2f} x the config's {own}"
+        print(f"      {count:3d} draws averaged     {timed:9.1f} ms  ({ratio})")
+    policy.config = config
 
 
 def main() -> None:
@@ -141,6 +157,7 @@ def main() -> None:
     parser.add_argument("--paper-repeats", type=int, default=1, help="chunks timed per path for paper on CPU")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--compile", action="store_true", help="torch.compile the DiT (GPU)")
+    parser.add_argument("--draws", nargs="*", type=int, default=[], help="averaged draws to time as well")
     parser.add_argument(
         "--flops-only",
         nargs="*",
@@ -161,7 +178,7 @@ def main() -> None:
         slow = name == "paper" and device.type == "cpu"
         repeats = args.paper_repeats if slow else args.repeats
         naive_repeats = args.paper_repeats if slow else args.naive_repeats
-        bench(name, device, repeats, naive_repeats, args.compile)
+        bench(name, device, repeats, naive_repeats, args.compile, args.draws)
 
 
 if __name__ == "__main__":
